@@ -1,0 +1,288 @@
+//! Durable state: every accepted file, each stage's result, the articles and the stories they
+//! form. One SQLite database in WAL mode; the schema is versioned by `PRAGMA user_version` and
+//! brought up to date by [`migrations`] when opened.
+//!
+//! The store records *what happened*; where a file physically is stays the file system's
+//! business. Each state change that goes with a file move is committed before the move and names
+//! the destination, so a restart can finish any move a crash interrupted.
+
+mod migrations;
+mod model;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use stage_api::{Article, Context};
+
+pub use model::{FileRecord, FileState, Source, StageResult, StatusReport, StoryView};
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("database {}: {source}", path.display())]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The database folder could not be created.
+    #[error("cannot create the database folder {}: {source}", path.display())]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database was written by a newer briefd.
+    #[error("database {} has schema version {found}, newer than this briefd knows ({known}); upgrade briefd", path.display())]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A stored article could not be read back.
+    #[error("database {}: stored article {id} is not valid JSON: {source}", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// The row.
+        id: i64,
+        /// The decode error.
+        source: serde_json::Error,
+    },
+}
+
+/// Short result alias.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The database, safe to share between threads.
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
+        }
+        let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
+        // WAL: readers (status, briefing) never block the pipeline; NORMAL sync is durable
+        // across process crashes, which is what kill -9 tests, and cheap per commit.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
+        migrations::migrate(&mut conn, path)?;
+        Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// Records a file just moved into the processing folder. Returns its record; when another
+    /// file with the same bytes is already known (and did not fail), the record is a duplicate.
+    pub fn accept_file(
+        &self,
+        processing_name: &[u8],
+        original_name: &[u8],
+        content_hash: &str,
+        size: u64,
+    ) -> Result<FileRecord> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        if let Some(existing) = model::file_by_processing_name(&tx, processing_name).map_err(|e| self.err(e))? {
+            return Ok(existing);
+        }
+        let original: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM files WHERE content_hash = ?1 AND state IN ('accepted','done','dropped') ORDER BY id LIMIT 1",
+                params![content_hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let state = if original.is_some() { FileState::Duplicate } else { FileState::Accepted };
+        tx.execute(
+            "INSERT INTO files (processing_name, original_name, content_hash, size, state, received_at, duplicate_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![processing_name, original_name, content_hash, size as i64, state.as_str(), now(), original],
+        )
+        .map_err(|e| self.err(e))?;
+        let record = model::file_by_processing_name(&tx, processing_name)
+            .map_err(|e| self.err(e))?
+            .expect("row inserted in this transaction");
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(record)
+    }
+
+    /// Records a file that was refused before its content could be read (a link, a folder, ...).
+    pub fn refuse_file(&self, processing_name: &[u8], original_name: &[u8], stage: &str, reason: &str) -> Result<FileRecord> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO files (processing_name, original_name, content_hash, size, state, received_at, failed_stage, reason)
+             VALUES (?1, ?2, NULL, 0, 'failed', ?3, ?4, ?5)",
+            params![processing_name, original_name, now(), stage, reason],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(model::file_by_processing_name(&conn, processing_name).map_err(|e| self.err(e))?.expect("row exists"))
+    }
+
+    /// The record of the file with this processing name, if any.
+    pub fn file_by_processing_name(&self, processing_name: &[u8]) -> Result<Option<FileRecord>> {
+        model::file_by_processing_name(&self.conn(), processing_name).map_err(|e| self.err(e))
+    }
+
+    /// Files accepted but not yet finished, oldest first: the work a restart resumes.
+    pub fn unfinished_files(&self) -> Result<Vec<FileRecord>> {
+        model::files_where(&self.conn(), "state = 'accepted' ORDER BY id").map_err(|e| self.err(e))
+    }
+
+    /// Files whose outcome is recorded but whose move out of processing may not have happened.
+    pub fn files_awaiting_move(&self) -> Result<Vec<FileRecord>> {
+        model::files_where(&self.conn(), "state != 'accepted' AND moved = 0 ORDER BY id").map_err(|e| self.err(e))
+    }
+
+    /// The last recorded stage result of a file's article, for resuming after a restart.
+    pub fn last_stage_result(&self, file_id: i64, item_index: u32) -> Result<Option<StageResult>> {
+        model::last_stage_result(&self.conn(), file_id, item_index).map_err(|e| self.err(e))
+    }
+
+    /// Records one stage's result (the article as it left the stage when it continued).
+    pub fn record_stage(&self, result: &StageResult) -> Result<()> {
+        model::record_stage(&self.conn(), result).map_err(|e| self.err(e))
+    }
+
+    /// Commits a finished article: joins or starts its story, indexes its fingerprints, and marks
+    /// the file done with its archive destination. Returns the story id.
+    pub fn commit_article(&self, file_id: i64, article: &Article, day: &str, destination: &Path) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
+        model::finish_file(&tx, file_id, FileState::Done, None, None, destination).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(story_id)
+    }
+
+    /// Records a final outcome other than done (dropped, failed, duplicate) and the destination.
+    pub fn finish_file(
+        &self,
+        file_id: i64,
+        state: FileState,
+        stage: Option<&str>,
+        reason: Option<&str>,
+        destination: &Path,
+    ) -> Result<()> {
+        model::finish_file(&self.conn(), file_id, state, stage, reason, destination).map_err(|e| self.err(e))
+    }
+
+    /// Notes that a file reached its destination.
+    pub fn mark_moved(&self, file_id: i64) -> Result<()> {
+        self.conn().execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id]).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The stories to show for `day` (YYYY-MM-DD), most-sourced first.
+    pub fn stories_for_day(&self, day: &str) -> Result<Vec<StoryView>> {
+        model::stories_for_day(&self.conn(), day).map_err(|e| match e {
+            model::ReadError::Sqlite(e) => self.err(e),
+            model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
+        })
+    }
+
+    /// Counts per state and the latest failures and drops.
+    pub fn status(&self, recent: usize) -> Result<StatusReport> {
+        model::status(&self.conn(), recent).map_err(|e| self.err(e))
+    }
+
+    /// SQLite's own integrity check; `Ok(true)` when it reports "ok".
+    pub fn integrity_ok(&self) -> Result<bool> {
+        let verdict: String =
+            self.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        Ok(verdict == "ok")
+    }
+}
+
+impl Context for Store {
+    fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
+        // A failed lookup degrades to "no match" (a new story) rather than failing the article.
+        model::stories_with_fingerprint(&self.conn(), kind, value).unwrap_or_default()
+    }
+}
+
+/// The current time, RFC 3339 in UTC, as stored.
+pub fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stage_api::StoryMatch;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("state/briefd.db")).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn same_bytes_twice_is_a_duplicate() {
+        let (_dir, store) = open();
+        let a = store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap();
+        let b = store.accept_file(b"p2.b.txt", b"b.txt", "h1", 3).unwrap();
+        assert_eq!(a.state, FileState::Accepted);
+        assert_eq!(b.state, FileState::Duplicate);
+        // Accepting the same processing name again (a restart) returns the same record.
+        assert_eq!(store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap().id, a.id);
+    }
+
+    #[test]
+    fn a_failed_file_does_not_block_its_bytes() {
+        let (_dir, store) = open();
+        let a = store.accept_file(b"p1", b"a", "h", 1).unwrap();
+        store.finish_file(a.id, FileState::Failed, Some("clean"), Some("bad"), Path::new("/f/a")).unwrap();
+        assert_eq!(store.accept_file(b"p2", b"a", "h", 1).unwrap().state, FileState::Accepted);
+    }
+
+    #[test]
+    fn fingerprints_find_the_story_and_migrations_are_idempotent() {
+        let (dir, store) = open();
+        let f1 = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
+        let mut article = Article { text: "x".into(), ..Default::default() };
+        article.fingerprints.insert("text_sha256".into(), "abc".into());
+        let story = store.commit_article(f1.id, &article, "2025-07-13", Path::new("/a/a")).unwrap();
+        assert_eq!(store.stories_with_fingerprint("text_sha256", "abc"), vec![story]);
+
+        let f2 = store.accept_file(b"p2", b"b", "h2", 1).unwrap();
+        article.story = Some(StoryMatch { story_id: story, reason: "test".into(), score: 1.0 });
+        assert_eq!(store.commit_article(f2.id, &article, "2025-07-13", Path::new("/a/b")).unwrap(), story);
+        let stories = store.stories_for_day("2025-07-13").unwrap();
+        assert_eq!(stories.len(), 1);
+        assert_eq!(stories[0].sources.len(), 2);
+        drop(store);
+        let again = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        assert!(again.integrity_ok().unwrap());
+        assert_eq!(again.status(5).unwrap().articles, 2);
+    }
+}

@@ -1,0 +1,89 @@
+//! Schema versions. Each entry upgrades from the previous version; entries are never edited once
+//! shipped, only appended.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: files, stage results, stories, articles, fingerprints.
+    r#"
+    CREATE TABLE files (
+        id              INTEGER PRIMARY KEY,
+        processing_name BLOB NOT NULL UNIQUE,
+        original_name   BLOB NOT NULL,
+        content_hash    TEXT,
+        size            INTEGER NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('accepted', 'done', 'dropped', 'duplicate', 'failed')),
+        received_at     TEXT NOT NULL,
+        finished_at     TEXT,
+        duplicate_of    INTEGER REFERENCES files(id),
+        failed_stage    TEXT,
+        reason          TEXT,
+        destination     BLOB,
+        moved           INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX files_by_hash ON files(content_hash);
+    CREATE INDEX files_by_state ON files(state);
+
+    CREATE TABLE stage_results (
+        file_id     INTEGER NOT NULL REFERENCES files(id),
+        item_index  INTEGER NOT NULL,
+        stage_index INTEGER NOT NULL,
+        stage       TEXT NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('continue', 'drop', 'fail')),
+        millis      REAL NOT NULL,
+        detail      TEXT,
+        article     TEXT,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (file_id, item_index, stage_index)
+    );
+
+    CREATE TABLE stories (
+        id         INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE articles (
+        id           INTEGER PRIMARY KEY,
+        file_id      INTEGER NOT NULL REFERENCES files(id),
+        item_index   INTEGER NOT NULL,
+        story_id     INTEGER NOT NULL REFERENCES stories(id),
+        story_reason TEXT,
+        story_score  REAL,
+        day          TEXT NOT NULL,
+        finished_at  TEXT NOT NULL,
+        data         TEXT NOT NULL,
+        UNIQUE (file_id, item_index)
+    );
+    CREATE INDEX articles_by_day ON articles(day);
+    CREATE INDEX articles_by_story ON articles(story_id);
+
+    CREATE TABLE fingerprints (
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        kind       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        PRIMARY KEY (kind, value, article_id)
+    );
+    "#,
+];
+
+/// Brings the database to the newest schema, one transaction per step.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, known });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute_batch(step).map_err(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+    }
+    Ok(())
+}

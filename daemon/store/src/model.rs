@@ -1,0 +1,338 @@
+//! Rows and the queries that read and write them.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use stage_api::Article;
+
+use crate::now;
+
+/// Where a file is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// Recorded, stages not finished.
+    Accepted,
+    /// Its article is in a story.
+    Done,
+    /// A stage dropped it on purpose.
+    Dropped,
+    /// The same bytes arrived before.
+    Duplicate,
+    /// It could not be processed.
+    Failed,
+}
+
+impl FileState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Accepted => "accepted",
+            FileState::Done => "done",
+            FileState::Dropped => "dropped",
+            FileState::Duplicate => "duplicate",
+            FileState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> FileState {
+        match s {
+            "done" => FileState::Done,
+            "dropped" => FileState::Dropped,
+            "duplicate" => FileState::Duplicate,
+            "failed" => FileState::Failed,
+            _ => FileState::Accepted,
+        }
+    }
+}
+
+/// One accepted file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRecord {
+    /// Row id.
+    pub id: i64,
+    /// Its name in the processing folder.
+    pub processing_name: Vec<u8>,
+    /// Its name in the inbox.
+    pub original_name: Vec<u8>,
+    /// SHA-256 of its bytes (none when it could not be read).
+    pub content_hash: Option<String>,
+    /// Where it is in its life.
+    pub state: FileState,
+    /// When it was accepted.
+    pub received_at: String,
+    /// The stage that failed or dropped it.
+    pub failed_stage: Option<String>,
+    /// Why it failed or was dropped.
+    pub reason: Option<String>,
+    /// Where it goes once finished.
+    pub destination: Option<PathBuf>,
+}
+
+impl FileRecord {
+    /// The inbox name for people to read.
+    pub fn display_name(&self) -> String {
+        String::from_utf8_lossy(&self.original_name).into_owned()
+    }
+}
+
+/// One stage's result for one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageResult {
+    /// The file.
+    pub file_id: i64,
+    /// The article within the file.
+    pub item_index: u32,
+    /// Position of the stage in the config.
+    pub stage_index: usize,
+    /// The stage's name.
+    pub stage: String,
+    /// "continue", "drop" or "fail".
+    pub outcome: String,
+    /// Time taken.
+    pub millis: f64,
+    /// The drop reason or failure message.
+    pub detail: Option<String>,
+    /// The article as it left the stage (when it continued).
+    pub article: Option<Article>,
+}
+
+/// A story to show, with every source article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryView {
+    /// Story id.
+    pub id: i64,
+    /// Its articles, oldest first.
+    pub sources: Vec<Source>,
+}
+
+/// One article of a story, as the briefing shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Article id.
+    pub article_id: i64,
+    /// When it was finished, RFC 3339 UTC.
+    pub finished_at: String,
+    /// The article as the last stage left it.
+    pub article: Article,
+}
+
+/// What `briefd status` shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusReport {
+    /// Files per state, in a fixed order.
+    pub files: Vec<(String, i64)>,
+    /// Number of stories.
+    pub stories: i64,
+    /// Number of articles.
+    pub articles: i64,
+    /// Latest failed files: name, stage, reason, time.
+    pub recent_failures: Vec<(String, String, String, String)>,
+    /// Latest dropped files: name, stage, reason, time.
+    pub recent_drops: Vec<(String, String, String, String)>,
+}
+
+pub(crate) enum ReadError {
+    Sqlite(rusqlite::Error),
+    Json(i64, serde_json::Error),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(e: rusqlite::Error) -> Self {
+        ReadError::Sqlite(e)
+    }
+}
+
+const FILE_COLUMNS: &str =
+    "id, processing_name, original_name, content_hash, state, received_at, failed_stage, reason, destination";
+
+fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
+    let state: String = row.get(4)?;
+    let destination: Option<Vec<u8>> = row.get(8)?;
+    Ok(FileRecord {
+        id: row.get(0)?,
+        processing_name: row.get(1)?,
+        original_name: row.get(2)?,
+        content_hash: row.get(3)?,
+        state: FileState::parse(&state),
+        received_at: row.get(5)?,
+        failed_stage: row.get(6)?,
+        reason: row.get(7)?,
+        destination: destination.map(path_from_bytes),
+    })
+}
+
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+fn path_bytes(path: &Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes()
+}
+
+pub(crate) fn file_by_processing_name(conn: &Connection, name: &[u8]) -> rusqlite::Result<Option<FileRecord>> {
+    conn.query_row(&format!("SELECT {FILE_COLUMNS} FROM files WHERE processing_name = ?1"), params![name], file_from_row)
+        .optional()
+}
+
+pub(crate) fn files_where(conn: &Connection, condition: &str) -> rusqlite::Result<Vec<FileRecord>> {
+    let mut stmt = conn.prepare(&format!("SELECT {FILE_COLUMNS} FROM files WHERE {condition}"))?;
+    let rows = stmt.query_map([], file_from_row)?;
+    rows.collect()
+}
+
+pub(crate) fn last_stage_result(conn: &Connection, file_id: i64, item_index: u32) -> rusqlite::Result<Option<StageResult>> {
+    conn.query_row(
+        "SELECT stage_index, stage, outcome, millis, detail, article FROM stage_results
+         WHERE file_id = ?1 AND item_index = ?2 ORDER BY stage_index DESC LIMIT 1",
+        params![file_id, item_index],
+        |r| {
+            let article: Option<String> = r.get(5)?;
+            Ok(StageResult {
+                file_id,
+                item_index,
+                stage_index: r.get::<_, i64>(0)? as usize,
+                stage: r.get(1)?,
+                outcome: r.get(2)?,
+                millis: r.get(3)?,
+                detail: r.get(4)?,
+                // An unreadable saved article just means the stages run again from the start.
+                article: article.and_then(|a| serde_json::from_str(&a).ok()),
+            })
+        },
+    )
+    .optional()
+}
+
+pub(crate) fn record_stage(conn: &Connection, result: &StageResult) -> rusqlite::Result<()> {
+    let article = result.article.as_ref().map(|a| serde_json::to_string(a).expect("articles always serialise"));
+    conn.execute(
+        "INSERT OR REPLACE INTO stage_results (file_id, item_index, stage_index, stage, outcome, millis, detail, article, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            result.file_id,
+            result.item_index,
+            result.stage_index as i64,
+            result.stage,
+            result.outcome,
+            result.millis,
+            result.detail,
+            article,
+            now()
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_article(conn: &Connection, file_id: i64, article: &Article, day: &str) -> rusqlite::Result<i64> {
+    let at = now();
+    let joined = match &article.story {
+        Some(m) => conn
+            .query_row("SELECT id FROM stories WHERE id = ?1", params![m.story_id], |r| r.get::<_, i64>(0))
+            .optional()?,
+        None => None,
+    };
+    let story_id = match joined {
+        Some(id) => {
+            conn.execute("UPDATE stories SET updated_at = ?2 WHERE id = ?1", params![id, at])?;
+            id
+        }
+        None => {
+            conn.execute("INSERT INTO stories (created_at, updated_at) VALUES (?1, ?1)", params![at])?;
+            conn.last_insert_rowid()
+        }
+    };
+    let mut stored = article.clone();
+    stored.raw = None;
+    let data = serde_json::to_string(&stored).expect("articles always serialise");
+    let (reason, score) = match (&article.story, joined) {
+        (Some(m), Some(_)) => (Some(m.reason.clone()), Some(m.score)),
+        _ => (None, None),
+    };
+    conn.execute(
+        "INSERT INTO articles (file_id, item_index, story_id, story_reason, story_score, day, finished_at, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![file_id, article.item_index, story_id, reason, score, day, at, data],
+    )?;
+    let article_id = conn.last_insert_rowid();
+    for (kind, value) in &article.fingerprints {
+        conn.execute(
+            "INSERT OR IGNORE INTO fingerprints (article_id, kind, value) VALUES (?1, ?2, ?3)",
+            params![article_id, kind, value],
+        )?;
+    }
+    Ok(story_id)
+}
+
+pub(crate) fn finish_file(
+    conn: &Connection,
+    file_id: i64,
+    state: FileState,
+    stage: Option<&str>,
+    reason: Option<&str>,
+    destination: &Path,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE files SET state = ?2, failed_stage = COALESCE(?3, failed_stage), reason = COALESCE(?4, reason),
+         destination = ?5, finished_at = ?6 WHERE id = ?1",
+        params![file_id, state.as_str(), stage, reason, path_bytes(destination), now()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn stories_with_fingerprint(conn: &Connection, kind: &str, value: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT a.story_id FROM fingerprints f JOIN articles a ON a.id = f.article_id
+         WHERE f.kind = ?1 AND f.value = ?2 ORDER BY a.story_id",
+    )?;
+    let rows = stmt.query_map(params![kind, value], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryView>, ReadError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.story_id, a.id, a.finished_at, a.data FROM articles a
+         WHERE a.story_id IN (SELECT story_id FROM articles WHERE day = ?1)
+         ORDER BY a.story_id, a.id",
+    )?;
+    let mut rows = stmt.query(params![day])?;
+    let mut stories: Vec<StoryView> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let story_id: i64 = row.get(0)?;
+        let article_id: i64 = row.get(1)?;
+        let data: String = row.get(3)?;
+        let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
+        let source = Source { article_id, finished_at: row.get(2)?, article };
+        match stories.last_mut() {
+            Some(s) if s.id == story_id => s.sources.push(source),
+            _ => stories.push(StoryView { id: story_id, sources: vec![source] }),
+        }
+    }
+    Ok(stories)
+}
+
+pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<StatusReport> {
+    let mut report = StatusReport::default();
+    for state in ["accepted", "done", "duplicate", "dropped", "failed"] {
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM files WHERE state = ?1", params![state], |r| r.get(0))?;
+        let label = if state == "accepted" { "in flight" } else { state };
+        report.files.push((label.to_string(), n));
+    }
+    report.stories = conn.query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0))?;
+    report.articles = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
+    let recent_of = |state: &str| -> rusqlite::Result<Vec<(String, String, String, String)>> {
+        let mut stmt = conn.prepare(
+            "SELECT original_name, COALESCE(failed_stage, ''), COALESCE(reason, ''), COALESCE(finished_at, received_at)
+             FROM files WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![state, recent as i64], |r| {
+            let name: Vec<u8> = r.get(0)?;
+            Ok((String::from_utf8_lossy(&name).into_owned(), r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.collect()
+    };
+    report.recent_failures = recent_of("failed")?;
+    report.recent_drops = recent_of("dropped")?;
+    Ok(report)
+}

@@ -1,0 +1,176 @@
+//! The built-in `clean` stage: turns a file's bytes into an article's text and metadata.
+//!
+//! It decodes the bytes safely ([`decode`]), recognises the format from the content
+//! ([`detect`]), then hands the text to the reader for that format ([`html`], [`markdown`],
+//! [`json`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user can act on;
+//! nothing here panics on input.
+
+pub mod decode;
+pub mod detect;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use serde::Deserialize;
+use stage_api::{Article, Context, Format, Outcome, Stage};
+
+/// Options of the `clean` stage, as written under `- kind: clean` in the config.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Articles with fewer words than this after cleaning fail as "no article text".
+    pub min_words: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { min_words: 3 }
+    }
+}
+
+impl Options {
+    /// Problems with these values, in a user's words; empty when usable.
+    pub fn problems(&self) -> Vec<String> {
+        if self.min_words == 0 {
+            vec!["min_words must be at least 1".into()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// What a format reader extracts from a document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extracted {
+    /// Body text, paragraphs separated by blank lines.
+    pub text: String,
+    /// Headline.
+    pub title: Option<String>,
+    /// Publisher.
+    pub outlet: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Publication date, ISO 8601 where it could be read.
+    pub published: Option<String>,
+    /// Canonical URL.
+    pub url: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+}
+
+/// The `clean` stage.
+#[derive(Debug, Clone, Default)]
+pub struct Clean {
+    options: Options,
+}
+
+impl Clean {
+    /// A cleaner with these options.
+    pub fn new(options: Options) -> Self {
+        Clean { options }
+    }
+
+    /// Cleans one document given as bytes; `file_name` helps recognise the format.
+    pub fn clean_bytes(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Extracted), String> {
+        let decoded = decode::decode(bytes).map_err(|e| e.to_string())?;
+        let format = detect::detect(&decoded.text, file_name);
+        let extracted = match format {
+            Format::Html => html::extract(&decoded.text)?,
+            Format::Json => json::extract(&decoded.text)?,
+            Format::Markdown => markdown::extract(&decoded.text),
+            Format::Text => text::extract(&decoded.text),
+        };
+        let words = extracted.text.split_whitespace().count();
+        if words < self.options.min_words {
+            return Err(if decoded.text.trim().is_empty() {
+                "the file holds only whitespace, no article text".to_string()
+            } else {
+                format!(
+                    "no article text found: {words} word(s) after cleaning the {} content, fewer than min_words ({})",
+                    format_name(format),
+                    self.options.min_words
+                )
+            });
+        }
+        Ok((format, extracted))
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Html => "HTML",
+        Format::Json => "JSON",
+        Format::Markdown => "Markdown",
+        Format::Text => "plain-text",
+    }
+}
+
+impl Stage for Clean {
+    fn name(&self) -> &str {
+        "clean"
+    }
+
+    fn process(&self, mut article: Article, _context: &dyn Context) -> Outcome {
+        let Some(raw) = article.raw.take() else {
+            return Outcome::Fail { message: "internal: the article reached clean without its bytes".into() };
+        };
+        match self.clean_bytes(&raw, &article.file_name) {
+            Ok((format, x)) => {
+                article.format = Some(format);
+                article.text = x.text;
+                // Metadata already set (e.g. by an earlier plugin) wins over what the content says.
+                article.title = article.title.or(x.title);
+                article.outlet = article.outlet.or(x.outlet);
+                article.author = article.author.or(x.author);
+                article.published = article.published.or(x.published);
+                article.url = article.url.or(x.url);
+                article.language = article.language.or(x.language);
+                Outcome::Continue(article)
+            }
+            Err(message) => Outcome::Fail { message },
+        }
+    }
+}
+
+/// Collapses runs of whitespace inside each paragraph and keeps single blank lines between them.
+pub fn normalize_paragraphs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for para in text.split("\n\n") {
+        let para: Vec<&str> = para.split_whitespace().collect();
+        if para.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(&para.join(" "));
+    }
+    out
+}
+
+/// Removes control characters (except newlines and tabs), zero-width characters and soft hyphens.
+pub fn strip_invisible(text: &str) -> String {
+    text.chars()
+        .filter(|&c| {
+            !matches!(c, '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+                && (!c.is_control() || c == '\n' || c == '\t')
+        })
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_keep_single_blank_lines() {
+        assert_eq!(normalize_paragraphs("a  b\n c\n\n\n\n d "), "a b c\n\nd");
+    }
+
+    #[test]
+    fn strips_zero_width_and_soft_hyphens() {
+        assert_eq!(strip_invisible("co\u{00AD}op\u{200B}er\u{0007}ate"), "cooperate");
+    }
+}

@@ -1,0 +1,109 @@
+//! The article: the one value that flows through the stages.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the article's JSON encoding; fields are only ever added within a major version.
+pub const ARTICLE_SCHEMA_VERSION: u32 = 1;
+
+/// One article as it moves through the pipeline; each stage fills in more of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Article {
+    /// The name the file had in the inbox (lossy UTF-8 if the name was not UTF-8).
+    pub file_name: String,
+    /// Position of this article inside its file (0 unless a file holds several articles).
+    pub item_index: u32,
+    /// When the file was accepted, RFC 3339 in UTC.
+    pub received_at: String,
+    /// The file's bytes, present until a stage has decoded them into `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Vec<u8>>,
+    /// What the content was recognised as.
+    pub format: Option<Format>,
+    /// Headline.
+    pub title: Option<String>,
+    /// Publisher or agency, e.g. "AP".
+    pub outlet: Option<String>,
+    /// Author, when the source names one.
+    pub author: Option<String>,
+    /// Publication date or time, ISO 8601.
+    pub published: Option<String>,
+    /// Canonical URL of the original.
+    pub url: Option<String>,
+    /// Language as a BCP 47 tag, when known.
+    pub language: Option<String>,
+    /// Clean body text, paragraphs separated by blank lines.
+    pub text: String,
+    /// A short summary of the article.
+    pub summary: Option<String>,
+    /// How `summary` was made, e.g. "extractive" or "model".
+    pub summary_method: Option<String>,
+    /// The facts a reader must keep.
+    pub key_points: Vec<KeyPoint>,
+    /// Free-form labels added by stages.
+    pub tags: Vec<String>,
+    /// Fingerprints by kind (e.g. "text_sha256"); the store indexes them for later lookups.
+    pub fingerprints: BTreeMap<String, String>,
+    /// The story this article joins, when a stage matched one; `None` starts a new story.
+    pub story: Option<StoryMatch>,
+    /// Anything else a stage wants to keep, as strings.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A recorded decision to join an existing story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryMatch {
+    /// Id of the story joined.
+    pub story_id: i64,
+    /// Which stage and signal made the match, e.g. "dedupe:text_sha256".
+    pub reason: String,
+    /// Strength of the match in 0..=1.
+    pub score: f64,
+}
+
+/// The content type recognised by the first stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Plain text.
+    Text,
+    /// Markdown.
+    Markdown,
+    /// HTML.
+    Html,
+    /// JSON.
+    Json,
+}
+
+/// A fact worth keeping, with the sentences that support it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyPoint {
+    /// The point as shown to the reader.
+    pub text: String,
+    /// Where it is said.
+    pub citations: Vec<Citation>,
+}
+
+/// A span of an article's `text` that supports a key point.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Citation {
+    /// Byte offset of the cited sentence in `text`.
+    pub start: usize,
+    /// Byte offset one past its end.
+    pub end: usize,
+}
+
+impl Article {
+    /// The title if there is one, else the file name: what a reader sees as the headline.
+    pub fn headline(&self) -> &str {
+        match self.title.as_deref() {
+            Some(t) if !t.trim().is_empty() => t,
+            _ => &self.file_name,
+        }
+    }
+}
+

@@ -1,0 +1,51 @@
+//! The `Stage` trait and what a stage may see and return.
+
+use crate::Article;
+
+/// A pipeline stage: owned article in, owned outcome out.
+///
+/// Implementations must be cheap to call from one thread at a time; the pipeline never calls a
+/// stage concurrently, but the value may move between threads.
+pub trait Stage: Send + Sync {
+    /// The name used in logs, the store and error files (usually the config's `kind`).
+    fn name(&self) -> &str;
+
+    /// Processes one article.
+    fn process(&self, article: Article, context: &dyn Context) -> Outcome;
+}
+
+/// What a stage decided about one article.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Pass the (possibly changed) article to the next stage.
+    Continue(Article),
+    /// Keep the article out of the briefing on purpose; the reason is stored and shown by `status`.
+    Drop {
+        /// Why, in a reader's words.
+        reason: String,
+    },
+    /// The stage could not handle the article; the file goes to `failed/` with this message.
+    Fail {
+        /// What went wrong and, where possible, what the user can do.
+        message: String,
+    },
+}
+
+/// Read-only view of earlier stories, for stages like dedupe.
+///
+/// Methods take and return owned, plain data so that the same calls can be offered to a plugin
+/// through C function pointers.
+pub trait Context {
+    /// Stories holding an article with this fingerprint (`kind` as in `Article::fingerprints`).
+    fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64>;
+}
+
+/// A context with no earlier stories, for tests and one-off runs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmptyContext;
+
+impl Context for EmptyContext {
+    fn stories_with_fingerprint(&self, _kind: &str, _value: &str) -> Vec<i64> {
+        Vec::new()
+    }
+}

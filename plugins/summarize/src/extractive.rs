@@ -1,0 +1,100 @@
+//! The extractive summary: lead sentences, scored by position, coverage of the article's frequent
+//! content words and overlap with the headline, returned in article order.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::sentences;
+
+/// Sentences further down than this are never chosen: news puts what matters first.
+const CANDIDATES: usize = 12;
+
+/// Up to `max_sentences` sentences of `text`, about `max_words` words at most.
+pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_words: usize) -> String {
+    let sentences = sentences::split(text);
+    let candidates: Vec<_> = sentences.iter().take(CANDIDATES).collect();
+    if candidates.is_empty() {
+        return String::new();
+    }
+    let mut frequency: HashMap<String, f64> = HashMap::new();
+    for s in &sentences {
+        for w in content_words(s.text) {
+            *frequency.entry(w).or_default() += 1.0;
+        }
+    }
+    let title_words: HashSet<String> = title.map(content_words).unwrap_or_default().into_iter().collect();
+
+    let mut scored: Vec<(usize, f64)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let words: HashSet<String> = content_words(s.text).into_iter().collect();
+            let n_words = s.text.split_whitespace().count();
+            let coverage = if words.is_empty() {
+                0.0
+            } else {
+                words.iter().map(|w| frequency.get(w).copied().unwrap_or(0.0).ln_1p()).sum::<f64>() / (words.len() as f64).sqrt()
+            };
+            let headline = if title_words.is_empty() {
+                0.0
+            } else {
+                words.intersection(&title_words).count() as f64 / title_words.len() as f64
+            };
+            let position = 1.0 / (1.0 + 0.35 * i as f64);
+            let mut score = 2.0 * position + 0.4 * coverage + 1.0 * headline;
+            // Fragments, questions and headings make poor summary sentences.
+            if n_words < 6 || s.text.ends_with('?') || !s.text.ends_with(['.', '!', '"', '\u{201D}', '\u{2019}']) {
+                score *= 0.3;
+            }
+            if n_words > 60 {
+                score *= 0.6;
+            }
+            (i, score)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut words = 0;
+    for (i, _) in scored {
+        if chosen.len() == max_sentences {
+            break;
+        }
+        let n = candidates[i].text.split_whitespace().count();
+        if !chosen.is_empty() && words + n > max_words {
+            continue;
+        }
+        chosen.push(i);
+        words += n;
+    }
+    chosen.sort_unstable();
+    chosen.iter().map(|&i| candidates[i].text).collect::<Vec<_>>().join(" ")
+}
+
+/// Lower-cased words of four letters or more: a cheap stand-in for content words.
+fn content_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_the_lead_and_keeps_article_order() {
+        let text = "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge. \
+                    Traffic will start next week.\n\nIn other news, the weather was fine. Subscribe now";
+        let s = summarize(text, Some("Mayor opens bridge"), 2, 90);
+        assert_eq!(s, "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge.");
+    }
+
+    #[test]
+    fn respects_the_word_budget() {
+        let text = "Alpha beta gamma delta epsilon zeta. ".repeat(10);
+        let s = summarize(&text, None, 5, 12);
+        assert!(s.split_whitespace().count() <= 12, "{s}");
+        assert!(!s.is_empty());
+    }
+}
