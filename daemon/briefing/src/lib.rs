@@ -1,1 +1,266 @@
-//! placeholder
+//! The daily briefing: a pure function of a day's stories, rendered as Markdown for people and
+//! as JSON for programs.
+//!
+//! **Invariant:** nothing here does I/O or reads the clock; the same stories and date always give
+//! the same bytes (the daemon writes the result atomically elsewhere).
+//!
+//! JSON schema `briefd.briefing/1` (fields are only ever added within version 1):
+//! `{ schema, date, timezone, stories: [{ id, headline, summary, summary_method,
+//! key_points: [{ text, citations: [{ article_id, start, end }] }],
+//! sources: [{ article_id, outlet, title, url, file, author, published, received_at }] }] }`.
+
+use serde::Serialize;
+use store::{Source, StoryView};
+
+/// Identifies the JSON format; bumped only for incompatible changes.
+pub const JSON_SCHEMA: &str = "briefd.briefing/1";
+
+/// A story as the briefing presents it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Story {
+    /// Story id in the store.
+    pub id: i64,
+    /// The lead source's headline.
+    pub headline: String,
+    /// The lead source's summary.
+    pub summary: Option<String>,
+    /// How the summary was made.
+    pub summary_method: Option<String>,
+    /// Key points with citations.
+    pub key_points: Vec<KeyPoint>,
+    /// Every source, oldest first.
+    pub sources: Vec<SourceLine>,
+}
+
+/// A key point and the article spans that support it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyPoint {
+    /// The point.
+    pub text: String,
+    /// Supporting spans.
+    pub citations: Vec<Citation>,
+}
+
+/// A cited span of a source article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    /// The article.
+    pub article_id: i64,
+    /// Byte offset in its text.
+    pub start: usize,
+    /// One past the end.
+    pub end: usize,
+}
+
+/// One source of a story.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceLine {
+    /// Article id in the store.
+    pub article_id: i64,
+    /// Publisher, when known.
+    pub outlet: Option<String>,
+    /// The article's own headline.
+    pub title: String,
+    /// Where it was published, when known.
+    pub url: Option<String>,
+    /// The file it came in as.
+    pub file: String,
+    /// Author, when known.
+    pub author: Option<String>,
+    /// Publication date, when known.
+    pub published: Option<String>,
+    /// When briefd finished it, RFC 3339 UTC.
+    pub received_at: String,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    date: &'a str,
+    timezone: &'a str,
+    stories: &'a [Story],
+}
+
+/// Orders and shapes the stored stories: most sources first, then most recently updated.
+pub fn stories(views: &[StoryView]) -> Vec<Story> {
+    let mut stories: Vec<(String, Story)> = views
+        .iter()
+        .filter(|v| !v.sources.is_empty())
+        .map(|v| {
+            let lead = lead(&v.sources);
+            let latest = v.sources.iter().map(|s| s.finished_at.clone()).max().unwrap_or_default();
+            let story = Story {
+                id: v.id,
+                headline: lead.article.headline().to_string(),
+                summary: lead.article.summary.clone(),
+                summary_method: lead.article.summary_method.clone(),
+                key_points: lead
+                    .article
+                    .key_points
+                    .iter()
+                    .map(|k| KeyPoint {
+                        text: k.text.clone(),
+                        citations: k
+                            .citations
+                            .iter()
+                            .map(|c| Citation { article_id: lead.article_id, start: c.start, end: c.end })
+                            .collect(),
+                    })
+                    .collect(),
+                sources: v.sources.iter().map(source_line).collect(),
+            };
+            (latest, story)
+        })
+        .collect();
+    stories.sort_by(|(a_latest, a), (b_latest, b)| {
+        b.sources.len().cmp(&a.sources.len()).then_with(|| b_latest.cmp(a_latest)).then(a.id.cmp(&b.id))
+    });
+    stories.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The source a story's headline and summary come from: the fullest text, the earliest on ties.
+fn lead(sources: &[Source]) -> &Source {
+    sources
+        .iter()
+        .rev()
+        .max_by_key(|s| s.article.text.len())
+        .expect("stories shown have at least one source")
+}
+
+fn source_line(s: &Source) -> SourceLine {
+    SourceLine {
+        article_id: s.article_id,
+        outlet: s.article.outlet.clone(),
+        title: s.article.headline().to_string(),
+        url: s.article.url.clone(),
+        file: s.article.file_name.clone(),
+        author: s.article.author.clone(),
+        published: s.article.published.clone(),
+        received_at: s.finished_at.clone(),
+    }
+}
+
+/// The Markdown briefing for `date` (YYYY-MM-DD), times shown in `tz`.
+pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> String {
+    let n_sources: usize = stories.iter().map(|s| s.sources.len()).sum();
+    let mut out = format!("# Briefing for {date}\n\n");
+    if stories.is_empty() {
+        out.push_str("No stories yet today. Drop article files into the inbox and they will appear here.\n");
+        return out;
+    }
+    out.push_str(&format!("{} · {}\n", plural(stories.len(), "story", "stories"), plural(n_sources, "source", "sources")));
+    for story in stories {
+        out.push_str(&format!("\n## {}\n\n", one_line(&story.headline)));
+        match &story.summary {
+            Some(summary) => out.push_str(&format!("{}\n", one_line(summary))),
+            None => out.push_str("_No summary._\n"),
+        }
+        if !story.key_points.is_empty() {
+            out.push_str("\n**Key points**\n\n");
+            for point in &story.key_points {
+                out.push_str(&format!("- {}\n", one_line(&point.text)));
+            }
+        }
+        out.push_str(&format!("\n**{}**\n\n", plural(story.sources.len(), "source", "sources")));
+        for s in &story.sources {
+            let mut parts = Vec::new();
+            if let Some(outlet) = &s.outlet {
+                parts.push(format!("**{}**", one_line(outlet)));
+            }
+            parts.push(format!("“{}”", one_line(&s.title)));
+            match &s.url {
+                Some(url) => parts.push(format!("<{}>", one_line(url))),
+                None => parts.push(format!("`{}`", one_line(&s.file).replace('`', "'"))),
+            }
+            if let Some(published) = &s.published {
+                parts.push(format!("published {}", one_line(published)));
+            }
+            parts.push(format!("received {}", local_time(&s.received_at, tz)));
+            out.push_str(&format!("- {}\n", parts.join(" · ")));
+        }
+    }
+    out
+}
+
+/// The JSON briefing for `date`, schema [`JSON_SCHEMA`].
+pub fn json(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> String {
+    let timezone = tz.iana_name().unwrap_or("local");
+    let doc = Document { schema: JSON_SCHEMA, date, timezone, stories };
+    let mut out = serde_json::to_string_pretty(&doc).expect("briefing types always serialise");
+    out.push('\n');
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Article text can hold anything; a briefing line must stay one line of plain Markdown text.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn local_time(rfc3339: &str, tz: &jiff::tz::TimeZone) -> String {
+    match rfc3339.parse::<jiff::Timestamp>() {
+        Ok(t) => t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stage_api::Article;
+
+    fn source(id: i64, at: &str, title: &str, outlet: Option<&str>, text: &str) -> Source {
+        Source {
+            article_id: id,
+            finished_at: at.into(),
+            article: Article {
+                file_name: format!("{id:03}.txt"),
+                title: Some(title.into()),
+                outlet: outlet.map(Into::into),
+                text: text.into(),
+                summary: Some(format!("Summary of {title}.")),
+                summary_method: Some("extractive".into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn sample() -> Vec<StoryView> {
+        vec![
+            StoryView { id: 1, sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")] },
+            StoryView {
+                id: 2,
+                sources: vec![
+                    source(2, "2025-07-13T09:00:00Z", "Russia warns allies", Some("AP"), "the longer wire text"),
+                    source(3, "2025-07-13T09:30:00Z", "Russia condemns\nalliance", Some("newsfeed.example"), "short"),
+                ],
+            },
+        ]
+    }
+
+    #[test]
+    fn most_sourced_story_comes_first() {
+        let s = stories(&sample());
+        assert_eq!(s.iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(s[0].headline, "Russia warns allies", "the fullest source leads");
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&sample())));
+    }
+
+    #[test]
+    fn json_snapshot() {
+        insta::assert_snapshot!(json("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&sample())));
+    }
+
+    #[test]
+    fn empty_day_says_so() {
+        let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &[]);
+        assert!(md.contains("No stories yet today"));
+    }
+}
