@@ -31,13 +31,18 @@ pub fn extract(input: &str) -> Extracted {
             continue;
         }
         seen += 1;
-        if seen > HEADER_LINES || word_count(line) >= BODY_LINE_WORDS {
+        if seen > HEADER_LINES {
             break;
         }
         if let Some(last) = breadcrumb_tail(line) {
             breadcrumb_title.get_or_insert(last);
             keep[i] = false;
-        } else if is_section_label(line) && out.title.is_none() {
+            continue;
+        }
+        if word_count(line) >= BODY_LINE_WORDS {
+            break;
+        }
+        if is_section_label(line) && out.title.is_none() {
             keep[i] = false;
         } else if let Some(date) = date_line(line) {
             out.published.get_or_insert(date);
@@ -168,7 +173,7 @@ fn date_line(line: &str) -> Option<String> {
 /// The first date in `text` in a common format, as YYYY-MM-DD.
 pub fn find_date(text: &str) -> Option<String> {
     static ISO: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b").expect("valid regex"));
+        LazyLock::new(|| Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})(?:\b|T)").expect("valid regex"));
     static NUMERIC: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\b(\d{1,2})([./])(\d{1,2})[./](\d{4})\b").expect("valid regex"));
     static MONTH_FIRST: LazyLock<Regex> = LazyLock::new(|| {

@@ -1,0 +1,244 @@
+//! The long-running service.
+//!
+//! Three parts, joined by bounded hand-offs:
+//! - the **intake** task watches the inbox (notify events, a poll of files still settling, a
+//!   rescan at start and every `rescan_interval`), claims each complete file by renaming it into
+//!   the processing folder, and queues it; when the queue is full it waits, and files simply stay
+//!   in the inbox (backpressure, bounded memory under any burst);
+//! - the **pipeline** thread takes queued files one at a time (so story assignment is
+//!   deterministic; stages parallelise inside themselves) and runs the [`Worker`];
+//! - the **publisher** task rewrites a day's briefing after changes settle for the debounce time.
+//!
+//! On shutdown the intake stops taking files, the pipeline finishes the article in hand (or
+//! leaves it, recorded, for the next start once `shutdown_timeout` passes), and the briefing is
+//! flushed.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use config::Config;
+use inbox::settle::Tracker;
+use inbox::Claimed;
+use store::Store;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+
+use crate::publish::{self, Dirty};
+use crate::worker::Worker;
+
+/// How often files that are still settling are looked at again.
+const SETTLE_POLL: Duration = Duration::from_millis(200);
+
+/// Runs the daemon until `shutdown` completes; returns once the state is safe to leave.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let paths = &config.paths;
+    for dir in [&paths.inbox, &paths.processing(), &paths.archive, &paths.failed, &paths.briefings] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let _lock = crate::lock::acquire(&paths.database)?;
+    let store = Arc::new(Store::open(&paths.database)?);
+    let worker = Worker::new(config.clone(), store.clone());
+    let repaired = worker.recover()?;
+    info!(
+        inbox = %paths.inbox.display(),
+        database = %paths.database.display(),
+        stages = ?config.stages.iter().map(|s| s.kind()).collect::<Vec<_>>(),
+        repaired,
+        "briefd started"
+    );
+
+    let dirty = Arc::new(Dirty::default());
+    dirty.mark(&crate::today(&config.briefing.timezone));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let (queue_tx, queue_rx) = mpsc::channel::<Claimed>(config.inbox.queue_capacity.get());
+
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let pipeline_thread = {
+        let dirty = dirty.clone();
+        let stopping = stopping.clone();
+        std::thread::Builder::new()
+            .name("pipeline".into())
+            .spawn(move || {
+                pipeline_loop(worker, queue_rx, &dirty, &stopping);
+                let _ = done_tx.send(());
+            })
+            .context("starting the pipeline thread")?
+    };
+
+    let publisher = tokio::spawn(publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone()));
+    let intake = tokio::spawn(intake(config.clone(), queue_tx, stop_rx));
+
+    shutdown.await;
+    info!("shutting down: taking no new files");
+    stopping.store(true, Ordering::SeqCst);
+    let _ = stop_tx.send(true);
+    if let Err(e) = intake.await {
+        error!(error = %e, "intake task ended abnormally");
+    }
+    match tokio::time::timeout(config.shutdown_timeout, done_rx).await {
+        Ok(_) => {
+            let _ = pipeline_thread.join();
+        }
+        Err(_) => warn!(
+            timeout_seconds = config.shutdown_timeout.as_secs(),
+            "the article in flight did not finish in time; it is recorded and will resume at the next start"
+        ),
+    }
+    if let Err(e) = publisher.await {
+        error!(error = %e, "publisher task ended abnormally");
+    }
+    for day in dirty.take() {
+        if let Err(e) = publish::write_day(&config, &store, &day) {
+            error!(day, error = format!("{e:#}"), "could not write the briefing");
+        }
+    }
+    info!("briefd stopped");
+    Ok(())
+}
+
+fn pipeline_loop(worker: Worker, mut queue: mpsc::Receiver<Claimed>, dirty: &Dirty, stopping: &AtomicBool) {
+    while let Some(claimed) = queue.blocking_recv() {
+        if stopping.load(Ordering::SeqCst) {
+            // Left in the processing folder; the next start resumes it.
+            break;
+        }
+        match worker.handle(&claimed) {
+            Ok(report) => {
+                if let Some(day) = report.day {
+                    dirty.mark(&day);
+                }
+            }
+            Err(e) => {
+                // Only the store or the file system failing gets here; the file stays in the
+                // processing folder and is retried at the next start.
+                error!(file = %claimed.original_name.to_string_lossy(), error = format!("{e:#}"), "could not finish the file; it will be retried at the next start");
+            }
+        }
+    }
+}
+
+async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = dirty.notify.notified() => {}
+            _ = stop.changed() => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(config.briefing.debounce) => {}
+            _ = stop.changed() => return,
+        }
+        for day in dirty.take() {
+            let (config, store) = (config.clone(), store.clone());
+            let result = tokio::task::spawn_blocking(move || publish::write_day(&config, &store, &day).map(|_| day)).await;
+            match result {
+                Ok(Ok(day)) => tracing::debug!(day, "briefing written"),
+                Ok(Err(e)) => error!(error = format!("{e:#}"), "could not write the briefing; will retry on the next change"),
+                Err(e) => error!(error = %e, "briefing writer crashed"),
+            }
+        }
+    }
+}
+
+async fn intake(config: Arc<Config>, queue: mpsc::Sender<Claimed>, mut stop: watch::Receiver<bool>) {
+    let inbox_dir = config.paths.inbox.clone();
+    let processing = config.paths.processing();
+
+    // Work a previous run left in the processing folder goes first, oldest first.
+    match tokio::task::spawn_blocking({
+        let processing = processing.clone();
+        move || inbox::claim::in_processing(&processing)
+    })
+    .await
+    {
+        Ok(Ok(left)) => {
+            if !left.is_empty() {
+                info!(files = left.len(), "resuming files left in flight");
+            }
+            for claimed in left {
+                tokio::select! {
+                    sent = queue.send(claimed) => if sent.is_err() { return },
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+        Ok(Err(e)) => error!(error = %e, path = %processing.display(), "cannot list the processing folder"),
+        Err(e) => error!(error = %e, "listing the processing folder crashed"),
+    }
+
+    let mut watcher = match inbox::watch::watch(&inbox_dir, 4096) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            warn!(error = %e, "cannot watch the inbox; relying on periodic rescans");
+            None
+        }
+    };
+    let mut tracker = Tracker::new(config.inbox.settle);
+    let mut rescan_due = Instant::now();
+    let mut poll = tokio::time::interval(SETTLE_POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let watch_rescan = watcher.as_ref().is_some_and(|w| w.rescan.swap(false, Ordering::Relaxed));
+        if watch_rescan || Instant::now() >= rescan_due {
+            if watch_rescan {
+                info!("watcher events were lost; rescanning the inbox");
+            }
+            scan(&inbox_dir, &mut tracker);
+            rescan_due = Instant::now() + config.inbox.rescan_interval;
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            noticed = async {
+                match watcher.as_mut() {
+                    Some(w) => w.events.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some(n) = noticed {
+                    if !inbox::names::is_ignored(&n.name) {
+                        tracker.note(&n.name, n.renamed_in, Instant::now());
+                    }
+                }
+            }
+            _ = poll.tick() => {
+                for name in tracker.poll(&inbox_dir, Instant::now()) {
+                    let claimed = match inbox::claim::claim(&inbox_dir, &processing, &name) {
+                        Ok(Some(c)) => c,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            warn!(file = %name.to_string_lossy(), error = %e, "cannot take the file; will retry");
+                            continue;
+                        }
+                    };
+                    tokio::select! {
+                        sent = queue.send(claimed) => if sent.is_err() { return },
+                        // Already claimed: it waits in the processing folder for the next start.
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Notes every takeable name in the inbox.
+fn scan(dir: &std::path::Path, tracker: &mut Tracker) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            error!(path = %dir.display(), error = %e, "cannot list the inbox");
+            return;
+        }
+    };
+    let now = Instant::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !inbox::names::is_ignored(&name) {
+            tracker.note(&name, false, now);
+        }
+    }
+}

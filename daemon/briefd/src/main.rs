@@ -1,0 +1,215 @@
+//! The `briefd` command line: parses arguments, sets up logging, runs one command, and prints any
+//! error once, with its chain of causes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use config::Config;
+
+/// briefd: drop news articles into a folder, read one clean daily briefing.
+///
+/// Article files (plain text, Markdown, HTML saved from a news site, or JSON) dropped into the
+/// inbox run through the stages in config.yaml; briefings/YYYY-MM-DD.md (and .json) is kept up
+/// to date. Nothing leaves the machine.
+#[derive(Parser, Debug)]
+#[command(version, after_help = "Examples:\n  briefd run                      # watch ./inbox using ./config.yaml\n  briefd ingest ~/saved/*.html     # process files once and exit\n  briefd status                    # what was done, what failed and why\n  briefd check-config -c my.yaml   # validate a config without running")]
+struct Cli {
+    /// The config file; paths inside it are relative to its folder.
+    #[arg(short, long, global = true, default_value = "config.yaml", env = "BRIEFD_CONFIG")]
+    config: PathBuf,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the daemon: watch the inbox and keep today's briefing up to date until stopped.
+    ///
+    /// Files are taken once complete: at once when renamed into the inbox (write elsewhere, then
+    /// `mv` - the Maildir habit), otherwise once unchanged for inbox.settle_millis. Hidden and
+    /// temporary names (.part, .crdownload, .tmp, ~, .swp) wait until renamed. Finished files
+    /// move to archive/YYYY-MM-DD/, failed ones to failed/ beside NAME.error.txt. Stop with
+    /// Ctrl-C or SIGTERM; work in flight resumes at the next start.
+    #[command(after_help = "Example:\n  briefd run --config config.yaml\n  cp article.txt inbox/ && cat briefings/$(date +%F).md")]
+    Run,
+    /// Process the given files (or the files in the given folders) once, then exit.
+    ///
+    /// The originals stay where they are; copies go to archive/ or failed/. Exits non-zero if any
+    /// file failed. Do not run while the daemon runs on the same config (the lock refuses it).
+    #[command(after_help = "Example:\n  briefd ingest ../shared/samples/inbox/")]
+    Ingest {
+        /// Files or folders to process.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Show counts per state and the latest failures with their reasons.
+    #[command(after_help = "Example:\n  briefd status --recent 20")]
+    Status {
+        /// How many recent failures and drops to list.
+        #[arg(long, default_value_t = 10)]
+        recent: usize,
+    },
+    /// Validate the config and report every problem at once; exits non-zero if any.
+    #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
+    CheckConfig,
+    /// Rebuild a day's briefing from the store, write it, and print it.
+    #[command(after_help = "Example:\n  briefd briefing --date 2025-07-13")]
+    Briefing {
+        /// The day, YYYY-MM-DD; today (in the config's time zone) by default.
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+    // The error already names the file, line and column; no extra context needed.
+    Ok(Config::load(path)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::CheckConfig => {
+            let config = load(&cli.config)?;
+            let stages: Vec<&str> = config.stages.iter().map(|s| s.kind()).collect();
+            println!("{}: ok; stages: {}", cli.config.display(), stages.join(" -> "));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            let config = load(&cli.config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(briefd::daemon::run(config, shutdown_signal()))?;
+            // The pipeline thread may still be inside a long stage after the shutdown timeout;
+            // everything is recorded, so leaving without waiting for it is safe.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest { paths } => {
+            let config = load(&cli.config)?;
+            let files = briefd::ingest::expand(&paths)?;
+            let bar = if std::io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new(files.len() as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
+                        .expect("valid template"),
+                );
+                Some(bar)
+            } else {
+                None
+            };
+            let summary = briefd::ingest::ingest(config, &files, |report| {
+                if let Some(bar) = &bar {
+                    bar.set_message(report.file.clone());
+                    bar.inc(1);
+                }
+                if let briefd::worker::Outcome::Failed { stage, reason } = &report.outcome {
+                    let line = format!("failed: {}: {stage}: {reason}", report.file);
+                    match &bar {
+                        Some(bar) => bar.println(line),
+                        None => eprintln!("{line}"),
+                    }
+                }
+            })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            println!("ingested {summary}");
+            Ok(if summary.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Status { recent } => {
+            let config = load(&cli.config)?;
+            let store = store::Store::open(&config.paths.database)?;
+            let report = store.status(recent)?;
+            for (state, n) in &report.files {
+                println!("{state:>10}: {n}");
+            }
+            println!("{:>10}: {}", "articles", report.articles);
+            println!("{:>10}: {}", "stories", report.stories);
+            if !report.recent_failures.is_empty() {
+                println!("\nrecent failures:");
+                for (file, stage, reason, at) in &report.recent_failures {
+                    println!("  {at}  {file}  [{stage}] {reason}");
+                }
+            }
+            if !report.recent_drops.is_empty() {
+                println!("\nrecent drops:");
+                for (file, stage, reason, at) in &report.recent_drops {
+                    println!("  {at}  {file}  [{stage}] {reason}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Briefing { date } => {
+            let config = load(&cli.config)?;
+            let day = match date {
+                Some(d) => {
+                    let parsed: jiff::civil::Date =
+                        d.parse().with_context(|| format!("--date {d:?} is not a date; write it as YYYY-MM-DD"))?;
+                    parsed.to_string()
+                }
+                None => briefd::today(&config.briefing.timezone),
+            };
+            let store = store::Store::open(&config.paths.database)?;
+            let markdown = briefd::publish::write_day(&config, &store, &day)?;
+            print!("{markdown}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops briefd");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
