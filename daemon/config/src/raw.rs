@@ -123,10 +123,9 @@ fn explain(message: &str) -> String {
     };
     let mut out = message.to_string();
     // serde's wording: "unknown field `modle`, expected one of `a`, `b`" or "unknown variant `x`, expected ..."
-    if let Some(rest) = message
-        .strip_prefix("unknown field ")
-        .or_else(|| message.strip_prefix("unknown variant "))
-    {
+    // serde_yaml puts the key path first ("inbox: unknown field ..."); the wording follows.
+    let wording = ["unknown field ", "unknown variant "].iter().find_map(|w| message.find(w).map(|i| &message[i + w.len()..]));
+    if let Some(rest) = wording {
         let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
         if let Some((given, expected)) = names.split_first() {
             let best = expected
@@ -148,10 +147,10 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_field_name() {
-        let m = explain("unknown field `setle_millis`, expected one of `path`, `settle_millis` at line 3 column 3");
+        let m = explain("inbox: unknown field `setle_millis`, expected one of `path`, `settle_millis` at line 3 column 3");
         assert_eq!(
             m,
-            "unknown field `setle_millis`, expected one of `path`, `settle_millis`; did you mean `settle_millis`?"
+            "inbox: unknown field `setle_millis`, expected one of `path`, `settle_millis`; did you mean `settle_millis`?"
         );
     }
 

@@ -1,0 +1,198 @@
+//! End-to-end tests: the real `briefd` binary on a temporary inbox.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::{files_in, Env};
+
+/// Issue 3, bar 2: the two seed articles dropped into a running daemon appear in today's
+/// briefing, cleanly titled, and both files are archived.
+#[test]
+fn seeds_dropped_into_a_running_daemon_reach_the_briefing() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    for seed in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
+        std::fs::copy(support::shared_sample(seed), env.inbox().join(seed)).unwrap();
+    }
+    let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == 2, Duration::from_secs(20));
+    assert!(briefing.contains("## Russia Warns Against U.S.-Korea-Japan Alliance"), "{briefing}");
+    assert!(
+        briefing.contains("## Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea"),
+        "{briefing}"
+    );
+    for junk in ["Adblock", "Leave a Comment", "Home »"] {
+        assert!(!briefing.contains(junk), "briefing shows boilerplate {junk:?}:\n{briefing}");
+    }
+    env.wait_until("both files archived", Duration::from_secs(10), || env.archived().len() == 2);
+    let status = env.briefd(&["status"]);
+    assert!(status.contains("done: 2"), "{status}");
+    daemon.stop_gracefully();
+}
+
+/// Issue 3, bar 4: the same bytes under three names are one article; the same text from two
+/// outlets, with different metadata, is one story with two sources.
+#[test]
+fn same_content_is_one_article_and_same_text_is_one_story() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    let seed = support::shared_sample("000_9df954c550cd2be9.txt");
+    for name in ["copy-one.txt", "copy two.txt", "copy.three.md"] {
+        env.drop_file(name, &std::fs::read(&seed).unwrap());
+    }
+    for name in ["wire_outlet_a.json", "wire_outlet_b.json"] {
+        env.drop_file(name, &std::fs::read(support::test_data(&format!("same_text/{name}"))).unwrap());
+    }
+    env.wait_until("all five files archived", Duration::from_secs(20), || env.archived().len() == 5);
+    let briefing = env.wait_for_briefing(|md| md.contains("Coast Daily"), Duration::from_secs(10));
+    assert_eq!(briefing.matches("\n## ").count(), 2, "{briefing}");
+    assert!(briefing.contains("**2 sources**"), "{briefing}");
+    assert!(briefing.contains("Harbour Times") && briefing.contains("Coast Daily"), "{briefing}");
+    let status = env.briefd(&["status"]);
+    assert!(status.contains("done: 3") && status.contains("duplicate: 2") && status.contains("articles: 3"), "{status}");
+    daemon.stop_gracefully();
+}
+
+/// Issue 3, bar 5: bad input ends in `failed/` with a reason, and the daemon keeps running.
+#[test]
+fn bad_input_fails_with_a_reason_and_the_daemon_keeps_running() {
+    let env = Env::new();
+    let outside = env.root().join("outside-secret.txt");
+    std::fs::write(&outside, "A secret text outside the inbox that must never be read by briefd at all.").unwrap();
+    let mut daemon = env.start();
+    for name in ["binary.png", "zero_bytes.txt", "whitespace_only.txt", "invalid_utf8.txt", "malformed.json"] {
+        env.drop_file(name, &std::fs::read(support::test_data(&format!("inputs/{name}"))).unwrap());
+    }
+    std::os::unix::fs::symlink(&outside, env.inbox().join("link-to-outside.txt")).unwrap();
+    std::fs::create_dir(env.inbox().join("a-folder")).unwrap();
+    let expected = [
+        ("binary.png", "looks binary"),
+        ("zero_bytes.txt", "empty (0 bytes)"),
+        ("whitespace_only.txt", "only whitespace"),
+        ("invalid_utf8.txt", "damaged UTF-8"),
+        ("malformed.json", "invalid JSON at line 1"),
+        ("link-to-outside.txt", "symbolic link"),
+        ("a-folder", "is a folder"),
+    ];
+    env.wait_until("every bad file in failed/", Duration::from_secs(20), || {
+        expected.iter().all(|(name, _)| env.failed().join(format!("{name}.error.txt")).exists())
+    });
+    for (name, reason) in expected {
+        let report = std::fs::read_to_string(env.failed().join(format!("{name}.error.txt"))).unwrap();
+        assert!(report.contains(name) && report.contains(reason), "{name}: {report}");
+        assert!(std::fs::symlink_metadata(env.failed().join(name)).is_ok(), "{name} itself kept in failed/");
+    }
+    assert!(outside.exists(), "the link's target is untouched");
+    let briefing = env.briefing_today();
+    assert!(!briefing.contains("secret"), "{briefing}");
+
+    // Still running: a good file goes through.
+    env.drop_file("good.txt", &std::fs::read(support::shared_sample("000_9df954c550cd2be9.txt")).unwrap());
+    env.wait_for_briefing(|md| md.contains("Russia Warns"), Duration::from_secs(20));
+    daemon.stop_gracefully();
+}
+
+/// Issue 3, bar 5: a bad config names file, line and column and what to write instead.
+#[test]
+fn bad_configs_are_refused_with_file_line_and_column() {
+    let env = Env::new();
+    let cases = [
+        ("unknown_key.yaml", ":3:3: inbox: unknown field `setle_millis`", "did you mean `settle_millis`?"),
+        ("wrong_type.yaml", ":3:18: inbox.settle_millis: invalid type: string \"soon\"", "expected u64"),
+        ("missing_inbox.yaml", ":1:1: missing field `inbox`", ""),
+        ("unknown_stage.yaml", ":5:11: stages[1].kind: unknown variant `summarise`", "did you mean `summarize`?"),
+    ];
+    for (file, location_and_message, hint) in cases {
+        let path = support::test_data(&format!("configs/{file}"));
+        let out = env.briefd_fails(&["check-config", "--config", path.to_str().unwrap()]);
+        assert!(out.contains(&format!("{file}{location_and_message}")), "{file}: {out}");
+        assert!(out.contains(hint), "{file}: {out}");
+    }
+    // Semantic problems are all reported at once.
+    let path = support::test_data("configs/bad_values.yaml");
+    let out = env.briefd_fails(&["check-config", "--config", path.to_str().unwrap()]);
+    for needle in ["inbox.queue_capacity", "briefing.timezone", "stages[0]", "max_sentences must be at least 1", "4 problem(s)"] {
+        assert!(out.contains(needle), "missing {needle:?} in {out}");
+    }
+}
+
+/// Issue 3, bar 3: files dropped while the daemon is killed with SIGKILL at random moments and
+/// restarted end up archived exactly once, in the store once, and in the briefing once.
+#[test]
+fn nothing_is_lost_or_doubled_when_the_daemon_is_killed_repeatedly() {
+    const FILES: usize = 500;
+    const KILLS: usize = 8;
+    let env = Env::new();
+    let staging = env.root().join("staging");
+    std::fs::create_dir(&staging).unwrap();
+    let mut rng = support::Rng(0x5eed_cafe);
+    let mut daemon = env.start();
+    let mut next = 0;
+    for round in 0..KILLS {
+        // Drop a batch, the Maildir way (write aside, then rename in), while the daemon works.
+        let batch = FILES / KILLS + if round < FILES % KILLS { 1 } else { 0 };
+        for _ in 0..batch {
+            let name = format!("article-{next:04}.txt");
+            std::fs::write(staging.join(&name), support::article_text(next)).unwrap();
+            std::fs::rename(staging.join(&name), env.inbox().join(&name)).unwrap();
+            next += 1;
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        daemon.kill9();
+        daemon = env.start();
+    }
+    assert_eq!(next, FILES);
+    env.wait_until("every file archived", Duration::from_secs(240), || env.archived().len() == FILES);
+    let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == FILES, Duration::from_secs(30));
+    daemon.stop_gracefully();
+
+    let archived = env.archived();
+    let mut names: Vec<String> = archived.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), FILES, "each file archived once under its own name");
+    assert!(files_in(&env.failed()).is_empty(), "nothing failed");
+    assert!(files_in(&env.inbox()).is_empty() && files_in(&env.inbox().join(".processing")).is_empty());
+
+    let db = rusqlite::Connection::open(env.root().join("state/briefd.db")).unwrap();
+    let (articles, distinct): (i64, i64) = db
+        .query_row("SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.file_name')) FROM articles", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((articles, distinct), (FILES as i64, FILES as i64));
+    let integrity: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+    for i in 0..FILES {
+        let needle = format!("`article-{i:04}.txt`");
+        assert_eq!(briefing.matches(&needle).count(), 1, "{needle} once in the briefing");
+    }
+}
+
+/// SIGTERM stops the daemon within its shutdown time and exits 0.
+#[test]
+fn sigterm_stops_the_daemon_cleanly() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    env.wait_until("today's briefing written at start", Duration::from_secs(10), || {
+        env.briefings().join(format!("{}.md", support::today_utc())).exists()
+    });
+    let status = daemon.stop_gracefully();
+    assert!(status.success(), "{status:?}");
+}
+
+/// `ingest` processes files once, leaves the originals, and exits non-zero when one failed.
+#[test]
+fn ingest_processes_files_once_and_reports_failures() {
+    let env = Env::new();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/inbox");
+    let out = env.briefd(&["ingest", seeds.to_str().unwrap()]);
+    assert!(out.contains("2 file(s): 2 done, 0 duplicate, 0 dropped, 0 failed"), "{out}");
+    assert!(seeds.join("000_9df954c550cd2be9.txt").exists(), "the original stays");
+    let bad = support::test_data("inputs/binary.png");
+    let out = env.briefd_fails(&["ingest", bad.to_str().unwrap()]);
+    assert!(out.contains("looks binary"), "{out}");
+    let out = env.briefd(&["briefing", "--date", &support::today_utc()]);
+    assert!(out.contains("2 stories · 2 sources"), "{out}");
+}
