@@ -11,7 +11,14 @@ const CANDIDATES: usize = 12;
 /// Up to `max_sentences` sentences of `text`, about `max_words` words at most.
 pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_words: usize) -> String {
     let sentences = sentences::split(text);
-    let candidates: Vec<_> = sentences.iter().take(CANDIDATES).collect();
+    // Headings and fragments read badly inside a summary; use them only if nothing else exists.
+    let is_sentence = |s: &&sentences::Sentence<'_>| {
+        s.text.split_whitespace().count() >= 6 && s.text.ends_with(['.', '!', '"', '\u{201D}', '\u{2019}'])
+    };
+    let mut candidates: Vec<_> = sentences.iter().filter(is_sentence).take(CANDIDATES).collect();
+    if candidates.is_empty() {
+        candidates = sentences.iter().take(CANDIDATES).collect();
+    }
     if candidates.is_empty() {
         return String::new();
     }
