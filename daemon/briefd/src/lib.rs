@@ -7,6 +7,7 @@
 //! - [`lock`]: one briefd per state database.
 
 pub mod daemon;
+pub mod eval;
 pub mod ingest;
 pub mod lock;
 pub mod publish;

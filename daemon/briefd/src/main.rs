@@ -68,12 +68,28 @@ enum Command {
     /// Validate the config and report every problem at once; exits non-zero if any.
     #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
     CheckConfig,
+    /// Score a stage on a labelled dev set (the layout of ../shared/eval/); one line per figure.
+    #[command(after_help = "Example:\n  briefd eval extraction ../shared/eval/extraction")]
+    Eval {
+        #[command(subcommand)]
+        set: EvalSet,
+    },
     /// Rebuild a day's briefing from the store, write it, and print it.
     #[command(after_help = "Example:\n  briefd briefing --date 2025-07-13")]
     Briefing {
         /// The day, YYYY-MM-DD; today (in the config's time zone) by default.
         #[arg(long)]
         date: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalSet {
+    /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
+    /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
+    Extraction {
+        /// Folder with html/, text/ and ground-truth.json.
+        dir: PathBuf,
     },
 }
 
@@ -91,7 +107,7 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new("info,trafilatura=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
@@ -176,6 +192,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for (file, stage, reason, at) in &report.recent_drops {
                     println!("  {at}  {file}  [{stage}] {reason}");
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set } => {
+            match set {
+                EvalSet::Extraction { dir } => briefd::eval::extraction::run(&dir)?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod paragraphs;
 pub mod text;
 
 use serde::Deserialize;

@@ -34,7 +34,7 @@ pub fn extract(input: &str) -> Extracted {
         if seen > HEADER_LINES {
             break;
         }
-        if let Some(last) = breadcrumb_tail(line) {
+        if let Some(last) = breadcrumb_tail(line).filter(|t| is_headline(t)) {
             breadcrumb_title.get_or_insert(last);
             keep[i] = false;
             continue;
@@ -71,12 +71,24 @@ pub fn extract(input: &str) -> Extracted {
         }
     }
 
-    // A page saved mid-load often ends in a cut-off fragment: short and without an ending.
-    if let Some(last) = (0..lines.len()).rev().find(|&i| keep[i] && !lines[i].is_empty()) {
-        let line = lines[last];
-        if word_count(line) < 8 && !ends_sentence(line) {
-            keep[last] = false;
+    // Where the text has clear article paragraphs, lines that neither are one nor sit among
+    // them (menus, link lists, footers) go too.
+    let candidates: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && !lines[i].is_empty()).collect();
+    let candidate_lines: Vec<&str> = candidates.iter().map(|&i| lines[i]).collect();
+    if let Some(verdicts) = crate::paragraphs::article_lines(&candidate_lines) {
+        for (&i, is_article) in candidates.iter().zip(verdicts) {
+            keep[i] = is_article;
         }
+    }
+
+    // A page saved mid-load often ends in cut-off fragments: short and without an ending.
+    // All of them go, so that cleaning the output again changes nothing.
+    while let Some(last) = (0..lines.len()).rev().find(|&i| keep[i] && !lines[i].is_empty()) {
+        let line = lines[last];
+        if word_count(line) >= 8 || ends_sentence(line) {
+            break;
+        }
+        keep[last] = false;
     }
 
     let mut text = String::new();

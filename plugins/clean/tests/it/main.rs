@@ -34,3 +34,44 @@ fn seed_rewrite_loses_its_boilerplate() {
     assert!(!x.text.starts_with("by"), "{}", &x.text[..60]);
     assert!(x.text.contains("Pyongyang, North Korea – In a notable display of solidarity"));
 }
+
+mod properties {
+    use clean::{text, Clean, Options};
+    use proptest::prelude::*;
+
+    /// Lines drawn from the kinds a saved page mixes: sentences, headings, boilerplate, dates.
+    fn page() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            "[A-Z][a-z]{2,8}( [a-z]{2,8}){5,20}\\.",
+            "[A-Z][a-z]{2,8}( [A-Z][a-z]{2,8}){1,6}",
+            Just("Related Post".to_string()),
+            Just("Home » News » Something Happened Today".to_string()),
+            Just("13.07.2025 4,39 B 5 Mins Read".to_string()),
+            Just("by".to_string()),
+            "[a-z ]{0,30}",
+            any::<String>(),
+        ];
+        prop::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n\n"))
+    }
+
+    proptest! {
+        #[test]
+        fn the_cleaner_never_panics_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.txt");
+            let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.html");
+            let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.json");
+        }
+
+        #[test]
+        fn cleaning_text_twice_changes_nothing(input in page()) {
+            let once = text::extract(&input);
+            let rendered = match &once.title {
+                Some(t) => format!("{t}\n\n{}", once.text),
+                None => once.text.clone(),
+            };
+            let twice = text::extract(&rendered);
+            prop_assert_eq!(&twice.text, &once.text);
+            prop_assert_eq!(&twice.title, &once.title);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! `briefd eval <set> DIR`: reproducible quality figures on labelled dev sets (the layout of
+//! `../shared/eval/`), one line per figure with its name.
+
+pub mod extraction;
+
+/// Mean and standard deviation of `values`.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+    (mean, var.sqrt())
+}
+
+/// A small deterministic generator for bootstrap resampling, so figures repeat exactly.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
