@@ -72,7 +72,10 @@ fn a_plugin_for_another_abi_is_refused_at_start() {
 fn misbehaving_plugins_leave_the_daemon_running() {
     let env = env_with("misbehaving.yaml");
     let mut daemon = env.start();
-    let text = |i: usize, marker: &str| format!("{}\n{marker}\n", support::article_text(i));
+    // The marker sits in a full paragraph, which `clean` keeps (it drops short trailing lines).
+    let text = |i: usize, marker: &str| {
+        format!("{}\nResidents were asked to {marker} only in a real emergency, the officials added on Monday.\n", support::article_text(i))
+    };
     env.drop_file("panics.txt", text(1, "please panic").as_bytes());
     env.wait_until("the panicking article in failed/", Duration::from_secs(20), || {
         env.failed().join("panics.txt.error.txt").exists()
