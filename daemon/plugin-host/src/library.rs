@@ -136,3 +136,25 @@ fn open(path: &Path) -> Result<Loaded, PluginError> {
     let plugin_version = text(descriptor.plugin_version).unwrap_or_default();
     Ok(Loaded { path: path.to_path_buf(), descriptor, name, plugin_version })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_refused_by_name() {
+        let error = Library::load(Path::new("/no/such/libplugin.so")).unwrap_err();
+        assert!(matches!(error, PluginError::Missing { .. }));
+        assert!(error.to_string().starts_with("/no/such/libplugin.so: no such plugin file; build the plugin"), "{error}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_library_is_refused_by_the_loader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("libtext.so");
+        std::fs::write(&path, "not a shared library").unwrap();
+        let error = Library::load(&path).unwrap_err();
+        assert!(matches!(error, PluginError::Open { .. }), "{error:?}");
+        assert!(error.to_string().contains("is it a shared library built for this machine?"), "{error}");
+    }
+}

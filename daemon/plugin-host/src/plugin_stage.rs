@@ -55,7 +55,9 @@ impl PluginStage {
     pub fn new(library: Library, settings: PluginSettings) -> Result<PluginStage, PluginError> {
         let name = settings.name.unwrap_or_else(|| library.name().to_string());
         let options = settings.options.to_string().into_bytes();
-        let worker = Worker::start(library.descriptor(), format!("plugin-{name}"), options, settings.timeout)
+        // A thread name may not hold NUL, and `name` comes from the config.
+        let thread_name = format!("plugin-{}", name.replace('\0', ""));
+        let worker = Worker::start(library.descriptor(), thread_name, options, settings.timeout)
             .map_err(|message| PluginError::Create { name: name.clone(), message })?;
         tracing::debug!(stage = %name, path = %library.path().display(), version = library.plugin_version(), "plugin started");
         Ok(PluginStage {
@@ -159,5 +161,24 @@ impl Stage for PluginStage {
                 self.on_error(article, reason)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_error_reads_fail_and_pass_and_defaults_to_fail() {
+        assert_eq!(serde_json::from_str::<OnError>("\"pass\"").unwrap(), OnError::Pass);
+        assert_eq!(serde_json::from_str::<OnError>("\"fail\"").unwrap(), OnError::Fail);
+        assert!(serde_json::from_str::<OnError>("\"ignore\"").is_err());
+        assert_eq!(OnError::default(), OnError::Fail);
+    }
+
+    #[test]
+    fn text_answers_must_be_utf8() {
+        assert_eq!(utf8(b"ok", "drop reason").unwrap(), "ok");
+        assert_eq!(utf8(&[0xff], "drop reason").unwrap_err(), "returned a drop reason that is not UTF-8");
     }
 }
