@@ -98,11 +98,15 @@ pub unsafe extern "C" fn process<T: Stage + 'static>(
 ) -> Status {
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: per the contract above.
-        let (stage, host, bytes) = unsafe { (&*(instance as *const T), &*host, input.as_bytes()) };
+        let (stage, bytes) = unsafe { (&*(instance as *const T), input.as_bytes()) };
         let article: Article = serde_json::from_slice(bytes)
             .map_err(|e| format!("the host sent an article this plugin cannot read: {e}"))?;
-        let context = HostContext::new(host);
-        Ok::<_, String>(stage.process(article, &context))
+        // A host that offers no context (null) gets one with no earlier stories.
+        // SAFETY: non-null host tables are valid for the call.
+        match unsafe { host.as_ref() } {
+            Some(host) => Ok::<_, String>(stage.process(article, &HostContext::new(host))),
+            None => Ok(stage.process(article, &crate::EmptyContext)),
+        }
     }));
     let (status, bytes) = match result {
         Ok(Ok(Outcome::Continue(article))) => match serde_json::to_vec(&article) {
