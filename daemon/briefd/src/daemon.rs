@@ -46,7 +46,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     info!(
         inbox = %paths.inbox.display(),
         database = %paths.database.display(),
-        stages = ?config.stages.iter().map(|s| s.kind()).collect::<Vec<_>>(),
+        stages = ?config.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
         repaired,
         "briefd started"
     );

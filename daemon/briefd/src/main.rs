@@ -124,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckConfig => {
             let config = load(&cli.config)?;
-            let stages: Vec<&str> = config.stages.iter().map(|s| s.kind()).collect();
+            let stages: Vec<&str> = config.stages.iter().map(|s| s.name()).collect();
             println!("{}: ok; stages: {}", cli.config.display(), stages.join(" -> "));
             Ok(ExitCode::SUCCESS)
         }

@@ -10,6 +10,7 @@ mod validate;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use validate::Problem;
@@ -85,15 +86,50 @@ pub enum StageConfig {
     Dedupe(dedupe::Options),
     /// Built-in summarizer.
     Summarize(summarize::Options),
+    /// A stage loaded from a shared library, already loaded and started by validation.
+    Plugin(PluginConfig),
+}
+
+/// A `kind: plugin` stage: where it came from, how it is set up, and the running instance.
+#[derive(Clone)]
+pub struct PluginConfig {
+    /// The library file (absolute).
+    pub path: PathBuf,
+    /// Name, error policy, time box and options.
+    pub settings: plugin_host::PluginSettings,
+    /// The instance made at validation, so that its options were checked by the plugin itself;
+    /// shared because a config is cloned but a plugin instance is not.
+    pub stage: Arc<plugin_host::PluginStage>,
+}
+
+impl std::fmt::Debug for PluginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginConfig").field("path", &self.path).field("settings", &self.settings).finish()
+    }
+}
+
+impl PartialEq for PluginConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.settings == other.settings
+    }
 }
 
 impl StageConfig {
+    /// The stage's name: the `kind` of a built-in, the configured or declared name of a plugin.
+    pub fn name(&self) -> &str {
+        match self {
+            StageConfig::Plugin(p) => stage_api::Stage::name(p.stage.as_ref()),
+            other => other.kind(),
+        }
+    }
+
     /// The `kind` as written in the file.
     pub fn kind(&self) -> &'static str {
         match self {
             StageConfig::Clean(_) => "clean",
             StageConfig::Dedupe(_) => "dedupe",
             StageConfig::Summarize(_) => "summarize",
+            StageConfig::Plugin(_) => "plugin",
         }
     }
 }

@@ -66,6 +66,31 @@ pub(crate) enum RawStage {
     Clean(clean::Options),
     Dedupe(dedupe::Options),
     Summarize(summarize::Options),
+    Plugin(RawPlugin),
+}
+
+/// A `kind: plugin` entry: a stage loaded from a shared library.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPlugin {
+    /// The library, relative to the config file's folder.
+    pub path: PathBuf,
+    /// The stage name; the plugin's own when absent.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub on_error: plugin_host::OnError,
+    #[serde(default = "default_plugin_timeout")]
+    pub timeout_millis: u64,
+    /// Handed to the plugin as JSON.
+    #[serde(default = "empty_options")]
+    pub options: serde_json::Value,
+}
+
+fn default_plugin_timeout() -> u64 {
+    5000
+}
+fn empty_options() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
 }
 
 fn default_archive() -> PathBuf {

@@ -5,8 +5,8 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::raw::{RawConfig, RawStage};
-use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, StageConfig};
+use crate::raw::{RawConfig, RawPlugin, RawStage};
+use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, StageConfig};
 
 /// One thing wrong with a parsed configuration, named by its key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,27 +89,35 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     if raw.stages.is_empty() {
         problem("stages", "lists no stage; start with `- kind: clean`".into());
     }
-    let stages: Vec<StageConfig> = raw
-        .stages
-        .into_iter()
-        .map(|s| match s {
-            RawStage::Clean(o) => StageConfig::Clean(o),
-            RawStage::Dedupe(o) => StageConfig::Dedupe(o),
-            RawStage::Summarize(o) => StageConfig::Summarize(o),
-        })
-        .collect();
-    match stages.first() {
-        Some(StageConfig::Clean(_)) | None => {}
-        Some(other) => problem(
+    // Kept with their positions in the file, so that problems name the right entry even when a
+    // plugin before them could not be loaded.
+    let mut indexed: Vec<(usize, StageConfig)> = Vec::new();
+    for (i, stage) in raw.stages.into_iter().enumerate() {
+        match stage {
+            RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
+            RawStage::Dedupe(o) => indexed.push((i, StageConfig::Dedupe(o))),
+            RawStage::Summarize(o) => indexed.push((i, StageConfig::Summarize(o))),
+            RawStage::Plugin(p) => match plugin(p, &resolve) {
+                Ok(p) => indexed.push((i, StageConfig::Plugin(p))),
+                Err(message) => problem(&format!("stages[{i}] (plugin)"), message),
+            },
+        }
+    }
+    match indexed.first() {
+        Some((0, StageConfig::Clean(_))) | None => {}
+        // Entry 0 could not be loaded: that problem is already reported.
+        Some((index, _)) if *index > 0 => {}
+        Some((_, other)) => problem(
             "stages[0]",
             format!("is `{}`, but the first stage must be `clean`, which decodes the file", other.kind()),
         ),
     }
-    for (i, stage) in stages.iter().enumerate() {
+    for (i, stage) in indexed.iter().map(|(i, s)| (*i, s)) {
         let issues = match stage {
             StageConfig::Clean(o) => o.problems(),
             StageConfig::Dedupe(o) => o.problems(),
             StageConfig::Summarize(o) => o.problems(),
+            StageConfig::Plugin(_) => Vec::new(),
         };
         for message in issues {
             problem(&format!("stages[{i}] ({})", stage.kind()), message);
@@ -119,6 +127,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         }
     }
 
+    let stages: Vec<StageConfig> = indexed.into_iter().map(|(_, s)| s).collect();
     if !problems.is_empty() {
         return Err(ConfigError::Invalid { path: path.to_path_buf(), problems });
     }
@@ -135,4 +144,54 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_seconds),
         stages,
     })
+}
+
+/// Loads the library (checking its ABI) and starts an instance with its options, so that every
+/// way a plugin can be unusable is reported here, by `check-config` as much as at start.
+fn plugin(raw: RawPlugin, resolve: &dyn Fn(&Path) -> PathBuf) -> Result<PluginConfig, String> {
+    if raw.timeout_millis == 0 {
+        return Err("timeout_millis must be at least 1".into());
+    }
+    if raw.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err("name is empty; leave it out to use the plugin's own name".into());
+    }
+    let path = resolve(&raw.path);
+    let library = plugin_host::Library::load(&path).map_err(|e| e.to_string())?;
+    let settings = plugin_host::PluginSettings {
+        name: raw.name,
+        on_error: raw.on_error,
+        timeout: Duration::from_millis(raw.timeout_millis),
+        options: raw.options,
+    };
+    let stage = plugin_host::PluginStage::new(library, settings.clone()).map_err(|e| format!("{} ({})", e, path.display()))?;
+    Ok(PluginConfig { path, settings, stage: std::sync::Arc::new(stage) })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, ConfigError};
+
+    #[test]
+    fn a_missing_plugin_is_a_problem_naming_its_entry_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: plugins/libnone.so\n    on_error: pass\n    options: { any: [thing] }\n";
+        let Err(ConfigError::Invalid { problems, .. }) = Config::from_yaml(&dir.path().join("c.yaml"), text) else {
+            panic!("accepted a missing plugin")
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "stages[1] (plugin)");
+        let expected = format!("{}: no such plugin file", dir.path().join("plugins/libnone.so").display());
+        assert!(problems[0].message.starts_with(&expected), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn plugin_entries_refuse_unknown_keys_and_zero_timeouts() {
+        let path = std::path::Path::new("c.yaml");
+        let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: x.so\n    timeout_ms: 5\n";
+        let error = Config::from_yaml(path, text).unwrap_err().to_string();
+        assert!(error.contains("unknown field `timeout_ms`") && error.contains("did you mean `timeout_millis`?"), "{error}");
+        let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: x.so\n    timeout_millis: 0\n";
+        let error = Config::from_yaml(path, text).unwrap_err().to_string();
+        assert!(error.contains("timeout_millis must be at least 1"), "{error}");
+    }
 }

@@ -51,6 +51,7 @@ impl Pipeline {
                     StageConfig::Clean(o) => Box::new(clean::Clean::new(o.clone())),
                     StageConfig::Dedupe(o) => Box::new(dedupe::Dedupe::new(o.clone())),
                     StageConfig::Summarize(o) => Box::new(summarize::Summarize::new(o.clone())),
+                    StageConfig::Plugin(p) => Box::new(Shared(p.stage.clone())),
                 }
             })
             .collect();
@@ -133,6 +134,18 @@ impl Pipeline {
         }
         article.raw = None;
         Ok((Finished::Done(article), timings))
+    }
+}
+
+/// A plugin instance shared with the config that started it; a stage like any other.
+struct Shared(std::sync::Arc<plugin_host::PluginStage>);
+
+impl Stage for Shared {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
+        self.0.process(article, context)
     }
 }
 

@@ -2,14 +2,18 @@
 //!
 //! A stage receives an owned [`Article`] plus a read-only [`Context`] onto earlier stories, and
 //! returns an owned [`Outcome`]. Nothing borrowed crosses the call, and every type here has a
-//! documented JSON encoding ([`ARTICLE_SCHEMA_VERSION`]), so the same contract can later cross a
-//! C ABI (see [`abi`]) without changing what built-in stages do.
+//! documented JSON encoding ([`ARTICLE_SCHEMA_VERSION`]), so the same contract crosses a C ABI
+//! (see [`abi`]) without changing what built-in stages do. Plugin authors implement [`Stage`] and
+//! [`FromOptions`] and call [`export_stage!`]; `PLUGINS.md` at the repository root is the tutorial.
 
 pub mod abi;
 mod article;
+pub mod query;
+pub mod sdk;
 mod stage;
 
 pub use article::{Article, Citation, Format, KeyPoint, StoryMatch, ARTICLE_SCHEMA_VERSION};
+pub use sdk::FromOptions;
 pub use stage::{Context, EmptyContext, Outcome, Stage};
 
 /// Major version of the stage interface; a plugin built for another major is refused.

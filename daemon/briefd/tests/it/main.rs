@@ -1,5 +1,10 @@
 //! End-to-end tests: the real `briefd` binary on a temporary inbox.
 
+/// The plugin builder of the plugin-host tests, shared so both build the same way.
+#[allow(dead_code)]
+#[path = "../../../plugin-host/tests/it/support.rs"]
+mod plugin_build;
+mod plugins;
 mod support;
 
 use std::path::Path;

@@ -1,0 +1,131 @@
+//! Loading real libraries and calling them: the examples work, and every way a plugin can be
+//! wrong or misbehave is refused or contained.
+
+use std::time::Duration;
+
+use plugin_host::{Library, OnError, PluginError, PluginSettings, PluginStage};
+use serde_json::json;
+use stage_api::{Article, Context, EmptyContext, Outcome, Stage};
+
+use crate::support::plugins;
+
+fn settings(on_error: OnError, options: serde_json::Value) -> PluginSettings {
+    PluginSettings { name: None, on_error, timeout: Duration::from_secs(30), options }
+}
+
+fn start(path: &std::path::Path, on_error: OnError, options: serde_json::Value) -> PluginStage {
+    PluginStage::new(Library::load(path).unwrap(), settings(on_error, options)).unwrap()
+}
+
+fn article(text: &str) -> Article {
+    Article {
+        file_name: "a.txt".into(),
+        received_at: "2025-07-13T08:00:00Z".into(),
+        title: Some("Ferry strike ends".into()),
+        text: text.into(),
+        ..Article::default()
+    }
+}
+
+#[test]
+fn the_rust_example_tags_and_prefixes_through_the_c_abi() {
+    let stage = start(
+        &plugins().topics,
+        OnError::Fail,
+        json!({"topics": {"transport": ["ferry", "tram"], "weather": ["storm"]}, "title_prefix": true}),
+    );
+    assert_eq!(stage.name(), "topics");
+    let Outcome::Continue(out) = stage.process(article("Crews return to work."), &EmptyContext) else { panic!() };
+    assert_eq!(out.tags, ["topic:transport"]);
+    assert_eq!(out.title.as_deref(), Some("[Transport] Ferry strike ends"));
+}
+
+#[test]
+fn the_c_example_drops_articles_with_its_phrase() {
+    let stage = start(&plugins().phrase_filter, OnError::Fail, json!({"phrase": "Paid Partnership"}));
+    assert_eq!(stage.name(), "phrase-filter");
+    let outcome = stage.process(article("This is a paid partnership with a ferry line."), &EmptyContext);
+    assert_eq!(outcome, Outcome::Drop { reason: "mentions \"paid partnership\"".into() });
+    let kept = article("Nothing to see.");
+    assert_eq!(stage.process(kept.clone(), &EmptyContext), Outcome::Continue(kept));
+}
+
+#[test]
+fn a_plugin_reads_the_hosts_context_through_the_query_callback() {
+    struct Stories;
+    impl Context for Stories {
+        fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
+            if kind == "text_sha256" && value == "abc" { vec![3, 5] } else { vec![] }
+        }
+    }
+    let stage = start(&plugins().misbehaving, OnError::Fail, json!({"mode": "query"}));
+    let Outcome::Continue(out) = stage.process(article("abc"), &Stories) else { panic!() };
+    assert_eq!(out.tags, ["stories:[3, 5]"]);
+}
+
+#[test]
+fn a_plugin_for_another_abi_major_is_refused_before_it_is_called() {
+    // Every function of this fixture aborts, so reaching this assertion proves none was called.
+    let error = Library::load(&plugins().wrong_abi).unwrap_err();
+    assert!(matches!(error, PluginError::AbiMismatch { found: 2, expected: 1, .. }), "{error:?}");
+    let message = error.to_string();
+    for needle in ["libwrong_abi.so", "stage ABI 2", "speaks ABI 1", "rebuild the plugin against stage-api 1.x"] {
+        assert!(message.contains(needle), "{needle:?} missing in: {message}");
+    }
+}
+
+#[test]
+fn missing_files_and_libraries_without_the_entry_symbol_are_refused() {
+    let error = Library::load(std::path::Path::new("/nonexistent/libnothing.so")).unwrap_err();
+    assert!(error.to_string().contains("/nonexistent/libnothing.so: no such plugin file"), "{error}");
+    let error = Library::load(&plugins().no_symbol).unwrap_err();
+    assert!(error.to_string().contains("exports no `briefd_stage_v1` symbol"), "{error}");
+}
+
+#[test]
+fn options_the_plugin_refuses_stop_it_from_starting() {
+    let library = Library::load(&plugins().topics).unwrap();
+    let error = PluginStage::new(library, settings(OnError::Fail, json!({"topix": {}}))).err().unwrap();
+    assert!(error.to_string().contains("plugin `topics` did not start: options: unknown field `topix`"), "{error}");
+}
+
+#[test]
+fn a_panic_inside_the_plugin_fails_or_passes_the_article_as_on_error_says() {
+    let failing = start(&plugins().misbehaving, OnError::Fail, json!({"mode": "panic"}));
+    let outcome = failing.process(article("x"), &EmptyContext);
+    let Outcome::Fail { message } = outcome else { panic!("{outcome:?}") };
+    assert!(message.contains("plugin `misbehaving`: the plugin panicked: misbehaving stage panics on a.txt"), "{message}");
+    // Still usable afterwards: the panic was caught inside the plugin.
+    assert!(matches!(failing.process(article("x"), &EmptyContext), Outcome::Fail { .. }));
+    assert_eq!(failing.disabled(), None);
+
+    let passing = start(&plugins().misbehaving, OnError::Pass, json!({"mode": "panic"}));
+    assert_eq!(passing.process(article("x"), &EmptyContext), Outcome::Continue(article("x")));
+}
+
+#[test]
+fn garbage_answers_fail_or_pass_the_article_as_on_error_says() {
+    let not_json = start(&plugins().garbage, OnError::Fail, json!({}));
+    let Outcome::Fail { message } = not_json.process(article("x"), &EmptyContext) else { panic!() };
+    assert!(message.contains("returned an article that is not valid article JSON"), "{message}");
+
+    let bad_status = start(&plugins().garbage, OnError::Fail, json!({"answer": "status"}));
+    let Outcome::Fail { message } = bad_status.process(article("x"), &EmptyContext) else { panic!() };
+    assert!(message.contains("returned the unknown status 42"), "{message}");
+
+    let passing = start(&plugins().garbage, OnError::Pass, json!({"answer": "status"}));
+    assert_eq!(passing.process(article("x"), &EmptyContext), Outcome::Continue(article("x")));
+}
+
+#[test]
+fn a_hanging_plugin_is_timed_out_and_disabled() {
+    let library = Library::load(&plugins().misbehaving).unwrap();
+    let settings = PluginSettings { timeout: Duration::from_millis(200), ..settings(OnError::Fail, json!({"mode": "hang"})) };
+    let stage = PluginStage::new(library, settings).unwrap();
+    let Outcome::Fail { message } = stage.process(article("x"), &EmptyContext) else { panic!() };
+    assert!(message.contains("took longer than timeout_millis (200 ms)"), "{message}");
+    assert!(stage.disabled().is_some());
+    // Disabled: later articles are handled by on_error without calling the plugin.
+    let Outcome::Fail { message } = stage.process(article("y"), &EmptyContext) else { panic!() };
+    assert!(message.contains("disabled: a call took longer"), "{message}");
+}

@@ -1,0 +1,160 @@
+//! The plugin SDK: [`export_stage!`](crate::export_stage) turns a Rust [`Stage`] into a loadable
+//! library that speaks the v1 C ABI.
+//!
+//! The generic `extern "C"` functions here are what the macro's descriptor points at. Each one
+//! catches every panic (a panic unwinding out of an `extern "C"` function would abort the whole
+//! daemon) and turns it into [`Status::FAIL`] with the panic message.
+
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::abi::{Buf, HostV1, Status};
+use crate::query::HostContext;
+use crate::{Article, Outcome, Stage};
+
+/// A stage that can be built from the `options` of its config entry (a JSON value; `{}` when the
+/// config gives none).
+pub trait FromOptions: Sized {
+    /// Builds the stage, or explains what is wrong with the options.
+    fn from_options(options: serde_json::Value) -> Result<Self, String>;
+}
+
+/// Exports `$stage` (a type implementing [`Stage`] and [`FromOptions`]) under the v1 entry
+/// symbol, with `$name` as its stage name.
+///
+/// ```text
+/// stage_api::export_stage!(TopicTagger, "topics");
+/// ```
+#[macro_export]
+macro_rules! export_stage {
+    ($stage:ty, $name:expr) => {
+        #[doc(hidden)]
+        static __BRIEFD_STAGE_DESCRIPTOR: $crate::sdk::Descriptor = $crate::sdk::Descriptor($crate::abi::StageV1 {
+            abi_major: $crate::ABI_MAJOR,
+            struct_size: ::std::mem::size_of::<$crate::abi::StageV1>() as u32,
+            name: ::std::concat!($name, "\0").as_ptr() as *const ::std::ffi::c_char,
+            plugin_version: ::std::concat!(::std::env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const ::std::ffi::c_char,
+            create: $crate::sdk::create::<$stage>,
+            process: $crate::sdk::process::<$stage>,
+            destroy: $crate::sdk::destroy::<$stage>,
+            free_buf: $crate::sdk::free_buf,
+        });
+
+        /// The v1 entry symbol the briefd loader looks up.
+        #[no_mangle]
+        pub extern "C" fn briefd_stage_v1() -> *const $crate::abi::StageV1 {
+            &__BRIEFD_STAGE_DESCRIPTOR.0
+        }
+    };
+}
+
+/// A descriptor that may live in a `static`: it holds only pointers to static data and functions.
+#[repr(transparent)]
+pub struct Descriptor(pub crate::abi::StageV1);
+
+// SAFETY: every pointer in the descriptor points to immutable static data or code.
+unsafe impl Sync for Descriptor {}
+
+/// `create` for `T`: parses the options and boxes the stage.
+///
+/// # Safety
+/// Called by the host per the ABI: `options` readable, `instance` and `err` writable.
+pub unsafe extern "C" fn create<T: Stage + FromOptions + 'static>(
+    options: Buf,
+    instance: *mut *mut c_void,
+    err: *mut Buf,
+) -> Status {
+    let result = catch_unwind(|| {
+        // SAFETY: the host keeps `options` alive during the call.
+        let bytes = unsafe { options.as_bytes() };
+        let options = if bytes.is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(bytes).map_err(|e| format!("options are not JSON: {e}"))?
+        };
+        T::from_options(options)
+    });
+    match result {
+        Ok(Ok(stage)) => {
+            // SAFETY: the host passes a writable pointer.
+            unsafe { *instance = Box::into_raw(Box::new(stage)) as *mut c_void };
+            Status::CONTINUE
+        }
+        Ok(Err(message)) => fail(err, message),
+        Err(panic) => fail(err, panicked(panic)),
+    }
+}
+
+/// `process` for `T`: JSON in, the stage's outcome out.
+///
+/// # Safety
+/// `instance` comes from `create::<T>`; `host` and `input` are valid for the call; `out` writable.
+pub unsafe extern "C" fn process<T: Stage + 'static>(
+    instance: *mut c_void,
+    host: *const HostV1,
+    input: Buf,
+    out: *mut Buf,
+) -> Status {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: per the contract above.
+        let (stage, bytes) = unsafe { (&*(instance as *const T), input.as_bytes()) };
+        let article: Article = serde_json::from_slice(bytes)
+            .map_err(|e| format!("the host sent an article this plugin cannot read: {e}"))?;
+        // A host that offers no context (null) gets one with no earlier stories.
+        // SAFETY: non-null host tables are valid for the call.
+        match unsafe { host.as_ref() } {
+            Some(host) => Ok::<_, String>(stage.process(article, &HostContext::new(host))),
+            None => Ok(stage.process(article, &crate::EmptyContext)),
+        }
+    }));
+    let (status, bytes) = match result {
+        Ok(Ok(Outcome::Continue(article))) => match serde_json::to_vec(&article) {
+            Ok(json) => (Status::CONTINUE, json),
+            Err(e) => (Status::FAIL, format!("cannot encode the article: {e}").into_bytes()),
+        },
+        Ok(Ok(Outcome::Drop { reason })) => (Status::DROP, reason.into_bytes()),
+        Ok(Ok(Outcome::Fail { message })) | Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
+        Err(panic) => (Status::FAIL, panicked(panic).into_bytes()),
+    };
+    // SAFETY: the host passes a writable pointer.
+    unsafe { *out = Buf::from_vec(bytes) };
+    status
+}
+
+/// `destroy` for `T`.
+///
+/// # Safety
+/// `instance` comes from `create::<T>` and is destroyed once.
+pub unsafe extern "C" fn destroy<T: 'static>(instance: *mut c_void) {
+    if !instance.is_null() {
+        // SAFETY: per the contract above. A panicking Drop is swallowed: it must not unwind out.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(instance as *mut T) })));
+    }
+}
+
+/// `free_buf`: frees a buffer this library returned.
+///
+/// # Safety
+/// `buf` was returned by this library and is freed once.
+pub unsafe extern "C" fn free_buf(buf: Buf) {
+    // SAFETY: per the contract above; every buffer this SDK returns comes from `Buf::from_vec`.
+    unsafe { buf.reclaim() }
+}
+
+fn fail(err: *mut Buf, message: String) -> Status {
+    if !err.is_null() {
+        // SAFETY: checked non-null; the host passes a writable pointer.
+        unsafe { *err = Buf::from_vec(message.into_bytes()) };
+    }
+    Status::FAIL
+}
+
+fn panicked(panic: Box<dyn Any + Send>) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("the plugin panicked: {what}")
+}
