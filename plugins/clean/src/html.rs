@@ -26,12 +26,164 @@ pub fn extract(html: &str) -> Result<Extracted, String> {
     extract_with(html, HtmlExtractor::default())
 }
 
-/// Extracts the article from an HTML page with `extractor`.
+/// Nesting deeper than this is never a real page; tree-building extractors would spend minutes
+/// (or the stack) on it, so such input takes the linear path instead.
+pub const MAX_NESTING: usize = 512;
+
+/// Extracts the article from an HTML page with `extractor`, falling back to the other extractor
+/// and then to plain tag stripping, so a page that confuses one still yields its text.
 pub fn extract_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
+    if max_nesting(html) > MAX_NESTING {
+        return Ok(crate::text::extract(&strip_tags(html)));
+    }
+    let first = match extractor {
+        HtmlExtractor::Trafilatura => with_trafilatura(html),
+        HtmlExtractor::Readability => with_readability(html),
+    };
+    match first {
+        Ok(x) if !x.text.trim().is_empty() => Ok(x),
+        first => {
+            let second = match extractor {
+                HtmlExtractor::Trafilatura => with_readability(html),
+                HtmlExtractor::Readability => with_trafilatura(html),
+            };
+            match second {
+                Ok(x) if !x.text.trim().is_empty() => Ok(x),
+                _ => {
+                    let stripped = crate::text::extract(&strip_tags(html));
+                    if stripped.text.trim().is_empty() { first } else { Ok(stripped) }
+                }
+            }
+        }
+    }
+}
+
+/// Only the extractor named, no fallbacks: for scoring each extractor on its own.
+pub fn extract_only(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
     match extractor {
         HtmlExtractor::Trafilatura => with_trafilatura(html),
         HtmlExtractor::Readability => with_readability(html),
     }
+}
+
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// The deepest element nesting in `html`, by a linear scan of its tags.
+pub fn max_nesting(html: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = memchr(b'<', &bytes[i..]) {
+        i += offset + 1;
+        let rest = &html[i..];
+        if rest.starts_with("!--") {
+            i += rest.find("-->").map_or(rest.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.starts_with('/');
+        let name: String = rest
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len());
+        let self_closing = rest[..end].ends_with('/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closing && !VOID.contains(&name.as_str()) {
+            depth += 1;
+            max = max.max(depth);
+        }
+    }
+    max
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Text of `html` by one linear pass: tags dropped (block tags become line breaks), script and
+/// style content skipped, common entities decoded.
+pub fn strip_tags(html: &str) -> String {
+    const BLOCK: &[&str] = &[
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "header", "footer",
+        "blockquote", "pre", "table", "ul", "ol", "title",
+    ];
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..start]));
+        rest = &rest[start + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = rest.get(end + 1..).unwrap_or("");
+        if !tag.starts_with('/') && (name == "script" || name == "style") {
+            let close = format!("</{name}");
+            let lower = rest.to_ascii_lowercase();
+            rest = lower.find(&close).map_or("", |i| &rest[i..]);
+            continue;
+        }
+        if BLOCK.contains(&name.as_str()) {
+            out.push_str("\n\n");
+        }
+    }
+    out.push_str(&decode_entities(rest));
+    out
+}
+
+/// Decodes the common named and all numeric HTML entities.
+pub fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let end = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let entity = &rest[1..e];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" | "#39" => Some('\''),
+                "nbsp" => Some(' '),
+                _ if entity.starts_with("#x") || entity.starts_with("#X") => {
+                    u32::from_str_radix(&entity[2..], 16).ok().and_then(char::from_u32)
+                }
+                _ if entity.starts_with('#') => entity[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn with_trafilatura(html: &str) -> Result<Extracted, String> {
@@ -74,4 +226,28 @@ fn with_readability(html: &str) -> Result<Extracted, String> {
 pub fn fragment_text(html: &str) -> String {
     let doc = dom_query::Document::fragment(html);
     normalize_paragraphs(&strip_invisible(&doc.formatted_text()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_takes_the_linear_path() {
+        let n = 10_000;
+        let html = format!(
+            "<html><body>{}<p>The mayor opened the new bridge on Monday after years of delays.</p>{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        assert_eq!(max_nesting(&html), n + 3);
+        let x = extract(&html).unwrap();
+        assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
+    }
+
+    #[test]
+    fn strips_tags_scripts_and_entities() {
+        let text = strip_tags("<p>Fish &amp; chips &#8364;5</p><script>var x = '<p>';</script><p>Next</p>");
+        assert_eq!(crate::normalize_paragraphs(&text), "Fish & chips €5\n\nNext");
+    }
 }

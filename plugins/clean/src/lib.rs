@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod paragraphs;
+pub mod repair;
 pub mod text;
 
 use serde::Deserialize;
@@ -82,6 +83,9 @@ impl Clean {
             Format::Markdown => markdown::extract(&decoded.text),
             Format::Text => text::extract(&decoded.text),
         };
+        let mut extracted = extracted;
+        extracted.text = repair::repair(&extracted.text);
+        extracted.title = extracted.title.map(|t| repair::repair(&t));
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
             return Err(if decoded.text.trim().is_empty() {

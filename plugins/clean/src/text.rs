@@ -113,7 +113,7 @@ pub fn extract(input: &str) -> Extracted {
         text.push_str(line);
         prev_kept = Some(line);
     }
-    out.text = repair_spacing(&normalize_paragraphs(&text));
+    out.text = normalize_paragraphs(&text);
     if out.outlet.is_none() {
         out.outlet = wire_outlet(&out.text);
     }
@@ -221,17 +221,6 @@ pub fn find_date(text: &str) -> Option<String> {
     None
 }
 
-/// Puts back the space lost after punctuation in pasted text ("scrutiny.Choe", "talks,held"),
-/// leaving abbreviations ("U.S."), numbers ("3.5", "1,000") and web addresses alone.
-pub fn repair_spacing(text: &str) -> String {
-    static GLUED_SENTENCE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\p{Ll}{2})([.!?])(\p{Lu}\p{Ll})").expect("valid regex"));
-    static GLUED_COMMA: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\p{Ll}{2})([,;])(\p{Ll}{2})").expect("valid regex"));
-    let text = GLUED_SENTENCE.replace_all(text, "$1$2 $3");
-    GLUED_COMMA.replace_all(&text, "$1$2 $3").into_owned()
-}
-
 /// "SEOUL, South Korea (AP) — ..." gives "AP".
 fn wire_outlet(text: &str) -> Option<String> {
     static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -273,12 +262,6 @@ mod tests {
         assert_eq!(find_date("4 Jul 2024").as_deref(), Some("2024-07-04"));
         assert_eq!(find_date("2024-07-04T10:00").as_deref(), Some("2024-07-04"));
         assert_eq!(find_date("no date here"), None);
-    }
-
-    #[test]
-    fn repairs_glued_punctuation_but_not_abbreviations_or_numbers() {
-        assert_eq!(repair_spacing("scrutiny.Choe said talks,held amid"), "scrutiny. Choe said talks, held amid");
-        assert_eq!(repair_spacing("the U.S. said 3.5 and 1,000 at example.com"), "the U.S. said 3.5 and 1,000 at example.com");
     }
 
     #[test]

@@ -148,14 +148,19 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         pages.push((id, String::from_utf8_lossy(&bytes).into_owned()));
     }
     println!("html pages {}", pages.len());
-    let mut default_rate = None;
-    for (label, extractor) in [("html trafilatura-rs", HtmlExtractor::Trafilatura), ("html readability", HtmlExtractor::Readability)] {
+    type Extract = fn(&str) -> Result<clean::Extracted, String>;
+    let variants: [(&str, Extract); 3] = [
+        ("html briefd", |h| clean::html::extract(h)),
+        ("html trafilatura-rs", |h| clean::html::extract_only(h, HtmlExtractor::Trafilatura)),
+        ("html readability", |h| clean::html::extract_only(h, HtmlExtractor::Readability)),
+    ];
+    for (label, extract) in variants {
         let mut scores = Vec::new();
         let mut exact = Vec::new();
         let mut spent = Duration::ZERO;
         for (id, html) in &pages {
             let began = Instant::now();
-            let text = clean::html::extract_with(html, extractor).map(|x| x.text).unwrap_or_default();
+            let text = extract(html).map(|x| x.text).unwrap_or_default();
             spent += began.elapsed();
             let gold = gold_of(id);
             exact.push(tokens(&gold) == tokens(&text));
@@ -164,12 +169,6 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         print_figures(label, &figures(&scores, &exact));
         let rate = pages.len() as f64 / spent.as_secs_f64().max(1e-9);
         println!("{label} pages/s {rate:.1}");
-        if extractor == HtmlExtractor::default() {
-            default_rate = Some(rate);
-        }
-    }
-    if let Some(rate) = default_rate {
-        println!("html default pages/s {rate:.1}");
     }
 
     // Text saved from the web: the text cleaner against the same gold, line labels and a

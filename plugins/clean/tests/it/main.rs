@@ -33,6 +33,8 @@ fn seed_rewrite_loses_its_boilerplate() {
     }
     assert!(!x.text.starts_with("by"), "{}", &x.text[..60]);
     assert!(x.text.contains("Pyongyang, North Korea – In a notable display of solidarity"));
+    assert!(x.text.contains("The talks, held amidst escalating global tensions, underscored"), "spacing repaired");
+    assert!(x.text.contains("international scrutiny. Choe, in turn"), "spacing repaired");
 }
 
 mod properties {

@@ -1,0 +1,43 @@
+"""trafilatura on the extraction set: the benchmark's token metric and pages/s (start-up excluded).
+
+Used by bench/clean; prints lines named like briefd's own `eval extraction` output."""
+import gzip, json, os, re, sys, time
+from collections import Counter
+
+import trafilatura
+
+def shingles(text):
+    tokens = re.findall(r"\w+", text or "")
+    if not tokens:
+        return Counter()
+    if len(tokens) < 4:
+        return Counter([tuple(tokens)])
+    return Counter(tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3))
+
+def score(gold, pred):
+    g, p = shingles(gold), shingles(pred)
+    tp = sum((g & p).values()); fp = sum((p - g).values()); fn = sum((g - p).values())
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0, 0, 0)
+
+def main(directory):
+    truth = json.load(open(os.path.join(directory, "ground-truth.json")))
+    names = sorted(n for n in os.listdir(os.path.join(directory, "html")) if n.endswith(".html.gz"))
+    pages = [(n[:-len(".html.gz")], gzip.open(os.path.join(directory, "html", n)).read().decode("utf-8", "replace")) for n in names]
+    for label, kwargs in (("default", {}), ("favor_precision", {"favor_precision": True})):
+        scores, spent = [], 0.0
+        for page_id, html in pages:
+            began = time.perf_counter()
+            text = trafilatura.extract(html, **kwargs) or ""
+            spent += time.perf_counter() - began
+            scores.append(score(truth[page_id]["articleBody"], text))
+        ps = [tp / (tp + fp) for tp, fp, fn in scores if tp + fp > 0]
+        rs = [tp / (tp + fn) for tp, fp, fn in scores if tp + fn > 0]
+        p, r = sum(ps) / len(ps), sum(rs) / len(rs)
+        print(f"trafilatura-py {label} precision {p:.3f}")
+        print(f"trafilatura-py {label} recall {r:.3f}")
+        print(f"trafilatura-py {label} F1 {2 * p * r / (p + r):.3f}")
+        print(f"trafilatura-py {label} pages/s {len(pages) / spent:.1f}")
+
+if __name__ == "__main__":
+    main(sys.argv[1])
