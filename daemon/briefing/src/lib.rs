@@ -158,7 +158,15 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         if !story.key_points.is_empty() {
             out.push_str("\n**Key points**\n\n");
             for point in &story.key_points {
-                out.push_str(&format!("- {}\n", one_line(&point.text)));
+                let tags: Vec<String> = point
+                    .citations
+                    .iter()
+                    .filter_map(|c| story.sources.iter().find(|s| s.article_id == c.article_id))
+                    .map(|s| format!("[{}]", one_line(s.outlet.as_deref().unwrap_or(&s.file))))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                out.push_str(&format!("- {} {}\n", one_line(&point.text), tags.join(" ")));
             }
         }
         out.push_str(&format!("\n**{}**\n\n", plural(story.sources.len(), "source", "sources")));
@@ -223,6 +231,10 @@ mod tests {
                 text: text.into(),
                 summary: Some(format!("Summary of {title}.")),
                 summary_method: Some("extractive".into()),
+                key_points: vec![stage_api::KeyPoint {
+                    text: format!("{title} happened."),
+                    citations: vec![stage_api::Citation { start: 0, end: 5 }],
+                }],
                 ..Default::default()
             },
         }

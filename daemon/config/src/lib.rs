@@ -86,6 +86,8 @@ pub enum StageConfig {
     Dedupe(dedupe::Options),
     /// Built-in summarizer.
     Summarize(summarize::Options),
+    /// Built-in key-point picker.
+    Keypoints(keypoints::Options),
     /// A stage loaded from a shared library, already loaded and started by validation.
     Plugin(PluginConfig),
 }
@@ -129,6 +131,7 @@ impl StageConfig {
             StageConfig::Clean(_) => "clean",
             StageConfig::Dedupe(_) => "dedupe",
             StageConfig::Summarize(_) => "summarize",
+            StageConfig::Keypoints(_) => "keypoints",
             StageConfig::Plugin(_) => "plugin",
         }
     }

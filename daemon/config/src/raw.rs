@@ -66,6 +66,7 @@ pub(crate) enum RawStage {
     Clean(clean::Options),
     Dedupe(dedupe::Options),
     Summarize(summarize::Options),
+    Keypoints(keypoints::Options),
     Plugin(RawPlugin),
 }
 

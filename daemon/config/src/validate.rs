@@ -97,6 +97,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
             RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
             RawStage::Dedupe(o) => indexed.push((i, StageConfig::Dedupe(o))),
             RawStage::Summarize(o) => indexed.push((i, StageConfig::Summarize(o))),
+            RawStage::Keypoints(o) => indexed.push((i, StageConfig::Keypoints(o))),
             RawStage::Plugin(p) => match plugin(p, &resolve) {
                 Ok(p) => indexed.push((i, StageConfig::Plugin(p))),
                 Err(message) => problem(&format!("stages[{i}] (plugin)"), message),
@@ -117,6 +118,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
             StageConfig::Clean(o) => o.problems(),
             StageConfig::Dedupe(o) => o.problems(),
             StageConfig::Summarize(o) => o.problems(),
+            StageConfig::Keypoints(o) => o.problems(),
             StageConfig::Plugin(_) => Vec::new(),
         };
         for message in issues {

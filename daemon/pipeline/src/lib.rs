@@ -51,6 +51,7 @@ impl Pipeline {
                     StageConfig::Clean(o) => Box::new(clean::Clean::new(o.clone())),
                     StageConfig::Dedupe(o) => Box::new(dedupe::Dedupe::new(o.clone())),
                     StageConfig::Summarize(o) => Box::new(summarize::Summarize::new(o.clone())),
+                    StageConfig::Keypoints(o) => Box::new(keypoints::Keypoints::new(o.clone())),
                     StageConfig::Plugin(p) => Box::new(Shared(p.stage.clone())),
                 }
             })

@@ -201,3 +201,17 @@ fn ingest_processes_files_once_and_reports_failures() {
     let out = env.briefd(&["briefing", "--date", &support::today_utc()]);
     assert!(out.contains("2 stories · 2 sources"), "{out}");
 }
+
+/// Key points appear in the briefing, each ending with the tag of the source that says it.
+#[test]
+fn key_points_are_shown_with_their_source() {
+    let env = Env::new();
+    let seed = support::shared_sample("000_9df954c550cd2be9.txt");
+    env.briefd(&["ingest", seed.to_str().unwrap()]);
+    let briefing = env.briefing_today();
+    let section = briefing.split("**Key points**").nth(1).expect("a key points section");
+    let points: Vec<&str> = section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).collect();
+    assert!((1..=4).contains(&points.len()), "{briefing}");
+    assert!(points.iter().all(|p| p.ends_with(" [AP]")), "{points:?}");
+    assert!(points.iter().any(|p| p.contains("Wonsan")), "{points:?}");
+}
