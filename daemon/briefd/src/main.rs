@@ -75,6 +75,30 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Score a stage on a labelled set, printing one figure per line.
+    #[command(after_help = "Example:\n  briefd eval same-story ../shared/eval/same-story/")]
+    Eval {
+        #[command(subcommand)]
+        set: EvalSet,
+    },
+    /// Print why an article joined its story (or started one): scores, thresholds, candidates.
+    #[command(after_help = "Example:\n  briefd explain 000_9df954c550cd2be9.txt\n  briefd explain 42")]
+    Explain {
+        /// The article id, or the file name it had in the inbox.
+        article: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalSet {
+    /// The ECB+ same-story set: B-cubed and pairwise P/R/F1 against a TF-IDF baseline.
+    SameStory {
+        /// The set's folder (holding clusters.tsv and text/).
+        dir: PathBuf,
+        /// Also sweep the thresholds and report leave-topics-out cross-validation.
+        #[arg(long)]
+        sweep: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -192,6 +216,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = store::Store::open(&config.paths.database)?;
             let markdown = briefd::publish::write_day(&config, &store, &day)?;
             print!("{markdown}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::SameStory { dir, sweep } } => {
+            // The dedupe options come from the config when one is there, else the defaults.
+            let options = Config::load(&cli.config)
+                .ok()
+                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
+                    config::StageConfig::Dedupe(o) => Some(o),
+                    _ => None,
+                }))
+                .unwrap_or_default();
+            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { article } => {
+            let config = load(&cli.config)?;
+            let store = store::Store::open(&config.paths.database)?;
+            let found = store.find_articles(&article)?;
+            anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
+            for stored in found {
+                print!("{}", briefd::explain(&stored));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

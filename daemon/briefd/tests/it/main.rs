@@ -7,19 +7,21 @@ use std::time::Duration;
 
 use support::{files_in, Env};
 
-/// Issue 3, bar 2: the two seed articles dropped into a running daemon appear in today's
-/// briefing, cleanly titled, and both files are archived.
+/// Issue 3, bar 2, and issue 8, bar 1: the two seed articles (one event, two outlets, other
+/// words) dropped into a running daemon appear in today's briefing as ONE story with TWO
+/// sources, cleanly titled, and both files are archived.
 #[test]
-fn seeds_dropped_into_a_running_daemon_reach_the_briefing() {
+fn seeds_dropped_into_a_running_daemon_reach_the_briefing_as_one_story() {
     let env = Env::new();
     let mut daemon = env.start();
     for seed in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
         std::fs::copy(support::shared_sample(seed), env.inbox().join(seed)).unwrap();
     }
-    let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == 2, Duration::from_secs(20));
-    assert!(briefing.contains("## Russia Warns Against U.S.-Korea-Japan Alliance"), "{briefing}");
+    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    assert_eq!(briefing.matches("\n## ").count(), 1, "{briefing}");
+    assert!(briefing.contains("Russia Warns Against U.S.-Korea-Japan Alliance"), "{briefing}");
     assert!(
-        briefing.contains("## Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea"),
+        briefing.contains("Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea"),
         "{briefing}"
     );
     for junk in ["Adblock", "Leave a Comment", "Home »"] {
@@ -27,8 +29,11 @@ fn seeds_dropped_into_a_running_daemon_reach_the_briefing() {
     }
     env.wait_until("both files archived", Duration::from_secs(10), || env.archived().len() == 2);
     let status = env.briefd(&["status"]);
-    assert!(status.contains("done: 2"), "{status}");
+    assert!(status.contains("done: 2") && status.contains("stories: 1"), "{status}");
     daemon.stop_gracefully();
+    // The decision is recorded with its scores and explained.
+    let explained = env.briefd(&["explain", "004_74facf148fc9e229.txt"]);
+    assert!(explained.contains("dedupe: same story"), "{explained}");
 }
 
 /// Issue 3, bar 4: the same bytes under three names are one article; the same text from two
