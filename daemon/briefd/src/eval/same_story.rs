@@ -271,8 +271,8 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
     topics.dedup();
     let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let mut grid = Vec::new();
-    for threshold in [0.12, 0.14, 0.16, 0.18, 0.20, 0.22, 0.24, 0.26, 0.28, 0.30] {
-        for weight in [0.0, 0.25, 0.4, 0.5, 0.6, 0.75] {
+    for threshold in [0.15, 0.2, 0.25] {
+        for weight in [0.35, 0.5, 0.65] {
             let options = dedupe::Options { same_story_threshold: threshold, entity_weight: weight, ..base.clone() };
             let predicted = cluster(docs, &options)?;
             let whole = score(&predicted, gold, |_| true).bcubed.f1;
