@@ -4,7 +4,8 @@
 //! - [`ingest::ingest`]: process given files once and exit;
 //! - [`worker::Worker`]: one claimed file from bytes to archive or failed, shared by both;
 //! - [`publish`]: writes a day's briefing atomically;
-//! - [`lock`]: one briefd per state database.
+//! - [`lock`]: one briefd per state database;
+//! - [`eval`]: scoring stages on the labelled sets.
 
 pub mod daemon;
 pub mod eval;
@@ -16,4 +17,24 @@ pub mod worker;
 /// The local date (YYYY-MM-DD) of now in `tz`: the day a briefing is named for.
 pub fn today(tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date().to_string()
+}
+
+/// Why an article is in its story, as `briefd explain` prints it.
+pub fn explain(stored: &stage_api::StoredArticle) -> String {
+    let article = &stored.article;
+    let mut out = format!(
+        "article {} ({}): {}\nstory {}\n",
+        stored.article_id,
+        article.file_name,
+        article.headline(),
+        stored.story_id
+    );
+    match &article.story {
+        Some(m) => out += &format!("joined: {} (score {:.3})\n", m.reason, m.score),
+        None => out += "started the story\n",
+    }
+    for (key, value) in article.metadata.iter().filter(|(k, _)| k.starts_with("dedupe.")) {
+        out += &format!("{key}: {value}\n");
+    }
+    out
 }

@@ -69,7 +69,7 @@ enum Command {
     #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
     CheckConfig,
     /// Score a stage on a labelled dev set (the layout of ../shared/eval/); one line per figure.
-    #[command(after_help = "Example:\n  briefd eval extraction ../shared/eval/extraction")]
+    #[command(after_help = "Examples:\n  briefd eval extraction ../shared/eval/extraction\n  briefd eval same-story ../shared/eval/same-story")]
     Eval {
         #[command(subcommand)]
         set: EvalSet,
@@ -81,10 +81,24 @@ enum Command {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Print why an article joined its story (or started one): scores, thresholds, candidates.
+    #[command(after_help = "Example:\n  briefd explain 000_9df954c550cd2be9.txt\n  briefd explain 42")]
+    Explain {
+        /// The article id, or the file name it had in the inbox.
+        article: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 enum EvalSet {
+    /// The ECB+ same-story set: B-cubed and pairwise P/R/F1 against a TF-IDF baseline.
+    SameStory {
+        /// The set's folder (holding clusters.tsv and text/).
+        dir: PathBuf,
+        /// Also sweep the thresholds and report leave-topics-out cross-validation.
+        #[arg(long)]
+        sweep: bool,
+    },
     /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
     /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
     Extraction {
@@ -195,10 +209,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { set } => {
-            match set {
-                EvalSet::Extraction { dir } => briefd::eval::extraction::run(&dir)?,
-            }
+        Command::Eval { set: EvalSet::Extraction { dir } } => {
+            briefd::eval::extraction::run(&dir)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Briefing { date } => {
@@ -214,6 +226,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = store::Store::open(&config.paths.database)?;
             let markdown = briefd::publish::write_day(&config, &store, &day)?;
             print!("{markdown}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::SameStory { dir, sweep } } => {
+            // The dedupe options come from the config when one is there, else the defaults.
+            let options = Config::load(&cli.config)
+                .ok()
+                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
+                    config::StageConfig::Dedupe(o) => Some(o),
+                    _ => None,
+                }))
+                .unwrap_or_default();
+            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { article } => {
+            let config = load(&cli.config)?;
+            let store = store::Store::open(&config.paths.database)?;
+            let found = store.find_articles(&article)?;
+            anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
+            for stored in found {
+                print!("{}", briefd::explain(&stored));
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -215,6 +215,18 @@ impl Store {
         model::status(&self.conn(), recent).map_err(|e| self.err(e))
     }
 
+    /// Articles whose id is `query`, or whose inbox file name is `query`'s last component.
+    pub fn find_articles(&self, query: &str) -> Result<Vec<stage_api::StoredArticle>> {
+        model::find_articles(&self.conn(), query).map_err(|e| self.read_err(e))
+    }
+
+    fn read_err(&self, e: model::ReadError) -> StoreError {
+        match e {
+            model::ReadError::Sqlite(e) => self.err(e),
+            model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
+        }
+    }
+
     /// SQLite's own integrity check; `Ok(true)` when it reports "ok".
     pub fn integrity_ok(&self) -> Result<bool> {
         let verdict: String =
@@ -227,6 +239,22 @@ impl Context for Store {
     fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
         // A failed lookup degrades to "no match" (a new story) rather than failing the article.
         model::stories_with_fingerprint(&self.conn(), kind, value).unwrap_or_default()
+    }
+
+    fn article_count(&self) -> u64 {
+        model::article_count(&self.conn()).unwrap_or_default()
+    }
+
+    fn key_counts(&self, kind: &str, values: Vec<String>) -> Vec<u64> {
+        model::key_counts(&self.conn(), kind, &values).unwrap_or_else(|_| vec![0; values.len()])
+    }
+
+    fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<stage_api::KeyHit> {
+        model::articles_with_keys(&self.conn(), kind, &values, limit).unwrap_or_default()
+    }
+
+    fn story_articles(&self, story_id: i64, limit: usize) -> Vec<stage_api::StoredArticle> {
+        model::story_articles(&self.conn(), story_id, limit).unwrap_or_default()
     }
 }
 

@@ -69,6 +69,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, value, article_id)
     );
     "#,
+    // 2: multi-valued article keys (LSH bands, words) for dedupe's candidate retrieval, and the
+    // number of articles per key, kept as a counter so a document frequency is one lookup
+    // instead of a count over a growing posting list.
+    r#"
+    CREATE TABLE article_keys (
+        kind       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (kind, value, article_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE key_counts (
+        kind  TEXT NOT NULL,
+        value TEXT NOT NULL,
+        n     INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

@@ -262,7 +262,100 @@ pub(crate) fn insert_article(conn: &Connection, file_id: i64, article: &Article,
             params![article_id, kind, value],
         )?;
     }
+    for (kind, values) in &article.keys {
+        let mut seen = std::collections::BTreeSet::new();
+        for value in values.iter().filter(|v| seen.insert(v.as_str())) {
+            conn.prepare_cached("INSERT OR IGNORE INTO article_keys (kind, value, article_id) VALUES (?1, ?2, ?3)")?
+                .execute(params![kind, value, article_id])?;
+            conn.prepare_cached(
+                "INSERT INTO key_counts (kind, value, n) VALUES (?1, ?2, 1)
+                 ON CONFLICT (kind, value) DO UPDATE SET n = n + 1",
+            )?
+            .execute(params![kind, value])?;
+        }
+    }
     Ok(story_id)
+}
+
+pub(crate) fn article_count(conn: &Connection) -> rusqlite::Result<u64> {
+    // MAX(id) rather than COUNT(*): articles are never deleted, and it is one index lookup.
+    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+}
+
+pub(crate) fn key_counts(conn: &Connection, kind: &str, values: &[String]) -> rusqlite::Result<Vec<u64>> {
+    // One statement for the whole list (values passed as a JSON array): an article asks for a
+    // few thousand words at once, and a query per word costs more than the lookups themselves.
+    let list = serde_json::to_string(values).expect("strings always serialise");
+    let mut stmt = conn.prepare_cached(
+        // CROSS JOIN keeps json_each as the outer loop, so each word is one primary-key lookup
+        // (a plain JOIN let the planner scan key_counts, which grows with the corpus).
+        "SELECT j.key, k.n FROM json_each(?2) AS j CROSS JOIN key_counts AS k ON k.kind = ?1 AND k.value = j.value",
+    )?;
+    let mut counts = vec![0u64; values.len()];
+    let mut rows = stmt.query(params![kind, list])?;
+    while let Some(row) = rows.next()? {
+        let index: i64 = row.get(0)?;
+        let n: i64 = row.get(1)?;
+        if let Some(slot) = counts.get_mut(index as usize) {
+            *slot = n as u64;
+        }
+    }
+    Ok(counts)
+}
+
+pub(crate) fn articles_with_keys(
+    conn: &Connection,
+    kind: &str,
+    values: &[String],
+    limit: usize,
+) -> rusqlite::Result<Vec<stage_api::KeyHit>> {
+    let list = serde_json::to_string(values).expect("strings always serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT k.article_id, a.story_id, COUNT(*) AS shared
+         FROM json_each(?2) AS j CROSS JOIN article_keys AS k ON k.kind = ?1 AND k.value = j.value
+         CROSS JOIN articles AS a ON a.id = k.article_id
+         GROUP BY k.article_id ORDER BY shared DESC, k.article_id LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![kind, list, limit as i64], |r| {
+        Ok(stage_api::KeyHit { article_id: r.get(0)?, story_id: r.get(1)?, shared: r.get::<_, i64>(2)? as u64 })
+    })?;
+    rows.collect()
+}
+
+pub(crate) fn story_articles(
+    conn: &Connection,
+    story_id: i64,
+    limit: usize,
+) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, data FROM articles WHERE story_id = ?1 ORDER BY id DESC LIMIT ?2")?;
+    let mut rows = stmt.query(params![story_id, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let article_id: i64 = row.get(0)?;
+        let data: String = row.get(1)?;
+        let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
+        out.push(stage_api::StoredArticle { article_id, story_id, article });
+    }
+    Ok(out)
+}
+
+pub(crate) fn find_articles(conn: &Connection, query: &str) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
+    let by_id: Option<i64> = query.parse().ok();
+    let base = std::path::Path::new(query).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut stmt = conn.prepare(
+        "SELECT a.id, a.story_id, a.data FROM articles a JOIN files f ON f.id = a.file_id
+         WHERE a.id = ?1 OR f.original_name = ?2 ORDER BY a.id",
+    )?;
+    let mut rows = stmt.query(params![by_id.unwrap_or(-1), base.as_bytes()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let article_id: i64 = row.get(0)?;
+        let data: String = row.get(2)?;
+        let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
+        out.push(stage_api::StoredArticle { article_id, story_id: row.get(1)?, article });
+    }
+    Ok(out)
 }
 
 pub(crate) fn finish_file(

@@ -1,40 +1,239 @@
-//! The built-in `dedupe` stage: an article whose normalised text matches an earlier article's
-//! joins that article's story, so the same wire copy from two outlets is one story with two
-//! sources.
+//! The built-in `dedupe` stage: decides which story each article belongs to.
 //!
-//! This is the exact layer only. Near-copies and the same story told in other words are a later
-//! issue; they will add fingerprints and lookups here without changing the stage's contract.
+//! Three layers, strongest evidence first:
+//! 1. **exact**: the same normalised text ([`text_fingerprint`]) joins that article's story;
+//! 2. **near-copy**: a MinHash estimate of shingle overlap at or above `near_copy_threshold`
+//!    with an article found through shared LSH bands ([`minhash`]);
+//! 3. **same story, other words**: average-link over the candidate story's recent articles of
+//!    TF-IDF cosine ([`tfidf`]) mixed with the cosine over names, places and numbers
+//!    ([`entities`]), at or above `same_story_threshold`, within `time_window_days` ([`cluster`]).
+//!
+//! Candidates come from the store's key index (bands and the article's most distinctive words),
+//! never from a scan of every article, so the cost per article does not grow with the corpus.
+//! Every decision is written into the article (`story.reason`, `story.score` and
+//! `metadata["dedupe.*"]`), which `briefd explain` prints.
+
+pub mod cluster;
+pub mod entities;
+pub mod minhash;
+pub mod tfidf;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use stage_api::{Article, Context, Outcome, Stage, StoryMatch};
 
+use cluster::{Decision, Rule, StoryScore};
+
 /// The fingerprint kind this stage writes and looks up.
 pub const TEXT_FINGERPRINT: &str = "text_sha256";
+/// Key kind of the MinHash LSH bands.
+pub const BAND_KEY: &str = "minhash_band";
+/// Key kind of the distinct words, for document frequencies and candidate retrieval.
+pub const WORD_KEY: &str = "word";
+
+/// How many of an article's most distinctive words look up candidate articles.
+const QUERY_WORDS: usize = 24;
+/// How many articles the word lookup returns, best first.
+const CANDIDATE_ARTICLES: usize = 40;
 
 /// Options of the `dedupe` stage.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Options {}
+pub struct Options {
+    /// Estimated shingle Jaccard (0..1) at or above which an article is a near-copy.
+    pub near_copy_threshold: f64,
+    /// Combined score (0..1) at or above which an article joins a story told in other words.
+    pub same_story_threshold: f64,
+    /// Weight (0..1) of the names/places/numbers cosine in the combined score.
+    pub entity_weight: f64,
+    /// Articles further apart than this (by publication date, else arrival) are never one story.
+    pub time_window_days: u32,
+    /// How many candidate stories are scored per article.
+    pub max_candidate_stories: usize,
+    /// How many of a story's most recent articles it is scored on.
+    pub max_story_articles: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        // Thresholds chosen on the ECB+ same-story set by leave-topics-out cross-validation
+        // (`briefd eval same-story --sweep`); see ARCHITECTURE.md.
+        Options {
+            near_copy_threshold: 0.6,
+            same_story_threshold: 0.2,
+            entity_weight: 0.5,
+            time_window_days: 7,
+            max_candidate_stories: 6,
+            max_story_articles: 12,
+        }
+    }
+}
 
 impl Options {
     /// Problems with these values; empty when usable.
     pub fn problems(&self) -> Vec<String> {
-        Vec::new()
+        let mut problems = Vec::new();
+        let mut unit = |name: &str, v: f64| {
+            if !(0.0..=1.0).contains(&v) {
+                problems.push(format!("{name} is {v}; write a number from 0 to 1"));
+            }
+        };
+        unit("near_copy_threshold", self.near_copy_threshold);
+        unit("same_story_threshold", self.same_story_threshold);
+        unit("entity_weight", self.entity_weight);
+        if self.time_window_days == 0 {
+            problems.push("time_window_days is 0; write at least 1".into());
+        }
+        if self.max_candidate_stories == 0 {
+            problems.push("max_candidate_stories is 0; write at least 1".into());
+        }
+        if self.max_story_articles == 0 {
+            problems.push("max_story_articles is 0; write at least 1".into());
+        }
+        problems
+    }
+
+    fn rule(&self) -> Rule {
+        Rule {
+            near_copy_threshold: self.near_copy_threshold,
+            same_story_threshold: self.same_story_threshold,
+            entity_weight: self.entity_weight,
+        }
     }
 }
 
 /// The `dedupe` stage.
 #[derive(Debug, Clone, Default)]
 pub struct Dedupe {
-    _options: Options,
+    options: Options,
+}
+
+/// What the stage computes once per article text.
+struct Features {
+    counts: BTreeMap<String, u32>,
+    entities: BTreeSet<String>,
+    /// Only computed where a near-copy is possible (the article itself, band hits).
+    signature: Option<minhash::Signature>,
+}
+
+impl Features {
+    fn of(text: &str, with_signature: bool) -> Features {
+        Features {
+            counts: tfidf::counts(&tfidf::terms(text)),
+            entities: entities::entities(text),
+            signature: with_signature.then(|| signature_of(text)),
+        }
+    }
+}
+
+fn signature_of(text: &str) -> minhash::Signature {
+    let normalised = normalize(text);
+    let words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+    minhash::signature(&words)
 }
 
 impl Dedupe {
     /// A deduplicator with these options.
     pub fn new(options: Options) -> Self {
-        Dedupe { _options: options }
+        Dedupe { options }
     }
+
+    /// Scores the candidate stories of `article` and decides.
+    fn decide(&self, article: &Article, features: &Features, context: &dyn Context) -> Decision {
+        let n = context.article_count();
+        let terms: Vec<String> = features.counts.keys().cloned().collect();
+        let dfs = context.key_counts(WORD_KEY, terms.clone());
+        let mut idf: HashMap<String, f64> = HashMap::new();
+        for (term, &df) in terms.iter().zip(&dfs) {
+            idf.insert(term.clone(), tfidf::idf(df, n));
+        }
+
+        // Candidates: articles sharing LSH bands (near-copies) and those sharing the most of
+        // this article's most distinctive words that other articles hold at all.
+        let mut by_weight: Vec<(&String, f64)> = terms
+            .iter()
+            .zip(&dfs)
+            .filter(|(_, &df)| df > 0)
+            .map(|(t, _)| (t, (1.0 + f64::from(features.counts[t]).ln()) * idf[t]))
+            .collect();
+        by_weight.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        let query: Vec<String> = by_weight.iter().take(QUERY_WORDS).map(|(t, _)| (*t).clone()).collect();
+        let mut story_order: Vec<i64> = Vec::new();
+        let band_hits = context.articles_with_keys(BAND_KEY, bands(features), CANDIDATE_ARTICLES);
+        let word_hits = if query.is_empty() {
+            Vec::new()
+        } else {
+            context.articles_with_keys(WORD_KEY, query, CANDIDATE_ARTICLES)
+        };
+        for hit in band_hits.iter().chain(&word_hits) {
+            if !story_order.contains(&hit.story_id) {
+                story_order.push(hit.story_id);
+            }
+        }
+        let banded: BTreeSet<i64> = band_hits.iter().map(|h| h.story_id).collect();
+        let mut kept = 0;
+        story_order.retain(|s| {
+            kept += 1;
+            banded.contains(s) || kept <= self.options.max_candidate_stories
+        });
+
+        let window = i64::from(self.options.time_window_days) * 86_400;
+        let mut members: Vec<(i64, Features)> = Vec::new();
+        for &story_id in &story_order {
+            for stored in context.story_articles(story_id, self.options.max_story_articles) {
+                let within = match article_times(article, &stored.article) {
+                    (Some(a), Some(b)) => (a - b).abs() <= window,
+                    _ => true,
+                };
+                if within {
+                    members.push((story_id, Features::of(&stored.article.text, banded.contains(&story_id))));
+                }
+            }
+        }
+
+        // Document frequencies of the members' own words, so their vectors are weighed alike.
+        let missing: Vec<String> = members
+            .iter()
+            .flat_map(|(_, f)| f.counts.keys())
+            .filter(|t| !idf.contains_key(*t))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
+            idf.insert(term.clone(), tfidf::idf(df, n));
+        }
+
+        let rule = self.options.rule();
+        let mine = tfidf::vector(&features.counts, &idf, |_| true);
+        let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
+        let mut scores: Vec<StoryScore> = Vec::new();
+        for &story_id in &story_order {
+            let mut score = StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, near_copy: 0.0, combined: 0.0 };
+            for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
+                score.n_articles += 1;
+                score.tfidf += mine.cosine(&tfidf::vector(&member.counts, &idf, |_| true));
+                let theirs = tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t));
+                score.entities += mine_entities.cosine(&theirs);
+                if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
+                    score.near_copy = score.near_copy.max(mine.similarity(theirs));
+                }
+            }
+            if score.n_articles > 0 {
+                score.tfidf /= score.n_articles as f64;
+                score.entities /= score.n_articles as f64;
+                score.combined = rule.combine(score.tfidf, score.entities);
+                scores.push(score);
+            }
+        }
+        rule.decide(&scores)
+    }
+}
+
+fn bands(features: &Features) -> Vec<String> {
+    features.signature.as_ref().map(minhash::Signature::bands).unwrap_or_default()
 }
 
 /// Text reduced to what two copies of one story share: lower-case words, no punctuation or
@@ -56,6 +255,27 @@ pub fn text_fingerprint(text: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The two articles' times on one clock: publication dates when both have one, else arrival
+/// times (a publication date from last year against an arrival today says nothing).
+fn article_times(a: &Article, b: &Article) -> (Option<i64>, Option<i64>) {
+    match (a.published.as_deref().and_then(parse_time), b.published.as_deref().and_then(parse_time)) {
+        (Some(x), Some(y)) => (Some(x), Some(y)),
+        _ => (parse_time(&a.received_at), parse_time(&b.received_at)),
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 time, a civil date-time or a date (UTC assumed).
+fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+        return jiff::tz::TimeZone::UTC.to_timestamp(dt).ok().map(|t| t.as_second());
+    }
+    let date = s.get(..10)?.parse::<jiff::civil::Date>().ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok().map(|t| t.as_second())
+}
+
 impl Stage for Dedupe {
     fn name(&self) -> &str {
         "dedupe"
@@ -63,13 +283,57 @@ impl Stage for Dedupe {
 
     fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
         let fingerprint = text_fingerprint(&article.text);
+        let features = Features::of(&article.text, true);
         if article.story.is_none() {
             if let Some(story_id) = context.stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint).into_iter().min() {
                 article.story = Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
+                article.metadata.insert("dedupe.decision".into(), format!("exact copy of an article in story {story_id}"));
+            } else {
+                let decision = self.decide(&article, &features, context);
+                record(&mut article, &decision, &self.options);
             }
         }
         article.fingerprints.insert(TEXT_FINGERPRINT.into(), fingerprint);
+        article.keys.insert(BAND_KEY.into(), bands(&features));
+        article.keys.insert(WORD_KEY.into(), features.counts.into_keys().collect());
         Outcome::Continue(article)
+    }
+}
+
+/// Writes the decision into the article: the story to join with its reason and score, and the
+/// full reasoning in `metadata` for `briefd explain`.
+fn record(article: &mut Article, decision: &Decision, options: &Options) {
+    let (summary, scored) = match decision {
+        Decision::NearCopy(s) => {
+            let reason = format!(
+                "dedupe: near-copy (estimated shingle Jaccard {:.2} >= {:.2})",
+                s.near_copy, options.near_copy_threshold
+            );
+            article.story = Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.near_copy });
+            (reason, Some(s))
+        }
+        Decision::SameStory(s) => {
+            let reason = format!(
+                "dedupe: same story (combined {:.3} >= {:.3}: tfidf {:.3}, entities {:.3} over {} article(s))",
+                s.combined, options.same_story_threshold, s.tfidf, s.entities, s.n_articles
+            );
+            article.story = Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.combined });
+            (reason, Some(s))
+        }
+        Decision::NewStory(best) => {
+            let reason = match best {
+                Some(s) => format!(
+                    "new story: best candidate story {} scored {:.3} < {:.3} (tfidf {:.3}, entities {:.3}, near-copy {:.2})",
+                    s.story_id, s.combined, options.same_story_threshold, s.tfidf, s.entities, s.near_copy
+                ),
+                None => "new story: no earlier article shares its distinctive words".into(),
+            };
+            (reason, best.as_ref())
+        }
+    };
+    article.metadata.insert("dedupe.decision".into(), summary);
+    if let Some(s) = scored {
+        article.metadata.insert("dedupe.best".into(), s.describe());
     }
 }
 
@@ -100,5 +364,13 @@ mod tests {
         let other = Article { text: "other words".into(), ..Default::default() };
         let Outcome::Continue(out) = Dedupe::default().process(other, &context) else { panic!("dropped") };
         assert_eq!(out.story, None);
+        assert!(out.metadata["dedupe.decision"].starts_with("new story"));
+    }
+
+    #[test]
+    fn options_out_of_range_are_reported() {
+        let options = Options { same_story_threshold: 1.5, time_window_days: 0, ..Options::default() };
+        assert_eq!(options.problems().len(), 2);
+        assert!(Options::default().problems().is_empty());
     }
 }

@@ -46,6 +46,10 @@ pub struct Article {
     pub tags: Vec<String>,
     /// Fingerprints by kind (e.g. "text_sha256"); the store indexes them for later lookups.
     pub fingerprints: BTreeMap<String, String>,
+    /// Multi-valued index keys by kind (e.g. LSH bands, words); the store indexes every value
+    /// and counts the articles holding it, so stages can find candidates and document frequencies.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, Vec<String>>,
     /// The story this article joins, when a stage matched one; `None` starts a new story.
     pub story: Option<StoryMatch>,
     /// Anything else a stage wants to keep, as strings.

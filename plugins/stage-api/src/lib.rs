@@ -14,7 +14,7 @@ mod stage;
 
 pub use article::{Article, Citation, Format, KeyPoint, StoryMatch, ARTICLE_SCHEMA_VERSION};
 pub use sdk::FromOptions;
-pub use stage::{Context, EmptyContext, Outcome, Stage};
+pub use stage::{Context, EmptyContext, KeyHit, Outcome, Stage, StoredArticle};
 
 /// Major version of the stage interface; a plugin built for another major is refused.
 pub const ABI_MAJOR: u32 = 1;

@@ -1,5 +1,7 @@
 //! The `Stage` trait and what a stage may see and return.
 
+use serde::{Deserialize, Serialize};
+
 use crate::Article;
 
 /// A pipeline stage: owned article in, owned outcome out.
@@ -38,6 +40,52 @@ pub enum Outcome {
 pub trait Context {
     /// Stories holding an article with this fingerprint (`kind` as in `Article::fingerprints`).
     fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64>;
+
+    /// Number of committed articles (the `N` of document frequencies).
+    fn article_count(&self) -> u64 {
+        0
+    }
+
+    /// For each value, how many committed articles hold it as a key of `kind`.
+    fn key_counts(&self, kind: &str, values: Vec<String>) -> Vec<u64> {
+        let _ = kind;
+        vec![0; values.len()]
+    }
+
+    /// Committed articles sharing the most keys of `kind` with `values`, most shared first, at
+    /// most `limit`; ties go to the older article.
+    fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<KeyHit> {
+        let _ = (kind, values, limit);
+        Vec::new()
+    }
+
+    /// The most recent `limit` articles of a story, newest first, each with its store ids.
+    fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
+        let _ = (story_id, limit);
+        Vec::new()
+    }
+}
+
+/// A committed article that shares keys with the one being processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyHit {
+    /// The article's id in the store.
+    pub article_id: i64,
+    /// The story it belongs to.
+    pub story_id: i64,
+    /// How many of the asked keys it holds.
+    pub shared: u64,
+}
+
+/// A committed article with its ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredArticle {
+    /// The article's id in the store.
+    pub article_id: i64,
+    /// The story it belongs to.
+    pub story_id: i64,
+    /// The article as committed.
+    pub article: Article,
 }
 
 /// A context with no earlier stories, for tests and one-off runs.

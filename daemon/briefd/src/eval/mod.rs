@@ -2,6 +2,7 @@
 //! `../shared/eval/`), one line per figure with its name.
 
 pub mod extraction;
+pub mod same_story;
 
 /// Mean and standard deviation of `values`.
 pub fn mean_std(values: &[f64]) -> (f64, f64) {

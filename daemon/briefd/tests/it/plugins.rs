@@ -87,7 +87,8 @@ fn misbehaving_plugins_leave_the_daemon_running() {
     env.wait_for_briefing(|md| md.contains("opens bridge number 2"), Duration::from_secs(20));
     env.drop_file("after.txt", text(3, "nothing odd").as_bytes());
     let briefing = env.wait_for_briefing(|md| md.contains("opens bridge number 3"), Duration::from_secs(20));
-    assert_eq!(briefing.matches("\n## ").count(), 2, "{briefing}");
+    // Similar articles may share a story; what matters is that the failed one is not shown.
+    assert!(!briefing.contains("opens bridge number 1"), "{briefing}");
     let log = std::fs::read_to_string(env.root().join("daemon.log")).unwrap();
     assert!(log.contains("plugin disabled") && log.contains("took longer than timeout_millis (500 ms)"), "{log}");
     assert!(log.contains("returned the unknown status 42"), "garbage passed on and logged:\n{log}");

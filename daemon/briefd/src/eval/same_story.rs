@@ -1,0 +1,330 @@
+//! `briefd eval same-story DIR`: the ECB+ same-story set (`clusters.tsv` and `text/`).
+//!
+//! Documents go, in file-name order, through the very `dedupe` stage and store the daemon uses
+//! (a temporary database, one commit per article), so the figures measure the incremental
+//! clustering that runs in production, not an offline stand-in. Only the text is used: the first
+//! line of a document is dropped when it is a URL (the README's rule for `ecbplus` files, applied
+//! by content). Topics are read only to split folds for cross-validation, never as features.
+//!
+//! In the same run a baseline is computed in the harness: TF-IDF cosine over the whole set with
+//! average-link agglomerative clustering, its cut threshold tuned on the whole set (an oracle,
+//! so the baseline is if anything flattered).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use dedupe::tfidf;
+use stage_api::{Article, Outcome, Stage};
+use store::Store;
+
+/// One labelled document.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// File name without `.txt`.
+    pub name: String,
+    /// ECB+ topic, for cross-validation folds only.
+    pub topic: String,
+    /// The gold story.
+    pub cluster: String,
+    /// The text the system sees.
+    pub text: String,
+}
+
+/// Precision, recall and F1 of one metric.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Prf {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+}
+
+/// B-cubed and pairwise scores of one clustering.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Scores {
+    /// B-cubed.
+    pub bcubed: Prf,
+    /// Pairwise.
+    pub pairwise: Prf,
+    /// Number of predicted clusters.
+    pub n_clusters: usize,
+}
+
+/// Reads `clusters.tsv` and the texts, in file-name order.
+pub fn load(dir: &Path) -> anyhow::Result<Vec<Doc>> {
+    let tsv_path = dir.join("clusters.tsv");
+    let tsv = std::fs::read_to_string(&tsv_path).with_context(|| format!("reading {}", tsv_path.display()))?;
+    let mut docs = Vec::new();
+    for (i, line) in tsv.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [name, topic, _subtopic, cluster, ..] = cols[..] else {
+            bail!("{}:{}: expected doc, topic, subtopic, cluster columns", tsv_path.display(), i + 1);
+        };
+        let path: PathBuf = dir.join("text").join(format!("{name}.txt"));
+        let raw = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        docs.push(Doc { name: name.into(), topic: topic.into(), cluster: cluster.into(), text: visible_text(&raw) });
+    }
+    if docs.is_empty() {
+        bail!("{}: no documents listed", tsv_path.display());
+    }
+    docs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(docs)
+}
+
+/// The text without a leading URL line (token-spaced, e.g. `http: / / www. ...`).
+fn visible_text(raw: &str) -> String {
+    match raw.split_once('\n') {
+        Some((first, rest)) if first.trim_start().starts_with("http") => rest.to_string(),
+        _ => raw.to_string(),
+    }
+}
+
+/// Runs every document through the `dedupe` stage on a fresh store; returns each one's story id.
+pub fn cluster(docs: &[Doc], options: &dedupe::Options) -> anyhow::Result<Vec<i64>> {
+    let dir = tempfile::tempdir().context("creating a temporary folder for the eval database")?;
+    let store = Store::open(&dir.path().join("eval.db"))?;
+    let stage = dedupe::Dedupe::new(options.clone());
+    let mut stories = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let file = store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
+        let article = Article {
+            file_name: format!("{}.txt", doc.name),
+            received_at: "2026-01-01T00:00:00Z".into(),
+            text: doc.text.clone(),
+            ..Default::default()
+        };
+        let Outcome::Continue(article) = stage.process(article, &store) else {
+            bail!("dedupe did not pass {} on", doc.name);
+        };
+        stories.push(store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?);
+    }
+    Ok(stories)
+}
+
+/// B-cubed and pairwise scores of `predicted` against `gold`, over the documents `keep` accepts.
+pub fn score<P: Eq + std::hash::Hash, G: Eq + std::hash::Hash>(
+    predicted: &[P],
+    gold: &[G],
+    keep: impl Fn(usize) -> bool,
+) -> Scores {
+    let idx: Vec<usize> = (0..predicted.len()).filter(|&i| keep(i)).collect();
+    let mut pred_size: HashMap<&P, usize> = HashMap::new();
+    let mut gold_size: HashMap<&G, usize> = HashMap::new();
+    let mut both: HashMap<(&P, &G), usize> = HashMap::new();
+    for &i in &idx {
+        *pred_size.entry(&predicted[i]).or_default() += 1;
+        *gold_size.entry(&gold[i]).or_default() += 1;
+        *both.entry((&predicted[i], &gold[i])).or_default() += 1;
+    }
+    let n = idx.len().max(1) as f64;
+    let (mut p, mut r) = (0.0, 0.0);
+    for &i in &idx {
+        let common = both[&(&predicted[i], &gold[i])] as f64;
+        p += common / pred_size[&predicted[i]] as f64;
+        r += common / gold_size[&gold[i]] as f64;
+    }
+    let pairs = |n: usize| (n * n.saturating_sub(1) / 2) as f64;
+    let tp: f64 = both.values().map(|&c| pairs(c)).sum();
+    let pred_pairs: f64 = pred_size.values().map(|&c| pairs(c)).sum();
+    let gold_pairs: f64 = gold_size.values().map(|&c| pairs(c)).sum();
+    Scores {
+        bcubed: prf(p / n, r / n),
+        pairwise: prf(ratio(tp, pred_pairs), ratio(tp, gold_pairs)),
+        n_clusters: pred_size.len(),
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 1.0 }
+}
+
+fn prf(precision: f64, recall: f64) -> Prf {
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    Prf { precision, recall, f1 }
+}
+
+/// The baseline: TF-IDF cosine with document frequencies over the whole set, average-link
+/// agglomerative clustering cut at `threshold`. Returns a cluster index per document.
+pub fn baseline(docs: &[Doc], threshold: f64) -> Vec<usize> {
+    let sims = similarity_matrix(docs);
+    average_link(&sims, threshold)
+}
+
+fn similarity_matrix(docs: &[Doc]) -> Vec<Vec<f64>> {
+    let counts: Vec<BTreeMap<String, u32>> = docs.iter().map(|d| tfidf::counts(&tfidf::terms(&d.text))).collect();
+    let mut df: HashMap<&str, u64> = HashMap::new();
+    for c in &counts {
+        for t in c.keys() {
+            *df.entry(t).or_default() += 1;
+        }
+    }
+    let n = docs.len() as u64;
+    let idf: HashMap<String, f64> = df.iter().map(|(t, &d)| (t.to_string(), tfidf::idf(d, n))).collect();
+    let vectors: Vec<tfidf::Vector> = counts.iter().map(|c| tfidf::vector(c, &idf, |_| true)).collect();
+    (0..docs.len()).map(|i| (0..docs.len()).map(|j| vectors[i].cosine(&vectors[j])).collect()).collect()
+}
+
+/// Average-link agglomeration (Lance-Williams update), merging while the best pair's mean
+/// similarity is at least `threshold`.
+fn average_link(sims: &[Vec<f64>], threshold: f64) -> Vec<usize> {
+    let n = sims.len();
+    let mut sim = sims.to_vec();
+    let mut size = vec![1usize; n];
+    let mut alive = vec![true; n];
+    let mut owner: Vec<usize> = (0..n).collect();
+    loop {
+        let mut best = (f64::NEG_INFINITY, 0, 0);
+        for i in (0..n).filter(|&i| alive[i]) {
+            for j in (i + 1..n).filter(|&j| alive[j]) {
+                if sim[i][j] > best.0 {
+                    best = (sim[i][j], i, j);
+                }
+            }
+        }
+        let (s, a, b) = best;
+        if s < threshold || !s.is_finite() {
+            break;
+        }
+        for k in (0..n).filter(|&k| alive[k] && k != a && k != b) {
+            let merged = (size[a] as f64 * sim[a][k] + size[b] as f64 * sim[b][k]) / (size[a] + size[b]) as f64;
+            sim[a][k] = merged;
+            sim[k][a] = merged;
+        }
+        size[a] += size[b];
+        alive[b] = false;
+        owner.iter_mut().filter(|o| **o == b).for_each(|o| *o = a);
+    }
+    owner
+}
+
+/// Runs the evaluation and returns the report, one figure per line.
+pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool) -> anyhow::Result<String> {
+    let docs = load(dir)?;
+    let gold: Vec<&str> = docs.iter().map(|d| d.cluster.as_str()).collect();
+    let all = |_| true;
+    let mut out = String::new();
+    let n_gold = gold.iter().collect::<std::collections::BTreeSet<_>>().len();
+    writeln!(out, "documents {} gold stories {}", docs.len(), n_gold)?;
+
+    let started = std::time::Instant::now();
+    let predicted = cluster(&docs, options)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let ours = score(&predicted, &gold, all);
+    print_scores(&mut out, "", &ours)?;
+    writeln!(
+        out,
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {}",
+        options.same_story_threshold, options.entity_weight, options.near_copy_threshold
+    )?;
+    writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
+
+    let sims = similarity_matrix(&docs);
+    let (base_threshold, base) = (5..=60)
+        .map(|t| {
+            let t = f64::from(t) / 100.0;
+            (t, score(&average_link(&sims, t), &gold, all))
+        })
+        .max_by(|a, b| a.1.bcubed.f1.total_cmp(&b.1.bcubed.f1))
+        .expect("the grid is not empty");
+    print_scores(&mut out, "baseline ", &base)?;
+    writeln!(out, "baseline threshold {base_threshold:.2} (TF-IDF cosine, average link, tuned on the whole set)")?;
+    writeln!(out, "ratio B-cubed F1 {:.3}", ours.bcubed.f1 / base.bcubed.f1)?;
+    writeln!(out, "ratio pairwise F1 {:.3}", ours.pairwise.f1 / base.pairwise.f1)?;
+
+    // What each signal adds: the same run with one signal switched off, same thresholds.
+    let ablations = [
+        ("without entities", dedupe::Options { entity_weight: 0.0, ..options.clone() }),
+        ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
+        ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
+    ];
+    for (name, ablated) in ablations {
+        let s = score(&cluster(&docs, &ablated)?, &gold, all);
+        writeln!(out, "{name} B-cubed F1 {:.3}", s.bcubed.f1)?;
+    }
+
+    if sweep {
+        sweep_report(&mut out, &docs, &gold, options)?;
+    }
+    Ok(out)
+}
+
+fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result {
+    writeln!(out, "{prefix}B-cubed precision {:.3}", s.bcubed.precision)?;
+    writeln!(out, "{prefix}B-cubed recall {:.3}", s.bcubed.recall)?;
+    writeln!(out, "{prefix}B-cubed F1 {:.3}", s.bcubed.f1)?;
+    writeln!(out, "{prefix}pairwise precision {:.3}", s.pairwise.precision)?;
+    writeln!(out, "{prefix}pairwise recall {:.3}", s.pairwise.recall)?;
+    writeln!(out, "{prefix}pairwise F1 {:.3}", s.pairwise.f1)?;
+    writeln!(out, "{prefix}predicted stories {}", s.n_clusters)
+}
+
+/// A grid over the threshold and the entity weight, then leave-topics-out cross-validation:
+/// topics are split into 4 folds; for each, the grid point best on the other three is scored on
+/// it. The mean held-out F1 is the honest estimate of the rule "pick the best grid point".
+fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<()> {
+    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
+    topics.sort();
+    topics.dedup();
+    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
+    let mut grid = Vec::new();
+    for threshold in [0.15, 0.2, 0.25] {
+        for weight in [0.35, 0.5, 0.65] {
+            let options = dedupe::Options { same_story_threshold: threshold, entity_weight: weight, ..base.clone() };
+            let predicted = cluster(docs, &options)?;
+            let whole = score(&predicted, gold, |_| true).bcubed.f1;
+            writeln!(out, "sweep threshold {threshold:.2} entity_weight {weight:.2} B-cubed F1 {whole:.3}")?;
+            grid.push((threshold, weight, predicted));
+        }
+    }
+    let mut held_out = Vec::new();
+    for fold in 0..4 {
+        let (threshold, weight, _) = grid
+            .iter()
+            .max_by(|a, b| {
+                let fa = score(&a.2, gold, |i| fold_of(i) != fold).bcubed.f1;
+                let fb = score(&b.2, gold, |i| fold_of(i) != fold).bcubed.f1;
+                fa.total_cmp(&fb)
+            })
+            .expect("the grid is not empty");
+        let chosen = grid.iter().find(|g| g.0 == *threshold && g.1 == *weight).expect("from the grid");
+        let f1 = score(&chosen.2, gold, |i| fold_of(i) == fold).bcubed.f1;
+        writeln!(out, "cv fold {fold} chose threshold {threshold:.2} entity_weight {weight:.2} held-out B-cubed F1 {f1:.3}")?;
+        held_out.push(f1);
+    }
+    writeln!(out, "cv mean held-out B-cubed F1 {:.3}", held_out.iter().sum::<f64>() / held_out.len() as f64)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perfect_and_lumped_clusterings_score_as_expected() {
+        let gold = ["a", "a", "b", "b"];
+        let perfect = score(&[1, 1, 2, 2], &gold, |_| true);
+        assert_eq!((perfect.bcubed.f1, perfect.pairwise.f1), (1.0, 1.0));
+        let lumped = score(&[1, 1, 1, 1], &gold, |_| true);
+        assert_eq!(lumped.bcubed.precision, 0.5);
+        assert_eq!(lumped.bcubed.recall, 1.0);
+        assert_eq!(lumped.pairwise.precision, 2.0 / 6.0);
+    }
+
+    #[test]
+    fn the_url_line_is_hidden() {
+        assert_eq!(visible_text("http: / / x. com\nHeadline\nBody"), "Headline\nBody");
+        assert_eq!(visible_text("Body only\nmore"), "Body only\nmore");
+    }
+
+    #[test]
+    fn average_link_stops_at_the_threshold() {
+        let sims = vec![vec![1.0, 0.9, 0.1], vec![0.9, 1.0, 0.2], vec![0.1, 0.2, 1.0]];
+        let owner = average_link(&sims, 0.5);
+        assert_eq!(owner[0], owner[1]);
+        assert_ne!(owner[0], owner[2]);
+    }
+}

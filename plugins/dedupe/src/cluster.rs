@@ -1,0 +1,103 @@
+//! Incremental clustering: each new article joins the best-scoring earlier story above a
+//! threshold, or starts its own. A story's score is the mean over its (most recent) articles of
+//! the pairwise score, i.e. average link, which keeps one loosely related member from pulling a
+//! different story in (single link chains two earthquakes together through a shared "magnitude").
+
+/// How one earlier story compares with the new article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryScore {
+    /// The story.
+    pub story_id: i64,
+    /// Articles of the story that were compared.
+    pub n_articles: usize,
+    /// Mean TF-IDF cosine over those articles.
+    pub tfidf: f64,
+    /// Mean entity cosine over those articles.
+    pub entities: f64,
+    /// The best estimated shingle Jaccard (MinHash) with any of them.
+    pub near_copy: f64,
+    /// The weighted combination the same-story threshold applies to.
+    pub combined: f64,
+}
+
+/// What the clustering decided, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// A near-copy of an article in this story.
+    NearCopy(StoryScore),
+    /// The same story in other words.
+    SameStory(StoryScore),
+    /// No story scored high enough.
+    NewStory(Option<StoryScore>),
+}
+
+/// The weights and thresholds of a decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// Estimated Jaccard at or above which an article is a near-copy.
+    pub near_copy_threshold: f64,
+    /// Combined score at or above which an article joins a story.
+    pub same_story_threshold: f64,
+    /// Weight of the entity cosine in the combined score (the rest is TF-IDF cosine).
+    pub entity_weight: f64,
+}
+
+impl Rule {
+    /// The combined score of a TF-IDF cosine and an entity cosine.
+    pub fn combine(&self, tfidf: f64, entities: f64) -> f64 {
+        (1.0 - self.entity_weight) * tfidf + self.entity_weight * entities
+    }
+
+    /// Picks the story: near-copies first (strongest evidence), then the best combined score.
+    /// Ties go to the older (smaller id) story so the result never depends on hash order.
+    pub fn decide(&self, scores: &[StoryScore]) -> Decision {
+        let best_by = |key: fn(&StoryScore) -> f64| {
+            scores
+                .iter()
+                .max_by(|a, b| key(a).total_cmp(&key(b)).then(b.story_id.cmp(&a.story_id)))
+                .cloned()
+        };
+        if let Some(copy) = best_by(|s| s.near_copy).filter(|s| s.near_copy >= self.near_copy_threshold) {
+            return Decision::NearCopy(copy);
+        }
+        match best_by(|s| s.combined) {
+            Some(best) if best.combined >= self.same_story_threshold => Decision::SameStory(best),
+            best => Decision::NewStory(best),
+        }
+    }
+}
+
+impl StoryScore {
+    /// One line for logs, metadata and `briefd explain`.
+    pub fn describe(&self) -> String {
+        format!(
+            "story {}: tfidf {:.3}, entities {:.3}, combined {:.3}, near-copy {:.2} over {} article(s)",
+            self.story_id, self.tfidf, self.entities, self.combined, self.near_copy, self.n_articles
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(story_id: i64, combined: f64, near_copy: f64) -> StoryScore {
+        StoryScore { story_id, n_articles: 1, tfidf: combined, entities: combined, near_copy, combined }
+    }
+
+    const RULE: Rule = Rule { near_copy_threshold: 0.8, same_story_threshold: 0.3, entity_weight: 0.5 };
+
+    #[test]
+    fn near_copy_beats_a_higher_combined_score() {
+        let d = RULE.decide(&[score(1, 0.9, 0.1), score(2, 0.5, 0.85)]);
+        assert!(matches!(d, Decision::NearCopy(s) if s.story_id == 2));
+    }
+
+    #[test]
+    fn below_threshold_starts_a_story_and_ties_go_to_the_older() {
+        assert!(matches!(RULE.decide(&[score(1, 0.2, 0.0)]), Decision::NewStory(Some(_))));
+        assert!(matches!(RULE.decide(&[]), Decision::NewStory(None)));
+        let d = RULE.decide(&[score(5, 0.4, 0.0), score(3, 0.4, 0.0)]);
+        assert!(matches!(d, Decision::SameStory(s) if s.story_id == 3));
+    }
+}

@@ -1,0 +1,94 @@
+//! Words and TF-IDF vectors: the "same story in other words" signal. Document frequencies come
+//! from the store (every article's distinct words are counted as it is committed), so idf
+//! follows the corpus as it grows instead of being fixed at build time.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// A sparse, L2-normalised vector over words.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vector(pub BTreeMap<String, f64>);
+
+/// Lower-case alphanumeric words, without stop words and one-letter tokens: the terms TF-IDF
+/// weighs.
+pub fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 1)
+        .map(|w| w.to_lowercase())
+        .filter(|w| !is_stop_word(w))
+        .collect()
+}
+
+/// How often each term occurs.
+pub fn counts(terms: &[String]) -> BTreeMap<String, u32> {
+    let mut counts = BTreeMap::new();
+    for term in terms {
+        *counts.entry(term.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Smoothed inverse document frequency of a term held by `df` of `n` articles.
+pub fn idf(df: u64, n: u64) -> f64 {
+    ((n as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+}
+
+/// The normalised TF-IDF vector of `counts` (sublinear tf: a word said ten times is not ten
+/// times the evidence), keeping only terms `keep` accepts.
+pub fn vector(counts: &BTreeMap<String, u32>, idf: &HashMap<String, f64>, keep: impl Fn(&str) -> bool) -> Vector {
+    let mut weights: BTreeMap<String, f64> = counts
+        .iter()
+        .filter(|(t, _)| keep(t))
+        .map(|(t, &n)| (t.clone(), (1.0 + f64::from(n).ln()) * idf.get(t).copied().unwrap_or(1.0)))
+        .collect();
+    let norm = weights.values().map(|w| w * w).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        weights.values_mut().for_each(|w| *w /= norm);
+    }
+    Vector(weights)
+}
+
+impl Vector {
+    /// Cosine similarity (both vectors are normalised); 0 when either is empty.
+    pub fn cosine(&self, other: &Vector) -> f64 {
+        let (small, large) = if self.0.len() <= other.0.len() { (self, other) } else { (other, self) };
+        small.0.iter().filter_map(|(t, w)| large.0.get(t).map(|v| w * v)).sum()
+    }
+}
+
+/// Common English function words; they say nothing about which story a text tells.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
+// Sorted, for binary search.
+const STOP_WORDS: &[&str] = &[
+    "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+    "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do", "does",
+    "during", "each", "few", "for", "from", "had", "has", "have", "he", "her", "here", "hers", "him", "his",
+    "how", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "not", "now", "of",
+    "on", "once", "one", "only", "or", "other", "our", "out", "over", "said", "same", "says", "she", "should",
+    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
+    "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when",
+    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn rare_shared_words_weigh_more_than_common_ones() {
+        let idf: HashMap<String, f64> =
+            [("quake".to_string(), idf(1, 100)), ("people".to_string(), idf(60, 100))].into_iter().collect();
+        let a = vector(&counts(&terms("The quake hit people")), &idf, |_| true);
+        let b = vector(&counts(&terms("A quake, and cats")), &idf, |_| true);
+        let c = vector(&counts(&terms("people and cats")), &idf, |_| true);
+        assert!(a.cosine(&b) > a.cosine(&c));
+        assert!((a.cosine(&a) - 1.0).abs() < 1e-9);
+    }
+}
