@@ -183,11 +183,7 @@ impl Dedupe {
         let mut members: Vec<(i64, Features)> = Vec::new();
         for &story_id in &story_order {
             for stored in context.story_articles(story_id, self.options.max_story_articles) {
-                let within = match article_times(article, &stored.article) {
-                    (Some(a), Some(b)) => (a - b).abs() <= window,
-                    _ => true,
-                };
-                if within {
+                if within_window(article, &stored.article, window) {
                     members.push((story_id, Features::of(&stored.article.text, banded.contains(&story_id))));
                 }
             }
@@ -255,17 +251,20 @@ pub fn text_fingerprint(text: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The two articles' times on one clock: publication dates when both have one, else arrival
-/// times (a publication date from last year against an arrival today says nothing).
-fn article_times(a: &Article, b: &Article) -> (Option<i64>, Option<i64>) {
-    match (a.published.as_deref().and_then(parse_time), b.published.as_deref().and_then(parse_time)) {
-        (Some(x), Some(y)) => (Some(x), Some(y)),
-        _ => (parse_time(&a.received_at), parse_time(&b.received_at)),
+/// Whether two articles are close enough in time to be one story: publication dates when both
+/// have one, else arrival times. Mixing the two would compare an old article's date with a new
+/// file's arrival and keep apart the same story dropped in months after it ran.
+fn within_window(a: &Article, b: &Article, window_seconds: i64) -> bool {
+    let published = (a.published.as_deref().and_then(seconds), b.published.as_deref().and_then(seconds));
+    let received = (seconds(&a.received_at), seconds(&b.received_at));
+    match (published, received) {
+        ((Some(x), Some(y)), _) | (_, (Some(x), Some(y))) => (x - y).abs() <= window_seconds,
+        _ => true,
     }
 }
 
-/// Seconds since the epoch of an RFC 3339 time, a civil date-time or a date (UTC assumed).
-fn parse_time(s: &str) -> Option<i64> {
+/// Seconds since the epoch of an RFC 3339 time, a civil date-time (UTC) or a date.
+fn seconds(s: &str) -> Option<i64> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Some(ts.as_second());
     }
@@ -326,7 +325,7 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                     "new story: best candidate story {} scored {:.3} < {:.3} (tfidf {:.3}, entities {:.3}, near-copy {:.2})",
                     s.story_id, s.combined, options.same_story_threshold, s.tfidf, s.entities, s.near_copy
                 ),
-                None => "new story: no earlier article shares its distinctive words".into(),
+                None => "new story: no earlier article within the time window shares its distinctive words".into(),
             };
             (reason, best.as_ref())
         }
@@ -365,6 +364,19 @@ mod tests {
         let Outcome::Continue(out) = Dedupe::default().process(other, &context) else { panic!("dropped") };
         assert_eq!(out.story, None);
         assert!(out.metadata["dedupe.decision"].starts_with("new story"));
+    }
+
+    #[test]
+    fn the_window_compares_like_with_like() {
+        let day = |published: Option<&str>, received: &str| Article {
+            published: published.map(Into::into),
+            received_at: received.into(),
+            ..Default::default()
+        };
+        let week = 7 * 86_400;
+        // An old article's date is not compared with a new file's arrival.
+        assert!(within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(None, "2026-11-23T11:00:00Z"), week));
+        assert!(!within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(Some("2025-09-01"), "2026-11-23T11:00:00Z"), week));
     }
 
     #[test]
