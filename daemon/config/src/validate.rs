@@ -95,7 +95,11 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         .map(|s| match s {
             RawStage::Clean(o) => StageConfig::Clean(o),
             RawStage::Dedupe(o) => StageConfig::Dedupe(o),
-            RawStage::Summarize(o) => StageConfig::Summarize(o),
+            RawStage::Summarize(mut o) => {
+                // Like every path in the config, the model file is relative to the config's folder.
+                o.model_path = resolve(&o.model_path);
+                StageConfig::Summarize(o)
+            }
         })
         .collect();
     match stages.first() {
