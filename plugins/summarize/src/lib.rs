@@ -180,6 +180,7 @@ impl Summarize {
     /// the reason recorded, rather than stopping the daemon.
     pub fn new(options: Options) -> Self {
         let (model, pool) = if options.method == Method::Model {
+            use_threads(options.threads);
             let model = match Model::load(&options.model_path) {
                 Ok(model) => {
                     tracing::info!(
@@ -211,6 +212,7 @@ impl Summarize {
 
     /// With an already loaded model (shared between stages or an evaluation).
     pub fn with_model(options: Options, model: Arc<Model>) -> Self {
+        use_threads(options.threads);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads.max(1)).build().ok().map(Arc::new);
         Summarize { options: Options { method: Method::Model, ..options }, model: Some(Ok(model)), pool }
     }
@@ -273,6 +275,17 @@ impl Summarize {
             }
         }
         summary
+    }
+}
+
+/// candle 0.11 runs its CPU kernels on a process-wide pool sized once, at first use, from
+/// `CANDLE_NUM_THREADS`; a rayon pool around the call does not reach it. So the first model
+/// stage sets the variable (unless the user did) before any kernel runs; a second model stage
+/// with another thread count shares the first one's pool.
+fn use_threads(threads: usize) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // Called while the process sets up its stages, before the pipeline runs any kernel.
+        std::env::set_var("CANDLE_NUM_THREADS", threads.max(1).to_string());
     }
 }
 
