@@ -99,6 +99,16 @@ enum EvalSet {
         #[arg(long)]
         sweep: bool,
     },
+    /// The summarize stage on articles with reference summaries: ROUGE-1/2/L F1 (CNN/DM, XSum,
+    /// overall) for what briefd shows, the model alone, the extractive summary and lead-3, with
+    /// the guard's rejection rate and reasons. Uses the summarize options of --config.
+    Summaries {
+        /// Folder holding articles.jsonl.
+        dir: PathBuf,
+        /// Score only the first N articles.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
     /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
     /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
     Extraction {
@@ -207,6 +217,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("  {at}  {file}  [{stage}] {reason}");
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::Summaries { dir, limit } } => {
+            let config = load(&cli.config)?;
+            let options = config
+                .stages
+                .into_iter()
+                .find_map(|s| match s {
+                    config::StageConfig::Summarize(o) => Some(o),
+                    _ => None,
+                })
+                .context("the config has no summarize stage; its options (model_path, threads) drive this evaluation")?;
+            let model_path = options.model_path.clone();
+            briefd::eval::summaries::run(&dir, &model_path, options, limit, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {

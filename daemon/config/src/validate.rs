@@ -96,7 +96,11 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         match stage {
             RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
             RawStage::Dedupe(o) => indexed.push((i, StageConfig::Dedupe(o))),
-            RawStage::Summarize(o) => indexed.push((i, StageConfig::Summarize(o))),
+            RawStage::Summarize(mut o) => {
+                // Like every path in the config, the model file is relative to the config's folder.
+                o.model_path = resolve(&o.model_path);
+                indexed.push((i, StageConfig::Summarize(o)))
+            }
             RawStage::Keypoints(o) => indexed.push((i, StageConfig::Keypoints(o))),
             RawStage::Plugin(p) => match plugin(p, &resolve) {
                 Ok(p) => indexed.push((i, StageConfig::Plugin(p))),

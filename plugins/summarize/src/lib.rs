@@ -1,14 +1,32 @@
 //! The built-in `summarize` stage.
 //!
-//! Today it writes the extractive summary: the lead sentences that best cover the article, scored.
-//! It stays in the product as the fallback when a model-written summary is rejected; the model
-//! itself is a later issue (`method: model` is not accepted yet).
+//! `method: extractive` writes the extractive summary: the lead sentences that best cover the
+//! article, scored. `method: model` has a small local language model (a GGUF file, run
+//! in-process with candle) write the summary, then checks it against the article (`guard`); a
+//! rejected draft is replaced by the extractive summary and the reason is recorded in the
+//! article's metadata (`summary_rejected`) and logged. Either way, sentences of the article that
+//! read as instructions to an assistant (`injection`) are left out of what is summarised.
 
+pub mod abstractive;
+pub mod error;
 pub mod extractive;
+pub mod generate;
+pub mod guard;
+pub mod injection;
+pub mod model;
 pub mod sentences;
+pub mod template;
+pub mod tokenizer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use stage_api::{Article, Context, Outcome, Stage};
+
+pub use error::Error;
+pub use guard::Rejection;
+pub use model::Model;
 
 /// How summaries are made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -17,7 +35,12 @@ pub enum Method {
     /// Chosen sentences of the article itself.
     #[default]
     Extractive,
+    /// Written by a local model, checked against the article, extractive when refused.
+    Model,
 }
+
+/// The default model file, as `models/fetch` leaves it (relative to the config's folder).
+pub const DEFAULT_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
 
 /// Options of the `summarize` stage.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -25,20 +48,46 @@ pub enum Method {
 pub struct Options {
     /// How summaries are made.
     pub method: Method,
-    /// At most this many sentences.
+    /// At most this many sentences (extractive summary).
     pub max_sentences: usize,
     /// At most about this many words (a sentence that would pass it is left out, unless it is the first).
     pub max_words: usize,
+    /// The GGUF model file (`method: model`); relative paths are resolved against the config's folder.
+    pub model_path: PathBuf,
+    /// CPU threads for the model.
+    pub threads: usize,
+    /// At most this many generated tokens.
+    pub max_new_tokens: usize,
+    /// At most this many article tokens in the prompt (the lead is kept).
+    pub max_article_tokens: usize,
+    /// 0 = greedy (the same article always gets the same summary); above 0 samples with `seed`.
+    pub temperature: f64,
+    /// Seed for sampling.
+    pub seed: u64,
+    /// 1.0 = off. Penalises tokens of the last 64, which keeps a small model from looping.
+    pub repeat_penalty: f32,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { method: Method::Extractive, max_sentences: 3, max_words: 90 }
+        Options {
+            method: Method::Extractive,
+            max_sentences: 3,
+            max_words: 90,
+            model_path: PathBuf::from(DEFAULT_MODEL_PATH),
+            threads: 2,
+            max_new_tokens: 96,
+            max_article_tokens: 600,
+            temperature: 0.0,
+            seed: 299_792_458,
+            repeat_penalty: 1.1,
+        }
     }
 }
 
 impl Options {
-    /// Problems with these values; empty when usable.
+    /// Problems with these values; empty when usable. With `method: model` this reads the model
+    /// file's header (not its weights), so a missing, damaged or unsupported file is reported here.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.max_sentences == 0 {
@@ -47,20 +96,196 @@ impl Options {
         if self.max_words < 10 {
             problems.push("max_words must be at least 10".into());
         }
+        if self.method == Method::Model {
+            if self.threads == 0 || self.threads > 256 {
+                problems.push("threads must be between 1 and 256".into());
+            }
+            if !(8..=1024).contains(&self.max_new_tokens) {
+                problems.push("max_new_tokens must be between 8 and 1024".into());
+            }
+            if !(32..=8192).contains(&self.max_article_tokens) {
+                problems.push("max_article_tokens must be between 32 and 8192".into());
+            }
+            if !(0.0..=2.0).contains(&self.temperature) {
+                problems.push("temperature must be between 0 (greedy) and 2".into());
+            }
+            if !(1.0..=2.0).contains(&self.repeat_penalty) {
+                problems.push("repeat_penalty must be between 1.0 (off) and 2.0".into());
+            }
+            if let Err(e) = model::inspect(&self.model_path) {
+                problems.push(format!("model_path: {e}"));
+            }
+        }
         problems
+    }
+
+    fn settings(&self, model: &Model) -> generate::Settings {
+        generate::Settings {
+            max_new_tokens: self.max_new_tokens,
+            temperature: self.temperature,
+            seed: self.seed,
+            repeat_penalty: self.repeat_penalty,
+            repeat_last_n: 64,
+            stop_tokens: model.template.stop_tokens(&model.tokenizer),
+        }
     }
 }
 
+/// One article's summary with everything that led to it (for the stage and for `briefd eval`).
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// What the reader sees.
+    pub text: String,
+    /// `"model"` or `"extractive"`.
+    pub method: &'static str,
+    /// The model's draft, accepted or not.
+    pub draft: Option<String>,
+    /// Why the draft was refused.
+    pub rejection: Option<Rejection>,
+    /// The extractive summary (the fallback).
+    pub extractive: String,
+    /// Instruction-like sentences left out of the article.
+    pub injections: usize,
+    /// The model could not be used at all.
+    pub model_error: Option<String>,
+    /// Token counts and timings of the model's run.
+    pub generation: Option<generate::Generation>,
+}
+
 /// The `summarize` stage.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct Summarize {
     options: Options,
+    /// Loaded once, shared; `Err` holds why it could not be (then every article is extractive).
+    model: Option<Result<Arc<Model>, String>>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl std::fmt::Debug for Summarize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Summarize").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl Default for Summarize {
+    fn default() -> Self {
+        Summarize::new(Options::default())
+    }
 }
 
 impl Summarize {
-    /// A summarizer with these options.
+    /// A summarizer with these options. With `method: model` the model is loaded now, once.
+    /// Config validation has already read the file's header; if loading still fails (the file
+    /// changed since), the error is logged and every article gets the extractive summary with
+    /// the reason recorded, rather than stopping the daemon.
     pub fn new(options: Options) -> Self {
-        Summarize { options }
+        let (model, pool) = if options.method == Method::Model {
+            use_threads(options.threads);
+            let model = match Model::load(&options.model_path) {
+                Ok(model) => {
+                    tracing::info!(
+                        path = %model.path.display(),
+                        seconds = model.load_seconds,
+                        name = model.info.name.as_deref().unwrap_or(""),
+                        "summarization model loaded"
+                    );
+                    Ok(Arc::new(model))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "summarization model not loaded; summaries will be extractive");
+                    Err(e.to_string())
+                }
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(options.threads.max(1))
+                .thread_name(|i| format!("briefd-model-{i}"))
+                .build()
+                .map_err(|e| tracing::warn!(error = %e, "no model thread pool; using the global one"))
+                .ok()
+                .map(Arc::new);
+            (Some(model), pool)
+        } else {
+            (None, None)
+        };
+        Summarize { options, model, pool }
+    }
+
+    /// With an already loaded model (shared between stages or an evaluation).
+    pub fn with_model(options: Options, model: Arc<Model>) -> Self {
+        use_threads(options.threads);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads.max(1)).build().ok().map(Arc::new);
+        Summarize { options: Options { method: Method::Model, ..options }, model: Some(Ok(model)), pool }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Summarises `text` (headline `title`), with the guard and the fallback.
+    pub fn summarize(&self, text: &str, title: Option<&str>) -> Summary {
+        let injections = injection::find(text);
+        let safe_text = injection::strip(text, &injections);
+        let extractive =
+            extractive::summarize(&safe_text, title, self.options.max_sentences, self.options.max_words);
+        let mut summary = Summary {
+            text: extractive.clone(),
+            method: "extractive",
+            draft: None,
+            rejection: None,
+            extractive,
+            injections: injections.ranges.len(),
+            model_error: None,
+            generation: None,
+        };
+        let model = match &self.model {
+            None => return summary,
+            Some(Err(e)) => {
+                summary.model_error = Some(e.clone());
+                return summary;
+            }
+            Some(Ok(model)) => model,
+        };
+        if safe_text.trim().is_empty() {
+            return summary;
+        }
+        let limits = abstractive::Limits { max_article_tokens: self.options.max_article_tokens };
+        let settings = self.options.settings(model);
+        let run = || abstractive::summarize(model, &safe_text, &limits, &settings);
+        let draft = match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        };
+        match draft {
+            Err(e) => {
+                tracing::warn!(error = %e, "model failed on an article; extractive summary used");
+                summary.model_error = Some(e.to_string());
+            }
+            Ok(draft) => {
+                let looped = draft.generation.stop == generate::Stop::Loop;
+                match guard::check(&draft.text, text, &injections, looped) {
+                    Ok(()) => {
+                        summary.text = draft.text.clone();
+                        summary.method = "model";
+                    }
+                    Err(rejection) => summary.rejection = Some(rejection),
+                }
+                summary.draft = Some(draft.text);
+                summary.generation = Some(draft.generation);
+            }
+        }
+        summary
+    }
+}
+
+/// candle 0.11 runs its CPU kernels on a process-wide pool sized once, at first use, from
+/// `CANDLE_NUM_THREADS`; a rayon pool around the call does not reach it. So the first model
+/// stage sets the variable (unless the user did) before any kernel runs; a second model stage
+/// with another thread count shares the first one's pool.
+fn use_threads(threads: usize) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // Called while the process sets up its stages, before the pipeline runs any kernel.
+        std::env::set_var("CANDLE_NUM_THREADS", threads.max(1).to_string());
     }
 }
 
@@ -70,15 +295,25 @@ impl Stage for Summarize {
     }
 
     fn process(&self, mut article: Article, _context: &dyn Context) -> Outcome {
-        let summary = extractive::summarize(
-            &article.text,
-            article.title.as_deref(),
-            self.options.max_sentences,
-            self.options.max_words,
-        );
-        if !summary.is_empty() {
-            article.summary = Some(summary);
-            article.summary_method = Some("extractive".into());
+        let summary = self.summarize(&article.text, article.title.as_deref());
+        if summary.injections > 0 {
+            tracing::warn!(
+                stage = "summarize",
+                sentences = summary.injections,
+                "instruction-like sentences in the article left out of its summary"
+            );
+            article.metadata.insert("summary_injections".into(), summary.injections.to_string());
+        }
+        if let Some(rejection) = &summary.rejection {
+            tracing::warn!(stage = "summarize", reason = %rejection, "model summary rejected; extractive summary used");
+            article.metadata.insert("summary_rejected".into(), rejection.to_string());
+        }
+        if let Some(error) = &summary.model_error {
+            article.metadata.insert("summary_rejected".into(), format!("model unavailable: {error}"));
+        }
+        if !summary.text.is_empty() {
+            article.summary = Some(summary.text);
+            article.summary_method = Some(summary.method.into());
         }
         Outcome::Continue(article)
     }

@@ -2,7 +2,9 @@
 //! `../shared/eval/`), one line per figure with its name.
 
 pub mod extraction;
+pub mod rouge;
 pub mod same_story;
+pub mod summaries;
 
 /// Mean and standard deviation of `values`.
 pub fn mean_std(values: &[f64]) -> (f64, f64) {

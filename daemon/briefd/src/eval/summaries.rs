@@ -1,0 +1,120 @@
+//! `briefd eval summaries DIR`: ROUGE-1/2/L F1 on the summaries set (`articles.jsonl`, FRANK's
+//! CNN/DailyMail and XSum articles with their reference summaries), for what briefd shows (the
+//! model's summary when the guard accepts it, else the extractive one), the model's drafts
+//! alone, the extractive summary and lead-3; with the guard's rejection rate and reasons, and
+//! the model's prompt and generation speed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Deserialize;
+use summarize::{Model, Options, Summarize};
+
+use super::rouge::{self, Rouge};
+
+/// One line of `articles.jsonl`.
+#[derive(Debug, Deserialize)]
+struct Item {
+    id: String,
+    dataset: String,
+    article: String,
+    reference: String,
+}
+
+/// The systems scored, in print order.
+const SYSTEMS: [&str; 4] = ["shown", "model", "extractive", "lead3"];
+
+/// Runs the evaluation on `dir/articles.jsonl` (the first `limit` articles when given) with the
+/// model at `model_path`, and prints the table to `out`.
+pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let path = dir.join("articles.jsonl");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let item: Item = serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
+        items.push(item);
+    }
+    if let Some(limit) = limit {
+        items.truncate(limit);
+    }
+    let model = Arc::new(Model::load(model_path)?);
+    let stage = Summarize::with_model(options, model.clone());
+
+    // scores[system][dataset] = per-article scores
+    let mut scores: BTreeMap<&str, BTreeMap<String, Vec<Rouge>>> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut rejected, mut drafts) = (0usize, 0usize);
+    let (mut prompt_tokens, mut prompt_seconds, mut new_tokens, mut generate_seconds) = (0usize, 0f64, 0usize, 0f64);
+    let started = Instant::now();
+    for (n, item) in items.iter().enumerate() {
+        let summary = stage.summarize(&item.article, None);
+        let lead3: Vec<&str> = summarize::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
+        let texts = [summary.text.as_str(), summary.draft.as_deref().unwrap_or(""), summary.extractive.as_str(), &lead3.join(" ")];
+        for (system, text) in SYSTEMS.iter().zip(texts) {
+            let r = rouge::score(&item.reference, text);
+            for dataset in [item.dataset.as_str(), "overall"] {
+                scores.entry(system).or_default().entry(dataset.to_string()).or_default().push(r);
+            }
+        }
+        if summary.draft.is_some() {
+            drafts += 1;
+        }
+        if let Some(rejection) = &summary.rejection {
+            rejected += 1;
+            *reasons.entry(rejection.kind().to_string()).or_default() += 1;
+        }
+        if let Some(e) = &summary.model_error {
+            *reasons.entry(format!("model error: {e}")).or_default() += 1;
+        }
+        if let Some(g) = &summary.generation {
+            prompt_tokens += g.prompt_tokens;
+            prompt_seconds += g.prompt_seconds;
+            // The first new token comes out of the prompt pass; the rest are timed as generation.
+            new_tokens += g.ids.len().saturating_sub(1);
+            generate_seconds += g.generate_seconds;
+        }
+        tracing::debug!(id = %item.id, n, method = summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
+    }
+
+    writeln!(out, "summaries: {} articles from {} (model {}, {} threads, {:.0} s)", items.len(), path.display(), model_path.display(), stage_threads(&stage), started.elapsed().as_secs_f64())?;
+    writeln!(out, "ROUGE F1 x100 (rouge-score style, stemmed)")?;
+    writeln!(out, "{:<12} {:<8} {:>4} {:>7} {:>7} {:>7}", "system", "dataset", "n", "R1", "R2", "RL")?;
+    for system in SYSTEMS {
+        for (dataset, list) in &scores[system] {
+            let mean = |f: fn(&Rouge) -> f64| 100.0 * list.iter().map(f).sum::<f64>() / list.len().max(1) as f64;
+            writeln!(
+                out,
+                "{system:<12} {dataset:<8} {:>4} {:>7.2} {:>7.2} {:>7.2}",
+                list.len(),
+                mean(|r| r.rouge1.f1),
+                mean(|r| r.rouge2.f1),
+                mean(|r| r.rouge_l.f1)
+            )?;
+        }
+    }
+    let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
+    writeln!(out, "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}", drafts - rejected)?;
+    for (reason, count) in &reasons {
+        writeln!(out, "  {reason}: {count}")?;
+    }
+    if prompt_seconds > 0.0 && generate_seconds > 0.0 {
+        writeln!(
+            out,
+            "speed: prompt {:.1} tok/s ({} tokens), generation {:.1} tok/s ({} tokens), load {:.2} s",
+            prompt_tokens as f64 / prompt_seconds,
+            prompt_tokens,
+            new_tokens as f64 / generate_seconds,
+            new_tokens,
+            model.load_seconds
+        )?;
+    }
+    Ok(())
+}
+
+fn stage_threads(stage: &Summarize) -> usize {
+    stage.options().threads
+}

@@ -1,0 +1,202 @@
+//! The guard: a model-written summary is checked against its article before a reader sees it.
+//!
+//! A small model loops, copies, and invents ("played for Manchester United"). Whatever it writes
+//! must be supported by the article: every number and every name in it must occur in the
+//! article, and most of its content words too. Output that is empty, looping, unsupported, or
+//! that follows instructions hidden in the article is rejected with a reason; the stage then
+//! shows the extractive summary instead.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::injection::{self, Injections};
+
+/// Fewer words than this is no summary.
+const MIN_WORDS: usize = 5;
+/// Share of content words that must occur in the article.
+const MIN_SUPPORT: f64 = 0.8;
+
+/// Why a summary was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// Nothing, or a few words.
+    Empty,
+    /// The model repeated itself.
+    Looping,
+    /// A number that is not in the article.
+    UnsupportedNumber(String),
+    /// A name that is not in the article.
+    UnsupportedName(String),
+    /// Too many content words not in the article (share supported, in percent).
+    Unsupported(u32),
+    /// It follows or repeats instructions found in the article.
+    Injection,
+}
+
+impl Rejection {
+    /// A short machine-friendly kind, for counting reasons.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::Empty => "empty",
+            Rejection::Looping => "looping",
+            Rejection::UnsupportedNumber(_) => "unsupported_number",
+            Rejection::UnsupportedName(_) => "unsupported_name",
+            Rejection::Unsupported(_) => "unsupported_content",
+            Rejection::Injection => "injection",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Empty => write!(f, "empty: fewer than {MIN_WORDS} words"),
+            Rejection::Looping => write!(f, "looping: the model repeated itself"),
+            Rejection::UnsupportedNumber(n) => write!(f, "unsupported number: {n:?} is not in the article"),
+            Rejection::UnsupportedName(n) => write!(f, "unsupported name: {n:?} is not in the article"),
+            Rejection::Unsupported(p) => {
+                write!(f, "unsupported content: only {p}% of its content words are in the article")
+            }
+            Rejection::Injection => write!(f, "injection: it follows instructions found in the article"),
+        }
+    }
+}
+
+/// Checks `summary` against `article` (whose hidden instructions are `injections`).
+pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool) -> Result<(), Rejection> {
+    let summary_words = words(summary);
+    if summary_words.len() < MIN_WORDS {
+        return Err(Rejection::Empty);
+    }
+    if looped || is_repetitive(&summary_words) {
+        return Err(Rejection::Looping);
+    }
+    if injection::is_instruction(summary) || summary_words.iter().any(|w| injections.payload.contains(w)) {
+        return Err(Rejection::Injection);
+    }
+    let article_words: HashSet<String> = words(article).into_iter().collect();
+    let article_stems: HashSet<&str> = article_words.iter().map(|w| stem(w)).collect();
+    for token in summary.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+        if token.chars().any(|c| c.is_ascii_digit()) && !article_words.contains(&token.to_lowercase()) {
+            return Err(Rejection::UnsupportedNumber(token.to_string()));
+        }
+    }
+    for name in names(summary) {
+        if !article_words.contains(&name.to_lowercase()) {
+            return Err(Rejection::UnsupportedName(name.to_string()));
+        }
+    }
+    let content = content_words(summary);
+    if !content.is_empty() {
+        let supported = content.iter().filter(|w| article_words.contains(*w) || article_stems.contains(stem(w))).count();
+        let share = supported as f64 / content.len() as f64;
+        if share < MIN_SUPPORT {
+            return Err(Rejection::Unsupported((share * 100.0).round() as u32));
+        }
+    }
+    Ok(())
+}
+
+/// Lower-cased words: runs of letters and digits.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Lower-cased words of four letters or more that are not function words.
+pub fn content_words(text: &str) -> Vec<String> {
+    words(text).into_iter().filter(|w| w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str())).collect()
+}
+
+/// A crude stem: the first six characters. Enough to accept "resigned" for "resignation".
+fn stem(word: &str) -> &str {
+    match word.char_indices().nth(6) {
+        Some((i, _)) => &word[..i],
+        None => word,
+    }
+}
+
+/// Capitalised words that do not open a sentence and are not function words: names.
+fn names(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for raw in text.split_whitespace() {
+        let token = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let starts_upper = token.chars().next().is_some_and(char::is_uppercase);
+        if starts_upper && !sentence_start && !STOPWORDS.contains(&token.to_lowercase().as_str()) {
+            // "Louis-Dreyfus" and "O'Neill" are checked part by part, as `words` splits them.
+            out.extend(token.split(|c: char| !c.is_alphanumeric()).filter(|p| p.chars().count() > 1));
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']) || raw.ends_with(".\"");
+    }
+    out
+}
+
+/// A word 3-gram three times, or few distinct words in a long text.
+fn is_repetitive(words: &[String]) -> bool {
+    let mut seen = std::collections::HashMap::new();
+    for w in words.windows(3) {
+        let n = seen.entry(w).or_insert(0);
+        *n += 1;
+        if *n >= 3 {
+            return true;
+        }
+    }
+    words.len() >= 20 && words.iter().collect::<HashSet<_>>().len() * 2 < words.len()
+}
+
+const STOPWORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
+    "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into",
+    "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
+    "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should",
+    "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they",
+    "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when",
+    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "said",
+    "says", "according", "article", "news", "report", "reports", "reported", "summary", "however", "while",
+    "according", "including", "many", "much", "will", "would", "there", "year", "years", "time", "people", "new",
+    "been", "also", "mr", "mrs", "ms", "dr", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "in", "on", "at",
+    "a", "an", "but", "and", "or", "after", "as", "for", "with", "by", "from", "one", "two", "three",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARTICLE: &str = "Actress Julia Louis-Dreyfus has revealed that her short hairstyle in the new season \
+        of Veep was inspired by Hillary Clinton. The 54-year-old spoke to Marie Claire magazine.";
+
+    fn ok(s: &str) -> Result<(), Rejection> {
+        check(s, ARTICLE, &Injections::default(), false)
+    }
+
+    #[test]
+    fn accepts_a_faithful_summary() {
+        assert_eq!(ok("Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton."), Ok(()));
+    }
+
+    #[test]
+    fn rejects_invented_names_and_numbers() {
+        assert!(matches!(
+            ok("Julia Louis-Dreyfus played for Manchester United, the actress said."),
+            Err(Rejection::UnsupportedName(_))
+        ));
+        assert!(matches!(ok("The 62-year-old actress was inspired by Hillary Clinton."), Err(Rejection::UnsupportedNumber(_))));
+    }
+
+    #[test]
+    fn rejects_empty_and_looping_output() {
+        assert_eq!(ok("Veep."), Err(Rejection::Empty));
+        assert_eq!(ok("Veep was inspired by Clinton. Veep was inspired by Clinton. Veep was inspired by Clinton."), Err(Rejection::Looping));
+    }
+
+    #[test]
+    fn rejects_mostly_unsupported_content() {
+        assert!(matches!(
+            ok("Her hairstyle sparked furious debates about fashion, politics and celebrity culture everywhere."),
+            Err(Rejection::Unsupported(_))
+        ));
+    }
+}

@@ -1,0 +1,171 @@
+//! The model: one GGUF file, read once. Metadata first (architecture, sizes, tokenizer, chat
+//! template), so a wrong or damaged file is refused with its name and the missing key before any
+//! weight is read; then the quantized weights, through candle-transformers' `quantized_llama`.
+//!
+//! `inspect` does the cheap half (header and tensor table, no weights) for config validation.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::Device;
+use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
+
+use crate::error::Error;
+use crate::template::ChatTemplate;
+use crate::tokenizer::Tokenizer;
+
+/// Architectures `quantized_llama` runs: it reads `llama.*` keys, so only files that say `llama`.
+const SUPPORTED: &[&str] = &["llama"];
+
+/// Metadata keys `quantized_llama` cannot do without.
+const REQUIRED: &[&str] = &[
+    "llama.attention.head_count",
+    "llama.attention.head_count_kv",
+    "llama.block_count",
+    "llama.embedding_length",
+    "llama.rope.dimension_count",
+    "llama.attention.layer_norm_rms_epsilon",
+];
+
+/// What the metadata says about a model file.
+#[derive(Debug, Clone)]
+pub struct Info {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// `general.name`, when present.
+    pub name: Option<String>,
+    /// Positions the model can attend to (capped by candle's rotary table).
+    pub context_length: usize,
+}
+
+/// A loaded model: weights, tokenizer and chat template. Load it once and share it.
+pub struct Model {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its metadata.
+    pub info: Info,
+    /// The tokenizer from its metadata.
+    pub tokenizer: Tokenizer,
+    /// The chat template from its metadata.
+    pub template: ChatTemplate,
+    /// The weights; a forward pass mutates the KV cache, so one article at a time.
+    pub weights: Mutex<ModelWeights>,
+    /// Seconds the load took.
+    pub load_seconds: f64,
+}
+
+/// Reads the metadata and tensor table of `path` and checks that briefd can run it, without
+/// reading any weight.
+pub fn inspect(path: &Path) -> Result<Info, Error> {
+    let (content, _) = read_content(path)?;
+    check(&content, path)
+}
+
+impl Model {
+    /// Loads the model at `path`: metadata, tokenizer, template, then the weights.
+    pub fn load(path: &Path) -> Result<Model, Error> {
+        let started = Instant::now();
+        let (content, mut reader) = read_content(path)?;
+        let info = check(&content, path)?;
+        let tokenizer = Tokenizer::from_gguf(&content, path)?;
+        let template = ChatTemplate::from_gguf(&content, path, &tokenizer)?;
+        let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)
+            .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+        Ok(Model {
+            path: path.to_path_buf(),
+            info,
+            tokenizer,
+            template,
+            weights: Mutex::new(weights),
+            load_seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn read_content(path: &Path) -> Result<(Content, BufReader<File>), Error> {
+    let file = File::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    let mut reader = BufReader::new(file);
+    let content = Content::read(&mut reader)
+        .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+    Ok((content, reader))
+}
+
+/// Architecture, required keys, and every tensor inside the file's length.
+fn check(content: &Content, path: &Path) -> Result<Info, Error> {
+    let architecture = metadata_str(content, path, "general.architecture")?.to_string();
+    if !SUPPORTED.contains(&architecture.as_str()) {
+        return Err(Error::Architecture { path: path.to_path_buf(), found: architecture });
+    }
+    for key in REQUIRED {
+        let value = content.metadata.get(*key).ok_or_else(|| Error::MissingKey {
+            path: path.to_path_buf(),
+            key: (*key).into(),
+            message: "absent".into(),
+        })?;
+        if value.to_u32().is_err() && value.to_f32().is_err() {
+            return Err(Error::MissingKey {
+                path: path.to_path_buf(),
+                key: (*key).into(),
+                message: format!("not a number: {:?}", value.value_type()),
+            });
+        }
+    }
+    for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.merges"] {
+        if !content.metadata.contains_key(key) {
+            return Err(Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: "absent".into() });
+        }
+    }
+    if !content.tensor_infos.contains_key("token_embd.weight") {
+        return Err(Error::Corrupt { path: path.to_path_buf(), message: "no tensor token_embd.weight".into() });
+    }
+    // A truncated download keeps a valid header; the tensor table says how long the file must be.
+    let length = std::fs::metadata(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?.len();
+    for (name, tensor) in &content.tensor_infos {
+        let block = tensor.ggml_dtype.block_size();
+        let bytes = (tensor.shape.elem_count() / block.max(1) * tensor.ggml_dtype.type_size()) as u64;
+        let end = content.tensor_data_offset.saturating_add(tensor.offset).saturating_add(bytes);
+        if end > length {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                message: format!("tensor {name} ends at byte {end} but the file has {length} bytes (truncated?)"),
+            });
+        }
+    }
+    let context_length = content
+        .metadata
+        .get("llama.context_length")
+        .and_then(|v| v.to_u32().ok())
+        .map_or(2048, |n| n as usize)
+        .min(MAX_SEQ_LEN);
+    let name = content.metadata.get("general.name").and_then(|v| v.to_string().ok()).cloned();
+    Ok(Info { architecture, name, context_length })
+}
+
+/// A string metadata value, or an error naming the file and the key.
+pub(crate) fn metadata_str<'c>(content: &'c Content, path: &Path, key: &str) -> Result<&'c str, Error> {
+    value(content, path, key)?.to_string().map(String::as_str).map_err(|e| Error::MissingKey {
+        path: path.to_path_buf(),
+        key: key.into(),
+        message: e.to_string(),
+    })
+}
+
+/// An integer metadata value, or an error naming the file and the key.
+pub(crate) fn metadata_u32(content: &Content, path: &Path, key: &str) -> Result<u32, Error> {
+    let v = value(content, path, key)?;
+    v.to_u32()
+        .or_else(|_| v.to_i32().map(|i| i as u32))
+        .or_else(|_| v.to_u64().map(|i| i as u32))
+        .map_err(|e| Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: e.to_string() })
+}
+
+fn value<'c>(content: &'c Content, path: &Path, key: &str) -> Result<&'c Value, Error> {
+    content
+        .metadata
+        .get(key)
+        .ok_or_else(|| Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: "absent".into() })
+}

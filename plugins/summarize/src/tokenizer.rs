@@ -1,0 +1,145 @@
+//! The tokenizer, built from the GGUF's own `tokenizer.ggml.*` metadata, so a model file is all
+//! briefd needs (no `tokenizer.json`, no hub).
+//!
+//! Only byte-level BPE (`tokenizer.ggml.model = "gpt2"`) is supported. The pre-tokenizer follows
+//! llama.cpp, not candle's GGUF path: candle adds a leading space for SmolLM2's `smollm`
+//! pre-tokenizer, llama.cpp does not, and the model was trained the llama.cpp way
+//! (`tokenizer.ggml.add_space_prefix = false`). `smollm` splits every digit apart, then applies
+//! the GPT-2 split; that is `Digits(individual) + ByteLevel(no prefix space)`.
+//!
+//! Control tokens (`<|im_start|>` and friends) are deliberately *not* registered with the
+//! `tokenizers` tokenizer: text is always encoded as text, so an article that contains
+//! `<|im_end|>` cannot close the fence it is placed in. The chat template inserts control tokens
+//! by id.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::quantized::gguf_file::Content;
+use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
+use tokenizers::models::bpe::BPE;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+
+use crate::error::Error;
+use crate::model::{metadata_str, metadata_u32};
+
+/// GGUF token type of control tokens (llama.cpp's `LLAMA_TOKEN_TYPE_CONTROL`).
+const CONTROL: i32 = 3;
+
+/// A byte-level BPE tokenizer and the model's control tokens.
+pub struct Tokenizer {
+    inner: tokenizers::Tokenizer,
+    /// Control tokens by their text, e.g. `<|im_end|>` → 2.
+    control: HashMap<String, u32>,
+    /// End-of-sequence id from the metadata.
+    pub eos: u32,
+}
+
+impl Tokenizer {
+    /// Builds the tokenizer described by `content`'s metadata (`path` names the file in errors).
+    pub fn from_gguf(content: &Content, path: &Path) -> Result<Tokenizer, Error> {
+        let fail = |message: String| Error::Tokenizer { path: path.to_path_buf(), message };
+        let kind = metadata_str(content, path, "tokenizer.ggml.model")?;
+        if kind != "gpt2" {
+            return Err(fail(format!(
+                "tokenizer.ggml.model is {kind:?}; only byte-level BPE (\"gpt2\") is supported"
+            )));
+        }
+        let pre = metadata_str(content, path, "tokenizer.ggml.pre").unwrap_or("default");
+        let list = |key: &str| -> Result<&Vec<candle_core::quantized::gguf_file::Value>, Error> {
+            let value = content.metadata.get(key).ok_or_else(|| Error::MissingKey {
+                path: path.to_path_buf(),
+                key: key.into(),
+                message: "absent".into(),
+            })?;
+            value.to_vec().map_err(|e| Error::MissingKey {
+                path: path.to_path_buf(),
+                key: key.into(),
+                message: e.to_string(),
+            })
+        };
+        let tokens: Vec<String> = list("tokenizer.ggml.tokens")?
+            .iter()
+            .map(|v| v.to_string().cloned())
+            .collect::<Result<_, _>>()
+            .map_err(|e| fail(format!("tokenizer.ggml.tokens: {e}")))?;
+        let types: Vec<i32> = match content.metadata.get("tokenizer.ggml.token_type") {
+            Some(v) => v
+                .to_vec()
+                .and_then(|l| l.iter().map(|t| t.to_i32()).collect())
+                .map_err(|e| fail(format!("tokenizer.ggml.token_type: {e}")))?,
+            None => Vec::new(),
+        };
+        let merges: Vec<(String, String)> = list("tokenizer.ggml.merges")?
+            .iter()
+            .map(|v| {
+                let merge = v.to_string().map_err(|e| fail(format!("tokenizer.ggml.merges: {e}")))?;
+                merge
+                    .split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .ok_or_else(|| fail(format!("merge {merge:?} has no space")))
+            })
+            .collect::<Result<_, _>>()?;
+        let eos = metadata_u32(content, path, "tokenizer.ggml.eos_token_id")?;
+
+        let mut control = HashMap::new();
+        let mut vocab = tokenizers::models::bpe::Vocab::default();
+        for (id, token) in tokens.iter().enumerate() {
+            let id = u32::try_from(id).map_err(|_| fail("more than 2^32 tokens".into()))?;
+            if types.get(id as usize) == Some(&CONTROL) {
+                control.insert(token.clone(), id);
+            }
+            vocab.insert(token.clone(), id);
+        }
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab, merges)
+            .build()
+            .map_err(|e| fail(format!("BPE: {e}")))?;
+        let mut inner = tokenizers::Tokenizer::new(bpe);
+        // llama.cpp's `smollm`, `starcoder`, `refact` and friends split digits one by one first;
+        // the plain GPT-2 family does not.
+        let digits_apart = matches!(pre, "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b");
+        let byte_level = ByteLevel::new(false, true, true);
+        if digits_apart {
+            inner.with_pre_tokenizer(Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()])));
+        } else {
+            inner.with_pre_tokenizer(Some(byte_level));
+        }
+        inner.with_decoder(Some(ByteLevelDecoder::default()));
+        Ok(Tokenizer { inner, control, eos })
+    }
+
+    /// The ids of `text`, encoded as plain text (control tokens written in it are not parsed).
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        match self.inner.encode_fast(text, false) {
+            Ok(encoding) => encoding.get_ids().to_vec(),
+            // The BPE model covers every byte, so this cannot happen for a well-formed vocabulary;
+            // an empty prompt part is the harmless answer if it ever does.
+            Err(e) => {
+                tracing::warn!(error = %e, "tokenizer failed on a text");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The text of `ids`, control tokens left out.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        let ids: Vec<u32> = ids.iter().copied().filter(|id| !self.is_control(*id)).collect();
+        self.inner.decode(&ids, false).unwrap_or_default()
+    }
+
+    /// The id of a control token such as `<|im_start|>`.
+    pub fn control(&self, token: &str) -> Option<u32> {
+        self.control.get(token).copied()
+    }
+
+    /// Whether `id` is a control token.
+    pub fn is_control(&self, id: u32) -> bool {
+        self.control.values().any(|&c| c == id)
+    }
+}
