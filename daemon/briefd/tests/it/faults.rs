@@ -554,3 +554,64 @@ fn content_never_decides_where_an_output_is_written() {
     assert_eq!(top, ["archive", "briefings", "config.yaml", "daemon.log", "failed", "inbox", "state"]);
     assert!(!env.root().parent().unwrap().join("escaped.txt").exists());
 }
+
+/// Sets the soft limit on the size of any file `pid` writes (`None`: unlimited). A write past it
+/// fails with EFBIG, which is how these tests make a disk "full" without mounting anything.
+fn limit_file_size(pid: u32, bytes: Option<u64>) {
+    let limit = libc::rlimit { rlim_cur: bytes.unwrap_or(libc::RLIM_INFINITY), rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: a valid rlimit for a process we started.
+    let rc = unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
+/// Ignore SIGXFSZ (whose default ends the process) so a write past the limit returns EFBIG, as
+/// ENOSPC would.
+fn start_ignoring_sigxfsz(env: &Env) -> Daemon {
+    env.start_with(|cmd| {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    })
+}
+
+/// Disk full (simulated): while no file may grow, the store and the briefing cannot be written.
+/// The daemon reports it, keeps every file (none fails, none is lost) and, once space returns,
+/// finishes them without a restart.
+#[test]
+fn a_full_disk_keeps_every_file_and_recovers_without_a_restart() {
+    let files = 6;
+    let env = Env::new();
+    let mut daemon = start_ignoring_sigxfsz(&env);
+    env.drop_file("before.txt", support::article_text(30).as_bytes());
+    env.wait_for_briefing(|md| md.contains("number 30"), Duration::from_secs(20));
+    let started = Instant::now();
+    limit_file_size(daemon.pid(), Some(0));
+    let mut names = vec![OsString::from("before.txt")];
+    for i in 0..files {
+        let name = format!("during-{i}.txt");
+        env.drop_file(&name, support::article_text(31 + i).as_bytes());
+        names.push(name.into());
+    }
+    env.wait_until("the daemon reports the failure", Duration::from_secs(30), || {
+        env.log().contains("will be retried")
+    });
+    env.wait_until("a retry reported", Duration::from_secs(30), || env.log().matches("will be retried").count() >= 2);
+    assert!(daemon.is_running(), "the daemon keeps running on a full disk");
+    assert!(files_in(&env.failed()).is_empty(), "no file fails because the disk is full");
+    assert_eq!(waiting(&env).len() + env.archived().len(), files + 1, "every file is kept");
+
+    limit_file_size(daemon.pid(), None);
+    env.wait_until("every file archived after space returned", Duration::from_secs(60), || env.archived().len() == files + 1);
+    env.wait_for_briefing(|md| md.matches("\n## ").count() == files + 1, Duration::from_secs(30));
+    let mut tally = Tally::account(&env, "state and briefings full (RLIMIT_FSIZE 0), then space back", &names);
+    tally.seconds = started.elapsed().as_secs_f64();
+    daemon.stop_gracefully();
+    tally.print();
+    tally.assert_nothing_lost_or_doubled();
+    assert!(tally.failed.is_empty());
+    assert_eq!(store_check(&env), ((files + 1) as i64, (files + 1) as i64, true));
+}
