@@ -153,6 +153,7 @@ fn wait_unless_stopping(wait: Duration, stopping: &AtomicBool) {
 }
 
 async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mut stop: watch::Receiver<bool>) {
+    let mut retry = RETRY_FIRST;
     loop {
         tokio::select! {
             _ = dirty.notify.notified() => {}
@@ -162,14 +163,36 @@ async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mu
             _ = tokio::time::sleep(config.briefing.debounce) => {}
             _ = stop.changed() => return,
         }
+        let mut failed = false;
         for day in dirty.take() {
             let (config, store) = (config.clone(), store.clone());
-            let result = tokio::task::spawn_blocking(move || publish::write_day(&config, &store, &day).map(|_| day)).await;
-            match result {
-                Ok(Ok(day)) => tracing::debug!(day, "briefing written"),
-                Ok(Err(e)) => error!(error = format!("{e:#}"), "could not write the briefing; will retry on the next change"),
-                Err(e) => error!(error = %e, "briefing writer crashed"),
+            let result = tokio::task::spawn_blocking({
+                let day = day.clone();
+                move || publish::write_day(&config, &store, &day)
+            })
+            .await;
+            let error = match result {
+                Ok(Ok(_)) => {
+                    tracing::debug!(day, "briefing written");
+                    continue;
+                }
+                Ok(Err(e)) => format!("{e:#}"),
+                Err(e) => format!("the briefing writer crashed: {e}"),
+            };
+            // A full or read-only disk: keep the day marked and try again later, without waiting
+            // for another article to arrive (there may be none).
+            error!(day, error, retry_seconds = retry.as_secs_f64(), "could not write the briefing; will retry");
+            dirty.mark(&day);
+            failed = true;
+        }
+        if failed {
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => {}
+                _ = stop.changed() => return,
             }
+            retry = (retry * 2).min(RETRY_MAX);
+        } else {
+            retry = RETRY_FIRST;
         }
     }
 }

@@ -615,3 +615,24 @@ fn a_full_disk_keeps_every_file_and_recovers_without_a_restart() {
     assert!(tally.failed.is_empty());
     assert_eq!(store_check(&env), ((files + 1) as i64, (files + 1) as i64, true));
 }
+
+/// The briefings folder cannot be written (replaced by a file): the daemon reports it, goes on
+/// archiving, and writes the briefing as soon as the folder can be made again, without needing
+/// another article to arrive.
+#[test]
+fn an_unwritable_briefings_folder_is_retried_until_it_works() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    env.wait_until("today's briefing written at start", Duration::from_secs(20), || {
+        env.briefings().join(format!("{}.md", support::today_utc())).exists()
+    });
+    std::fs::remove_dir_all(env.briefings()).unwrap();
+    std::fs::write(env.briefings(), b"in the way").unwrap();
+    env.drop_file("news.txt", support::article_text(50).as_bytes());
+    env.wait_until("news.txt archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.wait_until("the failure reported", Duration::from_secs(20), || env.log().contains("could not write the briefing"));
+    assert!(daemon.is_running());
+    std::fs::remove_file(env.briefings()).unwrap();
+    env.wait_for_briefing(|md| md.contains("number 50"), Duration::from_secs(30));
+    daemon.stop_gracefully();
+}
