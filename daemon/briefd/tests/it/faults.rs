@@ -636,3 +636,32 @@ fn an_unwritable_briefings_folder_is_retried_until_it_works() {
     env.wait_for_briefing(|md| md.contains("number 50"), Duration::from_secs(30));
     daemon.stop_gracefully();
 }
+
+/// A crash between recording a duplicate and recording its destination left a record the
+/// restart could not finish ("has an outcome but no destination"): the file sat in the
+/// processing folder for ever. Now it is archived as the duplicate it is.
+#[test]
+fn a_duplicate_recorded_just_before_a_crash_is_archived_at_the_next_start() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    env.drop_file("first.txt", support::article_text(60).as_bytes());
+    env.wait_until("first.txt archived", Duration::from_secs(20), || env.archived().len() == 1);
+    daemon.stop_gracefully();
+    // What the crash leaves: the file in the processing folder, its record a duplicate with no
+    // destination yet.
+    let processing_name = "0000000000000001-1-0_again.txt";
+    std::fs::write(env.inbox().join(".processing").join(processing_name), support::article_text(60)).unwrap();
+    let db = rusqlite::Connection::open(env.root().join("state/briefd.db")).unwrap();
+    db.execute(
+        "INSERT INTO files (processing_name, original_name, content_hash, size, state, received_at, duplicate_of)
+         SELECT ?1, ?2, content_hash, size, 'duplicate', received_at, id FROM files WHERE id = 1",
+        rusqlite::params![processing_name.as_bytes(), b"again.txt".as_slice()],
+    )
+    .unwrap();
+    drop(db);
+    let mut daemon = env.start();
+    env.wait_until("again.txt archived", Duration::from_secs(20), || env.archived().len() == 2);
+    daemon.stop_gracefully();
+    assert!(waiting(&env).is_empty());
+    assert!(files_in(&env.failed()).is_empty());
+}
