@@ -428,7 +428,7 @@ fn a_json_array_of_many_articles_fails_with_a_reason() {
             .collect();
         std::fs::write(to, format!("[{}]", items.join(","))).unwrap();
     };
-    check_input("many.json".as_ref(), array, Expect::Failed("list"));
+    check_input("many.json".as_ref(), array, Expect::Failed("holds a list of 10000 items"));
 }
 
 #[test]
