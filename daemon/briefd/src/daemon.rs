@@ -103,26 +103,57 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
 fn pipeline_loop(worker: Worker, mut queue: mpsc::Receiver<Claimed>, dirty: &Dirty, stopping: &AtomicBool) {
     while let Some(claimed) = queue.blocking_recv() {
-        if stopping.load(Ordering::SeqCst) {
-            // Left in the processing folder; the next start resumes it.
-            break;
-        }
-        match worker.handle(&claimed) {
-            Ok(report) => {
-                if let Some(day) = report.day {
-                    dirty.mark(&day);
-                }
+        let mut retry = RETRY_FIRST;
+        loop {
+            if stopping.load(Ordering::SeqCst) {
+                // Left in the processing folder; the next start resumes it.
+                return;
             }
-            Err(e) => {
-                // Only the store or the file system failing gets here; the file stays in the
-                // processing folder and is retried at the next start.
-                error!(file = %claimed.original_name.to_string_lossy(), error = format!("{e:#}"), "could not finish the file; it will be retried at the next start");
+            match worker.handle(&claimed) {
+                Ok(report) => {
+                    if let Some(day) = report.day {
+                        dirty.mark(&day);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    // Only the store or the file system failing gets here (a full or read-only
+                    // disk, say). Every step is recorded and repeatable, so the same file is
+                    // tried again, later and later, until it goes through: the files behind it
+                    // wait in the inbox (the queue is bounded), none is lost or taken out of order.
+                    error!(
+                        file = %claimed.original_name.to_string_lossy(),
+                        error = format!("{e:#}"),
+                        retry_seconds = retry.as_secs_f64(),
+                        "could not finish the file; it stays in the processing folder and will be retried"
+                    );
+                    wait_unless_stopping(retry, stopping);
+                    retry = (retry * 2).min(RETRY_MAX);
+                }
             }
         }
     }
 }
 
+/// First wait before a file whose store or disk failed is tried again; doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+/// Longest wait between two tries of the same file, or two writes of a briefing that failed.
+const RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// Sleeps for `wait` in short steps, returning early once the daemon is stopping.
+fn wait_unless_stopping(wait: Duration, stopping: &AtomicBool) {
+    let until = Instant::now() + wait;
+    while !stopping.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
 async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mut stop: watch::Receiver<bool>) {
+    let mut retry = RETRY_FIRST;
     loop {
         tokio::select! {
             _ = dirty.notify.notified() => {}
@@ -132,14 +163,36 @@ async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mu
             _ = tokio::time::sleep(config.briefing.debounce) => {}
             _ = stop.changed() => return,
         }
+        let mut failed = false;
         for day in dirty.take() {
             let (config, store) = (config.clone(), store.clone());
-            let result = tokio::task::spawn_blocking(move || publish::write_day(&config, &store, &day).map(|_| day)).await;
-            match result {
-                Ok(Ok(day)) => tracing::debug!(day, "briefing written"),
-                Ok(Err(e)) => error!(error = format!("{e:#}"), "could not write the briefing; will retry on the next change"),
-                Err(e) => error!(error = %e, "briefing writer crashed"),
+            let result = tokio::task::spawn_blocking({
+                let day = day.clone();
+                move || publish::write_day(&config, &store, &day)
+            })
+            .await;
+            let error = match result {
+                Ok(Ok(_)) => {
+                    tracing::debug!(day, "briefing written");
+                    continue;
+                }
+                Ok(Err(e)) => format!("{e:#}"),
+                Err(e) => format!("the briefing writer crashed: {e}"),
+            };
+            // A full or read-only disk: keep the day marked and try again later, without waiting
+            // for another article to arrive (there may be none).
+            error!(day, error, retry_seconds = retry.as_secs_f64(), "could not write the briefing; will retry");
+            dirty.mark(&day);
+            failed = true;
+        }
+        if failed {
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => {}
+                _ = stop.changed() => return,
             }
+            retry = (retry * 2).min(RETRY_MAX);
+        } else {
+            retry = RETRY_FIRST;
         }
     }
 }

@@ -85,10 +85,16 @@ impl Worker {
         let original_name = claimed.original_name.as_encoded_bytes();
 
         let (record, bytes) = match self.store.file_by_processing_name(processing_name)? {
-            Some(record) if record.state != FileState::Accepted => {
+            Some(record) if record.destination.is_some() => {
                 // A crash came between recording the outcome and moving the file.
                 self.move_out(&record, &path)?;
                 return Ok(self.report_of(&record, name));
+            }
+            Some(record) if record.state == FileState::Failed => {
+                // Refused (unreadable) and recorded, but the crash came before its destination was.
+                let stage = record.failed_stage.clone().unwrap_or_else(|| "inbox".into());
+                let reason = record.reason.clone().unwrap_or_else(|| "it could not be read".into());
+                return self.fail(record, &path, &stage, &reason, name, started);
             }
             Some(record) => (record, inbox::claim::read(&path, self.config.inbox.max_file_bytes)),
             None => match inbox::claim::read(&path, self.config.inbox.max_file_bytes) {

@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 #[path = "../../../plugin-host/tests/it/support.rs"]
 mod plugin_build;
+mod faults;
 mod plugins;
 mod support;
 

@@ -74,6 +74,22 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Peak resident set size (VmHWM) in KiB, from `/proc/<pid>/status`.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     pub fn kill9(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -132,9 +148,28 @@ impl Env {
     }
 
     pub fn start(&self) -> Daemon {
+        self.start_with(|_| {})
+    }
+
+    /// Starts the daemon after `configure` adjusted the command (limits, user, ...).
+    pub fn start_with(&self, configure: impl FnOnce(&mut Command)) -> Daemon {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.root().join("daemon.log")).unwrap();
-        let child = self.command().arg("run").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+        let mut cmd = self.command();
+        // Through a pipe, not straight into the file: a test that limits the daemon's file sizes
+        // (a simulated full disk) still sees every line it logs.
+        cmd.arg("run").stdout(Stdio::null()).stderr(Stdio::piped());
+        configure(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut log = log;
+            let _ = std::io::copy(&mut stderr, &mut log);
+        });
         Daemon { child }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root().join("daemon.log")).unwrap_or_default()
     }
 
     fn output(&self, args: &[&str]) -> (bool, String) {
