@@ -159,7 +159,7 @@ fn kill_loop_loses_and_doubles_nothing() {
     }
     let limit = Duration::from_secs(if full() { 900 } else { 180 });
     env.wait_until("every file archived or failed", limit, || accounted(&env) >= files);
-    let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == files, Duration::from_secs(60));
+    let briefing = env.wait_for_briefing(|md| support::sources_in(md) == files, Duration::from_secs(60));
     daemon.stop_gracefully();
     let mut tally = Tally::account(&env, &format!("kill loop ({kills} × SIGKILL)"), &names);
     tally.restarts = kills;
@@ -197,7 +197,7 @@ fn burst_is_processed_completely_in_bounded_memory() {
     }
     let limit = Duration::from_secs(if full() { 1200 } else { 180 });
     env.wait_until("every file archived", limit, || accounted(&env) >= files);
-    env.wait_for_briefing(|md| md.matches("\n## ").count() == files, Duration::from_secs(120));
+    env.wait_for_briefing(|md| support::sources_in(md) == files, Duration::from_secs(120));
     let seconds = started.elapsed().as_secs_f64();
     let peak = daemon.peak_rss_kib();
     daemon.stop_gracefully();
@@ -320,7 +320,7 @@ fn the_same_name_dropped_again_with_new_content_is_processed_twice() {
         archived_named(&env, "same.txt").iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
     contents.sort();
     assert_eq!(contents, vec![support::article_text(8), support::article_text(9)]);
-    assert_eq!(briefing.matches("\n## ").count(), 2, "{briefing}");
+    assert_eq!(support::sources_in(&briefing), 2, "{briefing}");
 }
 
 /// How one bad input must end.
@@ -510,7 +510,7 @@ fn odd_names_are_processed_and_archived_under_their_own_names() {
         std::fs::rename(&aside, env.inbox().join(name)).unwrap();
     }
     env.wait_until("all four archived", Duration::from_secs(30), || accounted(&env) >= names.len());
-    env.wait_for_briefing(|md| md.matches("\n## ").count() == names.len(), Duration::from_secs(20));
+    env.wait_for_briefing(|md| support::sources_in(md) == names.len(), Duration::from_secs(20));
     daemon.stop_gracefully();
     let tally = Tally::account(&env, "odd names", &names);
     tally.assert_nothing_lost_or_doubled();
@@ -606,7 +606,7 @@ fn a_full_disk_keeps_every_file_and_recovers_without_a_restart() {
 
     limit_file_size(daemon.pid(), None);
     env.wait_until("every file archived after space returned", Duration::from_secs(60), || env.archived().len() == files + 1);
-    env.wait_for_briefing(|md| md.matches("\n## ").count() == files + 1, Duration::from_secs(30));
+    env.wait_for_briefing(|md| support::sources_in(md) == files + 1, Duration::from_secs(30));
     let mut tally = Tally::account(&env, "state and briefings full (RLIMIT_FSIZE 0), then space back", &names);
     tally.seconds = started.elapsed().as_secs_f64();
     daemon.stop_gracefully();

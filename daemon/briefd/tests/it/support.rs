@@ -223,3 +223,14 @@ impl Env {
         last
     }
 }
+
+/// How many sources the briefing lists, from its "N stories · M sources" line. Dedupe may group
+/// similar generated articles into one story, so tests about files count sources, not stories.
+pub fn sources_in(briefing: &str) -> usize {
+    briefing
+        .lines()
+        .find_map(|l| l.split(" · ").nth(1))
+        .and_then(|part| part.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
