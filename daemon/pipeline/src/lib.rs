@@ -112,10 +112,9 @@ impl Pipeline {
                 Outcome::Continue(next) => {
                     result.item_index = next.item_index;
                     result.outcome = "continue".into();
-                    let mut saved = next.clone();
-                    saved.raw = None;
-                    // Only clean needs the bytes; later stages never see them.
-                    result.article = (saved.raw.is_none() && next.raw.is_none()).then_some(saved);
+                    // An article still carrying its raw bytes is not saved: resuming it means
+                    // starting over, which keeps the bytes out of the database.
+                    result.article = next.raw.is_none().then(|| next.clone());
                     store.record_stage(&result)?;
                     article = next;
                 }
