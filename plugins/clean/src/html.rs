@@ -36,26 +36,21 @@ pub fn extract_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, S
     if max_nesting(html) > MAX_NESTING {
         return Ok(crate::text::extract(&strip_tags(html)));
     }
-    let first = match extractor {
-        HtmlExtractor::Trafilatura => with_trafilatura(html),
-        HtmlExtractor::Readability => with_readability(html),
+    let other = match extractor {
+        HtmlExtractor::Trafilatura => HtmlExtractor::Readability,
+        HtmlExtractor::Readability => HtmlExtractor::Trafilatura,
     };
-    match first {
-        Ok(x) if !x.text.trim().is_empty() => Ok(x),
-        first => {
-            let second = match extractor {
-                HtmlExtractor::Trafilatura => with_readability(html),
-                HtmlExtractor::Readability => with_trafilatura(html),
-            };
-            match second {
-                Ok(x) if !x.text.trim().is_empty() => Ok(x),
-                _ => {
-                    let stripped = crate::text::extract(&strip_tags(html));
-                    if stripped.text.trim().is_empty() { first } else { Ok(stripped) }
-                }
-            }
-        }
+    let has_text = |r: &Result<Extracted, String>| r.as_ref().is_ok_and(|x| !x.text.trim().is_empty());
+    let first = extract_only(html, extractor);
+    if has_text(&first) {
+        return first;
     }
+    let second = extract_only(html, other);
+    if has_text(&second) {
+        return second;
+    }
+    let stripped = crate::text::extract(&strip_tags(html));
+    if stripped.text.trim().is_empty() { first } else { Ok(stripped) }
 }
 
 /// Only the extractor named, no fallbacks: for scoring each extractor on its own.
