@@ -69,7 +69,7 @@ enum Command {
     #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
     CheckConfig,
     /// Score a stage on a labelled dev set (the layout of ../shared/eval/); one line per figure.
-    #[command(after_help = "Examples:\n  briefd eval extraction ../shared/eval/extraction\n  briefd eval same-story ../shared/eval/same-story")]
+    #[command(after_help = "Examples:\n  briefd eval extraction ../shared/eval/extraction\n  briefd eval same-story ../shared/eval/same-story\n  briefd eval keypoints ../shared/eval/summaries")]
     Eval {
         #[command(subcommand)]
         set: EvalSet,
@@ -103,6 +103,17 @@ enum EvalSet {
     /// overall) for what briefd shows, the model alone, the extractive summary and lead-3, with
     /// the guard's rejection rate and reasons. Uses the summarize options of --config.
     Summaries {
+        /// Folder holding articles.jsonl.
+        dir: PathBuf,
+        /// Score only the first N articles.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// The keypoints stage on articles with reference summaries, each a one-source story, against
+    /// lead-3 in the same run: grounding rate by an independent checker, ROUGE-1/2 recall of the
+    /// reference, redundancy between points. Uses the keypoints options of --config when present.
+    #[command(after_help = "Example:\n  briefd eval keypoints ../shared/eval/summaries")]
+    Keypoints {
         /// Folder holding articles.jsonl.
         dir: PathBuf,
         /// Score only the first N articles.
@@ -231,6 +242,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("the config has no summarize stage; its options (model_path, threads) drive this evaluation")?;
             let model_path = options.model_path.clone();
             briefd::eval::summaries::run(&dir, &model_path, options, limit, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::Keypoints { dir, limit } } => {
+            // The keypoints options come from the config when one is there, else the defaults.
+            let options = Config::load(&cli.config)
+                .ok()
+                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
+                    config::StageConfig::Keypoints(o) => Some(o),
+                    _ => None,
+                }))
+                .unwrap_or_default();
+            briefd::eval::keypoints::run(&dir, options, limit, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {

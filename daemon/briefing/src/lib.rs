@@ -6,7 +6,7 @@
 //!
 //! JSON schema `briefd.briefing/1` (fields are only ever added within version 1):
 //! `{ schema, date, timezone, stories: [{ id, headline, summary, summary_method,
-//! key_points: [{ text, citations: [{ article_id, start, end }] }],
+//! key_points: [{ text, n_sources, sources_differ, citations: [{ article_id, start, end, value? }] }],
 //! sources: [{ article_id, outlet, title, url, file, author, published, received_at }] }] }`.
 
 use serde::Serialize;
@@ -26,7 +26,8 @@ pub struct Story {
     pub summary: Option<String>,
     /// How the summary was made.
     pub summary_method: Option<String>,
-    /// Key points with citations.
+    /// Key points with citations: those of the story's newest article that has any (the
+    /// keypoints stage computes them over every source the story had when that article joined).
     pub key_points: Vec<KeyPoint>,
     /// Every source, oldest first.
     pub sources: Vec<SourceLine>,
@@ -37,6 +38,11 @@ pub struct Story {
 pub struct KeyPoint {
     /// The point.
     pub text: String,
+    /// How many different articles the citations come from.
+    pub n_sources: usize,
+    /// True when the cited sources give different values for this fact (each citation's
+    /// `value` says which).
+    pub sources_differ: bool,
     /// Supporting spans.
     pub citations: Vec<Citation>,
 }
@@ -50,6 +56,9 @@ pub struct Citation {
     pub start: usize,
     /// One past the end.
     pub end: usize,
+    /// When the sources differ: the value this span gives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// One source of a story.
@@ -94,19 +103,7 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
                 headline: lead.article.headline().to_string(),
                 summary: lead.article.summary.clone(),
                 summary_method: lead.article.summary_method.clone(),
-                key_points: lead
-                    .article
-                    .key_points
-                    .iter()
-                    .map(|k| KeyPoint {
-                        text: k.text.clone(),
-                        citations: k
-                            .citations
-                            .iter()
-                            .map(|c| Citation { article_id: lead.article_id, start: c.start, end: c.end })
-                            .collect(),
-                    })
-                    .collect(),
+                key_points: key_points(&v.sources),
                 sources: v.sources.iter().map(source_line).collect(),
             };
             (latest, story)
@@ -116,6 +113,33 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
         b.sources.len().cmp(&a.sources.len()).then_with(|| b_latest.cmp(a_latest)).then(a.id.cmp(&b.id))
     });
     stories.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The key points of the newest source that has any, with every citation naming its article:
+/// a citation without an id points into that source itself.
+fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
+    let Some(holder) = sources.iter().rev().find(|s| !s.article.key_points.is_empty()) else {
+        return Vec::new();
+    };
+    holder
+        .article
+        .key_points
+        .iter()
+        .map(|k| {
+            let citations: Vec<Citation> = k
+                .citations
+                .iter()
+                .map(|c| Citation {
+                    article_id: c.article_id.unwrap_or(holder.article_id),
+                    start: c.start,
+                    end: c.end,
+                    value: c.value.clone(),
+                })
+                .collect();
+            let n_sources = citations.iter().map(|c| c.article_id).collect::<std::collections::BTreeSet<_>>().len();
+            KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
+        })
+        .collect()
 }
 
 /// The source a story's headline and summary come from: the fullest text, the earliest on ties.
@@ -158,15 +182,7 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         if !story.key_points.is_empty() {
             out.push_str("\n**Key points**\n\n");
             for point in &story.key_points {
-                let tags: Vec<String> = point
-                    .citations
-                    .iter()
-                    .filter_map(|c| story.sources.iter().find(|s| s.article_id == c.article_id))
-                    .map(|s| format!("[{}]", one_line(s.outlet.as_deref().unwrap_or(&s.file))))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                out.push_str(&format!("- {} {}\n", one_line(&point.text), tags.join(" ")));
+                out.push_str(&format!("- {}\n", key_point_line(point, &story.sources)));
             }
         }
         out.push_str(&format!("\n**{}**\n\n", plural(story.sources.len(), "source", "sources")));
@@ -197,6 +213,53 @@ pub fn json(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> String {
     let mut out = serde_json::to_string_pretty(&doc).expect("briefing types always serialise");
     out.push('\n');
     out
+}
+
+/// One point as a Markdown list item's text: the point, how many outlets say it when more than
+/// one does, and the tag of each (its outlet, else its file name); when the sources differ, each
+/// value with the tags of the sources that give it.
+fn key_point_line(point: &KeyPoint, sources: &[SourceLine]) -> String {
+    let mut line = one_line(&point.text);
+    if point.sources_differ {
+        let mut values: Vec<&str> = Vec::new();
+        for v in point.citations.iter().filter_map(|c| c.value.as_deref()) {
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        let shown: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let tags = tags(point.citations.iter().filter(|c| c.value.as_deref() == Some(*v)), sources);
+                format!("{} {tags}", one_line(v))
+            })
+            .collect();
+        line.push_str(&format!(" — **sources differ:** {}", shown.join(" / ")));
+        let rest = tags(point.citations.iter().filter(|c| c.value.is_none()), sources);
+        if !rest.is_empty() {
+            line.push_str(&format!("; also {rest}"));
+        }
+    } else {
+        if point.n_sources > 1 {
+            line.push_str(&format!(" ({})", plural(point.n_sources, "source", "sources")));
+        }
+        line.push(' ');
+        line.push_str(&tags(point.citations.iter(), sources));
+    }
+    line
+}
+
+/// The tags of the cited sources, each once, in citation order: `[AP] [Reuters]`.
+fn tags<'c>(citations: impl Iterator<Item = &'c Citation>, sources: &[SourceLine]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for c in citations {
+        let Some(s) = sources.iter().find(|s| s.article_id == c.article_id) else { continue };
+        let tag = format!("[{}]", one_line(s.outlet.as_deref().unwrap_or(&s.file)));
+        if !seen.contains(&tag) {
+            seen.push(tag);
+        }
+    }
+    seen.join(" ")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -233,7 +296,8 @@ mod tests {
                 summary_method: Some("extractive".into()),
                 key_points: vec![stage_api::KeyPoint {
                     text: format!("{title} happened."),
-                    citations: vec![stage_api::Citation { start: 0, end: 5 }],
+                    citations: vec![stage_api::Citation { start: 0, end: 5, ..Default::default() }],
+                    ..Default::default()
                 }],
                 ..Default::default()
             },
@@ -241,13 +305,34 @@ mod tests {
     }
 
     fn sample() -> Vec<StoryView> {
+        // The newest source of story 2 holds the story's points, computed over both articles:
+        // one both outlets report, one they give different numbers for.
+        let mut newest = source(3, "2025-07-13T09:30:00Z", "Russia condemns\nalliance", Some("newsfeed.example"), "short");
+        let cite = |article_id, start, end, value: Option<&str>| stage_api::Citation {
+            article_id,
+            start,
+            end,
+            value: value.map(Into::into),
+        };
+        newest.article.key_points = vec![
+            stage_api::KeyPoint {
+                text: "Lavrov met Choe in Wonsan.".into(),
+                citations: vec![cite(None, 0, 5, None), cite(Some(2), 0, 9, None)],
+                sources_differ: false,
+            },
+            stage_api::KeyPoint {
+                text: "The resort hosts 20,000 / 30,000 visitors.".into(),
+                citations: vec![cite(None, 6, 9, Some("20,000")), cite(Some(2), 10, 20, Some("30,000"))],
+                sources_differ: true,
+            },
+        ];
         vec![
             StoryView { id: 1, sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")] },
             StoryView {
                 id: 2,
                 sources: vec![
                     source(2, "2025-07-13T09:00:00Z", "Russia warns allies", Some("AP"), "the longer wire text"),
-                    source(3, "2025-07-13T09:30:00Z", "Russia condemns\nalliance", Some("newsfeed.example"), "short"),
+                    newest,
                 ],
             },
         ]

@@ -87,18 +87,31 @@ pub enum Format {
 pub struct KeyPoint {
     /// The point as shown to the reader.
     pub text: String,
-    /// Where it is said.
+    /// Where it is said: one citation per supporting sentence, possibly in several articles of
+    /// the story.
     pub citations: Vec<Citation>,
+    /// True when the cited sources give different values (numbers, dates) for this fact; each
+    /// citation's `value` then says what that source gives.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sources_differ: bool,
 }
 
 /// A span of an article's `text` that supports a key point.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Citation {
-    /// Byte offset of the cited sentence in `text`.
+    /// The article whose text is cited: `None` for the article that holds the key point, else
+    /// the store id of another article of the same story.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// Byte offset of the cited sentence in that article's `text`.
     pub start: usize,
     /// Byte offset one past its end.
     pub end: usize,
+    /// When the sources differ (`KeyPoint::sources_differ`): the value this sentence gives,
+    /// e.g. "12".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 impl Article {

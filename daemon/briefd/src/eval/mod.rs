@@ -2,6 +2,7 @@
 //! `../shared/eval/`), one line per figure with its name.
 
 pub mod extraction;
+pub mod keypoints;
 pub mod rouge;
 pub mod same_story;
 pub mod summaries;

@@ -5,6 +5,7 @@
 #[path = "../../../plugin-host/tests/it/support.rs"]
 mod plugin_build;
 mod faults;
+mod keypoints;
 mod plugins;
 mod support;
 

@@ -1,0 +1,92 @@
+//! Issue 4: story-level key points in the briefing, cited to every source that says them, with
+//! disagreements between outlets flagged.
+
+use std::time::Duration;
+
+use crate::support::{self, Env};
+
+/// The key-point lines of the briefing's first story.
+fn point_lines(briefing: &str) -> Vec<String> {
+    let section = briefing.split("**Key points**").nth(1).unwrap_or("");
+    section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).map(str::to_string).collect()
+}
+
+fn json_briefing(env: &Env) -> serde_json::Value {
+    let path = env.briefings().join(format!("{}.json", support::today_utc()));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Issue 4, bar 1: the two seeds (one event, two outlets) give one story whose key points
+/// include the Lavrov–Choe meeting in Wonsan and Russia's stance on a U.S.–South Korea–Japan
+/// alliance, each cited, and what both outlets report cites both.
+#[test]
+fn seed_story_points_cover_the_meeting_and_the_alliance_and_cite_both_outlets() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    let seeds = ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"];
+    env.drop_file(seeds[0], &std::fs::read(support::shared_sample(seeds[0])).unwrap());
+    env.wait_until("the first seed archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.drop_file(seeds[1], &std::fs::read(support::shared_sample(seeds[1])).unwrap());
+    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    daemon.stop_gracefully();
+
+    let points = point_lines(&briefing);
+    assert!((3..=5).contains(&points.len()), "{briefing}");
+    assert!(points.iter().all(|p| p.ends_with(']')), "every point ends with its sources' tags: {points:#?}");
+    assert!(
+        points.iter().any(|p| p.contains("Wonsan") && p.contains("Lavrov") && p.contains("Choe")),
+        "the Lavrov–Choe meeting in Wonsan: {points:#?}"
+    );
+    assert!(
+        points.iter().any(|p| p.contains("alliance") && p.contains("Japan") && p.contains("South Korea")),
+        "Russia's stance on the alliance: {points:#?}"
+    );
+    let both = points.iter().filter(|p| p.contains("(2 sources)") && p.contains("[AP]") && p.matches('[').count() == 2);
+    assert!(both.count() >= 1, "a fact both outlets report cites both: {points:#?}");
+
+    let json = json_briefing(&env);
+    let story = &json["stories"][0];
+    let ids: Vec<i64> = story["sources"].as_array().unwrap().iter().map(|s| s["article_id"].as_i64().unwrap()).collect();
+    for point in story["key_points"].as_array().unwrap() {
+        for c in point["citations"].as_array().unwrap() {
+            assert!(ids.contains(&c["article_id"].as_i64().unwrap()), "{point}");
+            assert!(c["start"].as_u64().unwrap() < c["end"].as_u64().unwrap(), "{point}");
+        }
+    }
+    assert!(story["key_points"].as_array().unwrap().iter().any(|p| p["n_sources"] == 2), "{story}");
+}
+
+/// Issue 4, bar 3: two articles on one earthquake that disagree on the death toll (test data
+/// written for this) give a point flagged as differing, showing and citing both values.
+#[test]
+fn outlets_disagreeing_on_a_number_give_a_point_that_shows_both_values() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/keypoints/test_data/sources_differ");
+    env.drop_file("quake_ap.json", &std::fs::read(data.join("quake_ap.json")).unwrap());
+    env.wait_until("the first article archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.drop_file("quake_reuters.json", &std::fs::read(data.join("quake_reuters.json")).unwrap());
+    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    daemon.stop_gracefully();
+
+    let points = point_lines(&briefing);
+    let differ: Vec<&String> = points.iter().filter(|p| p.contains("**sources differ:**")).collect();
+    assert_eq!(differ.len(), 1, "{briefing}");
+    assert!(differ[0].contains("15 / 12") || differ[0].contains("12 / 15"), "{briefing}");
+    assert!(differ[0].contains("12 [AP]") && differ[0].contains("15 [Reuters]"), "{briefing}");
+
+    let json = json_briefing(&env);
+    let story = &json["stories"][0];
+    let point = story["key_points"].as_array().unwrap().iter().find(|p| p["sources_differ"] == true).expect("a flagged point");
+    let mut cited: Vec<(i64, String)> = point["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["article_id"].as_i64().unwrap(), c["value"].as_str().unwrap_or("").to_string()))
+        .collect();
+    cited.sort();
+    let ap_id = story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "AP").unwrap()["article_id"].as_i64().unwrap();
+    let reuters_id =
+        story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "Reuters").unwrap()["article_id"].as_i64().unwrap();
+    assert!(cited.contains(&(ap_id, "12".into())) && cited.contains(&(reuters_id, "15".into())), "{point}");
+}
