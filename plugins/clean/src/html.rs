@@ -195,6 +195,7 @@ fn with_trafilatura(html: &str) -> Result<Extracted, String> {
         published: m.date.map(|d| d.to_string()),
         url: nonempty(m.url),
         language: nonempty(m.language),
+        ..Default::default()
     })
 }
 
@@ -214,6 +215,7 @@ fn with_readability(html: &str) -> Result<Extracted, String> {
         published: nonempty(article.published_time),
         url: nonempty(article.url),
         language: nonempty(article.lang),
+        ..Default::default()
     })
 }
 
