@@ -129,3 +129,70 @@ mod properties {
         }
     }
 }
+
+/// Large and hostile pages: generated here (not stored), read in time and memory proportional to
+/// their size. Times and peak memory are printed for the README (`-- --nocapture`), not asserted.
+mod large_inputs {
+    use std::time::Instant;
+
+    use clean::html;
+
+    /// The process's peak resident memory so far, in MiB (Linux).
+    fn peak_rss_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+
+    #[test]
+    fn a_50_mb_page_takes_the_linear_path() {
+        let paragraph = "<p>The harbour authority said on Monday that the new cranes would double the number of \
+                         containers handled each night.</p><script>var t = '<p>not text</p>';</script>\n";
+        let mut page = String::from("<html><head><title>Harbour cranes double the night shift</title></head><body><article>");
+        while page.len() < 50 * 1024 * 1024 {
+            page.push_str(paragraph);
+        }
+        page.push_str("</article></body></html>");
+        let before = peak_rss_mib();
+        let started = Instant::now();
+        let x = html::extract(&page).expect("text");
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(x.title.as_deref(), Some("Harbour cranes double the night shift"));
+        assert!(x.text.starts_with("The harbour authority said"), "{}", &x.text[..80]);
+        assert!(!x.text.contains("not text"), "script content is skipped");
+        eprintln!(
+            "50 MB HTML: {seconds:.1} s, peak RSS {:.0} MiB (before {before:.0} MiB), {} bytes of text",
+            peak_rss_mib(),
+            x.text.len()
+        );
+    }
+
+    #[test]
+    fn nesting_10_000_deep_takes_the_linear_path() {
+        let n = 10_000;
+        let page = format!(
+            "<html><body>{}<p>The mayor opened the new bridge on Monday after years of delays.</p>{}</body></html>",
+            "<div><span>".repeat(n),
+            "</span></div>".repeat(n)
+        );
+        let started = Instant::now();
+        let x = html::extract(&page).expect("text");
+        eprintln!("10,000-deep nesting: {:.3} s, peak RSS {:.0} MiB", started.elapsed().as_secs_f64(), peak_rss_mib());
+        assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
+    }
+
+    #[test]
+    fn many_unclosed_tags_stay_linear() {
+        // Each '<' without a '>' used to scan to the end of the page.
+        let page = "<a".repeat(2_000_000);
+        let started = Instant::now();
+        let _ = html::max_nesting(&page);
+        let _ = html::strip_tags(&page);
+        eprintln!("2,000,000 unclosed tags: {:.2} s", started.elapsed().as_secs_f64());
+    }
+}
