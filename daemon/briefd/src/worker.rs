@@ -179,6 +179,7 @@ impl Worker {
             [one] if n_items == 1 => (one.stage.clone(), one.reason.clone()),
             _ => {
                 let mut stages: Vec<&str> = left_out.iter().map(|l| l.stage.as_str()).collect();
+                stages.sort_unstable();
                 stages.dedup();
                 let stage = if stages.len() == 1 { stages[0].to_string() } else { "pipeline".to_string() };
                 (stage, format!("none of the {n_items} articles in the file could be used: {}", describe(&left_out)))
