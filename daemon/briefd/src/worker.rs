@@ -22,10 +22,11 @@ use tracing::{info, warn};
 /// How a file ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// In a story.
+    /// In the briefing: its articles (one, or several for a JSON list or feed) are in stories.
     Done {
-        /// The story it joined or started.
-        story_id: i64,
+        /// The stories its articles joined or started, in the file's order (empty when this
+        /// run only finished a move a crash interrupted).
+        story_ids: Vec<i64>,
     },
     /// The same bytes came before.
     Duplicate,
@@ -133,27 +134,65 @@ impl Worker {
             raw: Some(bytes),
             ..Default::default()
         };
-        let (finished, timings) = self.pipeline.run(&self.store, record.id, article)?;
-        let stages = timings.iter().map(|(s, t)| format!("{s}={t:.1}ms")).collect::<Vec<_>>().join(" ");
-        match finished {
-            Finished::Done(article) => {
-                let day = crate::today(&self.config.briefing.timezone);
-                let destination = self.archive_destination(&record, &day);
-                let story_id = self.store.commit_article(record.id, &article, &day, &destination)?;
-                self.move_to(&record, &path, &destination)?;
-                info!(file_id = record.id, story_id, outcome = "done", %stages, total_ms = ms(started), "article finished");
-                Ok(Report { file: name, outcome: Outcome::Done { story_id }, day: Some(day) })
+        // Each article is committed as it leaves the pipeline (a file may hold several: a JSON
+        // list or feed); the file is finished and moved only once all of them are settled.
+        let mut left_out: Vec<LeftOut> = Vec::new();
+        self.pipeline.run_file(&self.store, record.id, article, |item| -> anyhow::Result<()> {
+            let stages = item.timings.iter().map(|(s, t)| format!("{s}={t:.1}ms")).collect::<Vec<_>>().join(" ");
+            let item_index = item.item_index;
+            match item.finished {
+                Finished::Done(article) => {
+                    let day = crate::today(&self.config.briefing.timezone);
+                    let story_id = self.store.commit_item(record.id, &article, &day)?;
+                    info!(file_id = record.id, item_index, story_id, %stages, "article committed");
+                }
+                Finished::Dropped { stage, reason } => {
+                    info!(file_id = record.id, item_index, %stage, %reason, %stages, "article dropped");
+                    left_out.push(LeftOut { item_index, stage, reason, failed: false });
+                }
+                Finished::Failed { stage, message } => {
+                    warn!(file_id = record.id, item_index, %stage, reason = %message, %stages, "article failed");
+                    left_out.push(LeftOut { item_index, stage, reason: message, failed: true });
+                }
             }
-            Finished::Dropped { stage, reason } => {
-                let day = crate::today(&self.config.briefing.timezone);
-                let destination = self.archive_destination(&record, &day);
-                self.store.finish_file(record.id, FileState::Dropped, Some(&stage), Some(&reason), &destination)?;
-                self.move_to(&record, &path, &destination)?;
-                info!(file_id = record.id, outcome = "dropped", %stage, %reason, %stages, total_ms = ms(started), "article finished");
-                Ok(Report { file: name, outcome: Outcome::Dropped { stage, reason }, day: None })
+            Ok(())
+        })?;
+        // Dropped and failed articles come back on a resume (their results are recorded), so the
+        // list is complete; committed ones are read from the store, resumed or not.
+        let story_ids = self.store.file_stories(record.id)?;
+        let n_items = self.store.file_items(record.id)?.len();
+        let day = crate::today(&self.config.briefing.timezone);
+        if !story_ids.is_empty() {
+            let destination = self.archive_destination(&record, &day);
+            let note = (!left_out.is_empty())
+                .then(|| format!("{} of {n_items} articles not in the briefing: {}", left_out.len(), describe(&left_out)));
+            if let Some(note) = &note {
+                warn!(file_id = record.id, reason = %note, "file archived with articles left out");
             }
-            Finished::Failed { stage, message } => self.fail(record, &path, &stage, &message, name, started),
+            self.store.finish_file(record.id, FileState::Done, None, note.as_deref(), &destination)?;
+            self.move_to(&record, &path, &destination)?;
+            info!(file_id = record.id, n_articles = story_ids.len(), outcome = "done", total_ms = ms(started), "file finished");
+            return Ok(Report { file: name, outcome: Outcome::Done { story_ids }, day: Some(day) });
         }
+        // Nothing committed: one article says it in its own words; several are summed up.
+        let (stage, reason) = match left_out.as_slice() {
+            [one] if n_items == 1 => (one.stage.clone(), one.reason.clone()),
+            _ => {
+                let mut stages: Vec<&str> = left_out.iter().map(|l| l.stage.as_str()).collect();
+                stages.sort_unstable();
+                stages.dedup();
+                let stage = if stages.len() == 1 { stages[0].to_string() } else { "pipeline".to_string() };
+                (stage, format!("none of the {n_items} articles in the file could be used: {}", describe(&left_out)))
+            }
+        };
+        if left_out.iter().any(|l| l.failed) || left_out.is_empty() {
+            return self.fail(record, &path, &stage, &reason, name, started);
+        }
+        let destination = self.archive_destination(&record, &day);
+        self.store.finish_file(record.id, FileState::Dropped, Some(&stage), Some(&reason), &destination)?;
+        self.move_to(&record, &path, &destination)?;
+        info!(file_id = record.id, outcome = "dropped", %stage, %reason, total_ms = ms(started), "file finished");
+        Ok(Report { file: name, outcome: Outcome::Dropped { stage, reason }, day: None })
     }
 
     fn fail(
@@ -216,7 +255,7 @@ impl Worker {
                 stage: record.failed_stage.clone().unwrap_or_default(),
                 reason: record.reason.clone().unwrap_or_default(),
             },
-            FileState::Done | FileState::Accepted => Outcome::Done { story_id: 0 },
+            FileState::Done | FileState::Accepted => Outcome::Done { story_ids: Vec::new() },
         };
         let day = (record.state == FileState::Done).then(|| crate::today(&self.config.briefing.timezone));
         Report { file: name, outcome, day }
@@ -275,6 +314,25 @@ fn error_report(record: &FileRecord) -> String {
         record.received_at,
         record.id
     )
+}
+
+/// An article of a file that did not reach the briefing.
+struct LeftOut {
+    item_index: u32,
+    stage: String,
+    reason: String,
+    failed: bool,
+}
+
+/// "item 2 (clean): no article text ...; item 5 (...)": the first few, then how many more.
+fn describe(left_out: &[LeftOut]) -> String {
+    const SHOWN: usize = 5;
+    let mut parts: Vec<String> =
+        left_out.iter().take(SHOWN).map(|l| format!("item {} ({}): {}", l.item_index, l.stage, l.reason)).collect();
+    if left_out.len() > SHOWN {
+        parts.push(format!("and {} more", left_out.len() - SHOWN));
+    }
+    parts.join("; ")
 }
 
 fn ms(started: Instant) -> f64 {

@@ -69,48 +69,114 @@ impl Pipeline {
         self.stages.iter().map(|s| s.name()).collect()
     }
 
-    /// Runs `article` (with its `raw` bytes) through the stages for file `file_id`, resuming
-    /// after the last stage recorded for it, and records every stage's result.
+    /// Runs one article (with its `raw` bytes) through the stages for file `file_id`, resuming
+    /// after the last stage recorded for it, and records every stage's result. A stage that
+    /// finds several articles in it fails it here; [`Pipeline::run_file`] splits instead.
     pub fn run(&self, store: &Store, file_id: i64, article: Article) -> Result<(Finished, Timings), StoreError> {
-        let mut timings = Timings::new();
-        let (mut article, start) = match store.last_stage_result(file_id, article.item_index)? {
-            Some(last) if self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage) => {
-                match (last.outcome.as_str(), last.article) {
-                    ("continue", Some(saved)) => (saved, last.stage_index + 1),
-                    ("drop", _) => {
-                        let reason = last.detail.unwrap_or_default();
-                        return Ok((Finished::Dropped { stage: last.stage, reason }, timings));
-                    }
-                    ("fail", _) => {
-                        let message = last.detail.unwrap_or_default();
-                        return Ok((Finished::Failed { stage: last.stage, message }, timings));
-                    }
-                    _ => (article, 0),
+        match self.run_item(store, file_id, article, false)? {
+            Step::Finished(finished, timings) => Ok((finished, timings)),
+            Step::Split(_) => unreachable!("run_item splits only when allowed"),
+        }
+    }
+
+    /// Runs a file through the stages: the file's article, or, when a stage finds several
+    /// articles in it (a JSON list or feed), each of them in turn. `finish` receives every
+    /// article as it leaves the pipeline, in the file's order, and returns before the next one
+    /// starts, so that a caller who commits it lets the later articles see it (dedupe does).
+    ///
+    /// Resuming is per article: a split is recorded in one transaction (all the articles or
+    /// none), each article resumes after its own last recorded stage, and articles already
+    /// committed to the store are skipped, so a crash mid-file neither loses nor repeats one.
+    pub fn run_file<E: From<StoreError>>(
+        &self,
+        store: &Store,
+        file_id: i64,
+        article: Article,
+        mut finish: impl FnMut(Item) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let file_name = article.file_name.clone();
+        let received_at = article.received_at.clone();
+        let mut items = store.file_items(file_id)?;
+        let mut split_timings = Timings::new();
+        if items == [0] {
+            if store.committed_story(file_id, 0)?.is_some() {
+                return Ok(());
+            }
+            match self.run_item(store, file_id, Article { item_index: 0, ..article }, true)? {
+                Step::Finished(finished, timings) => return finish(Item { item_index: 0, finished, timings }),
+                Step::Split(timings) => {
+                    split_timings = timings;
+                    items = store.file_items(file_id)?;
                 }
             }
-            _ => (article, 0),
+        }
+        for item_index in items {
+            if store.committed_story(file_id, item_index)?.is_some() {
+                continue;
+            }
+            // The saved state of a split article replaces this stub (see `run_item`).
+            let stub = Article { file_name: file_name.clone(), received_at: received_at.clone(), item_index, ..Default::default() };
+            let (finished, mut timings) = match self.run_item(store, file_id, stub, false)? {
+                Step::Finished(finished, timings) => (finished, timings),
+                Step::Split(_) => unreachable!("run_item splits only when allowed"),
+            };
+            if item_index == 0 {
+                timings.splice(0..0, std::mem::take(&mut split_timings));
+            }
+            finish(Item { item_index, finished, timings })?;
+        }
+        Ok(())
+    }
+
+    fn run_item(&self, store: &Store, file_id: i64, article: Article, may_split: bool) -> Result<Step, StoreError> {
+        let item_index = article.item_index;
+        let mut timings = Timings::new();
+        let last = store.last_stage_result(file_id, item_index)?;
+        let resumable = last.as_ref().is_some_and(|last| self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage));
+        if last.is_some() && !resumable && article.raw.is_none() {
+            // A split article exists only as its saved state; without a stage list that matches
+            // it there is nothing to run it from.
+            let message = "the configured stages changed while this file's articles were being processed; drop the file again".to_string();
+            return Ok(Step::Finished(Finished::Failed { stage: "pipeline".into(), message }, timings));
+        }
+        let (mut article, start) = match last.filter(|_| resumable) {
+            Some(last) => match (last.outcome.as_str(), last.article) {
+                ("continue", Some(saved)) => (saved, last.stage_index + 1),
+                ("drop", _) => {
+                    let reason = last.detail.unwrap_or_default();
+                    return Ok(Step::Finished(Finished::Dropped { stage: last.stage, reason }, timings));
+                }
+                ("fail", _) => {
+                    let message = last.detail.unwrap_or_default();
+                    return Ok(Step::Finished(Finished::Failed { stage: last.stage, message }, timings));
+                }
+                _ => (article, 0),
+            },
+            None => (article, 0),
         };
         if start > 0 {
-            tracing::info!(file_id, resumed_after = self.stages[start - 1].name(), "resuming article");
+            tracing::info!(file_id, item_index, resumed_after = self.stages[start - 1].name(), "resuming article");
         }
         for (index, stage) in self.stages.iter().enumerate().skip(start) {
             let began = Instant::now();
-            let outcome = run_stage(stage.as_ref(), article, store);
+            let mut outcomes = if may_split {
+                run_stage_items(stage.as_ref(), article, store)
+            } else {
+                vec![run_stage(stage.as_ref(), article, store)]
+            };
             let millis = began.elapsed().as_secs_f64() * 1000.0;
             timings.push((stage.name().to_string(), millis));
-            let mut result = StageResult {
-                file_id,
-                item_index: 0,
-                stage_index: index,
-                stage: stage.name().to_string(),
-                outcome: String::new(),
-                millis,
-                detail: None,
-                article: None,
-            };
+            if outcomes.len() > 1 {
+                self.record_split(store, file_id, index, millis, outcomes)?;
+                return Ok(Step::Split(timings));
+            }
+            let outcome = outcomes.pop().unwrap_or_else(|| Outcome::Fail {
+                message: format!("internal: stage `{}` returned no article; this is a bug in the stage", stage.name()),
+            });
+            let mut result = stage_result(file_id, item_index, index, stage.as_ref(), millis);
             match outcome {
-                Outcome::Continue(next) => {
-                    result.item_index = next.item_index;
+                Outcome::Continue(mut next) => {
+                    next.item_index = item_index;
                     result.outcome = "continue".into();
                     // An article still carrying its raw bytes is not saved: resuming it means
                     // starting over, which keeps the bytes out of the database.
@@ -122,18 +188,91 @@ impl Pipeline {
                     result.outcome = "drop".into();
                     result.detail = Some(reason.clone());
                     store.record_stage(&result)?;
-                    return Ok((Finished::Dropped { stage: stage.name().to_string(), reason }, timings));
+                    return Ok(Step::Finished(Finished::Dropped { stage: stage.name().to_string(), reason }, timings));
                 }
                 Outcome::Fail { message } => {
                     result.outcome = "fail".into();
                     result.detail = Some(message.clone());
                     store.record_stage(&result)?;
-                    return Ok((Finished::Failed { stage: stage.name().to_string(), message }, timings));
+                    return Ok(Step::Finished(Finished::Failed { stage: stage.name().to_string(), message }, timings));
                 }
             }
         }
         article.raw = None;
-        Ok((Finished::Done(article), timings))
+        Ok(Step::Finished(Finished::Done(article), timings))
+    }
+
+    /// Records the articles a stage split a file into, numbered in order, in one transaction.
+    fn record_split(
+        &self,
+        store: &Store,
+        file_id: i64,
+        stage_index: usize,
+        millis: f64,
+        outcomes: Vec<Outcome>,
+    ) -> Result<(), StoreError> {
+        let stage = self.stages[stage_index].as_ref();
+        let n_items = outcomes.len();
+        let results: Vec<StageResult> = outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| {
+                let item_index = u32::try_from(i).unwrap_or(u32::MAX);
+                let mut result = stage_result(file_id, item_index, stage_index, stage, millis);
+                match outcome {
+                    Outcome::Continue(mut next) => {
+                        next.item_index = item_index;
+                        // The file's bytes stay with the file; each article carries its own text.
+                        next.raw = None;
+                        result.outcome = "continue".into();
+                        result.article = Some(next);
+                    }
+                    Outcome::Drop { reason } => {
+                        result.outcome = "drop".into();
+                        result.detail = Some(reason);
+                    }
+                    Outcome::Fail { message } => {
+                        result.outcome = "fail".into();
+                        result.detail = Some(message);
+                    }
+                }
+                result
+            })
+            .collect();
+        store.record_stages(&results)?;
+        tracing::info!(file_id, stage = stage.name(), n_items, "file split into articles");
+        Ok(())
+    }
+}
+
+/// One article of a file as it left the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Its position in the file (0 for a file holding one article).
+    pub item_index: u32,
+    /// How it ended.
+    pub finished: Finished,
+    /// The time each stage took for it (the splitting stage counts for the first article).
+    pub timings: Timings,
+}
+
+/// Where running one article stopped.
+enum Step {
+    Finished(Finished, Timings),
+    /// The article was split into several, now recorded; each is run on its own.
+    Split(Timings),
+}
+
+fn stage_result(file_id: i64, item_index: u32, stage_index: usize, stage: &dyn Stage, millis: f64) -> StageResult {
+    StageResult {
+        file_id,
+        item_index,
+        stage_index,
+        stage: stage.name().to_string(),
+        outcome: String::new(),
+        millis,
+        detail: None,
+        article: None,
     }
 }
 
@@ -152,15 +291,24 @@ impl Stage for Shared {
 fn run_stage(stage: &dyn Stage, article: Article, context: &dyn Context) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| stage.process(article, context))) {
         Ok(outcome) => outcome,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Outcome::Fail { message: format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it") }
-        }
+        Err(panic) => panic_outcome(panic),
     }
+}
+
+fn run_stage_items(stage: &dyn Stage, article: Article, context: &dyn Context) -> Vec<Outcome> {
+    match catch_unwind(AssertUnwindSafe(|| stage.process_items(article, context))) {
+        Ok(outcomes) => outcomes,
+        Err(panic) => vec![panic_outcome(panic)],
+    }
+}
+
+fn panic_outcome(panic: Box<dyn std::any::Any + Send>) -> Outcome {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Outcome::Fail { message: format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it") }
 }
 
 #[cfg(test)]
@@ -190,6 +338,100 @@ mod tests {
         }
         fn process(&self, _: Article, _: &dyn Context) -> Outcome {
             panic!("boom")
+        }
+    }
+
+    /// Splits every article into three: two to pass on, one that fails.
+    struct Splits;
+
+    impl Stage for Splits {
+        fn name(&self) -> &str {
+            "splits"
+        }
+        fn process(&self, _: Article, _: &dyn Context) -> Outcome {
+            Outcome::Fail { message: "only splits".into() }
+        }
+        fn process_items(&self, article: Article, _: &dyn Context) -> Vec<Outcome> {
+            let item = |text: &str| Article { text: text.into(), ..article.clone() };
+            vec![
+                Outcome::Continue(item("first")),
+                Outcome::Fail { message: "no text in the second".into() },
+                Outcome::Continue(item("third")),
+            ]
+        }
+    }
+
+    fn raw_article() -> Article {
+        Article { file_name: "list.json".into(), raw: Some(b"[...]".to_vec()), ..Default::default() }
+    }
+
+    #[test]
+    fn a_split_file_runs_the_later_stages_per_article_in_order() {
+        let (_d, store) = store();
+        let file = store.accept_file(b"p", b"list.json", "h", 1).unwrap();
+        let counting = Box::new(Counting("after", AtomicUsize::new(0)));
+        let pipeline = Pipeline::new(vec![Box::new(Splits), counting]);
+        let mut seen = Vec::new();
+        pipeline
+            .run_file(&store, file.id, raw_article(), |item| -> Result<(), StoreError> {
+                if let Finished::Done(article) = &item.finished {
+                    assert_eq!(article.item_index, item.item_index);
+                    assert!(article.raw.is_none(), "split articles do not carry the file's bytes");
+                    store.commit_item(file.id, article, "2025-07-13")?;
+                }
+                seen.push((item.item_index, item.finished));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen.len(), 3);
+        assert!(matches!(&seen[0], (0, Finished::Done(a)) if a.text == "first" && a.tags == ["after"]));
+        assert!(matches!(&seen[1], (1, Finished::Failed { message, .. }) if message.contains("second")));
+        assert!(matches!(&seen[2], (2, Finished::Done(a)) if a.text == "third"));
+        assert_eq!(store.file_stories(file.id).unwrap().len(), 2);
+    }
+
+    /// A crash after the first article is committed: the restart runs only what is left, and
+    /// commits nothing twice.
+    #[test]
+    fn a_restart_mid_file_neither_loses_nor_repeats_an_article() {
+        let (_d, store) = store();
+        let file = store.accept_file(b"p", b"list.json", "h", 1).unwrap();
+        let pipeline = Pipeline::new(vec![Box::new(Splits), Box::new(Counting("after", AtomicUsize::new(0)))]);
+        let crash = pipeline.run_file(&store, file.id, raw_article(), |item| -> Result<(), Crash> {
+            if let Finished::Done(article) = &item.finished {
+                store.commit_item(file.id, article, "2025-07-13")?;
+            }
+            // The process dies right after the first article is committed.
+            Err(Crash::Now)
+        });
+        assert!(matches!(crash, Err(Crash::Now)));
+
+        let after = Box::new(Counting("after", AtomicUsize::new(0)));
+        let pipeline = Pipeline::new(vec![Box::new(Splits), after]);
+        let mut seen = Vec::new();
+        pipeline
+            .run_file(&store, file.id, raw_article(), |item| -> Result<(), StoreError> {
+                if let Finished::Done(article) = &item.finished {
+                    store.commit_item(file.id, article, "2025-07-13")?;
+                }
+                seen.push(item.item_index);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, [1, 2], "the committed first article is not run again");
+        assert_eq!(store.file_stories(file.id).unwrap().len(), 2, "each article committed once");
+        assert_eq!(store.file_items(file.id).unwrap(), [0, 1, 2]);
+    }
+
+    #[derive(Debug)]
+    enum Crash {
+        Now,
+        Store,
+    }
+
+    impl From<StoreError> for Crash {
+        fn from(_: StoreError) -> Self {
+            Crash::Store
         }
     }
 

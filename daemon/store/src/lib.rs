@@ -173,6 +173,75 @@ impl Store {
         model::record_stage(&self.conn(), result).map_err(|e| self.err(e))
     }
 
+    /// Records several stage results in one transaction: the articles a file was split into
+    /// are all recorded or none are, so a restart never sees half a split.
+    pub fn record_stages(&self, results: &[StageResult]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        for result in results {
+            model::record_stage(&tx, result).map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// The articles (`item_index`) a file's stage results know, in order; `[0]` for a file not
+    /// split (or not started).
+    pub fn file_items(&self, file_id: i64) -> Result<Vec<u32>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT item_index FROM stage_results WHERE file_id = ?1 ORDER BY item_index")
+            .map_err(|e| self.err(e))?;
+        let items: Vec<u32> = stmt
+            .query_map(params![file_id], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(if items.is_empty() { vec![0] } else { items })
+    }
+
+    /// The story of a file's article `item_index`, if that article is committed.
+    pub fn committed_story(&self, file_id: i64, item_index: u32) -> Result<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT story_id FROM articles WHERE file_id = ?1 AND item_index = ?2",
+                params![file_id, item_index],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The stories of a file's committed articles, in the file's order.
+    pub fn file_stories(&self, file_id: i64) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT story_id FROM articles WHERE file_id = ?1 ORDER BY item_index")
+            .map_err(|e| self.err(e))?;
+        let stories = stmt.query_map(params![file_id], |r| r.get(0)).and_then(|rows| rows.collect());
+        stories.map_err(|e| self.err(e))
+    }
+
+    /// Commits one finished article of a file without finishing the file (a file holding several
+    /// articles commits each before the next is processed, so dedupe sees the earlier ones).
+    /// Committing the same `(file, item_index)` again returns the story it is already in.
+    pub fn commit_item(&self, file_id: i64, article: &Article, day: &str) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT story_id FROM articles WHERE file_id = ?1 AND item_index = ?2",
+                params![file_id, article.item_index],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(story_id) = existing {
+            return Ok(story_id);
+        }
+        let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(story_id)
+    }
+
     /// Commits a finished article: joins or starts its story, indexes its fingerprints, and marks
     /// the file done with its archive destination. Returns the story id.
     pub fn commit_article(&self, file_id: i64, article: &Article, day: &str, destination: &Path) -> Result<i64> {

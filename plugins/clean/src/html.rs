@@ -30,10 +30,14 @@ pub fn extract(html: &str) -> Result<Extracted, String> {
 /// (or the stack) on it, so such input takes the linear path instead.
 pub const MAX_NESTING: usize = 512;
 
+/// Pages larger than this take the linear path too: the tree builders hold several copies of a
+/// page as nodes (a 50 MB page would cost gigabytes and minutes), and no news article needs more.
+pub const MAX_TREE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Extracts the article from an HTML page with `extractor`, falling back to the other extractor
 /// and then to plain tag stripping, so a page that confuses one still yields its text.
 pub fn extract_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
-    if max_nesting(html) > MAX_NESTING {
+    if html.len() > MAX_TREE_BYTES || max_nesting(html) > MAX_NESTING {
         return Ok(crate::text::extract(&strip_tags(html)));
     }
     let other = match extractor {
@@ -70,6 +74,9 @@ pub fn max_nesting(html: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     let bytes = html.as_bytes();
     let mut i = 0;
+    // The next '>' at or after `i`, found once and reused, so that many '<' without a '>' stay
+    // linear instead of each scanning to the end.
+    let mut next_gt: Option<usize> = None;
     while let Some(offset) = memchr(b'<', &bytes[i..]) {
         i += offset + 1;
         let rest = &html[i..];
@@ -87,8 +94,11 @@ pub fn max_nesting(html: &str) -> usize {
         if name.is_empty() {
             continue;
         }
-        let end = rest.find('>').unwrap_or(rest.len());
-        let self_closing = rest[..end].ends_with('/');
+        if !matches!(next_gt, Some(gt) if gt >= i) {
+            next_gt = Some(memchr(b'>', &bytes[i..]).map_or(bytes.len(), |o| i + o));
+        }
+        let end = next_gt.unwrap_or(bytes.len());
+        let self_closing = bytes[..end].ends_with(b"/");
         if closing {
             depth = depth.saturating_sub(1);
         } else if !self_closing && !VOID.contains(&name.as_str()) {
@@ -125,9 +135,7 @@ pub fn strip_tags(html: &str) -> String {
             .to_ascii_lowercase();
         rest = rest.get(end + 1..).unwrap_or("");
         if !tag.starts_with('/') && (name == "script" || name == "style") {
-            let close = format!("</{name}");
-            let lower = rest.to_ascii_lowercase();
-            rest = lower.find(&close).map_or("", |i| &rest[i..]);
+            rest = find_ignore_case(rest, &format!("</{name}")).map_or("", |i| &rest[i..]);
             continue;
         }
         if BLOCK.contains(&name.as_str()) {
@@ -136,6 +144,22 @@ pub fn strip_tags(html: &str) -> String {
     }
     out.push_str(&decode_entities(rest));
     out
+}
+
+/// Where `needle` (ASCII) first occurs in `haystack`, ignoring ASCII case; without copying the
+/// haystack, so that a page of many scripts stays linear.
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let first = needle.first()?;
+    let mut from = 0;
+    while let Some(offset) = memchr(*first, &hay[from..]) {
+        let at = from + offset;
+        if hay.get(at..at + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Decodes the common named and all numeric HTML entities.
@@ -195,6 +219,7 @@ fn with_trafilatura(html: &str) -> Result<Extracted, String> {
         published: m.date.map(|d| d.to_string()),
         url: nonempty(m.url),
         language: nonempty(m.language),
+        ..Default::default()
     })
 }
 
@@ -214,6 +239,7 @@ fn with_readability(html: &str) -> Result<Extracted, String> {
         published: nonempty(article.published_time),
         url: nonempty(article.url),
         language: nonempty(article.lang),
+        ..Default::default()
     })
 }
 

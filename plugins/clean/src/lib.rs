@@ -4,6 +4,9 @@
 //! ([`detect`]), then hands the text to the reader for that format ([`html`], [`markdown`],
 //! [`json`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user can act on;
 //! nothing here panics on input.
+//!
+//! A JSON list or JSON Feed holds several articles: [`Stage::process_items`] returns one outcome
+//! per item and the pipeline runs the later stages over each.
 
 pub mod decode;
 pub mod detect;
@@ -13,6 +16,8 @@ pub mod markdown;
 pub mod paragraphs;
 pub mod repair;
 pub mod text;
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use stage_api::{Article, Context, Format, Outcome, Stage};
@@ -59,6 +64,8 @@ pub struct Extracted {
     pub url: Option<String>,
     /// Language tag.
     pub language: Option<String>,
+    /// Anything else worth keeping (e.g. `links`), merged into the article's metadata.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// The `clean` stage.
@@ -73,22 +80,40 @@ impl Clean {
         Clean { options }
     }
 
-    /// Cleans one document given as bytes; `file_name` helps recognise the format.
+    /// Cleans one document holding one article, given as bytes; `file_name` helps recognise the
+    /// format. A JSON list or feed of several articles is an error here (see
+    /// [`Clean::clean_items`]).
     pub fn clean_bytes(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Extracted), String> {
+        let (format, mut items) = self.clean_items(bytes, file_name)?;
+        match items.len() {
+            1 => items.pop().expect("one item").map(|x| (format, x)),
+            n => Err(format!("{file_name} holds {n} articles; read them with Clean::clean_items")),
+        }
+    }
+
+    /// Cleans one document given as bytes: its format and one result per article in it (several
+    /// for a JSON list or feed, else one). `Err` when the document as a whole cannot be read.
+    pub fn clean_items(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Vec<Result<Extracted, String>>), String> {
         let decoded = decode::decode(bytes).map_err(|e| e.to_string())?;
         let format = detect::detect(&decoded.text, file_name);
-        let extracted = match format {
-            Format::Html => html::extract(&decoded.text)?,
-            Format::Json => json::extract(&decoded.text)?,
-            Format::Markdown => markdown::extract(&decoded.text),
-            Format::Text => text::extract(&decoded.text),
+        let items = match format {
+            Format::Html => vec![html::extract(&decoded.text)],
+            Format::Json => json::extract(&decoded.text, file_name)?,
+            Format::Markdown => vec![Ok(markdown::extract(&decoded.text))],
+            Format::Text => vec![Ok(text::extract(&decoded.text))],
         };
-        let mut extracted = extracted;
+        let whitespace_only = decoded.text.trim().is_empty();
+        let items = items.into_iter().map(|item| item.and_then(|x| self.finish(x, format, whitespace_only))).collect();
+        Ok((format, items))
+    }
+
+    /// Repairs the text and title and checks there is enough text left.
+    fn finish(&self, mut extracted: Extracted, format: Format, whitespace_only: bool) -> Result<Extracted, String> {
         extracted.text = repair::repair(&extracted.text);
         extracted.title = extracted.title.map(|t| repair::repair(&t));
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
-            return Err(if decoded.text.trim().is_empty() {
+            return Err(if whitespace_only {
                 "the file holds only whitespace, no article text".to_string()
             } else {
                 format!(
@@ -98,7 +123,7 @@ impl Clean {
                 )
             });
         }
-        Ok((format, extracted))
+        Ok(extracted)
     }
 }
 
@@ -116,26 +141,48 @@ impl Stage for Clean {
         "clean"
     }
 
-    fn process(&self, mut article: Article, _context: &dyn Context) -> Outcome {
-        let Some(raw) = article.raw.take() else {
-            return Outcome::Fail { message: "internal: the article reached clean without its bytes".into() };
-        };
-        match self.clean_bytes(&raw, &article.file_name) {
-            Ok((format, x)) => {
-                article.format = Some(format);
-                article.text = x.text;
-                // Metadata already set (e.g. by an earlier plugin) wins over what the content says.
-                article.title = article.title.or(x.title);
-                article.outlet = article.outlet.or(x.outlet);
-                article.author = article.author.or(x.author);
-                article.published = article.published.or(x.published);
-                article.url = article.url.or(x.url);
-                article.language = article.language.or(x.language);
-                Outcome::Continue(article)
-            }
-            Err(message) => Outcome::Fail { message },
+    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
+        let mut outcomes = self.process_items(article, context);
+        match outcomes.len() {
+            1 => outcomes.pop().expect("one outcome"),
+            n => Outcome::Fail {
+                message: format!("the file holds {n} articles; run it through the pipeline, which splits them"),
+            },
         }
     }
+
+    fn process_items(&self, mut article: Article, _context: &dyn Context) -> Vec<Outcome> {
+        let Some(raw) = article.raw.take() else {
+            return vec![Outcome::Fail { message: "internal: the article reached clean without its bytes".into() }];
+        };
+        match self.clean_items(&raw, &article.file_name) {
+            Ok((format, items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Ok(x) => Outcome::Continue(merge(article.clone(), format, x)),
+                    Err(message) => Outcome::Fail { message },
+                })
+                .collect(),
+            Err(message) => vec![Outcome::Fail { message }],
+        }
+    }
+}
+
+/// The article with the text and metadata `x` found; metadata already set (e.g. by an earlier
+/// plugin) wins over what the content says.
+fn merge(mut article: Article, format: Format, x: Extracted) -> Article {
+    article.format = Some(format);
+    article.text = x.text;
+    article.title = article.title.or(x.title);
+    article.outlet = article.outlet.or(x.outlet);
+    article.author = article.author.or(x.author);
+    article.published = article.published.or(x.published);
+    article.url = article.url.or(x.url);
+    article.language = article.language.or(x.language);
+    for (key, value) in x.metadata {
+        article.metadata.entry(key).or_insert(value);
+    }
+    article
 }
 
 /// Collapses runs of whitespace inside each paragraph and keeps single blank lines between them.

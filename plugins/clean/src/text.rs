@@ -2,6 +2,10 @@
 //! the top, drops boilerplate lines (share bars, "You may also like", comment forms, adblock
 //! notices) and a cut-off last line, and keeps every other line as article text.
 //!
+//! The outlet comes from the first of: a byline naming one ("By Jane Doe, Reuters"), a sign-off
+//! line ("— The Guardian"), a wire dateline ("SEOUL (AP) —"), and the host of the file's origin
+//! URL (a line holding only a URL, maybe after "Source:"), which also becomes the article's URL.
+//!
 //! The rules are generic patterns of web boilerplate, not rules for particular documents; the full
 //! line classifier scored on the extraction set is a later issue.
 
@@ -24,10 +28,30 @@ pub fn extract(input: &str) -> Extracted {
     let mut breadcrumb_title = None;
     let mut keep = vec![true; lines.len()];
 
+    // Where the text came from: a line holding only a URL (maybe labelled "Source:"), anywhere.
+    let mut origin_host = None;
+    // A sign-off ends the text: only the last few lines are looked at, so that a dashed list
+    // in the body is never taken for one.
+    let tail_start = (0..lines.len()).rev().filter(|&i| !lines[i].is_empty()).nth(2).unwrap_or(0);
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((url, labelled)) = keep[i].then(|| origin_url(line)).flatten() {
+            if origin_host.is_none() {
+                origin_host = crate::json::host_of(url);
+                out.url.get_or_insert_with(|| url.to_string());
+            }
+            // "Source: URL" is a note about the text; a bare URL may be part of it (the
+            // extraction set counts such lines as article text), so it stays.
+            keep[i] = !labelled;
+        } else if let Some(outlet) = (keep[i] && i >= tail_start).then(|| sign_off(line)).flatten() {
+            out.outlet.get_or_insert(outlet);
+            keep[i] = false;
+        }
+    }
+
     // The header: everything before the first line that reads like article text.
     let mut seen = 0;
     for (i, line) in lines.iter().enumerate() {
-        if line.is_empty() {
+        if line.is_empty() || !keep[i] {
             continue;
         }
         seen += 1;
@@ -48,8 +72,12 @@ pub fn extract(input: &str) -> Extracted {
             out.published.get_or_insert(date);
             keep[i] = false;
         } else if let Some(author) = byline(line) {
+            let (author, outlet) = split_byline(&author);
             if !author.is_empty() {
                 out.author.get_or_insert(author);
+            }
+            if let Some(outlet) = outlet {
+                out.outlet.get_or_insert(outlet);
             }
             keep[i] = false;
         } else if out.title.is_none() && is_headline(line) {
@@ -115,9 +143,51 @@ pub fn extract(input: &str) -> Extracted {
     }
     out.text = normalize_paragraphs(&text);
     if out.outlet.is_none() {
-        out.outlet = wire_outlet(&out.text);
+        out.outlet = wire_outlet(&out.text).or(origin_host);
     }
     out
+}
+
+/// "Jane Doe, Reuters" gives ("Jane Doe", Some("Reuters")); a job title after the comma
+/// ("Jane Doe, Staff Writer") is not an outlet.
+fn split_byline(byline: &str) -> (String, Option<String>) {
+    const ROLES: &[&str] = &[
+        "writer", "reporter", "correspondent", "editor", "staff", "contributor", "columnist", "journalist", "and",
+        "in", "for", "at", "updated", "published",
+    ];
+    let Some((name, rest)) = byline.split_once([',', '|']).or_else(|| byline.split_once(" for ")) else {
+        return (byline.to_string(), None);
+    };
+    let rest = rest.trim();
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let is_outlet = (1..=4).contains(&words.len())
+        && words.iter().all(|w| w.chars().next().is_some_and(|c| c.is_uppercase()))
+        && !words.iter().any(|w| ROLES.contains(&w.to_lowercase().trim_end_matches('s')))
+        && find_date(rest).is_none()
+        && !rest.chars().any(|c| c.is_ascii_digit());
+    if is_outlet {
+        (name.trim().to_string(), Some(rest.to_string()))
+    } else {
+        (byline.to_string(), None)
+    }
+}
+
+/// "— The Guardian", "-- Reuters": a dash and a short capitalised name alone on a line.
+fn sign_off(line: &str) -> Option<String> {
+    static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:[—–]|--)\s*(\p{Lu}[\p{L}&.'’-]*(?:\s+(?:of|the|\p{Lu}[\p{L}&.'’-]*)){0,3})\s*$").expect("valid regex")
+    });
+    SIGN_OFF.captures(line).map(|c| c[1].to_string())
+}
+
+/// "Source: https://example.com/a", "https://example.com/a": a line that is only a URL, and
+/// whether a label said what it is.
+fn origin_url(line: &str) -> Option<(&str, bool)> {
+    static ORIGIN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^((?:source|original|originally published(?: at)?|url|link|from|via|read (?:more|the original) at)\s*:?\s*)?<?(https?://[^\s<>]+?)>?$")
+            .expect("valid regex")
+    });
+    ORIGIN.captures(line).and_then(|c| Some((c.get(2)?.as_str(), c.get(1).is_some())))
 }
 
 fn word_count(line: &str) -> usize {
@@ -268,6 +338,30 @@ mod tests {
     fn finds_the_wire_outlet_in_a_dateline() {
         assert_eq!(wire_outlet("SEOUL, South Korea (AP) — Russia's").as_deref(), Some("AP"));
         assert_eq!(wire_outlet("Pyongyang, North Korea – In a notable"), None);
+    }
+
+    #[test]
+    fn reads_the_outlet_from_a_byline_or_a_sign_off() {
+        assert_eq!(split_byline("Jane Doe, Reuters"), ("Jane Doe".into(), Some("Reuters".into())));
+        assert_eq!(split_byline("Jane Doe | AP"), ("Jane Doe".into(), Some("AP".into())));
+        assert_eq!(split_byline("Jane Doe, Staff Writer"), ("Jane Doe, Staff Writer".into(), None));
+        assert_eq!(split_byline("Jane Doe, July 4, 2024"), ("Jane Doe, July 4, 2024".into(), None));
+        assert_eq!(sign_off("— The Guardian").as_deref(), Some("The Guardian"));
+        assert_eq!(sign_off("-- Reuters").as_deref(), Some("Reuters"));
+        assert_eq!(sign_off("— and then the storm came"), None);
+    }
+
+    #[test]
+    fn a_url_line_gives_the_url_and_the_outlet() {
+        let x = extract("Bridge reopens after repairs\n\nSource: https://www.citynews.example/bridge\n\nThe bridge over the river reopened on Monday after two years of repairs, the city said.");
+        assert_eq!(x.url.as_deref(), Some("https://www.citynews.example/bridge"));
+        assert_eq!(x.outlet.as_deref(), Some("citynews.example"));
+        assert!(!x.text.contains("http"), "{}", x.text);
+        let x = extract("Bridge reopens after repairs\n\nBy Ana Lima, Daily Courier\n\nThe bridge over the river reopened on Monday after two years of repairs, the city said.\n\nhttps://www.citynews.example/bridge");
+        assert_eq!(x.author.as_deref(), Some("Ana Lima"));
+        assert_eq!(x.outlet.as_deref(), Some("Daily Courier"), "a named outlet beats the URL's host");
+        assert_eq!(origin_url("See https://x.example/a for more"), None);
+        assert_eq!(origin_url("https://x.example/a"), Some(("https://x.example/a", false)));
     }
 
     #[test]

@@ -14,6 +14,19 @@ pub trait Stage: Send + Sync {
 
     /// Processes one article.
     fn process(&self, article: Article, context: &dyn Context) -> Outcome;
+
+    /// Processes one file's article that may turn out to hold several (a JSON list, a JSON
+    /// Feed): one outcome per article found, in the file's order.
+    ///
+    /// The pipeline calls this instead of [`Stage::process`] while a file has not been split,
+    /// and [`Stage::process`] for each article after a split, so a file is split at most once.
+    /// It numbers the articles (`item_index` 0, 1, ...), clears their `raw` bytes and runs the
+    /// remaining stages over each one in turn. The default is one article, one outcome; only
+    /// stages that read whole files (the built-in `clean`) override it. Plugins cannot split:
+    /// ABI v1 carries one article per call and the host calls `process`.
+    fn process_items(&self, article: Article, context: &dyn Context) -> Vec<Outcome> {
+        vec![self.process(article, context)]
+    }
 }
 
 /// What a stage decided about one article.

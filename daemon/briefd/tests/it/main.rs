@@ -226,3 +226,63 @@ fn key_points_are_shown_with_their_source() {
     assert!(points.iter().all(|p| p.ends_with(" [AP]")), "{points:?}");
     assert!(points.iter().any(|p| p.contains("Wonsan")), "{points:?}");
 }
+
+fn clean_json(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/clean/test_data/json").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Issue 7: a JSON list of three articles is three sources, a JSON Feed of two is two; each file
+/// is archived once; a JSON file of another shape fails naming the file and the accepted shapes.
+#[test]
+fn json_lists_and_feeds_give_one_source_per_item() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    for name in ["list_of_three.json", "feed_of_two.json", "wrong_shape.json"] {
+        env.drop_file(name, &clean_json(name));
+    }
+    env.wait_until("two archived, one failed", Duration::from_secs(30), || {
+        env.archived().len() == 2 && env.failed().join("wrong_shape.json.error.txt").exists()
+    });
+    let briefing = env.wait_for_briefing(|md| support::sources_in(md) == 5, Duration::from_secs(20));
+    for outlet in ["Port Daily", "Mountain Wire", "City Herald", "Coastal Times"] {
+        assert!(briefing.contains(outlet), "{outlet} missing:\n{briefing}");
+    }
+    assert!(briefing.contains("Volunteers replant the dunes"), "{briefing}");
+    let report = std::fs::read_to_string(env.failed().join("wrong_shape.json.error.txt")).unwrap();
+    assert!(report.contains("wrong_shape.json: the JSON object has no article text"), "{report}");
+    assert!(report.contains("a list of article objects, or a JSON Feed"), "{report}");
+    let status = env.briefd(&["status"]);
+    assert!(status.contains("done: 2") && status.contains("failed: 1") && status.contains("articles: 5"), "{status}");
+    daemon.stop_gracefully();
+}
+
+/// Issue 7: a daemon killed while it works through a JSON list, and restarted, commits every
+/// item exactly once and archives the file once.
+#[test]
+fn a_kill_mid_list_neither_loses_nor_repeats_an_item() {
+    const N: usize = 300;
+    let env = Env::new();
+    let items: Vec<String> = (0..N)
+        .map(|i| serde_json::json!({"title": format!("List item {i}"), "text": support::article_text(i)}).to_string())
+        .collect();
+    let db_path = env.root().join("state/briefd.db");
+    let committed = || -> i64 {
+        let Ok(db) = rusqlite::Connection::open(&db_path) else { return 0 };
+        db.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0)).unwrap_or(0)
+    };
+    let daemon = env.start();
+    env.drop_file("list.json", format!("[{}]", items.join(",")).as_bytes());
+    env.wait_until("some items committed", Duration::from_secs(60), || committed() > 0);
+    let before_kill = committed();
+    daemon.kill9();
+    eprintln!("killed after {before_kill} of {N} items committed");
+    let mut daemon = env.start();
+    env.wait_until("the list archived", Duration::from_secs(120), || env.archived().len() == 1);
+    daemon.stop_gracefully();
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let (articles, distinct): (i64, i64) =
+        db.query_row("SELECT COUNT(*), COUNT(DISTINCT item_index) FROM articles", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((articles, distinct), (N as i64, N as i64), "killed after {before_kill} committed");
+    assert!(files_in(&env.failed()).is_empty());
+}

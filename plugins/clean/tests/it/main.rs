@@ -37,6 +37,58 @@ fn seed_rewrite_loses_its_boilerplate() {
     assert!(x.text.contains("international scrutiny. Choe, in turn"), "spacing repaired");
 }
 
+fn clean_items(name: &str) -> Result<Vec<Result<clean::Extracted, String>>, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Clean::new(Options::default()).clean_items(&bytes, name).map(|(_, items)| items)
+}
+
+#[test]
+fn a_json_list_gives_one_article_per_item() {
+    let items: Vec<_> = clean_items("json/list_of_three.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
+    let outlets: Vec<_> = items.iter().map(|x| x.outlet.as_deref().unwrap_or("")).collect();
+    assert_eq!(outlets, ["Port Daily", "Mountain Wire", "City Herald"]);
+    assert_eq!(items[1].title.as_deref(), Some("Alpine pass reopens after rockfall"));
+    assert_eq!(items[1].url.as_deref(), Some("https://mountainwire.example/gotthard"));
+    assert_eq!(items[2].author.as_deref(), Some("Sam Okafor, Lee Park"));
+    assert!(items[0].text.starts_with("Dock workers in Rotterdam"));
+}
+
+#[test]
+fn a_json_feed_gives_one_article_per_item() {
+    let items: Vec<_> = clean_items("json/feed_of_two.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].outlet.as_deref(), Some("Coastal Times"), "the feed's title is the outlet");
+    assert_eq!(items[0].author.as_deref(), Some("Mia Tanaka"));
+    assert_eq!(items[0].published.as_deref(), Some("2025-07-13T08:00:00Z"));
+    assert_eq!(items[1].language.as_deref(), Some("en"));
+    assert_eq!(
+        items[1].text,
+        "More than two hundred volunteers replanted marram grass along four kilometres of dunes on Sunday.\n\n\
+         The grass holds the sand in place during winter storms."
+    );
+}
+
+#[test]
+fn a_json_file_of_another_shape_fails_naming_the_file_and_the_shapes() {
+    let err = clean_items("json/wrong_shape.json").unwrap().remove(0).unwrap_err();
+    assert!(err.starts_with("json/wrong_shape.json: the JSON object has no article text"), "{err}");
+    assert!(err.contains("a list of article objects, or a JSON Feed"), "{err}");
+}
+
+#[test]
+fn the_stage_splits_a_list_and_refuses_to_return_it_as_one() {
+    use stage_api::{Article, EmptyContext, Outcome, Stage};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/json/list_of_three.json");
+    let article = Article { file_name: "list.json".into(), raw: Some(std::fs::read(path).unwrap()), ..Default::default() };
+    let stage = Clean::new(Options::default());
+    let outcomes = stage.process_items(article.clone(), &EmptyContext);
+    assert_eq!(outcomes.len(), 3);
+    assert!(outcomes.iter().all(|o| matches!(o, Outcome::Continue(a) if a.raw.is_none())));
+    let Outcome::Fail { message } = stage.process(article, &EmptyContext) else { panic!("one outcome for three") };
+    assert!(message.contains("holds 3 articles"), "{message}");
+}
+
 mod properties {
     use clean::{text, Clean, Options};
     use proptest::prelude::*;
@@ -61,7 +113,7 @@ mod properties {
         fn the_cleaner_never_panics_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
             let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.txt");
             let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.html");
-            let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.json");
+            let _ = Clean::new(Options::default()).clean_items(&bytes, "x.json");
         }
 
         #[test]
@@ -75,5 +127,72 @@ mod properties {
             prop_assert_eq!(&twice.text, &once.text);
             prop_assert_eq!(&twice.title, &once.title);
         }
+    }
+}
+
+/// Large and hostile pages: generated here (not stored), read in time and memory proportional to
+/// their size. Times and peak memory are printed for the README (`-- --nocapture`), not asserted.
+mod large_inputs {
+    use std::time::Instant;
+
+    use clean::html;
+
+    /// The process's peak resident memory so far, in MiB (Linux).
+    fn peak_rss_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+
+    #[test]
+    fn a_50_mb_page_takes_the_linear_path() {
+        let paragraph = "<p>The harbour authority said on Monday that the new cranes would double the number of \
+                         containers handled each night.</p><script>var t = '<p>not text</p>';</script>\n";
+        let mut page = String::from("<html><head><title>Harbour cranes double the night shift</title></head><body><article>");
+        while page.len() < 50 * 1024 * 1024 {
+            page.push_str(paragraph);
+        }
+        page.push_str("</article></body></html>");
+        let before = peak_rss_mib();
+        let started = Instant::now();
+        let x = html::extract(&page).expect("text");
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(x.title.as_deref(), Some("Harbour cranes double the night shift"));
+        assert!(x.text.starts_with("The harbour authority said"), "{}", &x.text[..80]);
+        assert!(!x.text.contains("not text"), "script content is skipped");
+        eprintln!(
+            "50 MB HTML: {seconds:.1} s, peak RSS {:.0} MiB (before {before:.0} MiB), {} bytes of text",
+            peak_rss_mib(),
+            x.text.len()
+        );
+    }
+
+    #[test]
+    fn nesting_10_000_deep_takes_the_linear_path() {
+        let n = 10_000;
+        let page = format!(
+            "<html><body>{}<p>The mayor opened the new bridge on Monday after years of delays.</p>{}</body></html>",
+            "<div><span>".repeat(n),
+            "</span></div>".repeat(n)
+        );
+        let started = Instant::now();
+        let x = html::extract(&page).expect("text");
+        eprintln!("10,000-deep nesting: {:.3} s, peak RSS {:.0} MiB", started.elapsed().as_secs_f64(), peak_rss_mib());
+        assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
+    }
+
+    #[test]
+    fn many_unclosed_tags_stay_linear() {
+        // Each '<' without a '>' used to scan to the end of the page.
+        let page = "<a".repeat(2_000_000);
+        let started = Instant::now();
+        let _ = html::max_nesting(&page);
+        let _ = html::strip_tags(&page);
+        eprintln!("2,000,000 unclosed tags: {:.2} s", started.elapsed().as_secs_f64());
     }
 }
