@@ -22,7 +22,7 @@ pub struct Story {
     pub id: i64,
     /// The lead source's headline.
     pub headline: String,
-    /// The lead source's summary.
+    /// The story's summary: the newest one written over all its sources, else the lead's.
     pub summary: Option<String>,
     /// How the summary was made.
     pub summary_method: Option<String>,
@@ -97,12 +97,13 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
         .filter(|v| !v.sources.is_empty())
         .map(|v| {
             let lead = lead(&v.sources);
+            let summarised = story_summary(&v.sources).unwrap_or(lead);
             let latest = v.sources.iter().map(|s| s.finished_at.clone()).max().unwrap_or_default();
             let story = Story {
                 id: v.id,
                 headline: lead.article.headline().to_string(),
-                summary: lead.article.summary.clone(),
-                summary_method: lead.article.summary_method.clone(),
+                summary: summarised.article.summary.clone(),
+                summary_method: summarised.article.summary_method.clone(),
                 key_points: key_points(&v.sources),
                 sources: v.sources.iter().map(source_line).collect(),
             };
@@ -140,6 +141,15 @@ fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
             KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
         })
         .collect()
+}
+
+/// The newest source whose summary covers the whole story (`summary_scope: story`, written by
+/// the summarize stage when it joined), if any.
+fn story_summary(sources: &[Source]) -> Option<&Source> {
+    sources
+        .iter()
+        .filter(|s| s.article.summary.is_some() && s.article.metadata.get("summary_scope").is_some_and(|v| v == "story"))
+        .max_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.article_id.cmp(&b.article_id)))
 }
 
 /// The source a story's headline and summary come from: the fullest text, the earliest on ties.
@@ -353,6 +363,18 @@ mod tests {
     #[test]
     fn json_snapshot() {
         insta::assert_snapshot!(json("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&sample())));
+    }
+
+    #[test]
+    fn a_summary_over_the_whole_story_wins_over_the_leads_own() {
+        let mut views = sample();
+        assert_eq!(stories(&views)[0].summary.as_deref(), Some("Summary of Russia warns allies."));
+        let newest = &mut views[1].sources[1].article;
+        newest.metadata.insert("summary_scope".into(), "story".into());
+        newest.summary = Some("Both outlets: Russia warns allies.".into());
+        let s = stories(&views);
+        assert_eq!(s[0].summary.as_deref(), Some("Both outlets: Russia warns allies."));
+        assert_eq!(s[0].headline, "Russia warns allies", "the headline still comes from the lead");
     }
 
     #[test]

@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_llama::ModelWeights;
 
 use crate::error::Error;
+use crate::model::Engine;
 
 /// A token n-gram this long seen twice in the output means the model is looping.
 const LOOP_NGRAM: usize = 12;
@@ -62,22 +62,21 @@ pub struct Generation {
 }
 
 /// Runs `prompt` through `model` and generates. The KV cache is cleared first.
-pub fn generate(model: &mut ModelWeights, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
+pub fn generate(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
     run(model, prompt, settings, true)
 }
 
 /// As `generate`, without the loop detector: exactly `max_new_tokens` unless a stop token comes
 /// (for benchmarks, which must do the same work as the engine they are compared with).
-pub fn generate_unguarded(model: &mut ModelWeights, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
+pub fn generate_unguarded(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
     run(model, prompt, settings, false)
 }
 
-fn run(model: &mut ModelWeights, prompt: &[u32], settings: &Settings, loop_guard: bool) -> Result<Generation, Error> {
+fn run(model: &mut Engine, prompt: &[u32], settings: &Settings, loop_guard: bool) -> Result<Generation, Error> {
     if prompt.is_empty() {
         return Err(Error::Inference("empty prompt".into()));
     }
-    model.clear_kv_cache();
-    let device = Device::Cpu;
+    model.clear();
     let mut sampler = if settings.temperature <= 0.0 {
         LogitsProcessor::from_sampling(settings.seed, Sampling::ArgMax)
     } else {
@@ -87,8 +86,7 @@ fn run(model: &mut ModelWeights, prompt: &[u32], settings: &Settings, loop_guard
     let mut ids = Vec::new();
 
     let started = Instant::now();
-    let input = Tensor::new(prompt, &device)?.unsqueeze(0)?;
-    let logits = model.forward(&input, 0)?.squeeze(0)?;
+    let logits = model.forward(prompt, 0)?;
     let mut next = pick(&mut sampler, logits, &context, settings)?;
     let prompt_seconds = started.elapsed().as_secs_f64();
 
@@ -108,8 +106,7 @@ fn run(model: &mut ModelWeights, prompt: &[u32], settings: &Settings, loop_guard
         if ids.len() == settings.max_new_tokens {
             break;
         }
-        let input = Tensor::new(&[next], &device)?.unsqueeze(0)?;
-        let logits = model.forward(&input, context.len() - 1)?.squeeze(0)?;
+        let logits = model.forward(&[next], context.len() - 1)?;
         next = pick(&mut sampler, logits, &context, settings)?;
     }
     Ok(Generation {
@@ -121,13 +118,30 @@ fn run(model: &mut ModelWeights, prompt: &[u32], settings: &Settings, loop_guard
     })
 }
 
-fn pick(sampler: &mut LogitsProcessor, logits: Tensor, context: &[u32], settings: &Settings) -> Result<u32, Error> {
-    let logits = if settings.repeat_penalty == 1.0 {
-        logits
-    } else {
+fn pick(sampler: &mut LogitsProcessor, mut logits: Vec<f32>, context: &[u32], settings: &Settings) -> Result<u32, Error> {
+    if settings.repeat_penalty != 1.0 {
+        // llama.cpp's rule: each distinct recent token once, shrinking its logit toward zero.
         let from = context.len().saturating_sub(settings.repeat_last_n);
-        candle_transformers::utils::apply_repeat_penalty(&logits, settings.repeat_penalty, &context[from..])?
-    };
+        let mut seen = std::collections::HashSet::new();
+        for &t in &context[from..] {
+            if let Some(l) = logits.get_mut(t as usize) {
+                if seen.insert(t) {
+                    *l = if *l >= 0.0 { *l / settings.repeat_penalty } else { *l * settings.repeat_penalty };
+                }
+            }
+        }
+    }
+    if settings.temperature <= 0.0 {
+        // Greedy: the first of equal maxima, as llama.cpp's top-1.
+        let mut best = 0;
+        for (i, l) in logits.iter().enumerate() {
+            if *l > logits[best] {
+                best = i;
+            }
+        }
+        return Ok(best as u32);
+    }
+    let logits = Tensor::new(logits, &Device::Cpu)?;
     Ok(sampler.sample(&logits)?)
 }
 

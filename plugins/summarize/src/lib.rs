@@ -8,6 +8,7 @@
 //! read as instructions to an assistant (`injection`) are left out of what is summarised.
 
 pub mod abstractive;
+pub mod engine;
 pub mod error;
 pub mod extractive;
 pub mod generate;
@@ -27,6 +28,44 @@ use stage_api::{Article, Context, Outcome, Stage};
 pub use error::Error;
 pub use guard::Rejection;
 pub use model::Model;
+
+/// Earlier sources of a story that a summary reads besides the incoming article.
+const STORY_SOURCES: usize = 8;
+
+/// What a story's summary is written from, and how many sources that covers: the fullest
+/// article first (its lead survives the prompt's truncation), then each other source's
+/// sentences that add content words not seen yet. For an article alone, its own text.
+pub fn story_text(article: &Article, context: &dyn Context) -> (String, usize) {
+    let others = match &article.story {
+        Some(story) => context.story_articles(story.story_id, STORY_SOURCES),
+        None => Vec::new(),
+    };
+    if others.is_empty() {
+        return (article.text.clone(), 1);
+    }
+    let mut texts: Vec<&str> = std::iter::once(article.text.as_str()).chain(others.iter().map(|o| o.article.text.as_str())).collect();
+    // Fullest first; the incoming article wins ties, then the newer source.
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let mut seen: std::collections::HashSet<String> = guard::content_words(texts[0]).into_iter().collect();
+    let mut out = texts[0].trim().to_string();
+    for text in &texts[1..] {
+        let mut added = Vec::new();
+        for sentence in sentences::split(text) {
+            let words = guard::content_words(sentence.text);
+            let new = words.iter().filter(|w| !seen.contains(*w)).count();
+            // A sentence mostly made of new content words says something the story lacks.
+            if words.len() >= 4 && new * 2 > words.len() {
+                seen.extend(words);
+                added.push(sentence.text.trim());
+            }
+        }
+        if !added.is_empty() {
+            out.push_str("\n\n");
+            out.push_str(&added.join(" "));
+        }
+    }
+    (out, texts.len())
+}
 
 /// How summaries are made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -294,8 +333,15 @@ impl Stage for Summarize {
         "summarize"
     }
 
-    fn process(&self, mut article: Article, _context: &dyn Context) -> Outcome {
-        let summary = self.summarize(&article.text, article.title.as_deref());
+    fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
+        let (text, sources) = story_text(&article, context);
+        let summary = self.summarize(&text, article.title.as_deref());
+        if sources > 1 {
+            // This article's summary stands for the whole story; the briefing shows the newest
+            // such summary, so the story's summary is rewritten each time a source joins.
+            article.metadata.insert("summary_scope".into(), "story".into());
+            article.metadata.insert("summary_sources".into(), sources.to_string());
+        }
         if summary.injections > 0 {
             tracing::warn!(
                 stage = "summarize",
@@ -316,5 +362,53 @@ impl Stage for Summarize {
             article.summary_method = Some(summary.method.into());
         }
         Outcome::Continue(article)
+    }
+}
+
+#[cfg(test)]
+mod story_tests {
+    use super::*;
+    use stage_api::{StoredArticle, StoryMatch};
+
+    /// A context holding one earlier source of story 7.
+    struct OneEarlier(Article);
+
+    impl Context for OneEarlier {
+        fn stories_with_fingerprint(&self, _kind: &str, _value: &str) -> Vec<i64> {
+            Vec::new()
+        }
+        fn story_articles(&self, story_id: i64, _limit: usize) -> Vec<StoredArticle> {
+            assert_eq!(story_id, 7);
+            vec![StoredArticle { article_id: 1, story_id, article: self.0.clone() }]
+        }
+    }
+
+    fn article(text: &str, story: Option<i64>) -> Article {
+        Article {
+            text: text.into(),
+            story: story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_story_summary_reads_the_fullest_source_then_what_others_add() {
+        let earlier = article(
+            "Officials opened the new harbour bridge on Monday after four years of work. \
+             The bridge carries two railway lines and six traffic lanes across the estuary.",
+            None,
+        );
+        let joining = article(
+            "The harbour bridge opened on Monday. Engineers said the steel towers were shipped from Rotterdam in forty sections.",
+            Some(7),
+        );
+        let (text, sources) = story_text(&joining, &OneEarlier(earlier));
+        assert_eq!(sources, 2);
+        assert!(text.starts_with("Officials opened the new harbour bridge"), "{text}");
+        assert!(text.contains("Rotterdam"), "what the second source adds is kept: {text}");
+        assert_eq!(text.matches("opened").count(), 1, "what it repeats is not: {text}");
+
+        let alone = article("Just this article.", None);
+        assert_eq!(story_text(&alone, &stage_api::EmptyContext), ("Just this article.".to_string(), 1));
     }
 }

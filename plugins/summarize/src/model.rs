@@ -1,11 +1,12 @@
 //! The model: one GGUF file, read once. Metadata first (architecture, sizes, tokenizer, chat
 //! template), so a wrong or damaged file is refused with its name and the missing key before any
-//! weight is read; then the quantized weights, through candle-transformers' `quantized_llama`.
+//! weight is read; then the quantized weights: through briefd's own engine (`engine::Llama`)
+//! when every matrix is Q4_1 or Q8_0, otherwise through candle-transformers' `quantized_llama`.
 //!
 //! `inspect` does the cheap half (header and tensor table, no weights) for config validation.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -14,6 +15,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::Device;
 use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
 
+use crate::engine::Llama;
 use crate::error::Error;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
@@ -53,7 +55,7 @@ pub struct Model {
     /// The chat template from its metadata.
     pub template: ChatTemplate,
     /// The weights; a forward pass mutates the KV cache, so one article at a time.
-    pub weights: Mutex<ModelWeights>,
+    pub weights: Mutex<Engine>,
     /// Seconds the load took.
     pub load_seconds: f64,
 }
@@ -73,8 +75,18 @@ impl Model {
         let info = check(&content, path)?;
         let tokenizer = Tokenizer::from_gguf(&content, path)?;
         let template = ChatTemplate::from_gguf(&content, path, &tokenizer)?;
-        let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)
-            .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+        let weights = match Llama::load(&content, &mut reader, info.context_length) {
+            Ok(llama) => Engine::Native(llama),
+            Err(why) => {
+                tracing::info!(model = %path.display(), reason = %why, "model runs on candle's quantized_llama");
+                reader
+                    .seek(SeekFrom::Start(0))
+                    .map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+                let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)
+                    .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+                Engine::Candle(weights)
+            }
+        };
         Ok(Model {
             path: path.to_path_buf(),
             info,
@@ -83,6 +95,43 @@ impl Model {
             weights: Mutex::new(weights),
             load_seconds: started.elapsed().as_secs_f64(),
         })
+    }
+}
+
+/// The forward pass a model runs on.
+pub enum Engine {
+    /// briefd's engine: Q4_1/Q8_0 llama files, llama.cpp's arithmetic, AVX2.
+    Native(Llama),
+    /// candle-transformers' `quantized_llama`, for every other llama-family file.
+    Candle(ModelWeights),
+}
+
+impl Engine {
+    /// Which engine this is, for logs and benchmarks.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Native(_) => "briefd",
+            Engine::Candle(_) => "candle quantized_llama",
+        }
+    }
+
+    /// Forgets the KV cache.
+    pub fn clear(&mut self) {
+        match self {
+            Engine::Native(m) => m.clear(),
+            Engine::Candle(m) => m.clear_kv_cache(),
+        }
+    }
+
+    /// Runs `tokens` from position `start` and returns the logits after the last one.
+    pub fn forward(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>, Error> {
+        match self {
+            Engine::Native(m) => m.forward(tokens, start).map_err(Error::Inference),
+            Engine::Candle(m) => {
+                let input = candle_core::Tensor::new(tokens, &Device::Cpu)?.unsqueeze(0)?;
+                Ok(m.forward(&input, start)?.squeeze(0)?.to_vec1::<f32>()?)
+            }
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
     let mut scores: BTreeMap<&str, BTreeMap<String, Vec<Rouge>>> = BTreeMap::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let (mut rejected, mut drafts) = (0usize, 0usize);
+    // Summaries carrying a name or number the article lacks: (shown, model drafts).
+    let (mut invented_shown, mut invented_drafts) = (0usize, 0usize);
     let (mut prompt_tokens, mut prompt_seconds, mut new_tokens, mut generate_seconds) = (0usize, 0f64, 0usize, 0f64);
     let started = Instant::now();
     for (n, item) in items.iter().enumerate() {
@@ -60,8 +62,14 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
                 scores.entry(system).or_default().entry(dataset.to_string()).or_default().push(r);
             }
         }
-        if summary.draft.is_some() {
+        if !unsupported(&summary.text, &item.article).is_empty() {
+            invented_shown += 1;
+        }
+        if let Some(draft) = &summary.draft {
             drafts += 1;
+            if !unsupported(draft, &item.article).is_empty() {
+                invented_drafts += 1;
+            }
         }
         if let Some(rejection) = &summary.rejection {
             rejected += 1;
@@ -96,6 +104,14 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
             )?;
         }
     }
+    let share = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+    writeln!(
+        out,
+        "unsupported names/numbers: shown {:.1}% ({invented_shown} of {}), model drafts {:.1}% ({invented_drafts} of {drafts})",
+        share(invented_shown, items.len()),
+        items.len(),
+        share(invented_drafts, drafts)
+    )?;
     let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
     writeln!(out, "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}", drafts - rejected)?;
     for (reason, count) in &reasons {
@@ -117,4 +133,39 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
 
 fn stage_threads(stage: &Summarize) -> usize {
     stage.options().threads
+}
+
+/// Names and numbers of `summary` that `article` does not contain: numbers (digits, with `,`
+/// dropped) and capitalised words that do not open a sentence, looked up case-sensitively in
+/// the article's text. Deliberately not the guard's own test (which works on lower-cased word
+/// sets), so the figure checks the guard rather than repeating it.
+pub fn unsupported(summary: &str, article: &str) -> Vec<String> {
+    let plain = article.replace(',', "");
+    let mut missing = Vec::new();
+    let mut sentence_start = true;
+    for raw in summary.split_whitespace() {
+        let token = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if !token.is_empty() {
+            let is_number = token.chars().any(|c| c.is_ascii_digit());
+            let is_name = !sentence_start && token.chars().next().is_some_and(char::is_uppercase);
+            let found = if is_number { plain.contains(&token.replace(',', "")) } else { article.contains(token) };
+            if (is_number || is_name) && !found {
+                missing.push(token.to_string());
+            }
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']);
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsupported;
+
+    #[test]
+    fn finds_names_and_numbers_the_article_lacks() {
+        let article = "Lavrov met Choe in Wonsan on Saturday. Trade rose 3,200 tonnes.";
+        assert!(unsupported("Lavrov and Choe met in Wonsan. Trade rose 3200 tonnes.", article).is_empty());
+        assert_eq!(unsupported("The talks in Pyongyang drew 40 officials.", article), ["Pyongyang", "40"]);
+    }
 }

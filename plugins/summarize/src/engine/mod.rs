@@ -1,0 +1,325 @@
+//! briefd's own forward pass for llama-family GGUF models whose matrices are Q4_1 or Q8_0 (the
+//! default SmolLM2 file): the reason it exists is speed and fidelity. Stock candle runs Q4_1
+//! with a scalar dot product and drifts from llama.cpp's greedy output after a few tokens; this
+//! module runs AVX2 kernels over the file's own blocks, computes every step as llama.cpp does
+//! (f16 KV cache, 8-bit activations, its `expf`), keeps one preallocated KV cache, and batches
+//! the prompt through each matrix in one pass. Files with other block types go to candle
+//! (`Engine::Candle`), so any llama-family GGUF still runs.
+
+pub mod ops;
+pub mod quant;
+
+use std::io::{Read, Seek, SeekFrom};
+
+use candle_core::quantized::gguf_file::Content;
+use candle_core::quantized::GgmlDType;
+use rayon::prelude::*;
+
+use ops::{simd_fn, Rope};
+use quant::{BlockQ8, Kind, QMatrix, QK};
+
+/// Why a file cannot run on this engine (it then runs on candle).
+pub type Unsupported = String;
+
+/// One transformer block's weights and its slice of the KV cache.
+pub struct Layer {
+    attn_norm: Vec<f32>,
+    wq: QMatrix,
+    wk: QMatrix,
+    wv: QMatrix,
+    wo: QMatrix,
+    ffn_norm: Vec<f32>,
+    gate: QMatrix,
+    up: QMatrix,
+    down: QMatrix,
+    /// Keys by position, `[position][kv_head * head_dim + d]`, rounded to f16 as llama.cpp's
+    /// f16 cache holds them (kept as f32 so the hot loop needs no conversions).
+    k: Vec<f32>,
+    /// Values transposed, as llama.cpp keeps them: `[kv_head * head_dim + d][position]`.
+    v: Vec<f32>,
+}
+
+/// Sizes read from the file's metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct Dims {
+    embed: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    eps: f32,
+}
+
+/// A loaded llama model and its KV cache.
+pub struct Llama {
+    dims: Dims,
+    embeddings: QMatrix,
+    output: QMatrix,
+    output_norm: Vec<f32>,
+    layers: Vec<Layer>,
+    rope: Rope,
+    /// Positions the KV cache holds.
+    capacity: usize,
+    /// Positions filled.
+    filled: usize,
+}
+
+impl Llama {
+    /// Loads the weights of `content` from `reader`, with room for `capacity` positions;
+    /// `Err` names why this engine cannot run the file.
+    pub fn load<R: Read + Seek>(content: &Content, reader: &mut R, capacity: usize) -> Result<Llama, Unsupported> {
+        let u = |key: &str| -> Result<usize, Unsupported> {
+            content.metadata.get(key).and_then(|v| v.to_u32().ok()).map(|v| v as usize).ok_or(format!("no {key}"))
+        };
+        let f = |key: &str| content.metadata.get(key).and_then(|v| v.to_f32().ok());
+        let embed = u("llama.embedding_length")?;
+        let heads = u("llama.attention.head_count")?;
+        let kv_heads = u("llama.attention.head_count_kv")?;
+        let blocks = u("llama.block_count")?;
+        let rope_dims = u("llama.rope.dimension_count")?;
+        let head_dim = embed / heads.max(1);
+        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || head_dim % 8 != 0 || rope_dims != head_dim {
+            return Err(format!("unusual attention shape ({heads} heads, {kv_heads} kv heads, {embed} wide)"));
+        }
+        if content.metadata.contains_key("llama.rope.scaling.type") {
+            return Err("rope scaling".into());
+        }
+        let eps = f("llama.attention.layer_norm_rms_epsilon").ok_or("no rms epsilon")?;
+        let base = f("llama.rope.freq_base").unwrap_or(10000.0);
+        let dims = Dims { embed, heads, kv_heads, head_dim, eps };
+
+        let mut tensors = Tensors { content, reader };
+        let embeddings = tensors.matrix("token_embd.weight")?;
+        let output =
+            if content.tensor_infos.contains_key("output.weight") { tensors.matrix("output.weight")? } else { tensors.matrix("token_embd.weight")? };
+        let output_norm = tensors.floats("output_norm.weight")?;
+        let kv = kv_heads * head_dim;
+        let mut layers = Vec::with_capacity(blocks);
+        for i in 0..blocks {
+            let name = |s: &str| format!("blk.{i}.{s}.weight");
+            layers.push(Layer {
+                attn_norm: tensors.floats(&name("attn_norm"))?,
+                wq: tensors.matrix(&name("attn_q"))?,
+                wk: tensors.matrix(&name("attn_k"))?,
+                wv: tensors.matrix(&name("attn_v"))?,
+                wo: tensors.matrix(&name("attn_output"))?,
+                ffn_norm: tensors.floats(&name("ffn_norm"))?,
+                gate: tensors.matrix(&name("ffn_gate"))?,
+                up: tensors.matrix(&name("ffn_up"))?,
+                down: tensors.matrix(&name("ffn_down"))?,
+                // Zeroed allocations are not resident until written, so a large capacity costs
+                // memory only for the positions an article uses.
+                k: vec![0.0; capacity * kv],
+                v: vec![0.0; capacity * kv],
+            });
+        }
+        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0 })
+    }
+
+    /// Positions the KV cache can hold.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Forgets every position (a new prompt follows).
+    pub fn clear(&mut self) {
+        self.filled = 0;
+    }
+
+    /// Runs `tokens` at positions `start..` (which must be the positions filled so far) and
+    /// returns the logits after the last one.
+    pub fn forward(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>, String> {
+        let d = self.dims;
+        let n = tokens.len();
+        if start != self.filled {
+            return Err(format!("position {start} given, {} filled", self.filled));
+        }
+        if n == 0 || start + n > self.capacity {
+            return Err(format!("{} positions do not fit the cache of {}", start + n, self.capacity));
+        }
+        let vocab = self.embeddings.rows;
+        let mut x = vec![0f32; n * d.embed];
+        for (row, t) in x.chunks_exact_mut(d.embed).zip(tokens) {
+            let t = *t as usize;
+            if t >= vocab {
+                return Err(format!("token {t} outside the vocabulary of {vocab}"));
+            }
+            self.embeddings.dequantize_row(t, row);
+        }
+        let kv = d.kv_heads * d.head_dim;
+        let ffn = self.layers.first().map_or(0, |l| l.gate.rows);
+        let mut normed = vec![0f32; n * d.embed];
+        let mut act = vec![BlockQ8::default(); n * d.embed.max(ffn) / QK];
+        let (mut q, mut k, mut v) = (vec![0f32; n * d.embed], vec![0f32; n * kv], vec![0f32; n * kv]);
+        let mut attn = vec![0f32; n * d.embed];
+        let mut proj = vec![0f32; n * d.embed];
+        let (mut g, mut u, mut h) = (vec![0f32; n * ffn], vec![0f32; n * ffn], vec![0f32; n * ffn]);
+        let tables: Vec<Vec<(f32, f32)>> = (0..n).map(|i| self.rope.table(start + i)).collect();
+
+        for layer in &mut self.layers {
+            normed.copy_from_slice(&x);
+            ops::rms_norm(&mut normed, d.embed, &layer.attn_norm, d.eps);
+            let a = &mut act[..n * d.embed / QK];
+            quantize_rows(&normed, d.embed, a);
+            quant::matmul(&layer.wq, a, n, &mut q);
+            quant::matmul(&layer.wk, a, n, &mut k);
+            quant::matmul(&layer.wv, a, n, &mut v);
+            for (i, (qi, ki)) in q.chunks_exact_mut(d.embed).zip(k.chunks_exact_mut(kv)).enumerate() {
+                ops::rope(qi, d.head_dim, &tables[i]);
+                ops::rope(ki, d.head_dim, &tables[i]);
+            }
+            store_kv(&k, &v, kv, start, self.capacity, &mut layer.k, &mut layer.v);
+            attention(&d, layer, self.capacity, &q, start, n, &mut attn);
+            let a = &mut act[..n * d.embed / QK];
+            quantize_rows(&attn, d.embed, a);
+            quant::matmul(&layer.wo, a, n, &mut proj);
+            for (xi, p) in x.iter_mut().zip(&proj) {
+                *xi += p;
+            }
+
+            normed.copy_from_slice(&x);
+            ops::rms_norm(&mut normed, d.embed, &layer.ffn_norm, d.eps);
+            let a = &mut act[..n * d.embed / QK];
+            quantize_rows(&normed, d.embed, a);
+            quant::matmul(&layer.gate, a, n, &mut g);
+            quant::matmul(&layer.up, a, n, &mut u);
+            ops::swiglu(&g, &u, &mut h);
+            let a = &mut act[..n * ffn / QK];
+            quantize_rows(&h, ffn, a);
+            quant::matmul(&layer.down, a, n, &mut proj);
+            for (xi, p) in x.iter_mut().zip(&proj) {
+                *xi += p;
+            }
+        }
+        self.filled = start + n;
+
+        // Only the last position's logits are needed, as llama.cpp computes them.
+        let mut last = x[(n - 1) * d.embed..].to_vec();
+        ops::rms_norm(&mut last, d.embed, &self.output_norm, d.eps);
+        let a = &mut act[..d.embed / QK];
+        quantize_rows(&last, d.embed, a);
+        let mut logits = vec![0f32; vocab];
+        quant::matmul(&self.output, a, 1, &mut logits);
+        Ok(logits)
+    }
+}
+
+simd_fn! {
+    /// Quantizes each row of `width` values of `x` into its blocks of `out`.
+    pub fn quantize_rows(x: &[f32], width: usize, out: &mut [BlockQ8]) {
+        for (row, blocks) in x.chunks_exact(width).zip(out.chunks_exact_mut(width / QK)) {
+            quant::quantize(row, blocks);
+        }
+    }
+}
+
+simd_fn! {
+    /// Writes the new positions' keys and values (rounded to f16) into the cache.
+    pub fn store_kv(k: &[f32], v: &[f32], kv: usize, start: usize, capacity: usize, cache_k: &mut [f32], cache_v: &mut [f32]) {
+        for (i, (ki, vi)) in k.chunks_exact(kv).zip(v.chunks_exact(kv)).enumerate() {
+            let pos = start + i;
+            for (dst, value) in cache_k[pos * kv..(pos + 1) * kv].iter_mut().zip(ki) {
+                *dst = ops::round_f16(*value);
+            }
+            for (j, value) in vi.iter().enumerate() {
+                cache_v[j * capacity + pos] = ops::round_f16(*value);
+            }
+        }
+    }
+}
+
+/// Causal attention of `n` new positions (queries `q`, starting at `start`) over the cache,
+/// one task per head.
+fn attention(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
+    let heads: Vec<Vec<f32>> = (0..d.heads).into_par_iter().map(|h| head(d, layer, capacity, q, start, n, h)).collect();
+    for (h, result) in heads.iter().enumerate() {
+        for i in 0..n {
+            out[i * d.embed + h * d.head_dim..][..d.head_dim].copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
+        }
+    }
+}
+
+simd_fn! {
+    /// One head of attention, llama.cpp's non-flash path: scores of f16-rounded queries and
+    /// keys, softmax, f16-rounded probabilities times the transposed values.
+    pub fn head(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, h: usize) -> Vec<f32> {
+        let kv = d.kv_heads * d.head_dim;
+        let kvh = h / (d.heads / d.kv_heads);
+        let scale = 1.0 / (d.head_dim as f32).sqrt();
+        let mut result = vec![0f32; n * d.head_dim];
+        let mut qh = vec![0f32; d.head_dim];
+        // Room for padding to a multiple of 8 past the last position.
+        let mut scores = Vec::with_capacity(start + n + 8);
+        let mut padded_v = Vec::new();
+        for i in 0..n {
+            let len = start + i + 1;
+            let padded = len.div_ceil(8) * 8;
+            for (dst, src) in qh.iter_mut().zip(&q[i * d.embed + h * d.head_dim..][..d.head_dim]) {
+                *dst = ops::round_f16(*src);
+            }
+            scores.clear();
+            for pos in 0..len {
+                let key = &layer.k[pos * kv + kvh * d.head_dim..][..d.head_dim];
+                scores.push(ops::dot8(key, &qh) * scale);
+            }
+            scores.resize(padded, f32::NEG_INFINITY);
+            ops::softmax(&mut scores);
+            for p in scores.iter_mut() {
+                *p = ops::round_f16(*p);
+            }
+            for (dim, o) in result[i * d.head_dim..(i + 1) * d.head_dim].iter_mut().enumerate() {
+                let base = (kvh * d.head_dim + dim) * capacity;
+                *o = if padded <= capacity {
+                    // Past `len` the probabilities are 0, so whatever the cache holds adds 0.
+                    ops::dot8(&layer.v[base..base + padded], &scores)
+                } else {
+                    padded_v.clear();
+                    padded_v.extend_from_slice(&layer.v[base..base + capacity]);
+                    padded_v.resize(padded, 0.0);
+                    ops::dot8(&padded_v, &scores)
+                };
+            }
+        }
+        result
+    }
+}
+
+/// Reads tensors of a GGUF by name.
+struct Tensors<'a, R> {
+    content: &'a Content,
+    reader: &'a mut R,
+}
+
+impl<R: Read + Seek> Tensors<'_, R> {
+    fn bytes(&mut self, name: &str) -> Result<(GgmlDType, Vec<usize>, Vec<u8>), Unsupported> {
+        let info = self.content.tensor_infos.get(name).ok_or(format!("no tensor {name}"))?;
+        let elements = info.shape.elem_count();
+        let block = info.ggml_dtype.block_size();
+        let size = elements / block * info.ggml_dtype.type_size();
+        let mut data = vec![0u8; size];
+        self.reader
+            .seek(SeekFrom::Start(self.content.tensor_data_offset + info.offset))
+            .and_then(|_| self.reader.read_exact(&mut data))
+            .map_err(|e| format!("reading {name}: {e}"))?;
+        Ok((info.ggml_dtype, info.shape.dims().to_vec(), data))
+    }
+
+    fn matrix(&mut self, name: &str) -> Result<QMatrix, Unsupported> {
+        let (dtype, dims, data) = self.bytes(name)?;
+        let kind = match dtype {
+            GgmlDType::Q4_1 => Kind::Q4_1,
+            GgmlDType::Q8_0 => Kind::Q8_0,
+            other => return Err(format!("{name} is {other:?}")),
+        };
+        // candle lists dims outermost first: [rows, cols].
+        let [rows, cols] = dims[..] else { return Err(format!("{name} is not a matrix")) };
+        QMatrix::new(kind, rows, cols, data).ok_or(format!("{name} has a size that does not fit its blocks"))
+    }
+
+    fn floats(&mut self, name: &str) -> Result<Vec<f32>, Unsupported> {
+        let (dtype, _, data) = self.bytes(name)?;
+        if dtype != GgmlDType::F32 {
+            return Err(format!("{name} is {dtype:?}"));
+        }
+        Ok(data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+}

@@ -1,0 +1,439 @@
+//! Quantized weights and activations, and the matrix products between them.
+//!
+//! The arithmetic is llama.cpp's, step for step: activations are quantized per block of 32 to
+//! 8-bit (scale rounded to f16, values rounded half to even), a Q4_1 row is dotted with them as
+//! integer sums per block scaled and accumulated in eight f32 lanes with fused multiply-adds, and
+//! the lanes are added in the same order. Doing the same operations in the same order is what
+//! lets greedy decoding agree with llama.cpp token for token, rather than only at first.
+//!
+//! Each kernel has an AVX2 form (chosen at run time) and a portable form that computes the same
+//! numbers more slowly.
+
+use half::f16;
+use rayon::prelude::*;
+
+/// Values per quantization block.
+pub const QK: usize = 32;
+
+/// The block formats this module reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// f16 scale, f16 minimum, 32 four-bit values.
+    Q4_1,
+    /// f16 scale, 32 eight-bit values.
+    Q8_0,
+}
+
+impl Kind {
+    /// Bytes per block of 32 values.
+    pub const fn block_bytes(self) -> usize {
+        match self {
+            Kind::Q4_1 => 20,
+            Kind::Q8_0 => 34,
+        }
+    }
+}
+
+/// A weight matrix as the GGUF stores it: `rows` rows of `cols` values, each a run of blocks.
+pub struct QMatrix {
+    /// Block format.
+    pub kind: Kind,
+    /// Output size.
+    pub rows: usize,
+    /// Input size (a multiple of 32).
+    pub cols: usize,
+    data: Vec<u8>,
+}
+
+impl QMatrix {
+    /// Wraps raw block data; `None` when the sizes do not fit together.
+    pub fn new(kind: Kind, rows: usize, cols: usize, data: Vec<u8>) -> Option<QMatrix> {
+        (cols % QK == 0 && data.len() == rows * cols / QK * kind.block_bytes())
+            .then_some(QMatrix { kind, rows, cols, data })
+    }
+
+    fn row_bytes(&self) -> usize {
+        self.cols / QK * self.kind.block_bytes()
+    }
+
+    fn row(&self, r: usize) -> &[u8] {
+        let n = self.row_bytes();
+        &self.data[r * n..(r + 1) * n]
+    }
+
+    /// Row `r` as floats (the embedding lookup).
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        let row = self.row(r);
+        for (b, chunk) in row.chunks_exact(self.kind.block_bytes()).zip(out.chunks_exact_mut(QK)) {
+            let d = half_at(b, 0);
+            match self.kind {
+                Kind::Q8_0 => {
+                    for (o, q) in chunk.iter_mut().zip(&b[2..34]) {
+                        *o = f32::from(*q as i8) * d;
+                    }
+                }
+                Kind::Q4_1 => {
+                    let m = half_at(b, 2);
+                    for j in 0..16 {
+                        chunk[j] = f32::from(b[4 + j] & 0xF) * d + m;
+                        chunk[j + 16] = f32::from(b[4 + j] >> 4) * d + m;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn half_at(bytes: &[u8], at: usize) -> f32 {
+    f16::from_bits(u16::from_le_bytes([bytes[at], bytes[at + 1]])).to_f32()
+}
+
+/// 32 activations quantized to 8 bits: `d` is the f16-rounded scale, `s` the f16-rounded
+/// `d × Σq` that a Q4_1 product needs for its minimum term.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(8))]
+pub struct BlockQ8 {
+    d: f32,
+    s: f32,
+    qs: [i8; QK],
+}
+
+/// Quantizes `x` (a multiple of 32 long) block by block into `out`.
+#[inline(always)]
+pub fn quantize(x: &[f32], out: &mut [BlockQ8]) {
+    for (block, xs) in out.iter_mut().zip(x.chunks_exact(QK)) {
+        let max = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = max / 127.0;
+        let id = if max != 0.0 { 127.0 / max } else { 0.0 };
+        let mut sum = 0i32;
+        for (q, v) in block.qs.iter_mut().zip(xs) {
+            let r = (v * id).round_ties_even() as i32;
+            sum += r;
+            *q = r as i8;
+        }
+        block.d = f16::from_f32(d).to_f32();
+        block.s = f16::from_f32(d * sum as f32).to_f32();
+    }
+}
+
+/// `out[t][r] = row r of w · activations t`, for `tokens` quantized activation rows in `x`
+/// (each `w.cols / 32` blocks), spread over the current rayon pool.
+pub fn matmul(w: &QMatrix, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
+    let blocks = w.cols / QK;
+    assert_eq!(x.len(), tokens * blocks, "activations do not match the matrix");
+    assert_eq!(out.len(), tokens * w.rows, "output does not match the matrix");
+    // Row chunks small enough to share the work evenly, large enough that each task amortises
+    // its scheduling; each chunk's weights stay in L1 while every token streams past them.
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = (w.rows / (threads * 8)).clamp(4, 64);
+    let out_ptr = SharedOut(out.as_mut_ptr());
+    let kernel = Kernel::detect();
+    (0..w.rows.div_ceil(chunk)).into_par_iter().for_each(|c| {
+        let rows = c * chunk..((c + 1) * chunk).min(w.rows);
+        let out_ptr = &out_ptr;
+        // SAFETY (both writes): chunks own disjoint row ranges, so no two tasks write one
+        // element, and `t * rows + r` is inside `out` (checked by the asserts above).
+        let mut t = 0;
+        // Four tokens at a time share one unpacking of each weight block; every output keeps
+        // its own accumulator, so the numbers are those of `dot`.
+        while w.kind == Kind::Q4_1 && t + 4 <= tokens {
+            let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
+            for r in rows.clone() {
+                let v = kernel.dot4_q4_1(w.row(r), xt);
+                for (k, v) in v.into_iter().enumerate() {
+                    unsafe { *out_ptr.0.add((t + k) * w.rows + r) = v };
+                }
+            }
+            t += 4;
+        }
+        for t in t..tokens {
+            let xt = &x[t * blocks..(t + 1) * blocks];
+            for r in rows.clone() {
+                let v = kernel.dot(w.kind, w.row(r), xt);
+                unsafe { *out_ptr.0.add(t * w.rows + r) = v };
+            }
+        }
+    });
+}
+
+struct SharedOut(*mut f32);
+// SAFETY: only used by `matmul`, whose tasks write disjoint elements.
+unsafe impl Sync for SharedOut {}
+
+/// Which implementation of the kernels this CPU runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// AVX2 with FMA and F16C.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Plain Rust, same results.
+    Portable,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU supports.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("f16c")
+        {
+            return Kernel::Avx2;
+        }
+        Kernel::Portable
+    }
+
+    /// One row of weights dotted with one row of activations.
+    #[inline]
+    pub fn dot(self, kind: Kind, w: &[u8], x: &[BlockQ8]) -> f32 {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+            Kernel::Avx2 => unsafe {
+                match kind {
+                    Kind::Q4_1 => avx2::dot_q4_1(w, x),
+                    Kind::Q8_0 => avx2::dot_q8_0(w, x),
+                }
+            },
+            Kernel::Portable => match kind {
+                Kind::Q4_1 => portable::dot_q4_1(w, x),
+                Kind::Q8_0 => portable::dot_q8_0(w, x),
+            },
+        }
+    }
+}
+
+impl Kernel {
+    /// One Q4_1 row dotted with four rows of activations.
+    #[inline]
+    pub fn dot4_q4_1(self, w: &[u8], x: [&[BlockQ8]; 4]) -> [f32; 4] {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+            Kernel::Avx2 => unsafe { avx2::dot4_q4_1(w, x) },
+            Kernel::Portable => x.map(|x| portable::dot_q4_1(w, x)),
+        }
+    }
+}
+
+/// Adds eight lanes in the order of llama.cpp's `hsum_float_8`.
+#[inline(always)]
+pub(crate) fn hsum8(a: [f32; 8]) -> f32 {
+    let r = [a[4] + a[0], a[5] + a[1], a[6] + a[2], a[7] + a[3]];
+    (r[0] + r[2]) + (r[1] + r[3])
+}
+
+mod portable {
+    use super::{half_at, hsum8, BlockQ8, QK};
+
+    pub fn dot_q4_1(w: &[u8], x: &[BlockQ8]) -> f32 {
+        let mut acc = [0f32; 8];
+        let mut summs = 0f32;
+        for (b, y) in w.chunks_exact(20).zip(x) {
+            let d0 = half_at(b, 0);
+            let m0 = half_at(b, 2);
+            summs = m0.mul_add(y.s, summs);
+            let d0d1 = d0 * y.d;
+            let mut q = [0i32; QK];
+            for j in 0..16 {
+                q[j] = i32::from(b[4 + j] & 0xF);
+                q[j + 16] = i32::from(b[4 + j] >> 4);
+            }
+            lanes(&mut acc, d0d1, &q, &y.qs);
+        }
+        hsum8(acc) + summs
+    }
+
+    pub fn dot_q8_0(w: &[u8], x: &[BlockQ8]) -> f32 {
+        let mut acc = [0f32; 8];
+        for (b, y) in w.chunks_exact(34).zip(x) {
+            let d = half_at(b, 0) * y.d;
+            let mut q = [0i32; QK];
+            for (qj, v) in q.iter_mut().zip(&b[2..34]) {
+                *qj = i32::from(*v as i8);
+            }
+            lanes(&mut acc, d, &q, &y.qs);
+        }
+        hsum8(acc)
+    }
+
+    /// Lane `l` takes the integer sum of values `4l..4l+4`, as `maddubs` + `madd` leave them.
+    fn lanes(acc: &mut [f32; 8], scale: f32, q: &[i32; QK], y: &[i8; QK]) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            let s: i32 = (0..4).map(|k| q[4 * l + k] * i32::from(y[4 * l + k])).sum();
+            *a = scale.mul_add(s as f32, *a);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::BlockQ8;
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn half(p: *const u8) -> f32 {
+        let bits = std::ptr::read_unaligned(p as *const u16);
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn hsum(x: __m256) -> f32 {
+        let mut r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+        r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+        r = _mm_add_ss(r, _mm_movehdup_ps(r));
+        _mm_cvtss_f32(r)
+    }
+
+    /// Unsigned × signed bytes, summed in fours into eight f32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn mul_sum_us8(ax: __m256i, sy: __m256i) -> __m256 {
+        let dot = _mm256_maddubs_epi16(ax, sy);
+        _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot))
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C; `w` holds `x.len()` Q4_1 blocks.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn dot_q4_1(w: &[u8], x: &[BlockQ8]) -> f32 {
+        debug_assert!(w.len() >= x.len() * 20);
+        let mut acc = _mm256_setzero_ps();
+        let mut summs = 0f32;
+        let low = _mm256_set1_epi8(0xF);
+        let p = w.as_ptr();
+        for (i, y) in x.iter().enumerate() {
+            let b = p.add(i * 20);
+            let d0 = half(b);
+            let m0 = half(b.add(2));
+            summs = m0.mul_add(y.s, summs);
+            let d0d1 = _mm256_set1_ps(d0 * y.d);
+            let raw = _mm_loadu_si128(b.add(4) as *const __m128i);
+            let qx = _mm256_and_si256(low, _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw));
+            let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            acc = _mm256_fmadd_ps(d0d1, mul_sum_us8(qx, qy), acc);
+        }
+        hsum(acc) + summs
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C; `w` holds as many Q4_1 blocks as each `x` row.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn dot4_q4_1(w: &[u8], x: [&[BlockQ8]; 4]) -> [f32; 4] {
+        let blocks = x[0].len();
+        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * 20);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut summs = [0f32; 4];
+        let low = _mm256_set1_epi8(0xF);
+        let p = w.as_ptr();
+        for i in 0..blocks {
+            let b = p.add(i * 20);
+            let d0 = half(b);
+            let m0 = half(b.add(2));
+            let raw = _mm_loadu_si128(b.add(4) as *const __m128i);
+            let qx = _mm256_and_si256(low, _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw));
+            for k in 0..4 {
+                let y = x[k].get_unchecked(i);
+                summs[k] = m0.mul_add(y.s, summs[k]);
+                let d0d1 = _mm256_set1_ps(d0 * y.d);
+                let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+                acc[k] = _mm256_fmadd_ps(d0d1, mul_sum_us8(qx, qy), acc[k]);
+            }
+        }
+        [hsum(acc[0]) + summs[0], hsum(acc[1]) + summs[1], hsum(acc[2]) + summs[2], hsum(acc[3]) + summs[3]]
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C; `w` holds `x.len()` Q8_0 blocks.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn dot_q8_0(w: &[u8], x: &[BlockQ8]) -> f32 {
+        debug_assert!(w.len() >= x.len() * 34);
+        let mut acc = _mm256_setzero_ps();
+        let p = w.as_ptr();
+        for (i, y) in x.iter().enumerate() {
+            let b = p.add(i * 34);
+            let d = _mm256_set1_ps(half(b) * y.d);
+            let qx = _mm256_loadu_si256(b.add(2) as *const __m256i);
+            let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            let q = mul_sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
+            acc = _mm256_fmadd_ps(d, q, acc);
+        }
+        hsum(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 2000) as f32 / 1000.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn blocks(kind: Kind, rows: usize, cols: usize, seed: u32) -> QMatrix {
+        let raw = random(rows * cols / QK * kind.block_bytes(), seed);
+        let mut data: Vec<u8> = raw.iter().map(|v| ((v + 1.0) * 127.0) as u8).collect();
+        // Keep the f16 scales small and finite.
+        for b in data.chunks_exact_mut(kind.block_bytes()) {
+            b[..2].copy_from_slice(&f16::from_f32(0.01).to_bits().to_le_bytes());
+            if kind == Kind::Q4_1 {
+                b[2..4].copy_from_slice(&f16::from_f32(-0.05).to_bits().to_le_bytes());
+            }
+        }
+        QMatrix::new(kind, rows, cols, data).expect("sizes fit")
+    }
+
+    #[test]
+    fn quantize_rounds_half_to_even_and_keeps_the_sum() {
+        let mut x = vec![0f32; 32];
+        x[0] = 127.0;
+        x[1] = 2.5;
+        x[2] = -3.5;
+        let mut b = [BlockQ8::default()];
+        quantize(&x, &mut b);
+        assert_eq!(b[0].qs[..3], [127, 2, -4]);
+        assert_eq!(b[0].d, 1.0);
+        assert_eq!(b[0].s, 125.0);
+    }
+
+    #[test]
+    fn kernels_agree_bit_for_bit_and_with_dequantized_math() {
+        for kind in [Kind::Q4_1, Kind::Q8_0] {
+            let w = blocks(kind, 8, 128, 7);
+            let x = random(128, 3);
+            let mut q = vec![BlockQ8::default(); 4];
+            quantize(&x, &mut q);
+            let mut out = vec![0f32; 8];
+            matmul(&w, &q, 1, &mut out);
+            // Five tokens: one group of four and one single, each must equal the lone product.
+            let five: Vec<BlockQ8> = (0..5).flat_map(|_| q.iter().copied()).collect();
+            let mut out5 = vec![0f32; 5 * 8];
+            matmul(&w, &five, 5, &mut out5);
+            let mut row = vec![0f32; 128];
+            for r in 0..8 {
+                let portable = Kernel::Portable.dot(kind, w.row(r), &q);
+                assert_eq!(portable.to_bits(), out[r].to_bits(), "{kind:?} row {r}");
+                for t in 0..5 {
+                    assert_eq!(out5[t * 8 + r].to_bits(), out[r].to_bits(), "{kind:?} row {r} token {t}");
+                }
+                w.dequantize_row(r, &mut row);
+                let exact: f32 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+                assert!((exact - out[r]).abs() < 0.05 * (1.0 + exact.abs()), "{kind:?} row {r}: {exact} vs {}", out[r]);
+            }
+        }
+    }
+}
