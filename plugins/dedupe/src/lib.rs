@@ -54,6 +54,22 @@ pub struct Options {
     pub max_candidate_stories: usize,
     /// How many of a story's most recent articles it is scored on.
     pub max_story_articles: usize,
+    /// How a story is compared with the new article: `centroid` (cosine with the normalised sum
+    /// of its articles' vectors) or `average` (mean of the cosines with each article).
+    pub story_link: StoryLink,
+}
+
+/// How a story's articles combine into one score against a new article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoryLink {
+    /// Cosine with the story's centroid: words the story's articles share add up, while a word
+    /// only one of them uses is diluted. On ECB+ this lifts B-cubed F1 from 0.866 to 0.890
+    /// (incremental prototype, same thresholds rule).
+    Centroid,
+    /// Mean of the pairwise cosines (average link); penalises a story whose articles differ
+    /// among themselves, which keeps a long story from absorbing anything but splits it more.
+    Average,
 }
 
 impl Default for Options {
@@ -62,11 +78,12 @@ impl Default for Options {
         // (`briefd eval same-story --sweep`); see ARCHITECTURE.md.
         Options {
             near_copy_threshold: 0.6,
-            same_story_threshold: 0.2,
+            same_story_threshold: 0.25,
             entity_weight: 0.5,
             time_window_days: 7,
             max_candidate_stories: 6,
             max_story_articles: 12,
+            story_link: StoryLink::Centroid,
         }
     }
 }
@@ -208,18 +225,27 @@ impl Dedupe {
         let mut scores: Vec<StoryScore> = Vec::new();
         for &story_id in &story_order {
             let mut score = StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, near_copy: 0.0, combined: 0.0 };
+            let (mut words, mut names) = (Vec::new(), Vec::new());
             for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
                 score.n_articles += 1;
-                score.tfidf += mine.cosine(&tfidf::vector(&member.counts, &idf, |_| true));
-                let theirs = tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t));
-                score.entities += mine_entities.cosine(&theirs);
+                words.push(tfidf::vector(&member.counts, &idf, |_| true));
+                names.push(tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t)));
                 if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
                     score.near_copy = score.near_copy.max(mine.similarity(theirs));
                 }
             }
             if score.n_articles > 0 {
-                score.tfidf /= score.n_articles as f64;
-                score.entities /= score.n_articles as f64;
+                (score.tfidf, score.entities) = match self.options.story_link {
+                    StoryLink::Centroid => {
+                        (mine.cosine(&tfidf::centroid(&words)), mine_entities.cosine(&tfidf::centroid(&names)))
+                    }
+                    StoryLink::Average => {
+                        let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
+                            v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
+                        };
+                        (mean(&words, &mine), mean(&names, &mine_entities))
+                    }
+                };
                 score.combined = rule.combine(score.tfidf, score.entities);
                 scores.push(score);
             }
