@@ -4,9 +4,9 @@
 //! 1. **exact**: the same normalised text ([`text_fingerprint`]) joins that article's story;
 //! 2. **near-copy**: a MinHash estimate of shingle overlap at or above `near_copy_threshold`
 //!    with an article found through shared LSH bands ([`minhash`]);
-//! 3. **same story, other words**: average-link over the candidate story's recent articles of
-//!    TF-IDF cosine ([`tfidf`]) mixed with the cosine over names, places and numbers
-//!    ([`entities`]), at or above `same_story_threshold`, within `time_window_days` ([`cluster`]).
+//! 3. **same story, other words**: TF-IDF cosine ([`tfidf`]) mixed with the cosine over names,
+//!    places and numbers ([`entities`]), each with the centroid of the candidate story's recent
+//!    articles, at or above `same_story_threshold`, within `time_window_days` ([`cluster`]).
 //!
 //! Candidates come from the store's key index (bands and the article's most distinctive words),
 //! never from a scan of every article, so the cost per article does not grow with the corpus.
@@ -72,6 +72,16 @@ pub enum StoryLink {
     Average,
 }
 
+impl StoryLink {
+    /// The words `briefd explain` uses for it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StoryLink::Centroid => "centroid",
+            StoryLink::Average => "average",
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         // Thresholds chosen on the ECB+ same-story set by leave-topics-out cross-validation
@@ -79,7 +89,7 @@ impl Default for Options {
         Options {
             near_copy_threshold: 0.6,
             same_story_threshold: 0.25,
-            entity_weight: 0.5,
+            entity_weight: 0.7,
             time_window_days: 7,
             max_candidate_stories: 6,
             max_story_articles: 12,
@@ -339,8 +349,14 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
         }
         Decision::SameStory(s) => {
             let reason = format!(
-                "dedupe: same story (combined {:.3} >= {:.3}: tfidf {:.3}, entities {:.3} over {} article(s))",
-                s.combined, options.same_story_threshold, s.tfidf, s.entities, s.n_articles
+                "dedupe: same story (combined {:.3} >= {:.3}: tfidf {:.3}, entities {:.3}, entity weight {:.2}, {} of {} article(s))",
+                s.combined,
+                options.same_story_threshold,
+                s.tfidf,
+                s.entities,
+                options.entity_weight,
+                options.story_link.describe(),
+                s.n_articles
             );
             article.story = Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.combined });
             (reason, Some(s))

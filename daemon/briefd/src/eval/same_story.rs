@@ -277,7 +277,7 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
     let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let mut grid = Vec::new();
     for threshold in [0.2, 0.25, 0.3] {
-        for weight in [0.35, 0.5, 0.65] {
+        for weight in [0.5, 0.7, 0.8] {
             let options = dedupe::Options { same_story_threshold: threshold, entity_weight: weight, ..base.clone() };
             let predicted = cluster(docs, &options)?;
             let whole = score(&predicted, gold, |_| true).bcubed.f1;
