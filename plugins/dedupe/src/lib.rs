@@ -85,7 +85,7 @@ impl StoryLink {
 impl Default for Options {
     fn default() -> Self {
         // Thresholds chosen on the ECB+ same-story set by leave-topics-out cross-validation
-        // (`briefd eval same-story --sweep`); see ARCHITECTURE.md.
+        // (`briefd eval same-story --sweep`); the rule and figures are in README.md, "Measuring".
         Options {
             near_copy_threshold: 0.6,
             same_story_threshold: 0.25,
