@@ -382,4 +382,26 @@ mod tests {
         assert!(again.integrity_ok().unwrap());
         assert_eq!(again.status(5).unwrap().articles, 2);
     }
+
+    #[test]
+    fn key_lookups_count_only_the_newest_postings() {
+        let (_dir, store) = open();
+        // The first article holds a rare key and a common one; every later article holds only
+        // the common key, until the first is older than the newest POSTINGS_PER_KEY of it.
+        let total = model::POSTINGS_PER_KEY as usize + 5;
+        for i in 0..total {
+            let name = format!("a{i}");
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1).unwrap();
+            let mut article = Article { text: name.clone(), ..Default::default() };
+            let keys = if i == 0 { vec!["common".to_string(), "rare".to_string()] } else { vec!["common".to_string()] };
+            article.keys.insert("word".into(), keys);
+            store.commit_article(file.id, &article, "2025-07-13", Path::new(&name)).unwrap();
+        }
+        let hits = store.articles_with_keys("word", vec!["common".into(), "rare".into()], total);
+        assert_eq!(hits.len(), model::POSTINGS_PER_KEY as usize + 1);
+        // The oldest article is still found through its rare key, sharing one key, not two.
+        let first = hits.iter().find(|h| h.article_id == 1).expect("found through the rare key");
+        assert_eq!(first.shared, 1);
+        assert_eq!(store.key_counts("word", vec!["common".into()]), vec![total as u64]);
+    }
 }

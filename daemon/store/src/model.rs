@@ -303,6 +303,9 @@ pub(crate) fn key_counts(conn: &Connection, kind: &str, values: &[String]) -> ru
     Ok(counts)
 }
 
+/// How many of a key's newest articles candidate retrieval looks at; see `articles_with_keys`.
+pub(crate) const POSTINGS_PER_KEY: i64 = 200;
+
 pub(crate) fn articles_with_keys(
     conn: &Connection,
     kind: &str,
@@ -311,12 +314,19 @@ pub(crate) fn articles_with_keys(
 ) -> rusqlite::Result<Vec<stage_api::KeyHit>> {
     let list = serde_json::to_string(values).expect("strings always serialise");
     let mut stmt = conn.prepare_cached(
+        // Only the newest POSTINGS_PER_KEY articles of each key are counted: a key's posting
+        // list grows with the corpus (a common word, a band shared by every repost of one wire
+        // story), and counting all of it made each lookup grow linearly. The bound is the row id
+        // of the POSTINGS_PER_KEY-th newest posting, found by walking the primary key backwards.
         "SELECT k.article_id, a.story_id, COUNT(*) AS shared
          FROM json_each(?2) AS j CROSS JOIN article_keys AS k ON k.kind = ?1 AND k.value = j.value
+           AND k.article_id >= COALESCE((SELECT p.article_id FROM article_keys AS p
+                                         WHERE p.kind = ?1 AND p.value = j.value
+                                         ORDER BY p.article_id DESC LIMIT 1 OFFSET ?4), 0)
          CROSS JOIN articles AS a ON a.id = k.article_id
          GROUP BY k.article_id ORDER BY shared DESC, k.article_id LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![kind, list, limit as i64], |r| {
+    let rows = stmt.query_map(params![kind, list, limit as i64, POSTINGS_PER_KEY - 1], |r| {
         Ok(stage_api::KeyHit { article_id: r.get(0)?, story_id: r.get(1)?, shared: r.get::<_, i64>(2)? as u64 })
     })?;
     rows.collect()

@@ -1,7 +1,8 @@
 //! Incremental clustering: each new article joins the best-scoring earlier story above a
-//! threshold, or starts its own. A story's score is the mean over its (most recent) articles of
-//! the pairwise score, i.e. average link, which keeps one loosely related member from pulling a
-//! different story in (single link chains two earthquakes together through a shared "magnitude").
+//! threshold, or starts its own. A story's score is the cosine with the centroid of its (most
+//! recent) articles, or with `story_link: average` the mean of the pairwise cosines; either keeps
+//! one loosely related member from pulling a different story in (single link chains two
+//! earthquakes together through a shared "magnitude").
 
 /// How one earlier story compares with the new article.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,9 +11,9 @@ pub struct StoryScore {
     pub story_id: i64,
     /// Articles of the story that were compared.
     pub n_articles: usize,
-    /// Mean TF-IDF cosine over those articles.
+    /// TF-IDF cosine with those articles (centroid or mean, per `story_link`).
     pub tfidf: f64,
-    /// Mean entity cosine over those articles.
+    /// Entity cosine with those articles (centroid or mean, per `story_link`).
     pub entities: f64,
     /// The best estimated shingle Jaccard (MinHash) with any of them.
     pub near_copy: f64,

@@ -47,6 +47,22 @@ pub fn vector(counts: &BTreeMap<String, u32>, idf: &HashMap<String, f64>, keep: 
     Vector(weights)
 }
 
+/// The normalised sum of normalised vectors: a story's centroid, whose cosine with an article
+/// rewards the words the story's articles agree on.
+pub fn centroid(vectors: &[Vector]) -> Vector {
+    let mut sum: BTreeMap<String, f64> = BTreeMap::new();
+    for vector in vectors {
+        for (t, w) in &vector.0 {
+            *sum.entry(t.clone()).or_insert(0.0) += w;
+        }
+    }
+    let norm = sum.values().map(|w| w * w).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        sum.values_mut().for_each(|w| *w /= norm);
+    }
+    Vector(sum)
+}
+
 impl Vector {
     /// Cosine similarity (both vectors are normalised); 0 when either is empty.
     pub fn cosine(&self, other: &Vector) -> f64 {
@@ -90,5 +106,17 @@ mod tests {
         let c = vector(&counts(&terms("people and cats")), &idf, |_| true);
         assert!(a.cosine(&b) > a.cosine(&c));
         assert!((a.cosine(&a) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_centroid_favours_the_words_its_members_share() {
+        let idf: HashMap<String, f64> = HashMap::new();
+        let a = vector(&counts(&terms("quake sumatra padang")), &idf, |_| true);
+        let b = vector(&counts(&terms("quake sumatra jambi")), &idf, |_| true);
+        let c = centroid(&[a.clone(), b]);
+        let shared = vector(&counts(&terms("quake sumatra")), &idf, |_| true);
+        let other = vector(&counts(&terms("padang jambi")), &idf, |_| true);
+        assert!(shared.cosine(&c) > other.cosine(&c));
+        assert!((centroid(&[a.clone()]).cosine(&a) - 1.0).abs() < 1e-9);
     }
 }

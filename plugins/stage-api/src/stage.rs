@@ -66,7 +66,8 @@ pub trait Context {
     }
 
     /// Committed articles sharing the most keys of `kind` with `values`, most shared first, at
-    /// most `limit`; ties go to the older article.
+    /// most `limit`; ties go to the older article. A host may count only each key's newest
+    /// few hundred articles, so the cost stays flat as the corpus grows.
     fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<KeyHit> {
         let _ = (kind, values, limit);
         Vec::new()

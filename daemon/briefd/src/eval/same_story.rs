@@ -217,8 +217,8 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool) -> anyhow::Result
     print_scores(&mut out, "", &ours)?;
     writeln!(
         out,
-        "options same_story_threshold {} entity_weight {} near_copy_threshold {}",
-        options.same_story_threshold, options.entity_weight, options.near_copy_threshold
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?}",
+        options.same_story_threshold, options.entity_weight, options.near_copy_threshold, options.story_link
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
@@ -240,10 +240,15 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool) -> anyhow::Result
         ("without entities", dedupe::Options { entity_weight: 0.0, ..options.clone() }),
         ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
         ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
+        ("average link instead of centroid", dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() }),
     ];
     for (name, ablated) in ablations {
         let s = score(&cluster(&docs, &ablated)?, &gold, all);
-        writeln!(out, "{name} B-cubed F1 {:.3}", s.bcubed.f1)?;
+        writeln!(
+            out,
+            "{name} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+            s.bcubed.precision, s.bcubed.recall, s.bcubed.f1, s.pairwise.f1
+        )?;
     }
 
     if sweep {
@@ -271,8 +276,8 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
     topics.dedup();
     let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let mut grid = Vec::new();
-    for threshold in [0.15, 0.2, 0.25] {
-        for weight in [0.35, 0.5, 0.65] {
+    for threshold in [0.2, 0.25, 0.3] {
+        for weight in [0.5, 0.7, 0.8] {
             let options = dedupe::Options { same_story_threshold: threshold, entity_weight: weight, ..base.clone() };
             let predicted = cluster(docs, &options)?;
             let whole = score(&predicted, gold, |_| true).bcubed.f1;
