@@ -1,4 +1,4 @@
-//! One candle run for `bench/summarize`: load the GGUF, process a prompt given as token ids,
+//! One briefd run for `bench/summarize`: load the GGUF, process a prompt given as token ids,
 //! generate a fixed number of tokens greedily (stop tokens ignored, so both engines do the same
 //! work), and print one JSON line with load time, prompt and generation tokens/s and peak RSS.
 //!
@@ -29,12 +29,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         repeat_last_n: 64,
         stop_tokens: Vec::new(),
     };
+    let backend = model.weights.lock().expect("one thread").name();
     let generation = pool.install(|| {
         let mut weights = model.weights.lock().expect("one thread");
         generate::generate_unguarded(&mut weights, &prompt, &settings)
     })?;
     println!(
-        "{{\"engine\":\"candle\",\"load_s\":{load_seconds:.3},\"prompt_tokens\":{},\"prompt_tok_s\":{:.2},\"gen_tokens\":{},\"gen_tok_s\":{:.2},\"peak_rss_mb\":{:.1}}}",
+        "{{\"engine\":\"briefd\",\"backend\":\"{}\",\"load_s\":{load_seconds:.3},\"prompt_tokens\":{},\"prompt_tok_s\":{:.2},\"gen_tokens\":{},\"gen_tok_s\":{:.2},\"peak_rss_mb\":{:.1}}}",
+        backend,
         generation.prompt_tokens,
         generation.prompt_tokens as f64 / generation.prompt_seconds,
         generation.ids.len() - 1,
