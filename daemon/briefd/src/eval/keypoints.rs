@@ -11,19 +11,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
-use serde::Deserialize;
 use stage_api::{Article, EmptyContext, Outcome, Stage};
 
 use super::rouge;
-
-/// One line of `articles.jsonl`.
-#[derive(Debug, Deserialize)]
-struct Item {
-    dataset: String,
-    article: String,
-    reference: String,
-}
 
 /// Per-article figures of one system.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,16 +39,7 @@ const SYSTEMS: [&str; 2] = ["briefd", "lead3"];
 /// Runs the evaluation on `dir/articles.jsonl` (the first `limit` articles when given) with the
 /// stage's `options`, and prints one line per figure to `out`.
 pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let path = dir.join("articles.jsonl");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut items = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let item: Item = serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-        items.push(item);
-    }
-    if let Some(limit) = limit {
-        items.truncate(limit);
-    }
+    let (path, items) = super::summary_items(dir, limit)?;
     let stage = keypoints::Keypoints::new(options.clone());
 
     // figures[system][dataset] = per-article figures

@@ -30,3 +30,33 @@ impl SplitMix {
         ((z ^ (z >> 31)) % n as u64) as usize
     }
 }
+
+/// One line of the summaries set's `articles.jsonl` (FRANK's CNN/DailyMail and XSum articles
+/// with their reference summaries).
+#[derive(Debug, serde::Deserialize)]
+pub struct SummaryItem {
+    /// The item's id in the set.
+    pub id: String,
+    /// `cnndm` or `xsum`.
+    pub dataset: String,
+    /// The article text.
+    pub article: String,
+    /// The reference summary.
+    pub reference: String,
+}
+
+/// Reads `dir/articles.jsonl` (the first `limit` items when given), naming the file and line of
+/// any bad line; returns the file's path for reports.
+pub fn summary_items(dir: &std::path::Path, limit: Option<usize>) -> anyhow::Result<(std::path::PathBuf, Vec<SummaryItem>)> {
+    use anyhow::Context;
+    let path = dir.join("articles.jsonl");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        items.push(serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?);
+    }
+    if let Some(limit) = limit {
+        items.truncate(limit);
+    }
+    Ok((path, items))
+}

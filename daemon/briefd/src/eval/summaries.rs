@@ -10,20 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
-use serde::Deserialize;
 use summarize::{Model, Options, Summarize};
 
 use super::rouge::{self, Rouge};
-
-/// One line of `articles.jsonl`.
-#[derive(Debug, Deserialize)]
-struct Item {
-    id: String,
-    dataset: String,
-    article: String,
-    reference: String,
-}
 
 /// The systems scored, in print order.
 const SYSTEMS: [&str; 4] = ["shown", "model", "extractive", "lead3"];
@@ -31,16 +20,7 @@ const SYSTEMS: [&str; 4] = ["shown", "model", "extractive", "lead3"];
 /// Runs the evaluation on `dir/articles.jsonl` (the first `limit` articles when given) with the
 /// model at `model_path`, and prints the table to `out`.
 pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let path = dir.join("articles.jsonl");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut items = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let item: Item = serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-        items.push(item);
-    }
-    if let Some(limit) = limit {
-        items.truncate(limit);
-    }
+    let (path, items) = super::summary_items(dir, limit)?;
     let model = Arc::new(Model::load(model_path)?);
     let stage = Summarize::with_model(options, model.clone());
 
