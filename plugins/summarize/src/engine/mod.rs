@@ -156,10 +156,8 @@ impl Llama {
         let tables: Vec<Vec<(f32, f32)>> = (0..n).map(|i| self.rope.table(start + i)).collect();
 
         for layer in &mut self.layers {
-            normed.copy_from_slice(&x);
-            ops::rms_norm(&mut normed, d.embed, &layer.attn_norm, d.eps);
             let a = &mut act[..n * d.embed / QK];
-            quantize_rows(&normed, d.embed, a);
+            norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, a);
             quant::matmul(&layer.wq, a, n, &mut q);
             quant::matmul(&layer.wk, a, n, &mut k);
             quant::matmul(&layer.wv, a, n, &mut v);
@@ -176,10 +174,8 @@ impl Llama {
                 *xi += p;
             }
 
-            normed.copy_from_slice(&x);
-            ops::rms_norm(&mut normed, d.embed, &layer.ffn_norm, d.eps);
             let a = &mut act[..n * d.embed / QK];
-            quantize_rows(&normed, d.embed, a);
+            norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, a);
             quant::matmul(&layer.gate, a, n, &mut g);
             quant::matmul(&layer.up, a, n, &mut u);
             ops::swiglu(&g, &u, &mut h);
@@ -201,6 +197,14 @@ impl Llama {
         quant::matmul(&self.output, a, 1, &mut logits);
         Ok(logits)
     }
+}
+
+/// The input of a block's matrices: `x` RMS-normed with `weight` (into `normed`, leaving the
+/// residual stream as it is), then quantized into `act`.
+fn norm_and_quantize(x: &[f32], d: Dims, weight: &[f32], normed: &mut [f32], act: &mut [BlockQ8]) {
+    normed.copy_from_slice(x);
+    ops::rms_norm(normed, d.embed, weight, d.eps);
+    quantize_rows(normed, d.embed, act);
 }
 
 simd_fn! {
