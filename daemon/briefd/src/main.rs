@@ -120,6 +120,14 @@ enum EvalSet {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// The keypoints stage on pairs of ECB+ documents as two-source stories: how often a point
+    /// cites both for two reports of one event, and (false agreements) for two events of the
+    /// same kind. Uses the keypoints options of --config when present.
+    #[command(after_help = "Example:\n  briefd eval agreement ../shared/eval/same-story")]
+    Agreement {
+        /// The same-story set's folder (holding clusters.tsv and text/).
+        dir: PathBuf,
+    },
     /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
     /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
     Extraction {
@@ -153,6 +161,20 @@ fn init_logging(format: LogFormat) {
 fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     // The error already names the file, line and column; no extra context needed.
     Ok(Config::load(path)?)
+}
+
+/// The keypoints options of the config at `path` when it has them, else the defaults: the
+/// evaluations run without a usable config too.
+fn keypoints_options(path: &std::path::Path) -> keypoints::Options {
+    Config::load(path)
+        .ok()
+        .and_then(|c| {
+            c.stages.into_iter().find_map(|s| match s {
+                config::StageConfig::Keypoints(o) => Some(o),
+                _ => None,
+            })
+        })
+        .unwrap_or_default()
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -245,15 +267,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Keypoints { dir, limit } } => {
-            // The keypoints options come from the config when one is there, else the defaults.
-            let options = Config::load(&cli.config)
-                .ok()
-                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
-                    config::StageConfig::Keypoints(o) => Some(o),
-                    _ => None,
-                }))
-                .unwrap_or_default();
-            briefd::eval::keypoints::run(&dir, options, limit, &mut std::io::stdout())?;
+            briefd::eval::keypoints::run(&dir, keypoints_options(&cli.config), limit, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::Agreement { dir } } => {
+            print!("{}", briefd::eval::agreement::run(&dir, &keypoints_options(&cli.config))?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {

@@ -1,6 +1,7 @@
 //! `briefd eval <set> DIR`: reproducible quality figures on labelled dev sets (the layout of
 //! `../shared/eval/`), one line per figure with its name.
 
+pub mod agreement;
 pub mod extraction;
 pub mod keypoints;
 pub mod rouge;
