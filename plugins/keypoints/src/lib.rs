@@ -8,7 +8,8 @@
 //! briefing shows the points of the story's newest article. So the points are recomputed once
 //! per joining article, which bounds the work under a burst, and the article's own points are
 //! the one-source case. A point reported by several outlets cites each of them; one whose
-//! outlets give different numbers or dates is flagged `sources_differ` and shows both values.
+//! outlets give different numbers, dates or names is flagged `sources_differ` and shows both
+//! values.
 //! A point is kept only if it passes [`grounded`] against its citations.
 
 pub mod story;

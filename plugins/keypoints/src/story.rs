@@ -1,7 +1,7 @@
 //! Key points of a whole story: candidate sentences from every source, ranked by how central they
 //! are to the story and how many outlets report them, with repeats skipped; each point cites the
 //! sentence it shows and the matching sentence of every other source that says the same, and a
-//! point whose sources give different numbers or dates shows both values.
+//! point whose sources give different numbers, dates or names shows both values.
 //!
 //! Sentences of two sources "say the same" when the cosine of their content words (stemmed,
 //! weighted by how rare each word is among the story's sentences, values left out) reaches
@@ -225,7 +225,7 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
     let mut support_values: Vec<Vec<String>> = Vec::new();
     for &j in support {
         let mut given = Vec::new();
-        for (k, l) in values::conflicts(&p.values, &sentences[j].values) {
+        for (k, l) in values::conflicts(&p.values, &sentences[j].values, sources[p.source].text, sources[sentences[j].source].text) {
             let value = sentences[j].values[l].text.clone();
             if !alternatives[k].contains(&value) {
                 alternatives[k].push(value.clone());
@@ -274,7 +274,7 @@ mod tests {
     use super::*;
 
     fn test_article(name: &str) -> String {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data/sources_differ/").to_string() + name;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data/").to_string() + name;
         let json = std::fs::read_to_string(&path).expect("test data is in the repository");
         let value: serde_json::Value = serde_json::from_str(&json).expect("test data is JSON");
         value["text"].as_str().expect("articles have a text").to_string()
@@ -284,7 +284,7 @@ mod tests {
     /// differing, citing each value in its own article; what both say cites both.
     #[test]
     fn a_number_the_sources_disagree_on_is_flagged_with_both_values_cited() {
-        let (ap, reuters) = (test_article("quake_ap.json"), test_article("quake_reuters.json"));
+        let (ap, reuters) = (test_article("sources_differ/quake_ap.json"), test_article("sources_differ/quake_reuters.json"));
         // Reuters is being processed; AP was committed earlier as article 7.
         let sources = [Source { article_id: None, text: &reuters }, Source { article_id: Some(7), text: &ap }];
         let points = key_points(&sources, &Options::default());
@@ -304,10 +304,28 @@ mod tests {
         assert!(agreed >= 1, "facts both report cite both: {points:#?}");
     }
 
+    /// Issue 4: two outlets naming a different minister in the same slot give one point
+    /// flagged as differing, showing both names, each cited in its own article; the shared
+    /// facts are not flagged.
+    #[test]
+    fn a_name_the_sources_disagree_on_is_flagged_with_both_names_cited() {
+        let (ap, reuters) = (test_article("names_differ/ferry_ap.json"), test_article("names_differ/ferry_reuters.json"));
+        let sources = [Source { article_id: None, text: &reuters }, Source { article_id: Some(3), text: &ap }];
+        let points = key_points(&sources, &Options::default());
+        let differ: Vec<&KeyPoint> = points.iter().filter(|p| p.sources_differ).collect();
+        assert_eq!(differ.len(), 1, "{points:#?}");
+        let point = differ[0];
+        assert!(point.text.contains("Maria Lund / Anna Berg") || point.text.contains("Anna Berg / Maria Lund"), "{point:#?}");
+        let value_of = |id: Option<i64>| point.citations.iter().find(|c| c.article_id == id).and_then(|c| c.value.clone());
+        assert_eq!(value_of(None).as_deref(), Some("Maria Lund"));
+        assert_eq!(value_of(Some(3)).as_deref(), Some("Anna Berg"));
+        assert!(points.iter().filter(|p| p.citations.len() == 2).count() >= 2, "shared facts cite both: {points:#?}");
+    }
+
     /// The same story from one outlet has no point flagged, and every point cites that outlet.
     #[test]
     fn one_source_has_no_differences() {
-        let ap = test_article("quake_ap.json");
+        let ap = test_article("sources_differ/quake_ap.json");
         let points = key_points(&[Source { article_id: None, text: &ap }], &Options::default());
         assert!((3..=4).contains(&points.len()), "{points:#?}");
         assert!(points.iter().all(|p| !p.sources_differ && p.citations.iter().all(|c| c.article_id.is_none())));

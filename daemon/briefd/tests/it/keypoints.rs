@@ -11,6 +11,19 @@ fn point_lines(briefing: &str) -> Vec<String> {
     section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).map(str::to_string).collect()
 }
 
+/// Drops the two articles `names` of `plugins/keypoints/test_data/FOLDER` one after the other
+/// into a running daemon and returns the briefing once they are one story of two sources.
+fn two_source_story(env: &Env, folder: &str, names: [&str; 2]) -> String {
+    let mut daemon = env.start();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/keypoints/test_data").join(folder);
+    env.drop_file(names[0], &std::fs::read(data.join(names[0])).unwrap());
+    env.wait_until("the first article archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.drop_file(names[1], &std::fs::read(data.join(names[1])).unwrap());
+    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    daemon.stop_gracefully();
+    briefing
+}
+
 fn json_briefing(env: &Env) -> serde_json::Value {
     let path = env.briefings().join(format!("{}.json", support::today_utc()));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -61,13 +74,7 @@ fn seed_story_points_cover_the_meeting_and_the_alliance_and_cite_both_outlets() 
 #[test]
 fn outlets_disagreeing_on_a_number_give_a_point_that_shows_both_values() {
     let env = Env::new();
-    let mut daemon = env.start();
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/keypoints/test_data/sources_differ");
-    env.drop_file("quake_ap.json", &std::fs::read(data.join("quake_ap.json")).unwrap());
-    env.wait_until("the first article archived", Duration::from_secs(20), || env.archived().len() == 1);
-    env.drop_file("quake_reuters.json", &std::fs::read(data.join("quake_reuters.json")).unwrap());
-    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
-    daemon.stop_gracefully();
+    let briefing = two_source_story(&env, "sources_differ", ["quake_ap.json", "quake_reuters.json"]);
 
     let points = point_lines(&briefing);
     let differ: Vec<&String> = points.iter().filter(|p| p.contains("**sources differ:**")).collect();
@@ -89,4 +96,33 @@ fn outlets_disagreeing_on_a_number_give_a_point_that_shows_both_values() {
     let reuters_id =
         story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "Reuters").unwrap()["article_id"].as_i64().unwrap();
     assert!(cited.contains(&(ap_id, "12".into())) && cited.contains(&(reuters_id, "15".into())), "{point}");
+}
+
+/// Issue 4: two articles on one ferry grounding that name a different minister in the same
+/// slot (test data written for this) give a point flagged as differing, showing both names,
+/// each cited to its outlet in the Markdown and the JSON; the facts they share are not flagged.
+#[test]
+fn outlets_naming_a_different_minister_give_a_point_that_shows_both_names() {
+    let env = Env::new();
+    let briefing = two_source_story(&env, "names_differ", ["ferry_ap.json", "ferry_reuters.json"]);
+
+    let points = point_lines(&briefing);
+    let differ: Vec<&String> = points.iter().filter(|p| p.contains("**sources differ:**")).collect();
+    assert_eq!(differ.len(), 1, "{briefing}");
+    assert!(differ[0].contains("Anna Berg / Maria Lund") || differ[0].contains("Maria Lund / Anna Berg"), "{briefing}");
+    assert!(differ[0].contains("Anna Berg [AP]") && differ[0].contains("Maria Lund [Reuters]"), "{briefing}");
+    assert!(points.iter().filter(|p| p.contains("(2 sources)")).count() >= 2, "shared facts cite both: {briefing}");
+
+    let json = json_briefing(&env);
+    let story = &json["stories"][0];
+    let point = story["key_points"].as_array().unwrap().iter().find(|p| p["sources_differ"] == true).expect("a flagged point");
+    let outlet_of = |id: i64| story["sources"].as_array().unwrap().iter().find(|s| s["article_id"] == id).unwrap()["outlet"].clone();
+    let mut cited: Vec<(String, String)> = point["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (outlet_of(c["article_id"].as_i64().unwrap()).as_str().unwrap().to_string(), c["value"].as_str().unwrap_or("").to_string()))
+        .collect();
+    cited.sort();
+    assert_eq!(cited, [("AP".to_string(), "Anna Berg".to_string()), ("Reuters".to_string(), "Maria Lund".to_string())], "{point}");
 }
