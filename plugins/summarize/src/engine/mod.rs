@@ -6,6 +6,7 @@
 //! the prompt through each matrix in one pass. Files with other block types go to candle
 //! (`Engine::Candle`), so any llama-family GGUF still runs.
 
+pub mod attention;
 pub mod ops;
 pub mod quant;
 
@@ -246,6 +247,7 @@ simd_fn! {
     /// One head of attention, llama.cpp's non-flash path: scores of f16-rounded queries and
     /// keys, softmax, f16-rounded probabilities times the transposed values.
     pub fn head(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, h: usize) -> Vec<f32> {
+        let kernel = quant::Kernel::detect();
         let kv = d.kv_heads * d.head_dim;
         let kvh = h / (d.heads / d.kv_heads);
         let scale = 1.0 / (d.head_dim as f32).sqrt();
@@ -254,33 +256,27 @@ simd_fn! {
         // Room for padding to a multiple of 8 past the last position.
         let mut scores = Vec::with_capacity(start + n + 8);
         let mut padded_v = Vec::new();
+        let values = &layer.v[kvh * d.head_dim * capacity..][..d.head_dim * capacity];
         for i in 0..n {
             let len = start + i + 1;
             let padded = len.div_ceil(8) * 8;
             for (dst, src) in qh.iter_mut().zip(&q[i * d.embed + h * d.head_dim..][..d.head_dim]) {
                 *dst = ops::round_f16(*src);
             }
-            scores.clear();
-            for pos in 0..len {
-                let key = &layer.k[pos * kv + kvh * d.head_dim..][..d.head_dim];
-                scores.push(ops::dot8(key, &qh) * scale);
-            }
+            attention::scores(kernel, &layer.k[kvh * d.head_dim..], kv, len, &qh, scale, &mut scores);
             scores.resize(padded, f32::NEG_INFINITY);
-            ops::softmax(&mut scores);
-            for p in scores.iter_mut() {
-                *p = ops::round_f16(*p);
-            }
-            for (dim, o) in result[i * d.head_dim..(i + 1) * d.head_dim].iter_mut().enumerate() {
-                let base = (kvh * d.head_dim + dim) * capacity;
-                *o = if padded <= capacity {
-                    // Past `len` the probabilities are 0, so whatever the cache holds adds 0.
-                    ops::dot8(&layer.v[base..base + padded], &scores)
-                } else {
+            attention::softmax_f16(kernel, &mut scores);
+            let out = &mut result[i * d.head_dim..(i + 1) * d.head_dim];
+            if padded <= capacity {
+                // Past `len` the probabilities are 0, so whatever the cache holds adds 0.
+                attention::weighted(kernel, values, capacity, &scores, out);
+            } else {
+                for (dim, o) in out.iter_mut().enumerate() {
                     padded_v.clear();
-                    padded_v.extend_from_slice(&layer.v[base..base + capacity]);
+                    padded_v.extend_from_slice(&values[dim * capacity..][..capacity]);
                     padded_v.resize(padded, 0.0);
-                    ops::dot8(&padded_v, &scores)
-                };
+                    *o = ops::dot8(&padded_v, &scores);
+                }
             }
         }
         result

@@ -223,6 +223,9 @@ pub(crate) fn hsum8(a: [f32; 8]) -> f32 {
     (r[0] + r[2]) + (r[1] + r[3])
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx2::hsum as hsum_avx2;
+
 mod portable {
     use super::{half_at, hsum8, BlockQ8, QK};
 
@@ -279,9 +282,13 @@ mod avx2 {
         _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
     }
 
+    /// Adds the eight lanes in `hsum8`'s order.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn hsum(x: __m256) -> f32 {
+    pub unsafe fn hsum(x: __m256) -> f32 {
         let mut r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
         r = _mm_add_ps(r, _mm_movehl_ps(r, r));
         r = _mm_add_ss(r, _mm_movehdup_ps(r));
