@@ -9,15 +9,16 @@
 pub mod attention;
 pub mod ops;
 pub mod quant;
+pub mod team;
 
 use std::io::{Read, Seek, SeekFrom};
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
-use rayon::prelude::*;
 
 use ops::{simd_fn, Rope};
 use quant::{BlockQ8, Kind, QMatrix, QK};
+use team::{Chunks, Team};
 
 /// Why a file cannot run on this engine (it then runs on candle).
 pub type Unsupported = String;
@@ -62,6 +63,9 @@ pub struct Llama {
     capacity: usize,
     /// Positions filled.
     filled: usize,
+    /// The threads of a pass: as many as the rayon pool the call runs in (the stage's
+    /// `threads`), made again when that changes.
+    team: Team,
 }
 
 impl Llama {
@@ -113,7 +117,7 @@ impl Llama {
                 v: vec![0.0; capacity * kv],
             });
         }
-        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0 })
+        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0, team: Team::new(1) })
     }
 
     /// Positions the KV cache can hold.
@@ -156,33 +160,34 @@ impl Llama {
         let (mut g, mut u, mut h) = (vec![0f32; n * ffn], vec![0f32; n * ffn], vec![0f32; n * ffn]);
         let tables: Vec<Vec<(f32, f32)>> = (0..n).map(|i| self.rope.table(start + i)).collect();
 
+        if self.team.threads() != rayon::current_num_threads() {
+            self.team = Team::new(rayon::current_num_threads());
+        }
+        let team = &mut self.team;
         for layer in &mut self.layers {
             let a = &mut act[..n * d.embed / QK];
             norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, a);
-            quant::matmul(&layer.wq, a, n, &mut q);
-            quant::matmul(&layer.wk, a, n, &mut k);
-            quant::matmul(&layer.wv, a, n, &mut v);
+            quant::matmul(team, &[&layer.wq, &layer.wk, &layer.wv], a, n, &mut [&mut q, &mut k, &mut v]);
             for (i, (qi, ki)) in q.chunks_exact_mut(d.embed).zip(k.chunks_exact_mut(kv)).enumerate() {
                 ops::rope(qi, d.head_dim, &tables[i]);
                 ops::rope(ki, d.head_dim, &tables[i]);
             }
             store_kv(&k, &v, kv, start, self.capacity, &mut layer.k, &mut layer.v);
-            attention(&d, layer, self.capacity, &q, start, n, &mut attn);
+            attention(team, &d, layer, self.capacity, &q, start, n, &mut attn);
             let a = &mut act[..n * d.embed / QK];
             quantize_rows(&attn, d.embed, a);
-            quant::matmul(&layer.wo, a, n, &mut proj);
+            quant::matmul(team, &[&layer.wo], a, n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
 
             let a = &mut act[..n * d.embed / QK];
             norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, a);
-            quant::matmul(&layer.gate, a, n, &mut g);
-            quant::matmul(&layer.up, a, n, &mut u);
+            quant::matmul(team, &[&layer.gate, &layer.up], a, n, &mut [&mut g, &mut u]);
             ops::swiglu(&g, &u, &mut h);
             let a = &mut act[..n * ffn / QK];
             quantize_rows(&h, ffn, a);
-            quant::matmul(&layer.down, a, n, &mut proj);
+            quant::matmul(team, &[&layer.down], a, n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
@@ -195,7 +200,7 @@ impl Llama {
         let a = &mut act[..d.embed / QK];
         quantize_rows(&last, d.embed, a);
         let mut logits = vec![0f32; vocab];
-        quant::matmul(&self.output, a, 1, &mut logits);
+        quant::matmul(&mut self.team, &[&self.output], a, 1, &mut [&mut logits]);
         Ok(logits)
     }
 }
@@ -233,14 +238,23 @@ simd_fn! {
 }
 
 /// Causal attention of `n` new positions (queries `q`, starting at `start`) over the cache,
-/// one task per head.
-fn attention(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
-    let heads: Vec<Vec<f32>> = (0..d.heads).into_par_iter().map(|h| head(d, layer, capacity, q, start, n, h)).collect();
-    for (h, result) in heads.iter().enumerate() {
-        for i in 0..n {
-            out[i * d.embed + h * d.head_dim..][..d.head_dim].copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
+/// one head per task.
+#[allow(clippy::too_many_arguments)]
+fn attention(team: &mut Team, d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
+    assert_eq!(out.len(), n * d.embed, "attention output size");
+    let heads = Chunks::new(d.heads);
+    let out = quant::SharedOut(out.as_mut_ptr());
+    team.run(&|_| {
+        while let Some(h) = heads.take() {
+            let result = head(d, layer, capacity, q, start, n, h);
+            for i in 0..n {
+                // SAFETY: head `h` writes only its own columns of each row, inside `out`
+                // (its size checked above).
+                let dst = unsafe { std::slice::from_raw_parts_mut(out.at(i * d.embed + h * d.head_dim), d.head_dim) };
+                dst.copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
+            }
         }
-    }
+    });
 }
 
 simd_fn! {
