@@ -7,6 +7,8 @@
 //! independent products side by side, each still adding its own terms in its own order, so the
 //! results are the portable ones to the bit (a test checks).
 
+use half::f16;
+
 use super::ops;
 use super::quant::Kernel;
 
@@ -14,7 +16,7 @@ use super::quant::Kernel;
 /// `keys[pos * stride]`, each `q.len()` long (a multiple of 8).
 pub fn scores(
     kernel: Kernel,
-    keys: &[f32],
+    keys: &[f16],
     stride: usize,
     positions: usize,
     q: &[f32],
@@ -33,7 +35,7 @@ pub fn scores(
         Kernel::Avx2 => unsafe { avx2::scores(keys, stride, positions, q, scale, out) },
         Kernel::Portable => {
             out.extend(
-                (0..positions).map(|pos| ops::dot8(&keys[pos * stride..][..dim], q) * scale),
+                (0..positions).map(|pos| ops::dot8_f16(&keys[pos * stride..][..dim], q) * scale),
             );
         }
     }
@@ -61,7 +63,7 @@ pub fn softmax_f16(kernel: Kernel, x: &mut [f32]) {
 
 /// `out[i] = values[i * stride..][..p.len()] · p` for each of `out.len()` (a multiple of 8)
 /// rows of values.
-pub fn weighted(kernel: Kernel, values: &[f32], stride: usize, p: &[f32], out: &mut [f32]) {
+pub fn weighted(kernel: Kernel, values: &[f16], stride: usize, p: &[f32], out: &mut [f32]) {
     let len = p.len();
     assert!(
         len % 8 == 0 && out.len() % 8 == 0,
@@ -77,7 +79,7 @@ pub fn weighted(kernel: Kernel, values: &[f32], stride: usize, p: &[f32], out: &
         Kernel::Avx2 => unsafe { avx2::weighted(values, stride, p, out) },
         Kernel::Portable => {
             for (i, o) in out.iter_mut().enumerate() {
-                *o = ops::dot8(&values[i * stride..][..len], p);
+                *o = ops::dot8_f16(&values[i * stride..][..len], p);
             }
         }
     }
@@ -87,20 +89,23 @@ pub fn weighted(kernel: Kernel, values: &[f32], stride: usize, p: &[f32], out: &
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use half::f16;
+
     use crate::engine::ops;
     use crate::engine::quant::hsum_avx2 as hsum;
 
-    /// `N` dot products of `len` (a multiple of 8) values: row `r` at `rows[r]` with `b`, each
+    /// `N` dot products of `len` (a multiple of 8) values: f16 row `r` at `rows[r]` with `b`, each
     /// in its own eight lanes, so the `N` chains of fused multiply-adds overlap.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn dots<const N: usize>(rows: [*const f32; N], b: *const f32, len: usize) -> [f32; N] {
+    unsafe fn dots<const N: usize>(rows: [*const f16; N], b: *const f32, len: usize) -> [f32; N] {
         let mut acc = [_mm256_setzero_ps(); N];
         let mut i = 0;
         while i < len {
             let vb = _mm256_loadu_ps(b.add(i));
             for r in 0..N {
-                acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(rows[r].add(i)), vb, acc[r]);
+                let row = _mm256_cvtph_ps(_mm_loadu_si128(rows[r].add(i) as *const __m128i));
+                acc[r] = _mm256_fmadd_ps(row, vb, acc[r]);
             }
             i += 8;
         }
@@ -115,7 +120,7 @@ mod avx2 {
     /// AVX2, FMA and F16C; the bounds checked by `super::scores`.
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn scores(
-        keys: &[f32],
+        keys: &[f16],
         stride: usize,
         positions: usize,
         q: &[f32],
@@ -139,7 +144,7 @@ mod avx2 {
     /// # Safety
     /// AVX2, FMA and F16C; the bounds checked by `super::weighted`.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub unsafe fn weighted(values: &[f32], stride: usize, p: &[f32], out: &mut [f32]) {
+    pub unsafe fn weighted(values: &[f16], stride: usize, p: &[f32], out: &mut [f32]) {
         let (v, b, len) = (values.as_ptr(), p.as_ptr(), p.len());
         for (i, chunk) in out.chunks_exact_mut(8).enumerate() {
             let rows = [0, 1, 2, 3, 4, 5, 6, 7].map(|r| v.add((i * 8 + r) * stride));
@@ -242,7 +247,8 @@ mod tests {
     fn simd_and_portable_give_the_same_bits() {
         let fast = Kernel::detect();
         let (dim, stride, positions) = (64, 192, 77);
-        let keys = random(positions * stride, 1, 3.0);
+        let to_f16 = |v: Vec<f32>| v.into_iter().map(f16::from_f32).collect::<Vec<_>>();
+        let keys = to_f16(random(positions * stride, 1, 3.0));
         let q = random(dim, 2, 3.0);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         scores(fast, &keys, stride, positions, &q, 0.125, &mut a);
@@ -274,7 +280,7 @@ mod tests {
         );
         assert!((pa.iter().sum::<f32>() - 1.0).abs() < 1e-2);
 
-        let values = random(dim * 100, 3, 2.0);
+        let values = to_f16(random(dim * 100, 3, 2.0));
         let (mut oa, mut ob) = (vec![0f32; dim], vec![0f32; dim]);
         weighted(fast, &values, 100, &pa, &mut oa);
         weighted(Kernel::Portable, &values, 100, &pa, &mut ob);

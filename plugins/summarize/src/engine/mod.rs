@@ -15,6 +15,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
+use half::{f16, slice::HalfBitsSliceExt};
 
 use ops::{simd_fn, Rope};
 use quant::{BlockQ8, Kind, QMatrix, QK};
@@ -34,11 +35,11 @@ pub struct Layer {
     gate: QMatrix,
     up: QMatrix,
     down: QMatrix,
-    /// Keys by position, `[position][kv_head * head_dim + d]`, rounded to f16 as llama.cpp's
-    /// f16 cache holds them (kept as f32 so the hot loop needs no conversions).
-    k: Vec<f32>,
+    /// Keys by position, `[position][kv_head * head_dim + d]`, in f16 as llama.cpp's cache
+    /// holds them (half the memory to stream per token of a long article).
+    k: Vec<u16>,
     /// Values transposed, as llama.cpp keeps them: `[kv_head * head_dim + d][position]`.
-    v: Vec<f32>,
+    v: Vec<u16>,
 }
 
 /// Sizes read from the file's metadata.
@@ -113,8 +114,8 @@ impl Llama {
                 down: tensors.matrix(&name("ffn_down"))?,
                 // Zeroed allocations are not resident until written, so a large capacity costs
                 // memory only for the positions an article uses.
-                k: vec![0.0; capacity * kv],
-                v: vec![0.0; capacity * kv],
+                k: vec![0; capacity * kv],
+                v: vec![0; capacity * kv],
             });
         }
         Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0, team: Team::new(1) })
@@ -224,14 +225,14 @@ simd_fn! {
 
 simd_fn! {
     /// Writes the new positions' keys and values (rounded to f16) into the cache.
-    pub fn store_kv(k: &[f32], v: &[f32], kv: usize, start: usize, capacity: usize, cache_k: &mut [f32], cache_v: &mut [f32]) {
+    pub fn store_kv(k: &[f32], v: &[f32], kv: usize, start: usize, capacity: usize, cache_k: &mut [u16], cache_v: &mut [u16]) {
         for (i, (ki, vi)) in k.chunks_exact(kv).zip(v.chunks_exact(kv)).enumerate() {
             let pos = start + i;
             for (dst, value) in cache_k[pos * kv..(pos + 1) * kv].iter_mut().zip(ki) {
-                *dst = ops::round_f16(*value);
+                *dst = f16::from_f32(*value).to_bits();
             }
             for (j, value) in vi.iter().enumerate() {
-                cache_v[j * capacity + pos] = ops::round_f16(*value);
+                cache_v[j * capacity + pos] = f16::from_f32(*value).to_bits();
             }
         }
     }
@@ -270,14 +271,14 @@ simd_fn! {
         // Room for padding to a multiple of 8 past the last position.
         let mut scores = Vec::with_capacity(start + n + 8);
         let mut padded_v = Vec::new();
-        let values = &layer.v[kvh * d.head_dim * capacity..][..d.head_dim * capacity];
+        let values = &layer.v.reinterpret_cast::<f16>()[kvh * d.head_dim * capacity..][..d.head_dim * capacity];
         for i in 0..n {
             let len = start + i + 1;
             let padded = len.div_ceil(8) * 8;
             for (dst, src) in qh.iter_mut().zip(&q[i * d.embed + h * d.head_dim..][..d.head_dim]) {
                 *dst = ops::round_f16(*src);
             }
-            attention::scores(kernel, &layer.k[kvh * d.head_dim..], kv, len, &qh, scale, &mut scores);
+            attention::scores(kernel, &layer.k.reinterpret_cast::<f16>()[kvh * d.head_dim..], kv, len, &qh, scale, &mut scores);
             scores.resize(padded, f32::NEG_INFINITY);
             attention::softmax_f16(kernel, &mut scores);
             let out = &mut result[i * d.head_dim..(i + 1) * d.head_dim];
@@ -288,8 +289,8 @@ simd_fn! {
                 for (dim, o) in out.iter_mut().enumerate() {
                     padded_v.clear();
                     padded_v.extend_from_slice(&values[dim * capacity..][..capacity]);
-                    padded_v.resize(padded, 0.0);
-                    *o = ops::dot8(&padded_v, &scores);
+                    padded_v.resize(padded, f16::ZERO);
+                    *o = ops::dot8_f16(&padded_v, &scores);
                 }
             }
         }

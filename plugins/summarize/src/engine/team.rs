@@ -24,8 +24,10 @@ struct Shared {
     epoch: AtomicU64,
     /// The current step; written only while no thread runs one.
     job: UnsafeCell<Option<Job>>,
-    /// Helper threads still in the current step.
-    pending: AtomicUsize,
+    /// Helper threads inside a step (joined, not yet left).
+    active: AtomicUsize,
+    /// Set when the step's owner has finished its share: a helper arriving later skips it.
+    closed: AtomicBool,
     /// Helper threads asleep (or about to be) on `wake`.
     sleepers: AtomicUsize,
     lock: Mutex<()>,
@@ -34,9 +36,9 @@ struct Shared {
     panicked: AtomicBool,
 }
 
-// SAFETY: `job` is written by the owner only between steps (no helper reads it then: `pending`
-// is 0 and `epoch` unchanged), and read by helpers only during a step; the epoch's release and
-// acquire order the two.
+// SAFETY: `job` is written by the owner only while `closed` is set and no helper is `active`;
+// a helper reads it only after joining (`active` + 1) and then seeing `closed` unset, and the
+// owner does not close and clear it until `active` is back to 0. All these are SeqCst.
 unsafe impl Sync for Shared {}
 unsafe impl Send for Shared {}
 
@@ -52,7 +54,8 @@ impl Team {
         let shared = Arc::new(Shared {
             epoch: AtomicU64::new(0),
             job: UnsafeCell::new(None),
-            pending: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            closed: AtomicBool::new(true),
             sleepers: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
@@ -89,33 +92,35 @@ impl Team {
         }
         let s = &*self.shared;
         // SAFETY: the lifetime is erased only for the duration of this call, which does not
-        // return before every helper has finished with the job (`pending` back to 0).
+        // return before every helper that joined the step has left it.
         let erased: Job = unsafe { std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), Job>(job) };
-        // SAFETY: no step is running (`&mut self`, and the previous `run` waited for all).
+        // SAFETY: the step is closed and no helper is in it (`&mut self`; the previous `run`
+        // waited for that).
         unsafe { *s.job.get() = Some(erased) };
-        s.pending.store(self.helpers.len(), Ordering::Relaxed);
+        s.closed.store(false, Ordering::SeqCst);
         s.epoch.fetch_add(1, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
             let _guard = s.lock.lock().unwrap_or_else(|e| e.into_inner());
             s.wake.notify_all();
         }
         let mine = catch_unwind(AssertUnwindSafe(|| job(0)));
+        s.closed.store(true, Ordering::SeqCst);
         let mut spins = 0u32;
-        while s.pending.load(Ordering::Acquire) != 0 {
+        while s.active.load(Ordering::SeqCst) != 0 {
             spins += 1;
-            if spins % 1024 == 0 {
-                // A helper was preempted (a busy machine): let it run.
+            if spins % 256 == 0 {
+                // A helper was preempted mid-chunk (a busy machine): let it run.
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
             }
         }
-        // SAFETY: every helper is done with the job.
+        // SAFETY: closed, and no helper is in the step.
         unsafe { *s.job.get() = None };
         if let Err(payload) = mine {
             std::panic::resume_unwind(payload);
         }
-        if s.panicked.swap(false, Ordering::Relaxed) {
+        if s.panicked.swap(false, Ordering::SeqCst) {
             panic!("a model thread panicked");
         }
     }
@@ -143,12 +148,18 @@ fn helper(s: &Shared, index: usize) {
             if s.stop.load(Ordering::Acquire) {
                 return;
             }
-            if s.epoch.load(Ordering::Acquire) != seen {
+            if s.epoch.load(Ordering::SeqCst) != seen {
                 break;
             }
             spins += 1;
-            if spins % 1024 != 0 || started.elapsed() < SPIN {
+            if spins < 256 {
                 std::hint::spin_loop();
+                continue;
+            }
+            if started.elapsed() < SPIN {
+                // Between steps of a pass: stay close, but give the core away if another
+                // thread wants it.
+                std::thread::yield_now();
                 continue;
             }
             let guard = s.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -159,17 +170,22 @@ fn helper(s: &Shared, index: usize) {
                 let _guard = s.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
             }
             s.sleepers.fetch_sub(1, Ordering::SeqCst);
+            spins = 0;
         }
-        seen = s.epoch.load(Ordering::Acquire);
-        // SAFETY: a new epoch means a job was posted, and it stays valid until `pending` is 0.
-        if let Some(job) = unsafe { *s.job.get() } {
-            // SAFETY: see `Team::run`.
-            let job = unsafe { &*job };
-            if catch_unwind(AssertUnwindSafe(|| job(index))).is_err() {
-                s.panicked.store(true, Ordering::Relaxed);
+        s.active.fetch_add(1, Ordering::SeqCst);
+        seen = s.epoch.load(Ordering::SeqCst);
+        if !s.closed.load(Ordering::SeqCst) {
+            // SAFETY: joined and not closed: the job is the current step's and stays valid
+            // until this thread leaves (see `Shared`).
+            if let Some(job) = unsafe { *s.job.get() } {
+                // SAFETY: as above.
+                let job = unsafe { &*job };
+                if catch_unwind(AssertUnwindSafe(|| job(index))).is_err() {
+                    s.panicked.store(true, Ordering::SeqCst);
+                }
             }
         }
-        s.pending.fetch_sub(1, Ordering::Release);
+        s.active.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -199,8 +215,9 @@ mod tests {
 
     #[test]
     fn every_index_runs_once_per_step_across_many_steps() {
-        let mut team = Team::new(3);
-        assert_eq!(team.threads(), 3);
+        // More threads than cores, so some helpers arrive late and skip steps.
+        let mut team = Team::new(5);
+        assert_eq!(team.threads(), 5);
         for step in 0..2000 {
             let hits: Vec<AtomicUsize> = (0..50).map(|_| AtomicUsize::new(0)).collect();
             let chunks = Chunks::new(hits.len());
@@ -213,35 +230,41 @@ mod tests {
         }
     }
 
+    /// A job in which the caller waits (up to 10 s) until every thread of the team is in it,
+    /// so the helpers must wake and join.
+    fn all_together(team: &mut Team, ran: &AtomicUsize, fail_helper: bool) {
+        let threads = team.threads();
+        let before = ran.load(Ordering::SeqCst);
+        team.run(&|i| {
+            ran.fetch_add(1, Ordering::SeqCst);
+            if i == 0 {
+                let started = Instant::now();
+                while ran.load(Ordering::SeqCst) < before + threads && started.elapsed() < Duration::from_secs(10) {
+                    std::thread::yield_now();
+                }
+            } else if fail_helper {
+                panic!("helper fails");
+            }
+        });
+    }
+
     #[test]
     fn sleeping_helpers_wake_for_the_next_step() {
         let mut team = Team::new(2);
         let ran = AtomicUsize::new(0);
-        team.run(&|_| {
-            ran.fetch_add(1, Ordering::Relaxed);
-        });
+        all_together(&mut team, &ran, false);
         std::thread::sleep(SPIN * 5);
-        team.run(&|_| {
-            ran.fetch_add(1, Ordering::Relaxed);
-        });
-        assert_eq!(ran.load(Ordering::Relaxed), 4);
+        all_together(&mut team, &ran, false);
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
     }
 
     #[test]
     fn a_panic_in_a_helper_reaches_the_caller_and_the_team_goes_on() {
         let mut team = Team::new(2);
-        let caught = catch_unwind(AssertUnwindSafe(|| {
-            team.run(&|i| {
-                if i == 1 {
-                    panic!("helper fails");
-                }
-            })
-        }));
-        assert!(caught.is_err());
         let ran = AtomicUsize::new(0);
-        team.run(&|_| {
-            ran.fetch_add(1, Ordering::Relaxed);
-        });
-        assert_eq!(ran.load(Ordering::Relaxed), 2);
+        let caught = catch_unwind(AssertUnwindSafe(|| all_together(&mut team, &ran, true)));
+        assert!(caught.is_err());
+        all_together(&mut team, &ran, false);
+        assert_eq!(ran.load(Ordering::SeqCst), 4);
     }
 }
