@@ -42,8 +42,11 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
                 scores.entry(system).or_default().entry(dataset.to_string()).or_default().push(r);
             }
         }
-        if !unsupported(&summary.text, &item.article).is_empty() {
+        let missing = unsupported(&summary.text, &item.article);
+        if !missing.is_empty() {
             invented_shown += 1;
+            // Named in the log so each case can be looked at, not only counted.
+            tracing::info!(id = %item.id, method = summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
         }
         if let Some(draft) = &summary.draft {
             drafts += 1;
