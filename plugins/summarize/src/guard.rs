@@ -81,8 +81,16 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
             return Err(Rejection::UnsupportedNumber(token.to_string()));
         }
     }
+    // A name must be a name in the article too: written with a capital there at least once, so
+    // a common word the model turned into a proper noun ("the World Paralympics" from "world")
+    // is refused.
+    let article_names: HashSet<String> = article
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .map(str::to_lowercase)
+        .collect();
     for name in names(summary) {
-        if !article_words.contains(&name.to_lowercase()) {
+        if !article_names.contains(&name.to_lowercase()) {
             return Err(Rejection::UnsupportedName(name.to_string()));
         }
     }
@@ -184,6 +192,17 @@ mod tests {
             Err(Rejection::UnsupportedName(_))
         ));
         assert!(matches!(ok("The 62-year-old actress was inspired by Hillary Clinton."), Err(Rejection::UnsupportedNumber(_))));
+    }
+
+    #[test]
+    fn rejects_a_common_word_made_a_name() {
+        // "magazine" is in the article, but never as a name.
+        assert!(matches!(
+            ok("Julia Louis-Dreyfus told Magazine that Hillary Clinton inspired her hairstyle."),
+            Err(Rejection::UnsupportedName(n)) if n == "Magazine"
+        ));
+        // A name in a different case is still that name.
+        assert_eq!(ok("Julia Louis-Dreyfus said her VEEP hairstyle was inspired by Hillary Clinton."), Ok(()));
     }
 
     #[test]

@@ -6,17 +6,20 @@
 //! the prompt through each matrix in one pass. Files with other block types go to candle
 //! (`Engine::Candle`), so any llama-family GGUF still runs.
 
+pub mod attention;
 pub mod ops;
 pub mod quant;
+pub mod team;
 
 use std::io::{Read, Seek, SeekFrom};
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
-use rayon::prelude::*;
+use half::{f16, slice::HalfBitsSliceExt};
 
 use ops::{simd_fn, Rope};
 use quant::{BlockQ8, Kind, QMatrix, QK};
+use team::{Chunks, Team};
 
 /// Why a file cannot run on this engine (it then runs on candle).
 pub type Unsupported = String;
@@ -32,11 +35,11 @@ pub struct Layer {
     gate: QMatrix,
     up: QMatrix,
     down: QMatrix,
-    /// Keys by position, `[position][kv_head * head_dim + d]`, rounded to f16 as llama.cpp's
-    /// f16 cache holds them (kept as f32 so the hot loop needs no conversions).
-    k: Vec<f32>,
+    /// Keys by position, `[position][kv_head * head_dim + d]`, in f16 as llama.cpp's cache
+    /// holds them (half the memory to stream per token of a long article).
+    k: Vec<u16>,
     /// Values transposed, as llama.cpp keeps them: `[kv_head * head_dim + d][position]`.
-    v: Vec<f32>,
+    v: Vec<u16>,
 }
 
 /// Sizes read from the file's metadata.
@@ -61,6 +64,9 @@ pub struct Llama {
     capacity: usize,
     /// Positions filled.
     filled: usize,
+    /// The threads of a pass: as many as the rayon pool the call runs in (the stage's
+    /// `threads`), made again when that changes.
+    team: Team,
 }
 
 impl Llama {
@@ -108,11 +114,11 @@ impl Llama {
                 down: tensors.matrix(&name("ffn_down"))?,
                 // Zeroed allocations are not resident until written, so a large capacity costs
                 // memory only for the positions an article uses.
-                k: vec![0.0; capacity * kv],
-                v: vec![0.0; capacity * kv],
+                k: vec![0; capacity * kv],
+                v: vec![0; capacity * kv],
             });
         }
-        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0 })
+        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0, team: Team::new(1) })
     }
 
     /// Positions the KV cache can hold.
@@ -155,33 +161,34 @@ impl Llama {
         let (mut g, mut u, mut h) = (vec![0f32; n * ffn], vec![0f32; n * ffn], vec![0f32; n * ffn]);
         let tables: Vec<Vec<(f32, f32)>> = (0..n).map(|i| self.rope.table(start + i)).collect();
 
+        if self.team.threads() != rayon::current_num_threads() {
+            self.team = Team::new(rayon::current_num_threads());
+        }
+        let team = &mut self.team;
         for layer in &mut self.layers {
             let a = &mut act[..n * d.embed / QK];
             norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, a);
-            quant::matmul(&layer.wq, a, n, &mut q);
-            quant::matmul(&layer.wk, a, n, &mut k);
-            quant::matmul(&layer.wv, a, n, &mut v);
+            quant::matmul(team, &[&layer.wq, &layer.wk, &layer.wv], a, n, &mut [&mut q, &mut k, &mut v]);
             for (i, (qi, ki)) in q.chunks_exact_mut(d.embed).zip(k.chunks_exact_mut(kv)).enumerate() {
                 ops::rope(qi, d.head_dim, &tables[i]);
                 ops::rope(ki, d.head_dim, &tables[i]);
             }
             store_kv(&k, &v, kv, start, self.capacity, &mut layer.k, &mut layer.v);
-            attention(&d, layer, self.capacity, &q, start, n, &mut attn);
+            attention(team, &d, layer, self.capacity, &q, start, n, &mut attn);
             let a = &mut act[..n * d.embed / QK];
             quantize_rows(&attn, d.embed, a);
-            quant::matmul(&layer.wo, a, n, &mut proj);
+            quant::matmul(team, &[&layer.wo], a, n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
 
             let a = &mut act[..n * d.embed / QK];
             norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, a);
-            quant::matmul(&layer.gate, a, n, &mut g);
-            quant::matmul(&layer.up, a, n, &mut u);
+            quant::matmul(team, &[&layer.gate, &layer.up], a, n, &mut [&mut g, &mut u]);
             ops::swiglu(&g, &u, &mut h);
             let a = &mut act[..n * ffn / QK];
             quantize_rows(&h, ffn, a);
-            quant::matmul(&layer.down, a, n, &mut proj);
+            quant::matmul(team, &[&layer.down], a, n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
@@ -194,7 +201,7 @@ impl Llama {
         let a = &mut act[..d.embed / QK];
         quantize_rows(&last, d.embed, a);
         let mut logits = vec![0f32; vocab];
-        quant::matmul(&self.output, a, 1, &mut logits);
+        quant::matmul(&mut self.team, &[&self.output], a, 1, &mut [&mut logits]);
         Ok(logits)
     }
 }
@@ -218,34 +225,44 @@ simd_fn! {
 
 simd_fn! {
     /// Writes the new positions' keys and values (rounded to f16) into the cache.
-    pub fn store_kv(k: &[f32], v: &[f32], kv: usize, start: usize, capacity: usize, cache_k: &mut [f32], cache_v: &mut [f32]) {
+    pub fn store_kv(k: &[f32], v: &[f32], kv: usize, start: usize, capacity: usize, cache_k: &mut [u16], cache_v: &mut [u16]) {
         for (i, (ki, vi)) in k.chunks_exact(kv).zip(v.chunks_exact(kv)).enumerate() {
             let pos = start + i;
             for (dst, value) in cache_k[pos * kv..(pos + 1) * kv].iter_mut().zip(ki) {
-                *dst = ops::round_f16(*value);
+                *dst = f16::from_f32(*value).to_bits();
             }
             for (j, value) in vi.iter().enumerate() {
-                cache_v[j * capacity + pos] = ops::round_f16(*value);
+                cache_v[j * capacity + pos] = f16::from_f32(*value).to_bits();
             }
         }
     }
 }
 
 /// Causal attention of `n` new positions (queries `q`, starting at `start`) over the cache,
-/// one task per head.
-fn attention(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
-    let heads: Vec<Vec<f32>> = (0..d.heads).into_par_iter().map(|h| head(d, layer, capacity, q, start, n, h)).collect();
-    for (h, result) in heads.iter().enumerate() {
-        for i in 0..n {
-            out[i * d.embed + h * d.head_dim..][..d.head_dim].copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
+/// one head per task.
+#[allow(clippy::too_many_arguments)]
+fn attention(team: &mut Team, d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
+    assert_eq!(out.len(), n * d.embed, "attention output size");
+    let heads = Chunks::new(d.heads);
+    let out = quant::SharedOut(out.as_mut_ptr());
+    team.run(&|_| {
+        while let Some(h) = heads.take() {
+            let result = head(d, layer, capacity, q, start, n, h);
+            for i in 0..n {
+                // SAFETY: head `h` writes only its own columns of each row, inside `out`
+                // (its size checked above).
+                let dst = unsafe { std::slice::from_raw_parts_mut(out.at(i * d.embed + h * d.head_dim), d.head_dim) };
+                dst.copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
+            }
         }
-    }
+    });
 }
 
 simd_fn! {
     /// One head of attention, llama.cpp's non-flash path: scores of f16-rounded queries and
     /// keys, softmax, f16-rounded probabilities times the transposed values.
     pub fn head(d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, h: usize) -> Vec<f32> {
+        let kernel = quant::Kernel::detect();
         let kv = d.kv_heads * d.head_dim;
         let kvh = h / (d.heads / d.kv_heads);
         let scale = 1.0 / (d.head_dim as f32).sqrt();
@@ -254,33 +271,27 @@ simd_fn! {
         // Room for padding to a multiple of 8 past the last position.
         let mut scores = Vec::with_capacity(start + n + 8);
         let mut padded_v = Vec::new();
+        let values = &layer.v.reinterpret_cast::<f16>()[kvh * d.head_dim * capacity..][..d.head_dim * capacity];
         for i in 0..n {
             let len = start + i + 1;
             let padded = len.div_ceil(8) * 8;
             for (dst, src) in qh.iter_mut().zip(&q[i * d.embed + h * d.head_dim..][..d.head_dim]) {
                 *dst = ops::round_f16(*src);
             }
-            scores.clear();
-            for pos in 0..len {
-                let key = &layer.k[pos * kv + kvh * d.head_dim..][..d.head_dim];
-                scores.push(ops::dot8(key, &qh) * scale);
-            }
+            attention::scores(kernel, &layer.k.reinterpret_cast::<f16>()[kvh * d.head_dim..], kv, len, &qh, scale, &mut scores);
             scores.resize(padded, f32::NEG_INFINITY);
-            ops::softmax(&mut scores);
-            for p in scores.iter_mut() {
-                *p = ops::round_f16(*p);
-            }
-            for (dim, o) in result[i * d.head_dim..(i + 1) * d.head_dim].iter_mut().enumerate() {
-                let base = (kvh * d.head_dim + dim) * capacity;
-                *o = if padded <= capacity {
-                    // Past `len` the probabilities are 0, so whatever the cache holds adds 0.
-                    ops::dot8(&layer.v[base..base + padded], &scores)
-                } else {
+            attention::softmax_f16(kernel, &mut scores);
+            let out = &mut result[i * d.head_dim..(i + 1) * d.head_dim];
+            if padded <= capacity {
+                // Past `len` the probabilities are 0, so whatever the cache holds adds 0.
+                attention::weighted(kernel, values, capacity, &scores, out);
+            } else {
+                for (dim, o) in out.iter_mut().enumerate() {
                     padded_v.clear();
-                    padded_v.extend_from_slice(&layer.v[base..base + capacity]);
-                    padded_v.resize(padded, 0.0);
-                    ops::dot8(&padded_v, &scores)
-                };
+                    padded_v.extend_from_slice(&values[dim * capacity..][..capacity]);
+                    padded_v.resize(padded, f16::ZERO);
+                    *o = ops::dot8_f16(&padded_v, &scores);
+                }
             }
         }
         result

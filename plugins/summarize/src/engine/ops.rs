@@ -156,6 +156,18 @@ pub fn dot8(a: &[f32], b: &[f32]) -> f32 {
     hsum8(acc)
 }
 
+/// `dot8` of f16 values `a` (as the KV cache holds them) with `b`.
+#[inline(always)]
+pub fn dot8_f16(a: &[f16], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] = ca[l].to_f32().mul_add(cb[l], acc[l]);
+        }
+    }
+    hsum8(acc)
+}
+
 /// `x` rounded to the nearest f16 (ties to even), kept as f32: what storing it as f16 and
 /// reading it back gives, without a conversion call in the hot loop.
 #[inline(always)]

@@ -10,7 +10,8 @@
 //! numbers more slowly.
 
 use half::f16;
-use rayon::prelude::*;
+
+use super::team::{Chunks, Team};
 
 /// Values per quantization block.
 pub const QK: usize = 32;
@@ -116,48 +117,75 @@ pub fn quantize(x: &[f32], out: &mut [BlockQ8]) {
     }
 }
 
-/// `out[t][r] = row r of w · activations t`, for `tokens` quantized activation rows in `x`
-/// (each `w.cols / 32` blocks), spread over the current rayon pool.
-pub fn matmul(w: &QMatrix, x: &[BlockQ8], tokens: usize, out: &mut [f32]) {
-    let blocks = w.cols / QK;
-    assert_eq!(x.len(), tokens * blocks, "activations do not match the matrix");
-    assert_eq!(out.len(), tokens * w.rows, "output does not match the matrix");
-    // Row chunks small enough to share the work evenly, large enough that each task amortises
-    // its scheduling; each chunk's weights stay in L1 while every token streams past them.
-    let threads = rayon::current_num_threads().max(1);
-    let chunk = (w.rows / (threads * 8)).clamp(4, 64);
-    let out_ptr = SharedOut(out.as_mut_ptr());
+/// `outs[m][t][r] = row r of ws[m] · activations t`, for each matrix `ws[m]` (all of the same
+/// input size) and `tokens` quantized activation rows in `x`, in one parallel step of `team`:
+/// a block's matrices that read the same input (q, k, v; gate, up) share one step, so there are
+/// fewer steps to wait for.
+pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: &[BlockQ8], tokens: usize, outs: &mut [&mut [f32]]) {
+    assert_eq!(ws.len(), outs.len(), "one output per matrix");
+    for (w, out) in ws.iter().zip(outs.iter()) {
+        assert_eq!(x.len(), tokens * w.cols / QK, "activations do not match the matrix");
+        assert_eq!(out.len(), tokens * w.rows, "output does not match the matrix");
+    }
+    // Row chunks small enough to share the work evenly, large enough that each amortises its
+    // hand-out; each chunk's weights stay in L1 while every token streams past them.
+    let threads = team.threads();
+    let mut tasks = Vec::new();
+    for (m, w) in ws.iter().enumerate() {
+        let chunk = (w.rows / (threads * 8)).clamp(4, 64);
+        tasks.extend((0..w.rows.div_ceil(chunk)).map(|c| (m, c * chunk..((c + 1) * chunk).min(w.rows))));
+    }
+    let ptrs: Vec<SharedOut> = outs.iter_mut().map(|o| SharedOut(o.as_mut_ptr())).collect();
+    let chunks = Chunks::new(tasks.len());
     let kernel = Kernel::detect();
-    (0..w.rows.div_ceil(chunk)).into_par_iter().for_each(|c| {
-        let rows = c * chunk..((c + 1) * chunk).min(w.rows);
-        let out_ptr = &out_ptr;
-        // SAFETY (both writes): chunks own disjoint row ranges, so no two tasks write one
-        // element, and `t * rows + r` is inside `out` (checked by the asserts above).
-        let mut t = 0;
-        // Four tokens at a time share one unpacking of each weight block; every output keeps
-        // its own accumulator, so the numbers are those of `dot`.
-        while w.kind == Kind::Q4_1 && t + 4 <= tokens {
-            let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
-            for r in rows.clone() {
-                let v = kernel.dot4_q4_1(w.row(r), xt);
-                for (k, v) in v.into_iter().enumerate() {
-                    unsafe { *out_ptr.0.add((t + k) * w.rows + r) = v };
-                }
-            }
-            t += 4;
-        }
-        for t in t..tokens {
-            let xt = &x[t * blocks..(t + 1) * blocks];
-            for r in rows.clone() {
-                let v = kernel.dot(w.kind, w.row(r), xt);
-                unsafe { *out_ptr.0.add(t * w.rows + r) = v };
-            }
+    team.run(&|_| {
+        while let Some(c) = chunks.take() {
+            let (m, rows) = &tasks[c];
+            // SAFETY: tasks own disjoint row ranges of their matrix's output, whose size the
+            // asserts above checked.
+            unsafe { rows_product(kernel, ws[*m], x, tokens, rows.clone(), &ptrs[*m]) };
         }
     });
 }
 
-struct SharedOut(*mut f32);
+/// Rows `rows` of `w` dotted with each of the `tokens` activation rows of `x`.
+///
+/// # Safety
+/// `out` points to `tokens * w.rows` floats, and no other thread writes these rows.
+unsafe fn rows_product(kernel: Kernel, w: &QMatrix, x: &[BlockQ8], tokens: usize, rows: std::ops::Range<usize>, out: &SharedOut) {
+    let blocks = w.cols / QK;
+    let mut t = 0;
+    // Four tokens at a time share one unpacking of each weight block; every output keeps its
+    // own accumulator, so the numbers are those of `dot`.
+    while w.kind == Kind::Q4_1 && t + 4 <= tokens {
+        let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
+        for r in rows.clone() {
+            let v = kernel.dot4_q4_1(w.row(r), xt);
+            for (k, v) in v.into_iter().enumerate() {
+                *out.0.add((t + k) * w.rows + r) = v;
+            }
+        }
+        t += 4;
+    }
+    for t in t..tokens {
+        let xt = &x[t * blocks..(t + 1) * blocks];
+        for r in rows.clone() {
+            *out.0.add(t * w.rows + r) = kernel.dot(w.kind, w.row(r), xt);
+        }
+    }
+}
+
+/// An output many tasks write, each its own elements.
+pub(crate) struct SharedOut(pub(crate) *mut f32);
 // SAFETY: only used by `matmul`, whose tasks write disjoint elements.
+unsafe impl Send for SharedOut {}
+
+impl SharedOut {
+    /// The element at `offset` (a method, so closures capture the whole wrapper).
+    pub(crate) fn at(&self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
 unsafe impl Sync for SharedOut {}
 
 /// Which implementation of the kernels this CPU runs.
@@ -223,6 +251,9 @@ pub(crate) fn hsum8(a: [f32; 8]) -> f32 {
     (r[0] + r[2]) + (r[1] + r[3])
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx2::hsum as hsum_avx2;
+
 mod portable {
     use super::{half_at, hsum8, BlockQ8, QK};
 
@@ -279,9 +310,13 @@ mod avx2 {
         _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
     }
 
+    /// Adds the eight lanes in `hsum8`'s order.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn hsum(x: __m256) -> f32 {
+    pub unsafe fn hsum(x: __m256) -> f32 {
         let mut r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
         r = _mm_add_ps(r, _mm_movehl_ps(r, r));
         r = _mm_add_ss(r, _mm_movehdup_ps(r));
@@ -418,11 +453,12 @@ mod tests {
             let mut q = vec![BlockQ8::default(); 4];
             quantize(&x, &mut q);
             let mut out = vec![0f32; 8];
-            matmul(&w, &q, 1, &mut out);
+            let mut team = Team::new(2);
+            matmul(&mut team, &[&w], &q, 1, &mut [&mut out]);
             // Five tokens: one group of four and one single, each must equal the lone product.
             let five: Vec<BlockQ8> = (0..5).flat_map(|_| q.iter().copied()).collect();
             let mut out5 = vec![0f32; 5 * 8];
-            matmul(&w, &five, 5, &mut out5);
+            matmul(&mut team, &[&w], &five, 5, &mut [&mut out5]);
             let mut row = vec![0f32; 128];
             for r in 0..8 {
                 let portable = Kernel::Portable.dot(kind, w.row(r), &q);
