@@ -271,57 +271,117 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         )?;
     }
 
-    if let (Some(encoder), Some(model_dir)) = (&encoder, &model_dir) {
-        embedding_report(&mut out, &docs, &gold, options, encoder, model_dir)?;
+    let embedding = match (&encoder, &model_dir) {
+        (Some(encoder), Some(model_dir)) => Some(EmbeddingRun { docs: &docs, gold: &gold, base: options, encoder, model_dir }),
+        _ => None,
+    };
+    if let Some(embedding) = &embedding {
+        embedding.report(&mut out)?;
     }
-    let (grid, plain_cv) = if sweep { sweep_report(&mut out, &docs, &gold, options)? } else { (Vec::new(), 0.0) };
-    if let (true, Some(encoder), Some(model_dir)) = (sweep, &encoder, &model_dir) {
-        embedding_sweep(&mut out, &docs, &gold, options, encoder, model_dir, grid, plain_cv)?;
+    if sweep {
+        let (grid, plain_cv) = sweep_report(&mut out, &docs, &gold, options)?;
+        if let Some(embedding) = &embedding {
+            embedding.sweep(&mut out, grid, plain_cv)?;
+        }
     }
     Ok(out)
 }
 
-/// The embedding lines of a plain run: the time per document, the embeddings alone and mixed in,
-/// at the grid's middle points (the CV-chosen ones are under `--sweep`).
-fn embedding_report(
-    out: &mut String,
-    docs: &[Doc],
-    gold: &[&str],
-    base: &dedupe::Options,
-    encoder: &Arc<Encoder>,
-    model_dir: &Path,
-) -> anyhow::Result<()> {
-    // Every document once (the memo makes this free for those a run already embedded).
-    for doc in docs {
-        encoder.embed(&doc.text)?;
-    }
-    let (embedded, seconds) = encoder.work();
-    writeln!(out, "embedding ms per document {:.2} ({embedded} embedded, {})", seconds * 1000.0 / embedded.max(1) as f64, encoder.dir.display())?;
-    for (name, weight, threshold) in [("embeddings alone", 1.0, 0.6), ("embeddings mixed", 0.25, 0.3)] {
-        let options = with_embeddings(base, model_dir, weight, threshold);
-        let s = score(&cluster(docs, &options, Some(encoder))?, gold, |_| true);
-        writeln!(
-            out,
-            "{name} weight {weight:.2} threshold {threshold:.2} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
-            s.bcubed.precision, s.bcubed.recall, s.bcubed.f1, s.pairwise.f1
-        )?;
-    }
-    Ok(())
+/// What the embedding lines need: the set, the configured options and the loaded encoder.
+struct EmbeddingRun<'a> {
+    docs: &'a [Doc],
+    gold: &'a [&'a str],
+    base: &'a dedupe::Options,
+    encoder: &'a Arc<Encoder>,
+    model_dir: &'a Path,
 }
 
-fn with_embeddings(base: &dedupe::Options, model_dir: &Path, weight: f64, threshold: f64) -> dedupe::Options {
-    dedupe::Options {
-        same_story_threshold: threshold,
-        embeddings: Some(EmbeddingOptions { model_dir: model_dir.to_path_buf(), weight }),
-        ..base.clone()
+impl EmbeddingRun<'_> {
+    /// The configured options with the embeddings at `weight` and the threshold at `threshold`.
+    fn options(&self, weight: f64, threshold: f64) -> dedupe::Options {
+        dedupe::Options {
+            same_story_threshold: threshold,
+            embeddings: Some(EmbeddingOptions { model_dir: self.model_dir.to_path_buf(), weight }),
+            ..self.base.clone()
+        }
+    }
+
+    fn cluster(&self, weight: f64, threshold: f64) -> anyhow::Result<Vec<i64>> {
+        cluster(self.docs, &self.options(weight, threshold), Some(self.encoder))
+    }
+
+    /// The lines of a plain run: the time per document, and the embeddings alone and mixed in
+    /// at the thresholds `--sweep` chose for them.
+    fn report(&self, out: &mut String) -> anyhow::Result<()> {
+        // Every document once (the memo makes this free for those a run already embedded).
+        for doc in self.docs {
+            self.encoder.embed(&doc.text)?;
+        }
+        let (embedded, seconds) = self.encoder.work();
+        writeln!(
+            out,
+            "embedding ms per document {:.2} ({embedded} embedded, {})",
+            seconds * 1000.0 / embedded.max(1) as f64,
+            self.encoder.dir.display()
+        )?;
+        for (name, weight, threshold) in [("embeddings alone", 1.0, ALONE_THRESHOLD), ("embeddings mixed", MIXED.0, MIXED.1)] {
+            let s = score(&self.cluster(weight, threshold)?, self.gold, |_| true);
+            writeln!(
+                out,
+                "{name} weight {weight:.2} threshold {threshold:.2} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+                s.bcubed.precision, s.bcubed.recall, s.bcubed.f1, s.pairwise.f1
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The embeddings under the same CV rule as the thresholds: alone (a grid of thresholds; its
+    /// cosines sit higher than TF-IDF's), and mixed in (points with embedding weight 0.25 and 0.5
+    /// at the configured entity weight, plus the plain grid, which wins ties), against the plain
+    /// grid's held-out F1.
+    fn sweep(&self, out: &mut String, plain: Vec<GridPoint>, plain_cv: f64) -> anyhow::Result<()> {
+        let mut alone = Vec::new();
+        for threshold in [0.5, 0.6, 0.7, 0.8] {
+            let predicted = self.cluster(1.0, threshold)?;
+            let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
+            writeln!(out, "sweep embeddings alone threshold {threshold:.2} B-cubed F1 {whole:.3}")?;
+            alone.push((threshold, 0.0, 1.0, predicted));
+        }
+        let alone_cv = cross_validate(out, "embeddings alone ", self.docs, self.gold, &alone)?;
+        writeln!(out, "embeddings alone cv mean held-out B-cubed F1 {alone_cv:.3}")?;
+
+        let mut mixed = Vec::new();
+        for weight in [0.25, 0.5] {
+            for threshold in [0.25, 0.3, 0.35, 0.4, 0.45] {
+                let predicted = self.cluster(weight, threshold)?;
+                let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
+                writeln!(
+                    out,
+                    "sweep embedding_weight {weight:.2} threshold {threshold:.2} entity_weight {:.2} B-cubed F1 {whole:.3}",
+                    self.base.entity_weight
+                )?;
+                mixed.push((threshold, self.base.entity_weight, weight, predicted));
+            }
+        }
+        mixed.extend(plain);
+        let mixed_cv = cross_validate(out, "embeddings mixed ", self.docs, self.gold, &mixed)?;
+        writeln!(out, "embeddings mixed cv mean held-out B-cubed F1 {mixed_cv:.3} (plain grid {plain_cv:.3})")?;
+        Ok(())
     }
 }
+
+/// The embedding-alone threshold and the mixed (weight, threshold) the plain run reports: the
+/// points `--sweep`'s cross-validation chose (README, "Measuring").
+const ALONE_THRESHOLD: f64 = 0.6;
+const MIXED: (f64, f64) = (0.25, 0.3);
 
 /// One grid point: threshold, entity weight, embedding weight, each document's story.
 type GridPoint = (f64, f64, f64, Vec<i64>);
 
-/// Leave-topics-out CV over `grid` (the rule of [`sweep_report`]); prints each fold's choice
-/// and returns the mean held-out B-cubed F1.
+/// Leave-topics-out cross-validation over `grid`: topics go to 4 folds; for each, the grid point
+/// with the best B-cubed F1 on the other three (the later point on a tie) is scored on it.
+/// Prints each fold's choice and returns the mean held-out F1, the honest estimate of the rule
+/// "pick the best grid point".
 fn cross_validate(out: &mut String, label: &str, docs: &[Doc], gold: &[&str], grid: &[GridPoint]) -> anyhow::Result<f64> {
     let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
     topics.sort();
@@ -329,63 +389,23 @@ fn cross_validate(out: &mut String, label: &str, docs: &[Doc], gold: &[&str], gr
     let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let mut held_out = Vec::new();
     for fold in 0..4 {
-        // Ties go to the earlier grid point, so the plain grid (listed first) wins a tie.
-        let mut best: Option<(&GridPoint, f64)> = None;
-        for point in grid {
-            let f = score(&point.3, gold, |i| fold_of(i) != fold).bcubed.f1;
-            match best {
-                Some((_, b)) if f <= b => {}
-                _ => best = Some((point, f)),
-            }
-        }
-        let (chosen, _) = best.context("the grid is empty")?;
+        let chosen = grid
+            .iter()
+            .max_by(|a, b| {
+                let fa = score(&a.3, gold, |i| fold_of(i) != fold).bcubed.f1;
+                let fb = score(&b.3, gold, |i| fold_of(i) != fold).bcubed.f1;
+                fa.total_cmp(&fb)
+            })
+            .context("the grid is empty")?;
         let f1 = score(&chosen.3, gold, |i| fold_of(i) == fold).bcubed.f1;
         writeln!(
             out,
-            "{label} cv fold {fold} chose threshold {:.2} entity_weight {:.2} embedding_weight {:.2} held-out B-cubed F1 {f1:.3}",
+            "{label}cv fold {fold} chose threshold {:.2} entity_weight {:.2} embedding_weight {:.2} held-out B-cubed F1 {f1:.3}",
             chosen.0, chosen.1, chosen.2
         )?;
         held_out.push(f1);
     }
     Ok(held_out.iter().sum::<f64>() / held_out.len() as f64)
-}
-
-/// The embeddings under the same CV rule as the thresholds: alone (a grid of thresholds; its
-/// cosines sit higher than TF-IDF's), and mixed in (the plain grid plus points with embedding
-/// weight 0.25 and 0.5 at the configured entity weight), against the plain grid's held-out F1.
-#[allow(clippy::too_many_arguments)]
-fn embedding_sweep(
-    out: &mut String,
-    docs: &[Doc],
-    gold: &[&str],
-    base: &dedupe::Options,
-    encoder: &Arc<Encoder>,
-    model_dir: &Path,
-    plain: Vec<GridPoint>,
-    plain_cv: f64,
-) -> anyhow::Result<()> {
-    let mut alone = Vec::new();
-    for threshold in [0.5, 0.6, 0.7, 0.8] {
-        let predicted = cluster(docs, &with_embeddings(base, model_dir, 1.0, threshold), Some(encoder))?;
-        let whole = score(&predicted, gold, |_| true).bcubed.f1;
-        writeln!(out, "sweep embeddings alone threshold {threshold:.2} B-cubed F1 {whole:.3}")?;
-        alone.push((threshold, 0.0, 1.0, predicted));
-    }
-    let alone_cv = cross_validate(out, "embeddings alone", docs, gold, &alone)?;
-    writeln!(out, "embeddings alone cv mean held-out B-cubed F1 {alone_cv:.3}")?;
-
-    let mut mixed = plain;
-    for weight in [0.25, 0.5] {
-        for threshold in [0.25, 0.3, 0.35, 0.4, 0.45] {
-            let predicted = cluster(docs, &with_embeddings(base, model_dir, weight, threshold), Some(encoder))?;
-            let whole = score(&predicted, gold, |_| true).bcubed.f1;
-            writeln!(out, "sweep embedding_weight {weight:.2} threshold {threshold:.2} entity_weight {:.2} B-cubed F1 {whole:.3}", base.entity_weight)?;
-            mixed.push((threshold, base.entity_weight, weight, predicted));
-        }
-    }
-    let mixed_cv = cross_validate(out, "embeddings mixed", docs, gold, &mixed)?;
-    writeln!(out, "embeddings mixed cv mean held-out B-cubed F1 {mixed_cv:.3} (plain grid {plain_cv:.3})")?;
-    Ok(())
 }
 
 fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result {
@@ -398,14 +418,9 @@ fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result 
     writeln!(out, "{prefix}predicted stories {}", s.n_clusters)
 }
 
-/// A grid over the threshold and the entity weight, then leave-topics-out cross-validation:
-/// topics are split into 4 folds; for each, the grid point best on the other three is scored on
-/// it. The mean held-out F1 is the honest estimate of the rule "pick the best grid point".
+/// A grid over the threshold and the entity weight (no embeddings), then leave-topics-out
+/// cross-validation ([`cross_validate`]). Returns the grid and the mean held-out F1.
 fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<(Vec<GridPoint>, f64)> {
-    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
-    topics.sort();
-    topics.dedup();
-    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let mut grid = Vec::new();
     for threshold in [0.2, 0.25, 0.3] {
         for weight in [0.5, 0.7, 0.8] {
@@ -415,27 +430,11 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
             let predicted = cluster(docs, &options, None)?;
             let whole = score(&predicted, gold, |_| true).bcubed.f1;
             writeln!(out, "sweep threshold {threshold:.2} entity_weight {weight:.2} B-cubed F1 {whole:.3}")?;
-            grid.push((threshold, weight, predicted));
+            grid.push((threshold, weight, 0.0, predicted));
         }
     }
-    let mut held_out = Vec::new();
-    for fold in 0..4 {
-        let (threshold, weight, _) = grid
-            .iter()
-            .max_by(|a, b| {
-                let fa = score(&a.2, gold, |i| fold_of(i) != fold).bcubed.f1;
-                let fb = score(&b.2, gold, |i| fold_of(i) != fold).bcubed.f1;
-                fa.total_cmp(&fb)
-            })
-            .expect("the grid is not empty");
-        let chosen = grid.iter().find(|g| g.0 == *threshold && g.1 == *weight).expect("from the grid");
-        let f1 = score(&chosen.2, gold, |i| fold_of(i) == fold).bcubed.f1;
-        writeln!(out, "cv fold {fold} chose threshold {threshold:.2} entity_weight {weight:.2} held-out B-cubed F1 {f1:.3}")?;
-        held_out.push(f1);
-    }
-    let mean = held_out.iter().sum::<f64>() / held_out.len() as f64;
+    let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
-    let grid = grid.into_iter().map(|(t, w, p)| (t, w, 0.0, p)).collect();
     Ok((grid, mean))
 }
 

@@ -56,7 +56,7 @@ fn an_article_is_embedded_once_and_its_vector_kept_in_the_store() {
     let (story, article) = add(&store, &stage, "b", &retold);
     assert_eq!(story, first, "{:?}", article.metadata);
     assert_eq!(fresh.work().0, 1, "only the new article is embedded; the stored one's vector is reused");
-    assert!(article.metadata["dedupe.decision"].contains("embedding"), "{:?}", article.metadata);
+    assert!(article.metadata["dedupe.best"].contains("embedding 0.9"), "{:?}", article.metadata);
 }
 
 /// Issue 8's pair and its two earthquakes, with the embeddings alone deciding.
