@@ -119,6 +119,31 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
     Ok(stories)
 }
 
+/// How many clusterings run at once: each is sequential (one article after another, as in the
+/// daemon), but different grid points are independent, and the sweep has about thirty.
+const PARALLEL_RUNS: usize = 3;
+
+/// [`cluster`] for each of `options`, [`PARALLEL_RUNS`] at a time; results in the same order.
+pub fn cluster_many(docs: &[Doc], options: &[dedupe::Options], encoder: Option<&Arc<Encoder>>) -> anyhow::Result<Vec<Vec<i64>>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<anyhow::Result<Vec<i64>>>>> =
+        options.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_RUNS.min(options.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(o) = options.get(i) else { break };
+                let result = cluster(docs, o, encoder);
+                *results[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).expect("every run was taken by a thread"))
+        .collect()
+}
+
 /// B-cubed and pairwise scores of `predicted` against `gold`, over the documents `keep` accepts.
 pub fn score<P: Eq + std::hash::Hash, G: Eq + std::hash::Hash>(
     predicted: &[P],
@@ -262,8 +287,9 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
         ("average link instead of centroid", dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() }),
     ];
-    for (name, ablated) in ablations {
-        let s = score(&cluster(&docs, &ablated, encoder.as_ref())?, &gold, all);
+    let runs = cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
+    for ((name, _), predicted) in ablations.iter().zip(runs) {
+        let s = score(&predicted, &gold, all);
         writeln!(
             out,
             "{name} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
@@ -306,8 +332,10 @@ impl EmbeddingRun<'_> {
         }
     }
 
-    fn cluster(&self, weight: f64, threshold: f64) -> anyhow::Result<Vec<i64>> {
-        cluster(self.docs, &self.options(weight, threshold), Some(self.encoder))
+    /// Each (embedding weight, threshold) point's clustering.
+    fn grid(&self, points: &[(f64, f64)]) -> anyhow::Result<Vec<Vec<i64>>> {
+        let options: Vec<_> = points.iter().map(|&(w, t)| self.options(w, t)).collect();
+        cluster_many(self.docs, &options, Some(self.encoder))
     }
 
     /// The lines of a plain run: the time per document, and the embeddings alone and mixed in
@@ -324,8 +352,11 @@ impl EmbeddingRun<'_> {
             seconds * 1000.0 / embedded.max(1) as f64,
             self.encoder.dir.display()
         )?;
-        for (name, weight, threshold) in [("embeddings alone", 1.0, ALONE_THRESHOLD), ("embeddings mixed", MIXED.0, MIXED.1)] {
-            let s = score(&self.cluster(weight, threshold)?, self.gold, |_| true);
+        let points = [("embeddings alone", 1.0, ALONE_THRESHOLD), ("embeddings mixed", MIXED.0, MIXED.1)];
+        let options: Vec<_> = points.iter().map(|p| self.options(p.1, p.2)).collect();
+        let runs = cluster_many(self.docs, &options, Some(self.encoder))?;
+        for ((name, weight, threshold), predicted) in points.into_iter().zip(runs) {
+            let s = score(&predicted, self.gold, |_| true);
             writeln!(
                 out,
                 "{name} weight {weight:.2} threshold {threshold:.2} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
@@ -341,8 +372,9 @@ impl EmbeddingRun<'_> {
     /// grid's held-out F1.
     fn sweep(&self, out: &mut String, plain: Vec<GridPoint>, plain_cv: f64) -> anyhow::Result<()> {
         let mut alone = Vec::new();
-        for threshold in [0.5, 0.6, 0.7, 0.8] {
-            let predicted = self.cluster(1.0, threshold)?;
+        let thresholds = [0.5, 0.6, 0.7, 0.8];
+        let runs = self.grid(&thresholds.map(|t| (1.0, t)))?;
+        for (threshold, predicted) in thresholds.into_iter().zip(runs) {
             let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
             writeln!(out, "sweep embeddings alone threshold {threshold:.2} B-cubed F1 {whole:.3}")?;
             alone.push((threshold, 0.0, 1.0, predicted));
@@ -351,17 +383,16 @@ impl EmbeddingRun<'_> {
         writeln!(out, "embeddings alone cv mean held-out B-cubed F1 {alone_cv:.3}")?;
 
         let mut mixed = Vec::new();
-        for weight in [0.25, 0.5] {
-            for threshold in [0.25, 0.3, 0.35, 0.4, 0.45] {
-                let predicted = self.cluster(weight, threshold)?;
-                let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
-                writeln!(
-                    out,
-                    "sweep embedding_weight {weight:.2} threshold {threshold:.2} entity_weight {:.2} B-cubed F1 {whole:.3}",
-                    self.base.entity_weight
-                )?;
-                mixed.push((threshold, self.base.entity_weight, weight, predicted));
-            }
+        let points: Vec<(f64, f64)> =
+            [0.25, 0.5].into_iter().flat_map(|w| [0.25, 0.3, 0.35, 0.4, 0.45].map(|t| (w, t))).collect();
+        for ((weight, threshold), predicted) in points.iter().copied().zip(self.grid(&points)?) {
+            let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
+            writeln!(
+                out,
+                "sweep embedding_weight {weight:.2} threshold {threshold:.2} entity_weight {:.2} B-cubed F1 {whole:.3}",
+                self.base.entity_weight
+            )?;
+            mixed.push((threshold, self.base.entity_weight, weight, predicted));
         }
         mixed.extend(plain);
         let mixed_cv = cross_validate(out, "embeddings mixed ", self.docs, self.gold, &mixed)?;
@@ -421,17 +452,17 @@ fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result 
 /// A grid over the threshold and the entity weight (no embeddings), then leave-topics-out
 /// cross-validation ([`cross_validate`]). Returns the grid and the mean held-out F1.
 fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<(Vec<GridPoint>, f64)> {
+    let points: Vec<(f64, f64)> = [0.2, 0.25, 0.3].into_iter().flat_map(|t| [0.5, 0.7, 0.8].map(|w| (t, w))).collect();
+    // The plain grid: no embeddings, whatever the config says (they have their own).
+    let options: Vec<_> = points
+        .iter()
+        .map(|&(t, w)| dedupe::Options { same_story_threshold: t, entity_weight: w, embeddings: None, ..base.clone() })
+        .collect();
     let mut grid = Vec::new();
-    for threshold in [0.2, 0.25, 0.3] {
-        for weight in [0.5, 0.7, 0.8] {
-            // The plain grid: no embeddings, whatever the config says (they have their own).
-            let options =
-                dedupe::Options { same_story_threshold: threshold, entity_weight: weight, embeddings: None, ..base.clone() };
-            let predicted = cluster(docs, &options, None)?;
-            let whole = score(&predicted, gold, |_| true).bcubed.f1;
-            writeln!(out, "sweep threshold {threshold:.2} entity_weight {weight:.2} B-cubed F1 {whole:.3}")?;
-            grid.push((threshold, weight, 0.0, predicted));
-        }
+    for ((threshold, weight), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?) {
+        let whole = score(&predicted, gold, |_| true).bcubed.f1;
+        writeln!(out, "sweep threshold {threshold:.2} entity_weight {weight:.2} B-cubed F1 {whole:.3}")?;
+        grid.push((threshold, weight, 0.0, predicted));
     }
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
