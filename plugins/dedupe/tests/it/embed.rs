@@ -44,14 +44,14 @@ fn an_article_is_embedded_once_and_its_vector_kept_in_the_store() {
     let text = std::fs::read_to_string(test_data("quake_chile.txt")).unwrap();
     let first = {
         let store = Store::open(&path).unwrap();
-        let stage = Dedupe::with_encoder(options(0.5, 0.25), encoder());
+        let stage = Dedupe::with_encoder(options(0.25, 0.4), encoder());
         let (story, article) = add(&store, &stage, "a", &text);
         assert!(article.metadata[METADATA_KEY].len() > 384 * 8, "the vector is kept with the article");
         story
     };
     let store = Store::open(&path).unwrap();
     let fresh = encoder();
-    let stage = Dedupe::with_encoder(options(0.5, 0.25), Arc::clone(&fresh));
+    let stage = Dedupe::with_encoder(options(0.25, 0.4), Arc::clone(&fresh));
     let retold = text.replace("Tuesday", "Tuesday morning").replace("officials said", "authorities reported");
     let (story, article) = add(&store, &stage, "b", &retold);
     assert_eq!(story, first, "{:?}", article.metadata);
@@ -59,13 +59,14 @@ fn an_article_is_embedded_once_and_its_vector_kept_in_the_store() {
     assert!(article.metadata["dedupe.best"].contains("embedding 0.9"), "{:?}", article.metadata);
 }
 
-/// Issue 8's pair and its two earthquakes, with the embeddings alone deciding.
+/// Issue 8's pair and its two earthquakes, with the embeddings alone deciding (at 0.7, the
+/// threshold the eval's sweep found for them).
 #[test]
 fn embeddings_alone_join_the_seed_pair_and_part_the_earthquakes() {
     let run = |texts: [String; 2]| {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
-        let stage = Dedupe::with_encoder(options(1.0, 0.6), encoder());
+        let stage = Dedupe::with_encoder(options(1.0, 0.7), encoder());
         let (a, _) = add(&store, &stage, "a", &texts[0]);
         let (b, article) = add(&store, &stage, "b", &texts[1]);
         (a == b, article.metadata["dedupe.best"].clone())
