@@ -98,6 +98,10 @@ enum EvalSet {
         /// Also sweep the thresholds and report leave-topics-out cross-validation.
         #[arg(long)]
         sweep: bool,
+        /// A sentence-encoder folder (models/fetch-minilm fills models/all-MiniLM-L6-v2): adds
+        /// the embedding signal alone and mixed in, and its time per document.
+        #[arg(long, value_name = "DIR")]
+        embeddings: Option<PathBuf>,
     },
     /// The summarize stage on articles with reference summaries: ROUGE-1/2/L F1 (CNN/DM, XSum,
     /// overall) for what briefd shows, the model alone, the extractive summary and lead-3, with
@@ -293,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{markdown}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { set: EvalSet::SameStory { dir, sweep } } => {
+        Command::Eval { set: EvalSet::SameStory { dir, sweep, embeddings } } => {
             // The dedupe options come from the config when one is there, else the defaults.
             let options = Config::load(&cli.config)
                 .ok()
@@ -302,7 +306,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     _ => None,
                 }))
                 .unwrap_or_default();
-            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep)?);
+            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { article } => {

@@ -95,7 +95,13 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     for (i, stage) in raw.stages.into_iter().enumerate() {
         match stage {
             RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
-            RawStage::Dedupe(o) => indexed.push((i, StageConfig::Dedupe(o))),
+            RawStage::Dedupe(mut o) => {
+                // The encoder's folder, like every path in the config, is relative to its folder.
+                if let Some(e) = o.embeddings.as_mut() {
+                    e.model_dir = resolve(&e.model_dir);
+                }
+                indexed.push((i, StageConfig::Dedupe(o)))
+            }
             RawStage::Summarize(mut o) => {
                 // Like every path in the config, the model file is relative to the config's folder.
                 o.model_path = resolve(&o.model_path);

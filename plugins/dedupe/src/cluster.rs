@@ -15,6 +15,9 @@ pub struct StoryScore {
     pub tfidf: f64,
     /// Entity cosine with those articles (centroid or mean, per `story_link`).
     pub entities: f64,
+    /// Sentence-embedding cosine with those articles (centroid or mean, per `story_link`);
+    /// 0 when embeddings are off.
+    pub embedding: f64,
     /// The best estimated shingle Jaccard (MinHash) with any of them.
     pub near_copy: f64,
     /// The weighted combination the same-story threshold applies to.
@@ -41,12 +44,16 @@ pub struct Rule {
     pub same_story_threshold: f64,
     /// Weight of the entity cosine in the combined score (the rest is TF-IDF cosine).
     pub entity_weight: f64,
+    /// Share of the embedding cosine in the combined score (the rest is the TF-IDF and entity
+    /// mix); 0 when embeddings are off.
+    pub embedding_weight: f64,
 }
 
 impl Rule {
-    /// The combined score of a TF-IDF cosine and an entity cosine.
-    pub fn combine(&self, tfidf: f64, entities: f64) -> f64 {
-        (1.0 - self.entity_weight) * tfidf + self.entity_weight * entities
+    /// The combined score of a TF-IDF cosine, an entity cosine and an embedding cosine.
+    pub fn combine(&self, tfidf: f64, entities: f64, embedding: f64) -> f64 {
+        let words = (1.0 - self.entity_weight) * tfidf + self.entity_weight * entities;
+        (1.0 - self.embedding_weight) * words + self.embedding_weight * embedding
     }
 
     /// Picks the story: near-copies first (strongest evidence), then the best combined score.
@@ -72,8 +79,8 @@ impl StoryScore {
     /// One line for logs, metadata and `briefd explain`.
     pub fn describe(&self) -> String {
         format!(
-            "story {}: tfidf {:.3}, entities {:.3}, combined {:.3}, near-copy {:.2} over {} article(s)",
-            self.story_id, self.tfidf, self.entities, self.combined, self.near_copy, self.n_articles
+            "story {}: tfidf {:.3}, entities {:.3}, embedding {:.3}, combined {:.3}, near-copy {:.2} over {} article(s)",
+            self.story_id, self.tfidf, self.entities, self.embedding, self.combined, self.near_copy, self.n_articles
         )
     }
 }
@@ -83,10 +90,10 @@ mod tests {
     use super::*;
 
     fn score(story_id: i64, combined: f64, near_copy: f64) -> StoryScore {
-        StoryScore { story_id, n_articles: 1, tfidf: combined, entities: combined, near_copy, combined }
+        StoryScore { story_id, n_articles: 1, tfidf: combined, entities: combined, embedding: 0.0, near_copy, combined }
     }
 
-    const RULE: Rule = Rule { near_copy_threshold: 0.8, same_story_threshold: 0.3, entity_weight: 0.5 };
+    const RULE: Rule = Rule { near_copy_threshold: 0.8, same_story_threshold: 0.3, entity_weight: 0.5, embedding_weight: 0.0 };
 
     #[test]
     fn near_copy_beats_a_higher_combined_score() {
@@ -100,5 +107,15 @@ mod tests {
         assert!(matches!(RULE.decide(&[]), Decision::NewStory(None)));
         let d = RULE.decide(&[score(5, 0.4, 0.0), score(3, 0.4, 0.0)]);
         assert!(matches!(d, Decision::SameStory(s) if s.story_id == 3));
+    }
+
+    #[test]
+    fn the_embedding_weight_shares_the_score_with_the_word_mix() {
+        let off = RULE.combine(0.2, 0.4, 0.9);
+        assert!((off - 0.3).abs() < 1e-12);
+        let half = Rule { embedding_weight: 0.5, ..RULE }.combine(0.2, 0.4, 0.9);
+        assert!((half - 0.6).abs() < 1e-12);
+        let alone = Rule { embedding_weight: 1.0, ..RULE }.combine(0.2, 0.4, 0.9);
+        assert!((alone - 0.9).abs() < 1e-12);
     }
 }

@@ -8,17 +8,21 @@
 //!    places and numbers ([`entities`]), each with the centroid of the candidate story's recent
 //!    articles, at or above `same_story_threshold`, within `time_window_days` ([`cluster`]).
 //!
+//! With `embeddings:` set, a sentence-embedding cosine ([`embed`]) joins the combined score.
+//!
 //! Candidates come from the store's key index (bands and the article's most distinctive words),
 //! never from a scan of every article, so the cost per article does not grow with the corpus.
 //! Every decision is written into the article (`story.reason`, `story.score` and
 //! `metadata["dedupe.*"]`), which `briefd explain` prints.
 
 pub mod cluster;
+pub mod embed;
 pub mod entities;
 pub mod minhash;
 pub mod tfidf;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -57,6 +61,8 @@ pub struct Options {
     /// How a story is compared with the new article: `centroid` (cosine with the normalised sum
     /// of its articles' vectors) or `average` (mean of the cosines with each article).
     pub story_link: StoryLink,
+    /// The optional sentence-embedding signal (`model_dir`, `weight`); off when absent.
+    pub embeddings: Option<embed::EmbeddingOptions>,
 }
 
 /// How a story's articles combine into one score against a new article.
@@ -94,6 +100,8 @@ impl Default for Options {
             max_candidate_stories: 6,
             max_story_articles: 12,
             story_link: StoryLink::Centroid,
+            // Off: on ECB+ it does not raise the cross-validated F1 (README, "Measuring").
+            embeddings: None,
         }
     }
 }
@@ -119,6 +127,9 @@ impl Options {
         if self.max_story_articles == 0 {
             problems.push("max_story_articles is 0; write at least 1".into());
         }
+        if let Some(embeddings) = &self.embeddings {
+            problems.extend(embeddings.problems());
+        }
         problems
     }
 
@@ -127,6 +138,7 @@ impl Options {
             near_copy_threshold: self.near_copy_threshold,
             same_story_threshold: self.same_story_threshold,
             entity_weight: self.entity_weight,
+            embedding_weight: self.embeddings.as_ref().map_or(0.0, |e| e.weight),
         }
     }
 }
@@ -135,6 +147,9 @@ impl Options {
 #[derive(Debug, Clone, Default)]
 pub struct Dedupe {
     options: Options,
+    /// The sentence encoder when `embeddings:` is set; the load error otherwise, which fails
+    /// each article rather than quietly deciding without the signal the config asked for.
+    encoder: Option<Result<Arc<embed::Encoder>, String>>,
 }
 
 /// What the stage computes once per article text.
@@ -143,6 +158,8 @@ struct Features {
     entities: BTreeSet<String>,
     /// Only computed where a near-copy is possible (the article itself, band hits).
     signature: Option<minhash::Signature>,
+    /// The sentence embedding, when embeddings are on.
+    embedding: Option<Vec<f32>>,
 }
 
 impl Features {
@@ -151,6 +168,7 @@ impl Features {
             counts: tfidf::counts(&tfidf::terms(text)),
             entities: entities::entities(text),
             signature: with_signature.then(|| signature_of(text)),
+            embedding: None,
         }
     }
 }
@@ -164,7 +182,25 @@ fn signature_of(text: &str) -> minhash::Signature {
 impl Dedupe {
     /// A deduplicator with these options.
     pub fn new(options: Options) -> Self {
-        Dedupe { options }
+        let encoder = options.embeddings.as_ref().map(|e| {
+            embed::Encoder::load(&e.model_dir).map(Arc::new).map_err(|e| format!("dedupe: sentence encoder: {e}"))
+        });
+        Dedupe { options, encoder }
+    }
+
+    /// A deduplicator sharing an encoder already loaded (the eval's repeated runs), which is
+    /// used when `options.embeddings` is set.
+    pub fn with_encoder(options: Options, encoder: Arc<embed::Encoder>) -> Self {
+        let encoder = options.embeddings.is_some().then_some(Ok(encoder));
+        Dedupe { options, encoder }
+    }
+
+    /// The encoder in use, if embeddings are on and it loaded.
+    fn encoder(&self) -> Option<&embed::Encoder> {
+        match &self.encoder {
+            Some(Ok(encoder)) => Some(encoder),
+            _ => None,
+        }
     }
 
     /// Scores the candidate stories of `article` and decides.
@@ -211,7 +247,15 @@ impl Dedupe {
         for &story_id in &story_order {
             for stored in context.story_articles(story_id, self.options.max_story_articles) {
                 if within_window(article, &stored.article, window) {
-                    members.push((story_id, Features::of(&stored.article.text, banded.contains(&story_id))));
+                    let mut member = Features::of(&stored.article.text, banded.contains(&story_id));
+                    if let Some(encoder) = self.encoder() {
+                        // The vector stored with the article; embedded again only when it was
+                        // made by another model (or before embeddings were switched on).
+                        let stored_vector = stored.article.metadata.get(embed::METADATA_KEY).map(String::as_str);
+                        let text = embed::input_text(stored.article.title.as_deref(), &stored.article.text);
+                        member.embedding = encoder.embedding_of(stored_vector, &text).ok();
+                    }
+                    members.push((story_id, member));
                 }
             }
         }
@@ -234,12 +278,14 @@ impl Dedupe {
         let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
         let mut scores: Vec<StoryScore> = Vec::new();
         for &story_id in &story_order {
-            let mut score = StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, near_copy: 0.0, combined: 0.0 };
-            let (mut words, mut names) = (Vec::new(), Vec::new());
+            let mut score =
+                StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, embedding: 0.0, near_copy: 0.0, combined: 0.0 };
+            let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
             for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
                 score.n_articles += 1;
                 words.push(tfidf::vector(&member.counts, &idf, |_| true));
                 names.push(tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t)));
+                vectors.extend(member.embedding.as_deref());
                 if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
                     score.near_copy = score.near_copy.max(mine.similarity(theirs));
                 }
@@ -256,7 +302,10 @@ impl Dedupe {
                         (mean(&words, &mine), mean(&names, &mine_entities))
                     }
                 };
-                score.combined = rule.combine(score.tfidf, score.entities);
+                if let Some(mine) = &features.embedding {
+                    score.embedding = embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
+                }
+                score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
                 scores.push(score);
             }
         }
@@ -318,7 +367,22 @@ impl Stage for Dedupe {
 
     fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
         let fingerprint = text_fingerprint(&article.text);
-        let features = Features::of(&article.text, true);
+        let mut features = Features::of(&article.text, true);
+        match &self.encoder {
+            Some(Ok(encoder)) => {
+                let text = embed::input_text(article.title.as_deref(), &article.text);
+                match encoder.embed(&text) {
+                    Ok(vector) => {
+                        // Kept with the article, so later articles and restarts reuse it.
+                        article.metadata.insert(embed::METADATA_KEY.into(), encoder.encode_for_store(&vector));
+                        features.embedding = Some(vector);
+                    }
+                    Err(e) => return Outcome::Fail { message: format!("dedupe: embedding the article: {e}") },
+                }
+            }
+            Some(Err(message)) => return Outcome::Fail { message: message.clone() },
+            None => {}
+        }
         if article.story.is_none() {
             if let Some(story_id) = context.stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint).into_iter().min() {
                 article.story = Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
@@ -332,6 +396,14 @@ impl Stage for Dedupe {
         article.keys.insert(BAND_KEY.into(), bands(&features));
         article.keys.insert(WORD_KEY.into(), features.counts.into_keys().collect());
         Outcome::Continue(article)
+    }
+}
+
+/// The embedding's share of a same-story reason, empty when embeddings are off.
+fn embedding_part(s: &StoryScore, options: &Options) -> String {
+    match &options.embeddings {
+        Some(e) => format!(", embedding {:.3} at weight {:.2}", s.embedding, e.weight),
+        None => String::new(),
     }
 }
 
@@ -349,12 +421,13 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
         }
         Decision::SameStory(s) => {
             let reason = format!(
-                "dedupe: same story (combined {:.3} >= {:.3}: tfidf {:.3}, entities {:.3}, entity weight {:.2}, {} of {} article(s))",
+                "dedupe: same story (combined {:.3} >= {:.3}: tfidf {:.3}, entities {:.3}, entity weight {:.2}{}, {} of {} article(s))",
                 s.combined,
                 options.same_story_threshold,
                 s.tfidf,
                 s.entities,
                 options.entity_weight,
+                embedding_part(s, options),
                 options.story_link.describe(),
                 s.n_articles
             );

@@ -7,6 +7,8 @@ use dedupe::{Dedupe, Options};
 use stage_api::{Article, Outcome, Stage};
 use store::Store;
 
+mod embed;
+
 fn test_data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join(name)
 }
