@@ -83,12 +83,14 @@ fn visible_text(raw: &str) -> String {
     }
 }
 
-/// Runs every document through the `dedupe` stage on a fresh store; returns each one's story id.
+/// Runs every document through the `dedupe` stage on a fresh store, applying the story merges it
+/// asks for as the pipeline does; returns each one's story id once all are in (a later merge
+/// moves earlier documents).
 pub fn cluster(docs: &[Doc], options: &dedupe::Options) -> anyhow::Result<Vec<i64>> {
     let dir = tempfile::tempdir().context("creating a temporary folder for the eval database")?;
     let store = Store::open(&dir.path().join("eval.db"))?;
     let stage = dedupe::Dedupe::new(options.clone());
-    let mut stories = Vec::with_capacity(docs.len());
+    let mut files = Vec::with_capacity(docs.len());
     for doc in docs {
         let file = store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
         let article = Article {
@@ -100,7 +102,14 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options) -> anyhow::Result<Vec<i6
         let Outcome::Continue(article) = stage.process(article, &store) else {
             bail!("dedupe did not pass {} on", doc.name);
         };
-        stories.push(store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?);
+        store.merge_stories(file.id, &article)?;
+        store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?;
+        files.push(file.id);
+    }
+    let mut stories = Vec::with_capacity(docs.len());
+    for (file_id, doc) in files.into_iter().zip(docs) {
+        let story = store.committed_story(file_id, 0)?;
+        stories.push(story.with_context(|| format!("{} was not committed", doc.name))?);
     }
     Ok(stories)
 }
@@ -217,8 +226,13 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool) -> anyhow::Result
     print_scores(&mut out, "", &ours)?;
     writeln!(
         out,
-        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?}",
-        options.same_story_threshold, options.entity_weight, options.near_copy_threshold, options.story_link
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {}",
+        options.same_story_threshold,
+        options.entity_weight,
+        options.near_copy_threshold,
+        options.story_link,
+        options.merge_stories,
+        options.story_merge_threshold
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
@@ -241,6 +255,10 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool) -> anyhow::Result
         ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
         ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
         ("average link instead of centroid", dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() }),
+        (
+            if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
+            dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
+        ),
     ];
     for (name, ablated) in ablations {
         let s = score(&cluster(&docs, &ablated)?, &gold, all);
@@ -301,6 +319,40 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
         held_out.push(f1);
     }
     writeln!(out, "cv mean held-out B-cubed F1 {:.3}", held_out.iter().sum::<f64>() / held_out.len() as f64)?;
+
+    // Bridging merges, by the same rule: each merge threshold (and "off") at the configured join
+    // threshold and entity weight; each fold takes the setting best on the other three.
+    let mut merge_grid = Vec::new();
+    for merge in [None, Some(0.2), Some(0.3), Some(0.35), Some(0.4), Some(0.45), Some(0.5), Some(0.6)] {
+        let options = dedupe::Options {
+            merge_stories: merge.is_some(),
+            story_merge_threshold: merge.unwrap_or(base.story_merge_threshold),
+            ..base.clone()
+        };
+        let predicted = cluster(docs, &options)?;
+        let whole = score(&predicted, gold, |_| true);
+        let label = merge.map_or("off".to_string(), |m| format!("{m:.2}"));
+        writeln!(
+            out,
+            "merge sweep story_merge_threshold {label} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+            whole.bcubed.precision, whole.bcubed.recall, whole.bcubed.f1, whole.pairwise.f1
+        )?;
+        merge_grid.push((label, predicted));
+    }
+    let mut held_out = Vec::new();
+    for fold in 0..4 {
+        // Ties go to the earlier entry ("off" first), so merging must earn its place.
+        let mut best = &merge_grid[0];
+        for candidate in &merge_grid[1..] {
+            if score(&candidate.1, gold, |i| fold_of(i) != fold).bcubed.f1 > score(&best.1, gold, |i| fold_of(i) != fold).bcubed.f1 {
+                best = candidate;
+            }
+        }
+        let f1 = score(&best.1, gold, |i| fold_of(i) == fold).bcubed.f1;
+        writeln!(out, "merge cv fold {fold} chose {} held-out B-cubed F1 {f1:.3}", best.0)?;
+        held_out.push(f1);
+    }
+    writeln!(out, "merge cv mean held-out B-cubed F1 {:.3}", held_out.iter().sum::<f64>() / held_out.len() as f64)?;
     Ok(())
 }
 
