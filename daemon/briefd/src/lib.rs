@@ -19,8 +19,9 @@ pub fn today(tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date().to_string()
 }
 
-/// Why an article is in its story, as `briefd explain` prints it.
-pub fn explain(stored: &stage_api::StoredArticle) -> String {
+/// Why an article is in its story, as `briefd explain` prints it: its own decision, then every
+/// merge that made up the story it is in now (`merges`, from `Store::story_merges`).
+pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord]) -> String {
     let article = &stored.article;
     let mut out = format!(
         "article {} ({}): {}\nstory {}\n",
@@ -35,6 +36,13 @@ pub fn explain(stored: &stage_api::StoredArticle) -> String {
     }
     for (key, value) in article.metadata.iter().filter(|(k, _)| k.starts_with("dedupe.")) {
         out += &format!("{key}: {value}\n");
+    }
+    for merge in merges {
+        // The reason names both stories and the scores; the record adds who and when.
+        out += &format!(
+            "merge: {} (by {}, item {}; {} article(s) moved, at {})\n",
+            merge.reason, merge.file_name, merge.item_index, merge.n_moved, merge.at
+        );
     }
     out
 }

@@ -315,7 +315,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let found = store.find_articles(&article)?;
             anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
             for stored in found {
-                print!("{}", briefd::explain(&stored));
+                let merges = store.story_merges(stored.story_id)?;
+                print!("{}", briefd::explain(&stored, &merges));
             }
             Ok(ExitCode::SUCCESS)
         }

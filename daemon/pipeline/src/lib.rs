@@ -158,6 +158,8 @@ impl Pipeline {
             tracing::info!(file_id, item_index, resumed_after = self.stages[start - 1].name(), "resuming article");
         }
         for (index, stage) in self.stages.iter().enumerate().skip(start) {
+            // The merges the article already asked for were applied after the stage that set them.
+            let merges_before = article.story_merges.clone();
             let began = Instant::now();
             let mut outcomes = if may_split {
                 run_stage_items(stage.as_ref(), article, store)
@@ -181,7 +183,25 @@ impl Pipeline {
                     // An article still carrying its raw bytes is not saved: resuming it means
                     // starting over, which keeps the bytes out of the database.
                     result.article = next.raw.is_none().then(|| next.clone());
-                    store.record_stage(&result)?;
+                    if next.story_merges.is_empty() || next.story_merges == merges_before {
+                        store.record_stage(&result)?;
+                    } else {
+                        // Applied now, with the result, so the later stages (summaries, key
+                        // points) already read the merged story, and a restart finds both or
+                        // neither. A merge stays even if a later stage fails the article: the
+                        // evidence was the article's text, which dedupe had already judged.
+                        for merge in store.record_stage_with_merges(&result, &next)? {
+                            tracing::info!(
+                                file_id,
+                                item_index,
+                                from_story = merge.from_story,
+                                into_story = merge.into_story,
+                                n_moved = merge.n_moved,
+                                reason = %merge.reason,
+                                "stories merged"
+                            );
+                        }
+                    }
                     article = next;
                 }
                 Outcome::Drop { reason } => {
@@ -439,6 +459,54 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
         (dir, store)
+    }
+
+    /// Joins story `.0` and asks for story `.1` to be merged into it.
+    struct Merges(i64, i64);
+
+    impl Stage for Merges {
+        fn name(&self) -> &str {
+            "merges"
+        }
+        fn process(&self, mut article: Article, _: &dyn Context) -> Outcome {
+            article.raw = None;
+            article.story = Some(stage_api::StoryMatch { story_id: self.0, reason: "test".into(), score: 1.0 });
+            article.story_merges = vec![stage_api::StoryMerge { story_id: self.1, reason: "bridged".into(), score: 0.5 }];
+            Outcome::Continue(article)
+        }
+    }
+
+    /// Tags the article with the size of the story it joins, as the next stage sees it.
+    struct StorySize;
+
+    impl Stage for StorySize {
+        fn name(&self) -> &str {
+            "story-size"
+        }
+        fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
+            let size = article.story.as_ref().map_or(0, |s| context.story_size(s.story_id));
+            article.tags.push(format!("size:{size}"));
+            Outcome::Continue(article)
+        }
+    }
+
+    #[test]
+    fn merges_a_stage_asks_for_are_applied_before_the_next_stage() {
+        let (_d, store) = store();
+        let mut stories = Vec::new();
+        for name in ["a", "b"] {
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+            let article = Article { text: name.into(), ..Default::default() };
+            stories.push(store.commit_item(file.id, &article, "2025-07-13").unwrap());
+        }
+        let file = store.accept_file(b"c", b"c", "c", 1).unwrap();
+        let pipeline = Pipeline::new(vec![Box::new(Merges(stories[0], stories[1])), Box::new(StorySize)]);
+        let (finished, _) = pipeline.run(&store, file.id, Article::default()).unwrap();
+        let Finished::Done(article) = finished else { panic!("not done: {finished:?}") };
+        assert_eq!(article.tags, ["size:2"], "the later stage sees both stories' articles as one");
+        let merges = store.story_merges(stories[0]).unwrap();
+        assert_eq!(merges.len(), 1);
+        assert_eq!((merges[0].from_story, merges[0].reason.as_str()), (stories[1], "bridged"));
     }
 
     #[test]

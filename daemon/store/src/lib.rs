@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Context};
 
-pub use model::{FileRecord, FileState, Source, StageResult, StatusReport, StoryView};
+pub use model::{FileRecord, FileState, MergeRecord, Source, StageResult, StatusReport, StoryView};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +184,34 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Records one stage's result and applies the story merges `article` (as it left the stage) asks for
+    /// (`Article::story_merges` into the story of `Article::story`) in one transaction: a restart
+    /// finds both or neither, so a resumed article never skips a merge its dedupe stage decided.
+    /// Returns the merges done (none when the article asks for none or they were done already).
+    pub fn record_stage_with_merges(&self, result: &StageResult, article: &Article) -> Result<Vec<MergeRecord>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let merged = model_merge(&tx, result.file_id, result.item_index, article).map_err(|e| self.err(e))?;
+        model::record_stage(&tx, result).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(merged)
+    }
+
+    /// Applies the story merges `article` asks for, on its own (for callers that run a stage
+    /// without the pipeline, like `briefd eval same-story`); see [`Store::record_stage_with_merges`].
+    pub fn merge_stories(&self, file_id: i64, article: &Article) -> Result<Vec<MergeRecord>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let merged = model_merge(&tx, file_id, article.item_index, article).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(merged)
+    }
+
+    /// Every merge that made up `story_id`, oldest first (for `briefd explain`).
+    pub fn story_merges(&self, story_id: i64) -> Result<Vec<MergeRecord>> {
+        model::merges_into(&self.conn(), story_id).map_err(|e| self.err(e))
+    }
+
     /// The articles (`item_index`) a file's stage results know, in order; `[0]` for a file not
     /// split (or not started).
     pub fn file_items(&self, file_id: i64) -> Result<Vec<u32>> {
@@ -325,6 +353,19 @@ impl Context for Store {
     fn story_articles(&self, story_id: i64, limit: usize) -> Vec<stage_api::StoredArticle> {
         model::story_articles(&self.conn(), story_id, limit).unwrap_or_default()
     }
+
+    fn story_size(&self, story_id: i64) -> u64 {
+        model::story_size(&self.conn(), story_id).unwrap_or_default()
+    }
+}
+
+fn model_merge(conn: &Connection, file_id: i64, item_index: u32, article: &Article) -> rusqlite::Result<Vec<MergeRecord>> {
+    match &article.story {
+        Some(joined) if !article.story_merges.is_empty() => {
+            model::merge_stories(conn, file_id, item_index, joined.story_id, &article.story_merges)
+        }
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// The current time, RFC 3339 in UTC, as stored.
@@ -381,6 +422,45 @@ mod tests {
         let again = Store::open(&dir.path().join("state/briefd.db")).unwrap();
         assert!(again.integrity_ok().unwrap());
         assert_eq!(again.status(5).unwrap().articles, 2);
+    }
+
+    #[test]
+    fn a_merge_moves_every_article_is_recorded_and_survives_reopening() {
+        let (dir, store) = open();
+        let commit = |name: &str, story: Option<i64>| {
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+            let mut article = Article { text: name.into(), ..Default::default() };
+            article.story = story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 });
+            (file.id, store.commit_article(file.id, &article, "2025-07-13", Path::new(name)).unwrap())
+        };
+        let (_, a) = commit("a1", None);
+        commit("a2", Some(a));
+        let (_, b) = commit("b1", None);
+        assert_ne!(a, b);
+        // The bridging article joins `a` and asks for `b` to be merged into it.
+        let bridge_file = store.accept_file(b"c", b"c.txt", "c", 1).unwrap();
+        let mut bridge = Article { text: "c".into(), ..Default::default() };
+        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
+        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "centroids 0.6".into(), score: 0.6 }];
+        let merged = store.merge_stories(bridge_file.id, &bridge).unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!((merged[0].from_story, merged[0].into_story, merged[0].n_moved), (b, a, 1));
+        // Asking again (a resumed article) changes nothing.
+        assert!(store.merge_stories(bridge_file.id, &bridge).unwrap().is_empty());
+        assert_eq!(store.story_size(a), 2 + 1);
+        assert_eq!(store.story_size(b), 0);
+        // An article still naming the merged-away story lands in the live one.
+        let (_, late) = commit("b2", Some(b));
+        assert_eq!(late, a);
+        drop(store);
+        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let stories = store.stories_for_day("2025-07-13").unwrap();
+        assert_eq!(stories.len(), 1);
+        assert_eq!(stories[0].sources.len(), 4);
+        assert_eq!(store.status(5).unwrap().stories, 1);
+        let recorded = store.story_merges(a).unwrap();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!((recorded[0].file_name.as_str(), recorded[0].reason.as_str()), ("c.txt", "centroids 0.6"));
     }
 
     #[test]

@@ -86,6 +86,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, value)
     ) WITHOUT ROWID;
     "#,
+    // 3: story merges. When a later article bridges two stories, the smaller one's articles move
+    // into the larger (`articles.story_id` is updated) and the story row stays, pointing at where
+    // it went, so an id held elsewhere (an older article's JSON, a log line) still leads to the
+    // live story. Each merge is recorded with the bridging article and the scores that justified
+    // it, for `briefd explain`.
+    r#"
+    ALTER TABLE stories ADD COLUMN merged_into INTEGER REFERENCES stories(id);
+    CREATE TABLE story_merges (
+        id         INTEGER PRIMARY KEY,
+        from_story INTEGER NOT NULL UNIQUE REFERENCES stories(id),
+        into_story INTEGER NOT NULL REFERENCES stories(id),
+        file_id    INTEGER NOT NULL REFERENCES files(id),
+        item_index INTEGER NOT NULL,
+        n_moved    INTEGER NOT NULL,
+        reason     TEXT NOT NULL,
+        score      REAL NOT NULL,
+        at         TEXT NOT NULL
+    );
+    CREATE INDEX story_merges_by_into ON story_merges(into_story);
+    "#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

@@ -116,6 +116,29 @@ pub struct Source {
     pub article: Article,
 }
 
+/// A recorded merge: story `from_story` became part of `into_story` when an article bridged them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeRecord {
+    /// The story whose articles moved.
+    pub from_story: i64,
+    /// The story they moved into.
+    pub into_story: i64,
+    /// The file of the bridging article.
+    pub file_id: i64,
+    /// The bridging article within its file.
+    pub item_index: u32,
+    /// The inbox name of the bridging article's file.
+    pub file_name: String,
+    /// How many articles moved.
+    pub n_moved: u64,
+    /// Why, with the scores, as the deciding stage wrote it.
+    pub reason: String,
+    /// The strength of the evidence.
+    pub score: f64,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+}
+
 /// What `briefd status` shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusReport {
@@ -225,12 +248,107 @@ pub(crate) fn record_stage(conn: &Connection, result: &StageResult) -> rusqlite:
     Ok(())
 }
 
+/// The live story `story_id` now is: itself, or the story it was merged into (followed through
+/// later merges); `None` when there is no such story.
+pub(crate) fn live_story(conn: &Connection, story_id: i64) -> rusqlite::Result<Option<i64>> {
+    let mut current = story_id;
+    // Each merge points at a story that was live when it happened, so the chain only ever goes
+    // forward; the bound is a guard against a hand-edited database, not a limit ever reached.
+    for _ in 0..1000 {
+        let next: Option<Option<i64>> = conn
+            .prepare_cached("SELECT merged_into FROM stories WHERE id = ?1")?
+            .query_row(params![current], |r| r.get(0))
+            .optional()?;
+        match next {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(current)),
+            Some(Some(into)) => current = into,
+        }
+    }
+    Ok(None)
+}
+
+/// Merges each of `merges` into story `into` on behalf of the article (`file_id`, `item_index`):
+/// its articles move, the story row points at `into`, and the merge is recorded. A story that is
+/// unknown, already part of `into`, or `into` itself is skipped, so applying the same request
+/// twice (a resumed article) changes nothing.
+pub(crate) fn merge_stories(
+    conn: &Connection,
+    file_id: i64,
+    item_index: u32,
+    into: i64,
+    merges: &[stage_api::StoryMerge],
+) -> rusqlite::Result<Vec<MergeRecord>> {
+    let Some(into) = live_story(conn, into)? else { return Ok(Vec::new()) };
+    let mut done = Vec::new();
+    for merge in merges {
+        let Some(from) = live_story(conn, merge.story_id)? else { continue };
+        if from == into {
+            continue;
+        }
+        let at = now();
+        let n_moved = conn.execute("UPDATE articles SET story_id = ?2 WHERE story_id = ?1", params![from, into])?;
+        conn.execute("UPDATE stories SET merged_into = ?2, updated_at = ?3 WHERE id = ?1", params![from, into, at])?;
+        conn.execute("UPDATE stories SET updated_at = ?2 WHERE id = ?1", params![into, at])?;
+        conn.execute(
+            "INSERT INTO story_merges (from_story, into_story, file_id, item_index, n_moved, reason, score, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![from, into, file_id, item_index, n_moved as i64, merge.reason, merge.score, at],
+        )?;
+        let file_name: Vec<u8> =
+            conn.query_row("SELECT original_name FROM files WHERE id = ?1", params![file_id], |r| r.get(0))?;
+        done.push(MergeRecord {
+            from_story: from,
+            into_story: into,
+            file_id,
+            item_index,
+            file_name: String::from_utf8_lossy(&file_name).into_owned(),
+            n_moved: n_moved as u64,
+            reason: merge.reason.clone(),
+            score: merge.score,
+            at,
+        });
+    }
+    Ok(done)
+}
+
+/// Every merge that made up `story_id`: those into it and, recursively, into the stories merged
+/// into it, oldest first.
+pub(crate) fn merges_into(conn: &Connection, story_id: i64) -> rusqlite::Result<Vec<MergeRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE parts(id) AS (SELECT ?1 UNION SELECT m.from_story FROM story_merges m JOIN parts p ON m.into_story = p.id)
+         SELECT m.from_story, m.into_story, m.file_id, m.item_index, f.original_name, m.n_moved, m.reason, m.score, m.at
+         FROM story_merges m JOIN files f ON f.id = m.file_id
+         WHERE m.into_story IN (SELECT id FROM parts) ORDER BY m.id",
+    )?;
+    let rows = stmt.query_map(params![story_id], |r| {
+        let name: Vec<u8> = r.get(4)?;
+        Ok(MergeRecord {
+            from_story: r.get(0)?,
+            into_story: r.get(1)?,
+            file_id: r.get(2)?,
+            item_index: r.get(3)?,
+            file_name: String::from_utf8_lossy(&name).into_owned(),
+            n_moved: r.get::<_, i64>(5)? as u64,
+            reason: r.get(6)?,
+            score: r.get(7)?,
+            at: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub(crate) fn story_size(conn: &Connection, story_id: i64) -> rusqlite::Result<u64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM articles WHERE story_id = ?1")?
+        .query_row(params![story_id], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+}
+
 pub(crate) fn insert_article(conn: &Connection, file_id: i64, article: &Article, day: &str) -> rusqlite::Result<i64> {
     let at = now();
+    // A story merged away since the article's stage decided leads to the story it became.
     let joined = match &article.story {
-        Some(m) => conn
-            .query_row("SELECT id FROM stories WHERE id = ?1", params![m.story_id], |r| r.get::<_, i64>(0))
-            .optional()?,
+        Some(m) => live_story(conn, m.story_id)?,
         None => None,
     };
     let story_id = match joined {
@@ -422,7 +540,8 @@ pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<Statu
         let label = if state == "accepted" { "in flight" } else { state };
         report.files.push((label.to_string(), n));
     }
-    report.stories = conn.query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0))?;
+    // A story merged into another is part of it, not a story of its own.
+    report.stories = conn.query_row("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL", [], |r| r.get(0))?;
     report.articles = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
     let recent_of = |state: &str| -> rusqlite::Result<Vec<(String, String, String, String)>> {
         let mut stmt = conn.prepare(

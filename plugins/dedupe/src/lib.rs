@@ -9,6 +9,9 @@
 //!    articles, at or above `same_story_threshold`, within `time_window_days` ([`cluster`]).
 //!
 //! With `embeddings:` set, a sentence-embedding cosine ([`embed`]) joins the combined score.
+//! An article that joins one story and also scores above the join threshold against another
+//! whose centroid agrees with the first (`story_merge_threshold`) bridges them: the smaller
+//! story is merged into the larger ([`merge`]; the pipeline moves the articles).
 //!
 //! Candidates come from the store's key index (bands and the article's most distinctive words),
 //! never from a scan of every article, so the cost per article does not grow with the corpus.
@@ -18,6 +21,7 @@
 pub mod cluster;
 pub mod embed;
 pub mod entities;
+pub mod merge;
 pub mod minhash;
 pub mod tfidf;
 
@@ -26,9 +30,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use stage_api::{Article, Context, Outcome, Stage, StoryMatch};
+use stage_api::{Article, Context, Outcome, Stage, StoryMatch, StoryMerge};
 
 use cluster::{Decision, Rule, StoryScore};
+use merge::{Bridge, Centroids};
 
 /// The fingerprint kind this stage writes and looks up.
 pub const TEXT_FINGERPRINT: &str = "text_sha256";
@@ -63,6 +68,11 @@ pub struct Options {
     pub story_link: StoryLink,
     /// The optional sentence-embedding signal (`model_dir`, `weight`); off when absent.
     pub embeddings: Option<embed::EmbeddingOptions>,
+    /// Whether an article that bridges two stories merges them (see [`merge`]).
+    pub merge_stories: bool,
+    /// Combined similarity (0..1) of two stories' centroids at or above which a bridging article
+    /// merges them.
+    pub story_merge_threshold: f64,
 }
 
 /// How a story's articles combine into one score against a new article.
@@ -102,6 +112,10 @@ impl Default for Options {
             story_link: StoryLink::Centroid,
             // Off: on ECB+ it does not raise the cross-validated F1 (README, "Measuring").
             embeddings: None,
+            // Chosen by the same leave-topics-out cross-validation (README, "Measuring"): every
+            // fold preferred merging at 0.40 to not merging.
+            merge_stories: true,
+            story_merge_threshold: 0.4,
         }
     }
 }
@@ -118,6 +132,7 @@ impl Options {
         unit("near_copy_threshold", self.near_copy_threshold);
         unit("same_story_threshold", self.same_story_threshold);
         unit("entity_weight", self.entity_weight);
+        unit("story_merge_threshold", self.story_merge_threshold);
         if self.time_window_days == 0 {
             problems.push("time_window_days is 0; write at least 1".into());
         }
@@ -203,8 +218,9 @@ impl Dedupe {
         }
     }
 
-    /// Scores the candidate stories of `article` and decides.
-    fn decide(&self, article: &Article, features: &Features, context: &dyn Context) -> Decision {
+    /// Scores the candidate stories of `article` and decides; also returns the stories the
+    /// article bridges to the one it joins (empty unless `merge_stories`).
+    fn decide(&self, article: &Article, features: &Features, context: &dyn Context) -> (Decision, Vec<Bridge>) {
         let n = context.article_count();
         let terms: Vec<String> = features.counts.keys().cloned().collect();
         let dfs = context.key_counts(WORD_KEY, terms.clone());
@@ -277,6 +293,7 @@ impl Dedupe {
         let mine = tfidf::vector(&features.counts, &idf, |_| true);
         let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
         let mut scores: Vec<StoryScore> = Vec::new();
+        let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
         for &story_id in &story_order {
             let mut score =
                 StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, embedding: 0.0, near_copy: 0.0, combined: 0.0 };
@@ -307,9 +324,19 @@ impl Dedupe {
                 }
                 score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
                 scores.push(score);
+                if self.options.merge_stories {
+                    centroids.insert(story_id, Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) });
+                }
             }
         }
-        rule.decide(&scores)
+        let decision = rule.decide(&scores);
+        let bridges = match &decision {
+            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
+                merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned())
+            }
+            _ => Vec::new(),
+        };
+        (decision, bridges)
     }
 }
 
@@ -388,8 +415,17 @@ impl Stage for Dedupe {
                 article.story = Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
                 article.metadata.insert("dedupe.decision".into(), format!("exact copy of an article in story {story_id}"));
             } else {
-                let decision = self.decide(&article, &features, context);
+                let (decision, bridges) = self.decide(&article, &features, context);
                 record(&mut article, &decision, &self.options);
+                if !bridges.is_empty() {
+                    let threshold = self.options.story_merge_threshold;
+                    let seen = bridges.iter().map(|b| b.describe(threshold)).collect::<Vec<_>>().join("; ");
+                    article.metadata.insert("dedupe.bridges".into(), seen);
+                    let merged: Vec<Bridge> = bridges.into_iter().filter(|b| b.merges(threshold)).collect();
+                    if !merged.is_empty() {
+                        record_merges(&mut article, &merged, &self.options, context);
+                    }
+                }
             }
         }
         article.fingerprints.insert(TEXT_FINGERPRINT.into(), fingerprint);
@@ -451,6 +487,53 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
     }
 }
 
+/// Turns the bridged stories into merge requests: the largest story of the group (the joined
+/// one and those it bridges to; ties to the older) keeps its id and the article joins it; every
+/// other one is merged into it, with the scores that justify it in the reason. Each bridge pairs
+/// a story with the joined one, so the joined story, when it is the one that moves, cites the
+/// bridge to the story it moves into.
+fn record_merges(article: &mut Article, bridges: &[Bridge], options: &Options, context: &dyn Context) {
+    let Some(joined) = article.story.clone() else { return };
+    let mut group: Vec<(i64, u64)> = std::iter::once(joined.story_id)
+        .chain(bridges.iter().map(|b| b.score.story_id))
+        .map(|id| (id, context.story_size(id)))
+        .collect();
+    let order: Vec<i64> = group.iter().map(|g| g.0).collect();
+    group.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let (target, target_size) = group[0];
+    let mut merges = Vec::new();
+    for id in order.into_iter().filter(|&id| id != target) {
+        let pair = if id == joined.story_id { target } else { id };
+        let Some(bridge) = bridges.iter().find(|b| b.score.story_id == pair) else { continue };
+        let size = group.iter().find(|g| g.0 == id).map_or(0, |g| g.1);
+        merges.push(StoryMerge {
+            story_id: id,
+            reason: format!(
+                "merged story {id} ({size} article(s)) into story {target} ({target_size}) because {:?} bridges them: \
+                 it scores {:.3} with story {} and {:.3} with story {} (both >= {:.3}), and the two stories' centroids \
+                 agree: combined {:.3} >= {:.3} (tfidf {:.3}, entities {:.3})",
+                article.file_name,
+                joined.score,
+                joined.story_id,
+                bridge.score.combined,
+                bridge.score.story_id,
+                options.same_story_threshold,
+                bridge.combined,
+                options.story_merge_threshold,
+                bridge.tfidf,
+                bridge.entities
+            ),
+            score: bridge.combined,
+        });
+    }
+    let summary = merges.iter().map(|m| m.reason.as_str()).collect::<Vec<_>>().join("; ");
+    article.metadata.insert("dedupe.merge".into(), summary);
+    if let Some(story) = article.story.as_mut() {
+        story.story_id = target;
+    }
+    article.story_merges = merges;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,6 +575,32 @@ mod tests {
         // An old article's date is not compared with a new file's arrival.
         assert!(within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(None, "2026-11-23T11:00:00Z"), week));
         assert!(!within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(Some("2025-09-01"), "2026-11-23T11:00:00Z"), week));
+    }
+
+    /// Stories 2 (one article) and 5 (three articles).
+    struct Sizes;
+
+    impl Context for Sizes {
+        fn stories_with_fingerprint(&self, _: &str, _: &str) -> Vec<i64> {
+            Vec::new()
+        }
+        fn story_size(&self, story_id: i64) -> u64 {
+            if story_id == 5 { 3 } else { 1 }
+        }
+    }
+
+    #[test]
+    fn the_smaller_story_moves_into_the_larger_even_when_it_is_the_one_joined() {
+        let mut article = Article { file_name: "c.txt".into(), ..Default::default() };
+        article.story = Some(StoryMatch { story_id: 2, reason: "dedupe: same story".into(), score: 0.6 });
+        let other = StoryScore { story_id: 5, n_articles: 3, tfidf: 0.4, entities: 0.4, embedding: 0.0, near_copy: 0.0, combined: 0.4 };
+        let bridge = Bridge { score: other, tfidf: 0.5, entities: 0.5, combined: 0.5 };
+        record_merges(&mut article, &[bridge], &Options::default(), &Sizes);
+        assert_eq!(article.story.as_ref().map(|s| s.story_id), Some(5));
+        assert_eq!(article.story_merges.len(), 1);
+        assert_eq!(article.story_merges[0].story_id, 2);
+        let reason = &article.story_merges[0].reason;
+        assert!(reason.starts_with("merged story 2 (1 article(s)) into story 5 (3)"), "{reason}");
     }
 
     #[test]

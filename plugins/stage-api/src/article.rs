@@ -52,6 +52,13 @@ pub struct Article {
     pub keys: BTreeMap<String, Vec<String>>,
     /// The story this article joins, when a stage matched one; `None` starts a new story.
     pub story: Option<StoryMatch>,
+    /// Earlier stories this article shows to be the same story as the one it joins (`story`):
+    /// right after the stage that set them, the pipeline moves all their articles into that
+    /// story and records each merge with its reason and score, so later stages and the briefing
+    /// see one story. Ignored without `story`. Added in stage-api 1.1; absent from the JSON
+    /// when empty, so older plugins neither see nor need it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub story_merges: Vec<StoryMerge>,
     /// Anything else a stage wants to keep, as strings.
     pub metadata: BTreeMap<String, String>,
 }
@@ -64,6 +71,17 @@ pub struct StoryMatch {
     /// Which stage and signal made the match, e.g. "dedupe:text_sha256".
     pub reason: String,
     /// Strength of the match in 0..=1.
+    pub score: f64,
+}
+
+/// A request to merge an earlier story into the one an article joins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryMerge {
+    /// The story whose articles move.
+    pub story_id: i64,
+    /// Why, in a reader's words, with the scores (`briefd explain` prints it).
+    pub reason: String,
+    /// Strength of the evidence in 0..=1.
     pub score: f64,
 }
 

@@ -12,7 +12,7 @@ pub mod query;
 pub mod sdk;
 mod stage;
 
-pub use article::{Article, Citation, Format, KeyPoint, StoryMatch, ARTICLE_SCHEMA_VERSION};
+pub use article::{Article, Citation, Format, KeyPoint, StoryMatch, StoryMerge, ARTICLE_SCHEMA_VERSION};
 pub use sdk::FromOptions;
 pub use stage::{Context, EmptyContext, KeyHit, Outcome, Stage, StoredArticle};
 

@@ -78,6 +78,13 @@ pub trait Context {
         let _ = (story_id, limit);
         Vec::new()
     }
+
+    /// How many committed articles a story holds (0 for an unknown or merged-away story). Added
+    /// in stage-api 1.1 with a default, so contexts written for 1.0 still compile.
+    fn story_size(&self, story_id: i64) -> u64 {
+        let _ = story_id;
+        0
+    }
 }
 
 /// A committed article that shares keys with the one being processed.

@@ -90,8 +90,10 @@ fn visible_text(raw: &str) -> String {
     }
 }
 
-/// Runs every document through the `dedupe` stage on a fresh store; returns each one's story id.
-/// With `options.embeddings` set, `encoder` must be the loaded model (shared across runs).
+/// Runs every document through the `dedupe` stage on a fresh store, applying the story merges it
+/// asks for as the pipeline does; returns each one's story id once all are in (a later merge
+/// moves earlier documents). With `options.embeddings` set, `encoder` must be the loaded model
+/// (shared across runs).
 pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Encoder>>) -> anyhow::Result<Vec<i64>> {
     let dir = tempfile::tempdir().context("creating a temporary folder for the eval database")?;
     let store = Store::open(&dir.path().join("eval.db"))?;
@@ -100,7 +102,7 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
         (None, Some(e)) => bail!("embeddings are on but no encoder was loaded from {}", e.model_dir.display()),
         (_, None) => dedupe::Dedupe::new(options.clone()),
     };
-    let mut stories = Vec::with_capacity(docs.len());
+    let mut files = Vec::with_capacity(docs.len());
     for doc in docs {
         let file = store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
         let article = Article {
@@ -114,7 +116,14 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
             Outcome::Fail { message } => bail!("dedupe failed {}: {message}", doc.name),
             Outcome::Drop { .. } => bail!("dedupe did not pass {} on", doc.name),
         };
-        stories.push(store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?);
+        store.merge_stories(file.id, &article)?;
+        store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?;
+        files.push(file.id);
+    }
+    let mut stories = Vec::with_capacity(docs.len());
+    for (file_id, doc) in files.into_iter().zip(docs) {
+        let story = store.committed_story(file_id, 0)?;
+        stories.push(story.with_context(|| format!("{} was not committed", doc.name))?);
     }
     Ok(stories)
 }
@@ -262,8 +271,13 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
     print_scores(&mut out, "", &ours)?;
     writeln!(
         out,
-        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?}",
-        options.same_story_threshold, options.entity_weight, options.near_copy_threshold, options.story_link
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {}",
+        options.same_story_threshold,
+        options.entity_weight,
+        options.near_copy_threshold,
+        options.story_link,
+        options.merge_stories,
+        options.story_merge_threshold
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
@@ -286,6 +300,10 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
         ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
         ("average link instead of centroid", dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() }),
+        (
+            if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
+            dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
+        ),
     ];
     let runs = cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
     for ((name, _), predicted) in ablations.iter().zip(runs) {
@@ -467,7 +485,53 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
     }
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
+    merge_report(out, docs, gold, base)?;
     Ok((grid, mean))
+}
+
+/// Bridging merges, by the same rule: each merge threshold (and "off") at the configured join
+/// threshold and entity weight; each fold takes the setting best on the other three.
+fn merge_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<()> {
+    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
+    topics.sort();
+    topics.dedup();
+    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
+    let merges = [None, Some(0.2), Some(0.3), Some(0.35), Some(0.4), Some(0.45), Some(0.5), Some(0.6)];
+    let options: Vec<_> = merges
+        .iter()
+        .map(|merge| dedupe::Options {
+            merge_stories: merge.is_some(),
+            story_merge_threshold: merge.unwrap_or(base.story_merge_threshold),
+            embeddings: None,
+            ..base.clone()
+        })
+        .collect();
+    let mut merge_grid = Vec::new();
+    for (merge, predicted) in merges.iter().zip(cluster_many(docs, &options, None)?) {
+        let whole = score(&predicted, gold, |_| true);
+        let label = merge.map_or("off".to_string(), |m| format!("{m:.2}"));
+        writeln!(
+            out,
+            "merge sweep story_merge_threshold {label} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+            whole.bcubed.precision, whole.bcubed.recall, whole.bcubed.f1, whole.pairwise.f1
+        )?;
+        merge_grid.push((label, predicted));
+    }
+    let mut held_out = Vec::new();
+    for fold in 0..4 {
+        // Ties go to the earlier entry ("off" first), so merging must earn its place.
+        let mut best = &merge_grid[0];
+        for candidate in &merge_grid[1..] {
+            if score(&candidate.1, gold, |i| fold_of(i) != fold).bcubed.f1 > score(&best.1, gold, |i| fold_of(i) != fold).bcubed.f1 {
+                best = candidate;
+            }
+        }
+        let f1 = score(&best.1, gold, |i| fold_of(i) == fold).bcubed.f1;
+        writeln!(out, "merge cv fold {fold} chose {} held-out B-cubed F1 {f1:.3}", best.0)?;
+        held_out.push(f1);
+    }
+    writeln!(out, "merge cv mean held-out B-cubed F1 {:.3}", held_out.iter().sum::<f64>() / held_out.len() as f64)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod plugin_build;
 mod faults;
 mod keypoints;
+mod merge;
 mod plugins;
 mod support;
 

@@ -1,5 +1,6 @@
 //! The dedupe stage against the real store: articles go through `Dedupe::process` and
-//! `Store::commit_article` one at a time, as in the daemon.
+//! `Store::commit_article` one at a time, as in the daemon (with the story merges the stage asks
+//! for applied in between, as the pipeline does).
 
 use std::path::{Path, PathBuf};
 
@@ -100,4 +101,79 @@ fn clusters_survive_reopening_the_store() {
     };
     assert_eq!(article.story.as_ref().map(|s| s.story_id), Some(first_story));
     assert_eq!(store.commit_article(file.id, &article, "2025-07-13", Path::new("b")).unwrap(), first_story);
+}
+
+/// Runs texts through the stage with `options` on a fresh store, applying each article's story
+/// merges before committing it; returns every article's story once all are in, and the articles
+/// as the stage left them.
+fn final_stories(options: Options, texts: &[String]) -> (Vec<i64>, Vec<Article>, Vec<store::MergeRecord>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let stage = Dedupe::new(options);
+    let mut files = Vec::new();
+    let mut articles = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let name = format!("a{i}.txt");
+        let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1).unwrap();
+        let article = Article {
+            file_name: name.clone(),
+            text: text.clone(),
+            received_at: format!("2025-07-1{i}T08:00:00Z"),
+            ..Default::default()
+        };
+        let Outcome::Continue(article) = stage.process(article, &store) else { panic!("not passed on") };
+        store.merge_stories(file.id, &article).unwrap();
+        store.commit_article(file.id, &article, "2025-07-13", Path::new(&name)).unwrap();
+        files.push(file.id);
+        articles.push(article);
+    }
+    let stories: Vec<i64> = files.iter().map(|&f| store.committed_story(f, 0).unwrap().unwrap()).collect();
+    let merges = store.story_merges(stories[stories.len() - 1]).unwrap();
+    (stories, articles, merges)
+}
+
+fn read_all(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| std::fs::read_to_string(test_data(n)).unwrap()).collect()
+}
+
+/// Merging with a merge threshold low enough for stories of one short article each: the shipped
+/// threshold (0.4) asks two stories' centroids to agree the way stories of several articles
+/// each do on ECB+, which three short articles cannot show.
+fn merging_single_articles() -> Options {
+    Options { merge_stories: true, story_merge_threshold: 0.15, ..Options::default() }
+}
+
+/// Issue 8: an article that tells both strands of one event (the fire, and the company whose
+/// stock burned) merges the two stories that told one strand each, and says why.
+#[test]
+fn an_article_that_bridges_two_stories_merges_them() {
+    let texts = read_all(&["bridge/a_fire.txt", "bridge/b_recall.txt", "bridge/c_bridge.txt"]);
+    let (stories, articles, merges) = final_stories(merging_single_articles(), &texts);
+    assert!(articles[1].metadata["dedupe.decision"].starts_with("new story"), "{:?}", articles[1].metadata);
+    assert_eq!(articles[2].story_merges.len(), 1, "{:?}", articles[2].metadata);
+    assert_eq!(stories[0], stories[1], "{:?}", articles[2].metadata);
+    assert_eq!(stories[1], stories[2]);
+    assert_eq!(merges.len(), 1);
+    assert!(merges[0].reason.starts_with("merged story"), "{}", merges[0].reason);
+    assert!(articles[2].metadata["dedupe.merge"].contains("bridges them"), "{:?}", articles[2].metadata);
+    // Without merging the same articles leave two stories.
+    let (apart, _, _) = final_stories(Options { merge_stories: false, ..Options::default() }, &texts);
+    assert_ne!(apart[0], apart[1]);
+}
+
+/// Issue 8: a round-up of two earthquakes of one week names both, but the two quakes' stories
+/// do not agree with each other, so they stay two stories, with the shipped options and even
+/// with the low merge threshold the bridging test uses.
+#[test]
+fn a_roundup_of_two_earthquakes_does_not_merge_them() {
+    let texts = read_all(&["quake_chile.txt", "quake_sumatra.txt", "quake_roundup.txt"]);
+    for options in [Options::default(), merging_single_articles()] {
+        let (stories, articles, _) = final_stories(options, &texts);
+        assert_ne!(stories[0], stories[1], "{:?}", articles[2].metadata);
+        assert!(articles[2].story_merges.is_empty(), "{:?}", articles[2].metadata);
+        // The round-up did reach the join threshold with both, so the merge rule, not the
+        // join threshold, kept them apart.
+        let bridges = &articles[2].metadata["dedupe.bridges"];
+        assert!(bridges.contains("kept apart"), "{bridges}");
+    }
 }
