@@ -232,15 +232,7 @@ mod tests {
     use super::*;
 
     fn random(n: usize, seed: u32, spread: f32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                ops::round_f16(((s % 20000) as f32 / 10000.0 - 1.0) * spread)
-            })
-            .collect()
+        crate::engine::quant::tests::random(n, seed).into_iter().map(|v| ops::round_f16(v * spread)).collect()
     }
 
     #[test]

@@ -404,10 +404,11 @@ mod avx2 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn random(n: usize, seed: u32) -> Vec<f32> {
+    /// `n` reproducible values in [-1, 1) (xorshift), for the engine's kernel tests.
+    pub(crate) fn random(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;
         (0..n)
             .map(|_| {
