@@ -53,7 +53,9 @@ typedef struct BriefdHostV1 {
     void *ctx;
     /* Answers a JSON request such as
      *   {"method":"stories_with_fingerprint","kind":"text_sha256","value":"..."}
-     * with {"stories":[ids]}; *out is host-owned, free it with free_buf. */
+     * with {"stories":[ids]}; the other methods (article_count, key_counts,
+     * articles_with_keys, story_articles, story_size) are listed in PLUGINS.md.
+     * *out is host-owned, free it with free_buf. */
     BriefdStatus (*query)(void *ctx, BriefdBuf request, BriefdBuf *out);
     void (*free_buf)(void *ctx, BriefdBuf buf);
 } BriefdHostV1;

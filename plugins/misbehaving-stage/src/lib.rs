@@ -3,7 +3,7 @@
 //!
 //! `options: { mode: noop | panic | hang | query, when: "text" }`; with `when`, the stage
 //! misbehaves only on articles whose text contains it and passes the others on unchanged. `query` asks the host's context for
-//! stories and records the answer as a tag, proving the callback path. The C files in `c/` cover
+//! stories and their articles and records the answers as tags, proving the callback path. The C files in `c/` cover
 //! what the SDK would never produce: a wrong ABI major and garbage answers.
 
 use serde::Deserialize;
@@ -19,7 +19,8 @@ pub enum Mode {
     Panic,
     /// Never returns (the host must time it out).
     Hang,
-    /// Looks up `fingerprint_kind`/`value` through the context and tags the story ids.
+    /// Looks up the text's `text_sha256` stories through the context and tags their ids, then
+    /// tags the first story's size and article ids.
     Query,
 }
 
@@ -62,6 +63,10 @@ impl Stage for Misbehaving {
             Mode::Query => {
                 let stories = context.stories_with_fingerprint("text_sha256", &article.text);
                 article.tags.push(format!("stories:{stories:?}"));
+                if let Some(&story) = stories.first() {
+                    let ids: Vec<i64> = context.story_articles(story, 10).iter().map(|a| a.article_id).collect();
+                    article.tags.push(format!("story {story}: size {}, articles {ids:?}", context.story_size(story)));
+                }
                 Outcome::Continue(article)
             }
         }

@@ -89,8 +89,8 @@ impl Status {
 /// What the host offers a plugin during one `process` call.
 ///
 /// `query` is the single, generic way to read the host's context: the request is a JSON object
-/// naming a `method` (today `stories_with_fingerprint` with `kind` and `value`, answered by
-/// `{"stories": [ids]}`); new methods are new names, never new fields, so the ABI stays v1.
+/// naming a `method` (every [`crate::Context`] method has one, see [`crate::query`] and
+/// PLUGINS.md); new methods are new names, never new fields, so the ABI stays v1.
 #[repr(C)]
 pub struct HostV1 {
     /// Always [`crate::ABI_MAJOR`] of the host.

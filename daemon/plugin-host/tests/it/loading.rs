@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use plugin_host::{Library, OnError, PluginError, PluginSettings, PluginStage};
 use serde_json::json;
-use stage_api::{Article, Context, EmptyContext, Outcome, Stage};
+use stage_api::{Article, Context, EmptyContext, Outcome, Stage, StoredArticle};
 
 use crate::support::plugins;
 
@@ -57,10 +57,19 @@ fn a_plugin_reads_the_hosts_context_through_the_query_callback() {
         fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
             if kind == "text_sha256" && value == "abc" { vec![3, 5] } else { vec![] }
         }
+
+        fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
+            let stored = |article_id| StoredArticle { article_id, story_id, article: article("earlier") };
+            if story_id == 3 { [9, 4].into_iter().take(limit).map(stored).collect() } else { Vec::new() }
+        }
+
+        fn story_size(&self, story_id: i64) -> u64 {
+            if story_id == 3 { 2 } else { 0 }
+        }
     }
     let stage = start(&plugins().misbehaving, OnError::Fail, json!({"mode": "query"}));
     let Outcome::Continue(out) = stage.process(article("abc"), &Stories) else { panic!() };
-    assert_eq!(out.tags, ["stories:[3, 5]"]);
+    assert_eq!(out.tags, ["stories:[3, 5]", "story 3: size 2, articles [9, 4]"]);
 }
 
 #[test]
