@@ -31,6 +31,9 @@ pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord])
         stored.story_id
     );
     match &article.story {
+        Some(m) if m.story_id != stored.story_id => {
+            out += &format!("joined story {}: {} (score {:.3}); moved by a merge below\n", m.story_id, m.reason, m.score)
+        }
         Some(m) => out += &format!("joined: {} (score {:.3})\n", m.reason, m.score),
         None => out += "started the story\n",
     }
@@ -45,4 +48,34 @@ pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord])
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use stage_api::{Article, StoredArticle, StoryMatch};
+
+    use super::*;
+
+    /// An article that joined story 5, which a later merge moved into story 9, names both.
+    #[test]
+    fn a_moved_article_names_the_story_it_joined_and_the_merge() {
+        let story = StoryMatch { story_id: 5, reason: "dedupe:same_story".into(), score: 0.41 };
+        let article = Article { file_name: "b.txt".into(), story: Some(story), ..Article::default() };
+        let stored = StoredArticle { article_id: 2, story_id: 9, article };
+        let merge = store::MergeRecord {
+            from_story: 5,
+            into_story: 9,
+            file_id: 3,
+            item_index: 0,
+            file_name: "c.txt".into(),
+            n_moved: 2,
+            reason: "merged story 5 into 9".into(),
+            score: 0.5,
+            at: "2026-11-24T06:00:00Z".into(),
+        };
+        let text = explain(&stored, &[merge]);
+        assert!(text.contains("story 9\n"), "{text}");
+        assert!(text.contains("joined story 5: dedupe:same_story (score 0.410); moved by a merge below"), "{text}");
+        assert!(text.contains("merge: merged story 5 into 9 (by c.txt"), "{text}");
+    }
 }
