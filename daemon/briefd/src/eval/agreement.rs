@@ -49,7 +49,15 @@ pub fn run(dir: &Path, options: &keypoints::Options) -> anyhow::Result<String> {
     let docs = load(dir)?;
     let (same, different) = count(&docs, options);
     let mut out = String::new();
-    writeln!(out, "agreement: {} documents from {} (min_agreement {})", docs.len(), dir.display(), options.min_agreement)?;
+    writeln!(
+        out,
+        "agreement: {} documents from {} (min_agreement {}, min_agreement_unshared_names {}, phrase_weight {})",
+        docs.len(),
+        dir.display(),
+        options.min_agreement,
+        options.min_agreement_unshared_names,
+        options.phrase_weight
+    )?;
     writeln!(out, "{:<52} {:>10} {:>10}", "figure", "same", "different")?;
     let pct = |a: usize, b: usize| format!("{:.2}", 100.0 * a as f64 / b.max(1) as f64);
     let rows: [(&str, String, String); 5] = [
