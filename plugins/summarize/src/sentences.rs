@@ -54,7 +54,9 @@ fn push<'a>(out: &mut Vec<Sentence<'a>>, text: &'a str, (start, end): (usize, us
     out.push(Sentence { text: trimmed, start: start + lead, paragraph });
 }
 
-fn ends_in_abbreviation(piece: &str) -> bool {
+/// Whether `piece` ends in a full stop after a common abbreviation or an initial ("Gen.",
+/// "John F."), where a sentence boundary is not one.
+pub fn ends_in_abbreviation(piece: &str) -> bool {
     let Some(body) = piece.strip_suffix('.') else { return false };
     let last = body.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
     let lower = last.to_lowercase();
