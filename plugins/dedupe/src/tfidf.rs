@@ -27,6 +27,22 @@ pub fn counts(terms: &[String]) -> BTreeMap<String, u32> {
     counts
 }
 
+/// How often each term occurs, those of the text's first `lead_words` words counted `lead_weight`
+/// times: the headline and first sentence say which event a text is about (who, where), the
+/// rest adds background two events of one kind share. The set of terms is that of [`counts`].
+pub fn counts_with_lead(text: &str, lead_words: usize, lead_weight: u32) -> BTreeMap<String, u32> {
+    let mut all = counts(&terms(text));
+    if lead_weight > 1 && lead_words > 0 {
+        let lead: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(lead_words).collect();
+        for term in terms(&lead.join(" ")) {
+            if let Some(n) = all.get_mut(&term) {
+                *n += lead_weight - 1;
+            }
+        }
+    }
+    all
+}
+
 /// Smoothed inverse document frequency of a term held by `df` of `n` articles.
 pub fn idf(df: u64, n: u64) -> f64 {
     ((n as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
@@ -106,6 +122,17 @@ mod tests {
         let c = vector(&counts(&terms("people and cats")), &idf, |_| true);
         assert!(a.cosine(&b) > a.cosine(&c));
         assert!((a.cosine(&a) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lead_terms_count_more_and_add_no_terms() {
+        let text = "Klitschko stops Thompson. Later the champion spoke of Klitschko and Rahman.";
+        let weighted = counts_with_lead(text, 3, 3);
+        assert_eq!(weighted["klitschko"], 4);
+        assert_eq!(weighted["thompson"], 3);
+        assert_eq!(weighted["rahman"], 1);
+        assert_eq!(counts_with_lead(text, 3, 1), counts(&terms(text)));
+        assert!(weighted.keys().eq(counts(&terms(text)).keys()));
     }
 
     #[test]

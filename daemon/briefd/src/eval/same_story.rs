@@ -271,13 +271,15 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
     print_scores(&mut out, "", &ours)?;
     writeln!(
         out,
-        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {}",
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {} lead_words {} lead_weight {}",
         options.same_story_threshold,
         options.entity_weight,
         options.near_copy_threshold,
         options.story_link,
         options.merge_stories,
-        options.story_merge_threshold
+        options.story_merge_threshold,
+        options.lead_words,
+        options.lead_weight
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
@@ -303,6 +305,10 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         (
             if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
             dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
+        ),
+        (
+            if options.lead_weight > 1 { "without the lead weight" } else { "with lead_weight 3" },
+            dedupe::Options { lead_weight: if options.lead_weight > 1 { 1 } else { 3 }, ..options.clone() },
         ),
     ];
     let runs = cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
@@ -395,7 +401,7 @@ impl EmbeddingRun<'_> {
         for (threshold, predicted) in thresholds.into_iter().zip(runs) {
             let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
             writeln!(out, "sweep embeddings alone threshold {threshold:.2} B-cubed F1 {whole:.3}")?;
-            alone.push((threshold, 0.0, 1.0, predicted));
+            alone.push(GridPoint { threshold, entity_weight: 0.0, embedding_weight: 1.0, lead_weight: self.base.lead_weight, stories: predicted });
         }
         let alone_cv = cross_validate(out, "embeddings alone ", self.docs, self.gold, &alone)?;
         writeln!(out, "embeddings alone cv mean held-out B-cubed F1 {alone_cv:.3}")?;
@@ -410,7 +416,13 @@ impl EmbeddingRun<'_> {
                 "sweep embedding_weight {weight:.2} threshold {threshold:.2} entity_weight {:.2} B-cubed F1 {whole:.3}",
                 self.base.entity_weight
             )?;
-            mixed.push((threshold, self.base.entity_weight, weight, predicted));
+            mixed.push(GridPoint {
+                threshold,
+                entity_weight: self.base.entity_weight,
+                embedding_weight: weight,
+                lead_weight: self.base.lead_weight,
+                stories: predicted,
+            });
         }
         mixed.extend(plain);
         let mixed_cv = cross_validate(out, "embeddings mixed ", self.docs, self.gold, &mixed)?;
@@ -425,8 +437,14 @@ impl EmbeddingRun<'_> {
 const ALONE_THRESHOLD: f64 = 0.7;
 const MIXED: (f64, f64) = (0.25, 0.4);
 
-/// One grid point: threshold, entity weight, embedding weight, each document's story.
-type GridPoint = (f64, f64, f64, Vec<i64>);
+/// One grid point: its settings and each document's story.
+struct GridPoint {
+    threshold: f64,
+    entity_weight: f64,
+    embedding_weight: f64,
+    lead_weight: u32,
+    stories: Vec<i64>,
+}
 
 /// Leave-topics-out cross-validation over `grid`: topics go to 4 folds; for each, the grid point
 /// with the best B-cubed F1 on the other three (the later point on a tie) is scored on it.
@@ -442,16 +460,16 @@ fn cross_validate(out: &mut String, label: &str, docs: &[Doc], gold: &[&str], gr
         let chosen = grid
             .iter()
             .max_by(|a, b| {
-                let fa = score(&a.3, gold, |i| fold_of(i) != fold).bcubed.f1;
-                let fb = score(&b.3, gold, |i| fold_of(i) != fold).bcubed.f1;
+                let fa = score(&a.stories, gold, |i| fold_of(i) != fold).bcubed.f1;
+                let fb = score(&b.stories, gold, |i| fold_of(i) != fold).bcubed.f1;
                 fa.total_cmp(&fb)
             })
             .context("the grid is empty")?;
-        let f1 = score(&chosen.3, gold, |i| fold_of(i) == fold).bcubed.f1;
+        let f1 = score(&chosen.stories, gold, |i| fold_of(i) == fold).bcubed.f1;
         writeln!(
             out,
-            "{label}cv fold {fold} chose threshold {:.2} entity_weight {:.2} embedding_weight {:.2} held-out B-cubed F1 {f1:.3}",
-            chosen.0, chosen.1, chosen.2
+            "{label}cv fold {fold} chose threshold {:.2} entity_weight {:.2} embedding_weight {:.2} lead_weight {} held-out B-cubed F1 {f1:.3}",
+            chosen.threshold, chosen.entity_weight, chosen.embedding_weight, chosen.lead_weight
         )?;
         held_out.push(f1);
     }
@@ -468,20 +486,35 @@ fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result 
     writeln!(out, "{prefix}predicted stories {}", s.n_clusters)
 }
 
-/// A grid over the threshold and the entity weight (no embeddings), then leave-topics-out
-/// cross-validation ([`cross_validate`]). Returns the grid and the mean held-out F1.
+/// A grid over the threshold, the entity weight and the lead weight (no embeddings), then
+/// leave-topics-out cross-validation ([`cross_validate`]). Returns the grid and the mean
+/// held-out F1.
 fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<(Vec<GridPoint>, f64)> {
-    let points: Vec<(f64, f64)> = [0.2, 0.25, 0.3].into_iter().flat_map(|t| [0.5, 0.7, 0.8].map(|w| (t, w))).collect();
+    // Lead weight 1 comes last, so it wins a tie: the simpler rule must be beaten, not matched.
+    let points: Vec<(f64, f64, u32)> = [3, 1]
+        .into_iter()
+        .flat_map(|lead| [0.2, 0.25, 0.3, 0.35].into_iter().flat_map(move |t| [0.5, 0.7, 0.8].map(|w| (t, w, lead))))
+        .collect();
     // The plain grid: no embeddings, whatever the config says (they have their own).
     let options: Vec<_> = points
         .iter()
-        .map(|&(t, w)| dedupe::Options { same_story_threshold: t, entity_weight: w, embeddings: None, ..base.clone() })
+        .map(|&(t, w, lead)| dedupe::Options {
+            same_story_threshold: t,
+            entity_weight: w,
+            lead_weight: lead,
+            embeddings: None,
+            ..base.clone()
+        })
         .collect();
     let mut grid = Vec::new();
-    for ((threshold, weight), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?) {
-        let whole = score(&predicted, gold, |_| true).bcubed.f1;
-        writeln!(out, "sweep threshold {threshold:.2} entity_weight {weight:.2} B-cubed F1 {whole:.3}")?;
-        grid.push((threshold, weight, 0.0, predicted));
+    for ((threshold, weight, lead), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?) {
+        let whole = score(&predicted, gold, |_| true).bcubed;
+        writeln!(
+            out,
+            "sweep threshold {threshold:.2} entity_weight {weight:.2} lead_weight {lead} B-cubed P {:.3} R {:.3} F1 {:.3}",
+            whole.precision, whole.recall, whole.f1
+        )?;
+        grid.push(GridPoint { threshold, entity_weight: weight, embedding_weight: 0.0, lead_weight: lead, stories: predicted });
     }
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
