@@ -389,9 +389,15 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
 mod tests {
     use super::*;
 
-    fn test_article(name: &str) -> String {
+    /// The file `name` of `test_data/`.
+    fn test_file(name: &str) -> String {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data/").to_string() + name;
-        let json = std::fs::read_to_string(&path).expect("test data is in the repository");
+        std::fs::read_to_string(&path).expect("test data is in the repository")
+    }
+
+    /// The text of the JSON article `name` of `test_data/`.
+    fn test_article(name: &str) -> String {
+        let json = test_file(name);
         let value: serde_json::Value = serde_json::from_str(&json).expect("test data is JSON");
         value["text"].as_str().expect("articles have a text").to_string()
     }
@@ -456,11 +462,7 @@ mod tests {
     /// mayor, a town) is held to `min_agreement_unshared_names` and does not agree.
     #[test]
     fn a_retold_fact_agrees_and_an_unshared_name_raises_the_bar() {
-        let read = |name: &str| {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data/agreement/").to_string() + name;
-            std::fs::read_to_string(path).expect("test data is in the repository")
-        };
-        let (rewrite, wire) = (read("pilots_rewrite.txt"), read("pilots_wire.txt"));
+        let (rewrite, wire) = (test_file("agreement/pilots_rewrite.txt"), test_file("agreement/pilots_wire.txt"));
         let sources = [Source { article_id: None, text: &rewrite }, Source { article_id: Some(2), text: &wire }];
         let options = Options::default();
         let words_only = Options { min_agreement: 0.3, min_agreement_unshared_names: 0.3, phrase_weight: 0.0, ..options.clone() };
