@@ -19,6 +19,59 @@
 //! never from a scan of every article, so the cost per article does not grow with the corpus.
 //! Every decision is written into the article (`story.reason`, `story.score` and
 //! `metadata["dedupe.*"]`), which `briefd explain` prints.
+//!
+//! # Features
+//!
+//! Each text is read once into: its term counts ([`tfidf::counts_with_lead`]: lower-case words
+//! without stop words or one-letter tokens; the terms of the first `lead_words` words counted
+//! `lead_weight` times, which changes the weights but not the set of terms), its entities
+//! ([`entities`]: capitalised words that do not open a sentence, and tokens holding a digit), and
+//! its MinHash signature ([`minhash`]: 64 hashes over the 5-word shingles of the normalised text,
+//! cut into 16 LSH bands of 4 rows, stored as `minhash_band` keys). Its distinct terms are stored
+//! as `word` keys; the store counts the articles holding each key as they are committed, so a
+//! document frequency is one lookup and idf follows the corpus as it grows.
+//!
+//! # Candidates
+//!
+//! The stories of the articles sharing an LSH band with the new one, then those of the articles
+//! sharing the most of its 24 most distinctive words (the highest tf·idf among words other
+//! articles hold), at most 40 articles per lookup. The store counts only the newest 200 articles
+//! of each key, so a common word's growing posting list costs nothing. Stories after the first
+//! `max_candidate_stories` (in that order) are scored only when they share a band. Each is scored
+//! on its `max_story_articles` most recent articles within `time_window_days` of the new one
+//! (publication dates when both have one, else arrival times).
+//!
+//! # Scoring and the decision
+//!
+//! Vectors weigh each term by sublinear tf times a smoothed idf and are L2-normalised; a story's
+//! centroid is the normalised sum of its articles' vectors:
+//!
+//! ```text
+//! idf(term)  = ln((n + 1) / (df + 1)) + 1          n articles stored, df of them hold the term
+//! weight     = (1 + ln(count)) * idf
+//! tfidf      = cosine(article, centroid of the story's articles)
+//! entities   = the same over entity terms only
+//! combined   = (1 - entity_weight) * tfidf + entity_weight * entities
+//! with embeddings: combined = (1 - weight) * combined + weight * embedding cosine
+//! ```
+//!
+//! With `story_link: average` each cosine is the mean of the cosines with the story's articles
+//! instead of the cosine with their centroid. An exact copy (the same normalised text's SHA-256,
+//! fingerprint `text_sha256`) joins that article's story before anything is scored. Otherwise the
+//! best near-copy estimate at or above `near_copy_threshold` wins, then the best combined score
+//! at or above `same_story_threshold`; else the article starts a story. Ties go to the older
+//! story (the smaller id), so the outcome never depends on hash order. An article that arrives
+//! with a story already set (by an earlier stage) keeps it.
+//!
+//! # Bridging merges
+//!
+//! Every other candidate story whose combined score also reaches `same_story_threshold` is
+//! compared with the joined story, centroid against centroid, with the same weights (words and
+//! entities only: no story-level embedding centroid is kept). Those reaching
+//! `story_merge_threshold` merge: the largest story of the group keeps its id (ties to the
+//! older), the article joins it, and the others are listed in `Article::story_merges` with their
+//! reasons and scores. The pipeline applies them in the transaction that records this stage's
+//! result, so `summarize` and `keypoints` already read the merged story. A merge is never undone.
 
 pub mod cluster;
 pub mod embed;
@@ -108,7 +161,7 @@ impl StoryLink {
 impl Default for Options {
     fn default() -> Self {
         // Thresholds chosen on the ECB+ same-story set by leave-topics-out cross-validation
-        // (`briefd eval same-story --sweep`); the rule and figures are in README.md, "Measuring".
+        // (`briefd eval same-story --sweep`); the rule and figures are in docs/benchmarks.md.
         Options {
             near_copy_threshold: 0.6,
             same_story_threshold: 0.25,
@@ -117,13 +170,13 @@ impl Default for Options {
             max_candidate_stories: 6,
             max_story_articles: 12,
             story_link: StoryLink::Centroid,
-            // Off: on ECB+ it does not raise the cross-validated F1 (README, "Measuring").
+            // Off: on ECB+ it does not raise the cross-validated F1 (docs/benchmarks.md).
             embeddings: None,
-            // Chosen by the same leave-topics-out cross-validation (README, "Measuring"): every
+            // Chosen by the same leave-topics-out cross-validation (docs/benchmarks.md): every
             // fold preferred merging at 0.40 to not merging.
             merge_stories: true,
             story_merge_threshold: 0.4,
-            // Chosen with the threshold and entity weight in the same grid (README, "Measuring"):
+            // Chosen with the threshold and entity weight in the same grid (docs/benchmarks.md):
             // every fold chose lead weight 3 over 1.
             lead_words: 60,
             lead_weight: 3,
