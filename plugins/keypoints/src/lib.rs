@@ -11,6 +11,36 @@
 //! outlets give different numbers, dates or names is flagged `sources_differ` and shows both
 //! values.
 //! A point is kept only if it passes [`grounded`] against its citations.
+//!
+//! # How points are chosen
+//!
+//! The story's sources are the joining article and its story's newest `max_sources - 1` other
+//! articles (`Context::story_articles`). Their sentences come from the shared splitter, with
+//! paragraphs glued without a space (`community.Dr Venter`, as XSum delivers them) cut apart;
+//! sentences under 5 words are ignored, and only those of 8 to 50 words that end as a statement
+//! (not a question) may become points; the others can still be cited in support. Each eligible
+//! sentence scores
+//!
+//! ```text
+//!   2 * coverage / (best coverage among eligible sentences)
+//! + 2 / (1 + 0.15 * index)              index: its position in its article
+//! + 0.3 * min(numbers, 3) + 0.1 * min(names, 5)
+//! + min(other sources with a sentence saying the same, 3)
+//! ```
+//!
+//! where coverage sums, over its content words, how many other sentences of the story hold the
+//! word, divided by the square root of its number of content words. Points are taken highest
+//! first (ties to the joining article, then the earlier sentence); a sentence sharing more than
+//! `max_overlap` of the content words of the shorter of the two with a point already chosen, or
+//! with a sentence cited for one, is a repeat and skipped.
+//!
+//! A point cites its own sentence and, for each other source, that source's best match not
+//! cited by an earlier point (`Citation::article_id`: `None` is the article being processed).
+//! Two sentences say the same when [`story`]'s weighted cosine of stemmed words and phrases
+//! reaches `min_agreement` (`min_agreement_unshared_names` when one names someone the other
+//! source never mentions). Where a match gives another number, weekday, month or name in the
+//! same slot ([`values`]), the point is `sources_differ`, its text shows both values ("12 / 15")
+//! and each citation carries the `value` its sentence gives.
 
 pub mod story;
 pub mod values;
@@ -45,7 +75,7 @@ impl Default for Options {
     fn default() -> Self {
         // The agreement options are the grid point with the most same-event agreements on ECB+
         // whose different-event (false) agreements stay at or below those of the plain word
-        // cosine at 0.3 that came before (`briefd eval agreement`; README, "Measuring").
+        // cosine at 0.3 that came before (`briefd eval agreement`; docs/benchmarks.md).
         Options {
             max_points: 4,
             max_overlap: 0.4,
