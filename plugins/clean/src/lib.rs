@@ -7,6 +7,29 @@
 //!
 //! A JSON list or JSON Feed holds several articles: [`Stage::process_items`] returns one outcome
 //! per item and the pipeline runs the later stages over each.
+//!
+//! # Extraction, step by step
+//!
+//! 1. **Decode** ([`decode`]): a byte-order mark, else UTF-16 recognised without one, else UTF-8,
+//!    else a legacy encoding guessed by `chardetng`. Binary content is refused before UTF-8 is
+//!    tried, and bytes that are almost UTF-8 (valid multi-byte sequences mixed with broken ones)
+//!    are refused as damaged rather than read as Latin-1.
+//! 2. **Detect** ([`detect`]): JSON when the text parses as JSON; HTML by its tags; Markdown by
+//!    front matter, headings or links; else plain text. The extension only breaks ties.
+//! 3. **Read** the format. HTML: the `trafilatura` crate first, then `dom_smoothie`
+//!    (Readability) when it finds no text, then one linear pass that strips tags and hands the
+//!    rest to the plain-text reader. Pages over [`html::MAX_TREE_BYTES`] or nested deeper than
+//!    [`html::MAX_NESTING`] go straight to the linear pass, which stays linear on hostile input;
+//!    the tree builders would spend minutes or the stack on it. Plain text ([`text`]): headline,
+//!    date, byline and wire dateline from the top; generic boilerplate-line rules; then, where
+//!    the text has clear paragraphs, a jusText-style filter ([`paragraphs`]: length and share of
+//!    stop words, then context) drops the lines around them; cut-off last lines go. Markdown
+//!    ([`markdown`]): front matter, then the rendered text, link and image targets kept as
+//!    metadata. JSON ([`json`]): one article per item, fields from a fixed list of keys.
+//! 4. **Repair** ([`repair`]) the text and title: mojibake, leftover entities, the space lost
+//!    after punctuation. An article left with fewer than `min_words` words fails, saying so.
+//!
+//! Metadata an earlier stage already set (title, outlet, ...) is kept over what the page says.
 
 pub mod decode;
 pub mod detect;

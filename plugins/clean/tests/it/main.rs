@@ -131,7 +131,7 @@ mod properties {
 }
 
 /// Large and hostile pages: generated here (not stored), read in time and memory proportional to
-/// their size. Times and peak memory are printed for the README (`-- --nocapture`), not asserted.
+/// their size. Times and peak memory are printed for docs/benchmarks.md (`-- --nocapture`), not asserted.
 mod large_inputs {
     use std::time::Instant;
 
