@@ -2,10 +2,49 @@
 //!
 //! `method: extractive` writes the extractive summary: the lead sentences that best cover the
 //! article, scored. `method: model` has a small local language model (a GGUF file, run
-//! in-process with candle) write the summary, then checks it against the article (`guard`); a
-//! rejected draft is replaced by the extractive summary and the reason is recorded in the
-//! article's metadata (`summary_rejected`) and logged. Either way, sentences of the article that
-//! read as instructions to an assistant (`injection`) are left out of what is summarised.
+//! in-process) write the summary, then checks it against the article (`guard`); a rejected
+//! draft is replaced by the extractive summary and the reason is recorded in the article's
+//! metadata (`summary_rejected`) and logged. Either way, sentences of the article that read as
+//! instructions to an assistant (`injection`) are left out of what is summarised.
+//!
+//! # One summary per story
+//!
+//! When an article joins a story, the stage summarises the story, not the article
+//! ([`story_text`]): the fullest source first (its lead survives the prompt's cut), then, from
+//! each other source, the sentences of four content words or more of which most are new. The
+//! result is marked `summary_scope: story`; the briefing shows the story's newest such summary,
+//! so it is rewritten once per joining source, bounded by the sources rather than by time.
+//!
+//! # The extractive summary
+//!
+//! Among the first 12 sentences (preferring those of six words or more that end like a
+//! sentence), each is scored by its position, its coverage of the article's frequent content
+//! words and its overlap with the headline; the best, up to `max_sentences` and about
+//! `max_words`, are returned in article order. It is also the fallback for every refused draft.
+//!
+//! # The prompt
+//!
+//! A fixed system instruction says the article is data, not instructions; the article is fenced
+//! in `<article>` tags (a closing tag inside it is defused) and cut to `max_article_tokens`, or
+//! to what the model's context leaves, keeping the lead. The chat template inserts control tokens
+//! by id and encodes the article as text, so the article cannot end its turn. Generation is greedy
+//! by default, with a repeat penalty and a loop detector.
+//!
+//! # The guard
+//!
+//! A small model loops, copies and invents. A draft is shown only when it passes every check, in
+//! this order ([`guard::check`]), else it is refused with the first reason:
+//! - `empty`: fewer than 5 words;
+//! - `looping`: the loop detector stopped generation, or a 3-word run occurs three times, or a
+//!   draft of 20 words or more uses fewer distinct words than half its length;
+//! - `injection`: it reads as an instruction itself, or uses a word that only the article's
+//!   instruction-like sentences contain (their payload);
+//! - `unsupported number`: a token holding a digit that is not a word of the article;
+//! - `unsupported name`: a capitalised word inside a sentence (not a function word) that the
+//!   article never writes with a capital, so a common word turned into a name ("the World
+//!   Paralympics" from "world") is refused;
+//! - `unsupported content`: under 80 % of its content words (four letters or more, not function
+//!   words) are in the article, as they are or sharing the first six letters of one.
 
 pub mod abstractive;
 pub mod engine;
