@@ -9,8 +9,8 @@
 
 use half::f16;
 
-use super::ops;
-use super::quant::Kernel;
+use crate::ops;
+use crate::quant::Kernel;
 
 /// `out[pos] = (keys[pos] · q) × scale` for `positions` keys, key `pos` starting at
 /// `keys[pos * stride]`, each `q.len()` long (a multiple of 8).
@@ -91,8 +91,8 @@ mod avx2 {
 
     use half::f16;
 
-    use crate::engine::ops;
-    use crate::engine::quant::hsum_avx2 as hsum;
+    use crate::ops;
+    use crate::quant::hsum_avx2 as hsum;
 
     /// `N` dot products of `len` (a multiple of 8) values: f16 row `r` at `rows[r]` with `b`, each
     /// in its own eight lanes, so the `N` chains of fused multiply-adds overlap.
@@ -232,7 +232,7 @@ mod tests {
     use super::*;
 
     fn random(n: usize, seed: u32, spread: f32) -> Vec<f32> {
-        crate::engine::quant::tests::random(n, seed).into_iter().map(|v| ops::round_f16(v * spread)).collect()
+        crate::quant::tests::random(n, seed).into_iter().map(|v| ops::round_f16(v * spread)).collect()
     }
 
     #[test]

@@ -6,20 +6,16 @@
 //! the prompt through each matrix in one pass. Files with other block types go to candle
 //! (`Engine::Candle`), so any llama-family GGUF still runs.
 
-pub mod attention;
-pub mod ops;
-pub mod quant;
-pub mod team;
-
 use std::io::{Read, Seek, SeekFrom};
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
 use half::{f16, slice::HalfBitsSliceExt};
 
-use ops::{simd_fn, Rope};
-use quant::{BlockQ8, Kind, QMatrix, QK};
-use team::{Chunks, Team};
+use crate::ops::{self, simd_fn, Rope};
+use crate::quant::{self, BlockQ8, Kind, QMatrix, QK};
+use crate::team::{Chunks, Team};
+use crate::attention;
 
 /// Why a file cannot run on this engine (it then runs on candle).
 pub type Unsupported = String;

@@ -1,9 +1,10 @@
 //! The model: one GGUF file, read once. Metadata first (architecture, sizes, tokenizer, chat
 //! template), so a wrong or damaged file is refused with its name and the missing key before any
-//! weight is read; then the quantized weights: through briefd's own engine (`engine::Llama`)
+//! weight is read; then the quantized weights: through briefd's own engine (`llama::Llama`)
 //! when every matrix is Q4_1 or Q8_0, otherwise through candle-transformers' `quantized_llama`.
 //!
 //! `inspect` does the cheap half (header and tensor table, no weights) for config validation.
+//! `use_threads` sizes candle's own pool, which the candle path runs on.
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
@@ -15,7 +16,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::Device;
 use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
 
-use crate::engine::Llama;
+use crate::llama::Llama;
 use crate::error::Error;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
@@ -132,6 +133,17 @@ impl Engine {
                 Ok(m.forward(&input, start)?.squeeze(0)?.to_vec1::<f32>()?)
             }
         }
+    }
+}
+
+/// candle 0.11 runs its CPU kernels on a process-wide pool sized once, at first use, from
+/// `CANDLE_NUM_THREADS`; a rayon pool around the call does not reach it. So the first model
+/// user sets the variable (unless the user did) before any kernel runs; a second one with
+/// another thread count shares the first one's pool.
+pub fn use_threads(threads: usize) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // Called while the process sets up its stages, before the pipeline runs any kernel.
+        std::env::set_var("CANDLE_NUM_THREADS", threads.max(1).to_string());
     }
 }
 

@@ -11,7 +11,7 @@
 
 use half::f16;
 
-use super::team::{Chunks, Team};
+use crate::team::{Chunks, Team};
 
 /// Values per quantization block.
 pub const QK: usize = 32;
