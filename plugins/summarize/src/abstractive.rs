@@ -4,7 +4,7 @@
 use llm::generate::{self, Generation, Settings, Stop};
 use llm::Model;
 
-use llm::Error;
+use crate::error::Error;
 
 /// The instruction. It tells the model that the article is data; `guard` does not rely on it.
 pub const SYSTEM: &str = "You are a news editor. Summarize the article the user gives you in two or three \

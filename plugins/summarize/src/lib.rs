@@ -8,6 +8,7 @@
 //! read as instructions to an assistant (`injection`) are left out of what is summarised.
 
 pub mod abstractive;
+pub mod error;
 pub mod extractive;
 pub mod guard;
 pub mod injection;
@@ -20,7 +21,7 @@ use llm::generate;
 use serde::Deserialize;
 use stage_api::{Article, Context, Outcome, Stage};
 
-pub use llm::Error;
+pub use error::Error;
 pub use guard::Rejection;
 /// The model the stage runs, from the engine crate; callers that share one between stages
 /// (`with_model`) load it with `Model::load`.
