@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+use candle_core::quantized::gguf_file::{self, ValueType};
 use llm::generate::{self, Settings};
 use llm::{Error, Model};
 
@@ -142,7 +143,12 @@ fn a_truncated_model_is_a_clear_error() {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes[..len]).expect("writing a temp file");
         let error = llm::model::inspect(&path).err().expect("a damaged file is refused");
-        assert!(matches!(error, Error::Corrupt { .. }), "{name}: {error:?}");
+        // A cut header does not parse; a whole header with the tensors cut off is caught by the
+        // tensor table, which names the first tensor it finds past the end.
+        match name {
+            "half.gguf" => assert!(matches!(&error, Error::Truncated { tensor, .. } if !tensor.is_empty()), "{error:?}"),
+            _ => assert!(matches!(error, Error::Corrupt { .. }), "{name}: {error:?}"),
+        }
         assert!(error.to_string().contains(name), "{error}");
         assert!(Model::load(&path).is_err());
     }
@@ -150,14 +156,104 @@ fn a_truncated_model_is_a_clear_error() {
 
 #[test]
 fn an_unsupported_architecture_is_named() {
-    use candle_core::quantized::gguf_file::{self, Value};
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("neox.gguf");
     let mut file = std::fs::File::create(&path).expect("a temp file");
-    let arch = Value::String("gptneox".into());
+    let arch = gguf_file::Value::String("gptneox".into());
     gguf_file::write(&mut file, &[("general.architecture", &arch)], &[]).expect("writing a GGUF");
     drop(file);
     let error = llm::model::inspect(&path).err().expect("refused");
     assert!(matches!(&error, Error::Architecture { found, .. } if found == "gptneox"), "{error:?}");
     assert!(error.to_string().contains("\"gptneox\""), "{error}");
+}
+
+/// A GGUF at `path` holding `metadata` and `tensors`, written by candle.
+fn write_gguf(path: &Path, metadata: &[(&str, gguf_file::Value)], tensors: &[(&str, &candle_core::quantized::QTensor)]) {
+    let mut file = std::fs::File::create(path).expect("a temp file");
+    let metadata: Vec<(&str, &gguf_file::Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
+    gguf_file::write(&mut file, &metadata, tensors).expect("writing a GGUF");
+}
+
+/// The metadata of a tiny llama: `heads` heads of a 64-wide model, one block.
+fn llama_metadata(heads: u32) -> Vec<(&'static str, gguf_file::Value)> {
+    vec![
+        ("general.architecture", gguf_file::Value::String("llama".into())),
+        ("llama.embedding_length", gguf_file::Value::U32(64)),
+        ("llama.attention.head_count", gguf_file::Value::U32(heads)),
+        ("llama.attention.head_count_kv", gguf_file::Value::U32(heads)),
+        ("llama.block_count", gguf_file::Value::U32(1)),
+        ("llama.rope.dimension_count", gguf_file::Value::U32(64 / heads)),
+        ("llama.attention.layer_norm_rms_epsilon", gguf_file::Value::F32(1e-5)),
+    ]
+}
+
+#[test]
+fn a_missing_or_mistyped_key_is_named() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("keys.gguf");
+    let mut metadata = llama_metadata(2);
+    metadata.retain(|(key, _)| *key != "llama.block_count");
+    write_gguf(&path, &metadata, &[]);
+    let error = llm::model::inspect(&path).err().expect("refused");
+    assert!(matches!(&error, Error::MissingKey { key, .. } if key == "llama.block_count"), "{error:?}");
+    assert!(error.to_string().contains("keys.gguf") && error.to_string().contains("llama.block_count"), "{error}");
+
+    metadata.push(("llama.block_count", gguf_file::Value::String("one".into())));
+    write_gguf(&path, &metadata, &[]);
+    let error = llm::model::inspect(&path).err().expect("refused");
+    assert!(
+        matches!(&error, Error::KeyType { key, found: ValueType::String, .. } if key == "llama.block_count"),
+        "{error:?}"
+    );
+}
+
+/// What briefd's engine cannot run it declines with the reason named (`Model::load` then runs
+/// the file on candle): an attention shape its kernels do not cover, a tensor type it does not read.
+#[test]
+fn the_engine_names_what_it_cannot_run() {
+    use candle_core::quantized::gguf_file::Content;
+    use candle_core::quantized::{GgmlDType, QTensor};
+    use llm::llama::Llama;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let embeddings = candle_core::Tensor::zeros((8, 64), candle_core::DType::F32, &candle_core::Device::Cpu)
+        .and_then(|t| QTensor::quantize(&t, GgmlDType::F32))
+        .expect("an f32 tensor");
+    let load = |heads: u32| {
+        let path = dir.path().join(format!("heads{heads}.gguf"));
+        write_gguf(&path, &llama_metadata(heads), &[("token_embd.weight", &embeddings)]);
+        let mut reader = std::fs::File::open(&path).expect("the file just written");
+        let content = Content::read(&mut reader).expect("a GGUF candle wrote");
+        Llama::load(&path, &content, &mut reader, 16).err().expect("declined")
+    };
+    // Three heads of 64 make heads of 21 values, not a multiple of the kernels' 8 lanes.
+    let error = load(3);
+    assert!(matches!(error, Error::AttentionShape { heads: 3, kv_heads: 3, embed: 64, .. }), "{error:?}");
+    let error = load(2);
+    assert!(
+        matches!(&error, Error::TensorType { tensor, found: GgmlDType::F32, .. } if tensor == "token_embd.weight"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("heads2.gguf"), "{error}");
+}
+
+/// A forward pass refuses, with a typed error, what would write outside the KV cache or the
+/// embedding table, and the model still runs afterwards.
+#[test]
+fn the_forward_pass_refuses_bad_positions_and_tokens() {
+    let model = model();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a thread pool");
+    pool.install(|| {
+        let mut weights = model.weights.lock().expect("no test panics while holding the model");
+        weights.clear();
+        let error = weights.forward(&[1], 5).err().expect("position 5 of an empty cache");
+        assert!(matches!(error, Error::Position { given: 5, filled: 0 }), "{error:?}");
+        let error = weights.forward(&[u32::MAX], 0).err().expect("no such token");
+        assert!(matches!(error, Error::Token { token: u32::MAX, .. }), "{error:?}");
+        let too_long = vec![1u32; model.info.context_length + 1];
+        let error = weights.forward(&too_long, 0).err().expect("longer than the context");
+        assert!(matches!(error, Error::ContextFull { .. }), "{error:?}");
+        let error = weights.forward(&[], 0).err().expect("nothing to run");
+        assert!(matches!(error, Error::EmptyPrompt), "{error:?}");
+        assert!(weights.forward(&[1, 2, 3], 0).is_ok());
+    });
 }
