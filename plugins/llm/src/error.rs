@@ -48,7 +48,10 @@ pub enum Error {
         length: u64,
     },
     /// A tensor the model needs is not in the file.
-    #[error("model {} is not a usable GGUF file: no tensor {tensor}; fetch it again (models/fetch)", path.display())]
+    #[error(
+        "model {} is not a usable GGUF file: no tensor {tensor}; fetch it again (models/fetch)",
+        path.display()
+    )]
     MissingTensor {
         /// The model file.
         path: PathBuf,

@@ -68,7 +68,12 @@ pub struct Llama {
 impl Llama {
     /// Loads the weights of `content` (read from the file at `path`) from `reader`, with room
     /// for `capacity` positions; `Err` names why this engine cannot run the file.
-    pub fn load<R: Read + Seek>(path: &Path, content: &Content, reader: &mut R, capacity: usize) -> Result<Llama, Error> {
+    pub fn load<R: Read + Seek>(
+        path: &Path,
+        content: &Content,
+        reader: &mut R,
+        capacity: usize,
+    ) -> Result<Llama, Error> {
         let u = |key: &str| -> Result<usize, Error> {
             let v = model::value(content, path, key)?;
             v.to_u32().map(|v| v as usize).map_err(|_| model::key_type(path, key, "a u32", v.value_type()))
@@ -335,9 +340,13 @@ impl<R: Read + Seek> Tensors<'_, R> {
         let kind = match dtype {
             GgmlDType::Q4_1 => Kind::Q4_1,
             GgmlDType::Q8_0 => Kind::Q8_0,
-            found => return Err(Error::TensorType { path: self.path.to_path_buf(), tensor: name.into(), found }),
+            found => return Err(self.type_error(name, found)),
         };
-        let shape_error = || Error::TensorShape { path: self.path.to_path_buf(), tensor: name.into(), shape: dims.clone() };
+        let shape_error = || Error::TensorShape {
+            path: self.path.to_path_buf(),
+            tensor: name.into(),
+            shape: dims.clone(),
+        };
         // candle lists dims outermost first: [rows, cols].
         let [rows, cols] = dims[..] else { return Err(shape_error()) };
         QMatrix::new(kind, rows, cols, data).ok_or_else(shape_error)
@@ -346,8 +355,12 @@ impl<R: Read + Seek> Tensors<'_, R> {
     fn floats(&mut self, name: &str) -> Result<Vec<f32>, Error> {
         let (dtype, _, data) = self.bytes(name)?;
         if dtype != GgmlDType::F32 {
-            return Err(Error::TensorType { path: self.path.to_path_buf(), tensor: name.into(), found: dtype });
+            return Err(self.type_error(name, dtype));
         }
         Ok(data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    fn type_error(&self, name: &str, found: GgmlDType) -> Error {
+        Error::TensorType { path: self.path.to_path_buf(), tensor: name.into(), found }
     }
 }

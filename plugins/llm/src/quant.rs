@@ -509,7 +509,8 @@ pub(crate) mod tests {
                 }
                 w.dequantize_row(r, &mut row);
                 let exact: f32 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
-                assert!((exact - one[r]).abs() < 0.05 * (1.0 + exact.abs()), "{kind:?} row {r}: {exact} vs {}", one[r]);
+                let close = (exact - one[r]).abs() < 0.05 * (1.0 + exact.abs());
+                assert!(close, "{kind:?} row {r}: {exact} vs {}", one[r]);
             }
         }
     }

@@ -53,18 +53,18 @@ impl Tokenizer {
         let strings = |key: &str| -> Result<Vec<String>, Error> {
             list(key)?
                 .iter()
-                .map(|v| v.to_string().cloned().map_err(|_| key_type(path, key, "a list of strings", v.value_type())))
+                .map(|v| {
+                    let text = v.to_string().cloned();
+                    text.map_err(|_| key_type(path, key, "a list of strings", v.value_type()))
+                })
                 .collect()
         };
         let tokens = strings("tokenizer.ggml.tokens")?;
-        let types: Vec<i32> = match content.metadata.get("tokenizer.ggml.token_type") {
-            Some(_) => list("tokenizer.ggml.token_type")?
+        let types_key = "tokenizer.ggml.token_type";
+        let types: Vec<i32> = match content.metadata.get(types_key) {
+            Some(_) => list(types_key)?
                 .iter()
-                .map(|t| {
-                    t.to_i32().map_err(|_| {
-                        key_type(path, "tokenizer.ggml.token_type", "a list of 32-bit integers", t.value_type())
-                    })
-                })
+                .map(|t| t.to_i32().map_err(|_| key_type(path, types_key, "a list of i32", t.value_type())))
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };

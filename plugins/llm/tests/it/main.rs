@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 use candle_core::quantized::gguf_file::{self, ValueType};
+use candle_core::quantized::QTensor;
 use llm::generate::{self, Settings};
 use llm::{Error, Model};
 
@@ -146,7 +147,9 @@ fn a_truncated_model_is_a_clear_error() {
         // A cut header does not parse; a whole header with the tensors cut off is caught by the
         // tensor table, which names the first tensor it finds past the end.
         match name {
-            "half.gguf" => assert!(matches!(&error, Error::Truncated { tensor, .. } if !tensor.is_empty()), "{error:?}"),
+            "half.gguf" => {
+                assert!(matches!(&error, Error::Truncated { tensor, .. } if !tensor.is_empty()), "{error:?}")
+            }
             _ => assert!(matches!(error, Error::Corrupt { .. }), "{name}: {error:?}"),
         }
         assert!(error.to_string().contains(name), "{error}");
@@ -168,7 +171,7 @@ fn an_unsupported_architecture_is_named() {
 }
 
 /// A GGUF at `path` holding `metadata` and `tensors`, written by candle.
-fn write_gguf(path: &Path, metadata: &[(&str, gguf_file::Value)], tensors: &[(&str, &candle_core::quantized::QTensor)]) {
+fn write_gguf(path: &Path, metadata: &[(&str, gguf_file::Value)], tensors: &[(&str, &QTensor)]) {
     let mut file = std::fs::File::create(path).expect("a temp file");
     let metadata: Vec<(&str, &gguf_file::Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     gguf_file::write(&mut file, &metadata, tensors).expect("writing a GGUF");
@@ -196,7 +199,8 @@ fn a_missing_or_mistyped_key_is_named() {
     write_gguf(&path, &metadata, &[]);
     let error = llm::model::inspect(&path).err().expect("refused");
     assert!(matches!(&error, Error::MissingKey { key, .. } if key == "llama.block_count"), "{error:?}");
-    assert!(error.to_string().contains("keys.gguf") && error.to_string().contains("llama.block_count"), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("keys.gguf") && message.contains("llama.block_count"), "{message}");
 
     metadata.push(("llama.block_count", gguf_file::Value::String("one".into())));
     write_gguf(&path, &metadata, &[]);
@@ -212,7 +216,7 @@ fn a_missing_or_mistyped_key_is_named() {
 #[test]
 fn the_engine_names_what_it_cannot_run() {
     use candle_core::quantized::gguf_file::Content;
-    use candle_core::quantized::{GgmlDType, QTensor};
+    use candle_core::quantized::GgmlDType;
     use llm::llama::Llama;
     let dir = tempfile::tempdir().expect("a temp dir");
     let embeddings = candle_core::Tensor::zeros((8, 64), candle_core::DType::F32, &candle_core::Device::Cpu)
@@ -229,10 +233,9 @@ fn the_engine_names_what_it_cannot_run() {
     let error = load(3);
     assert!(matches!(error, Error::AttentionShape { heads: 3, kv_heads: 3, embed: 64, .. }), "{error:?}");
     let error = load(2);
-    assert!(
-        matches!(&error, Error::TensorType { tensor, found: GgmlDType::F32, .. } if tensor == "token_embd.weight"),
-        "{error:?}"
-    );
+    let named = matches!(&error, Error::TensorType { tensor, found: GgmlDType::F32, .. }
+        if tensor == "token_embd.weight");
+    assert!(named, "{error:?}");
     assert!(error.to_string().contains("heads2.gguf"), "{error}");
 }
 

@@ -66,11 +66,13 @@ fn injected_instructions_never_reach_the_summary() {
 fn a_missing_model_is_a_problem_of_the_options() {
     let options = Options { method: Method::Model, model_path: "/nonexistent/model.gguf".into(), ..Options::default() };
     let problems = options.problems();
-    assert!(problems.iter().any(|p| p.contains("/nonexistent/model.gguf") && p.contains("models/fetch")), "{problems:?}");
+    let named = problems.iter().any(|p| p.contains("/nonexistent/model.gguf") && p.contains("models/fetch"));
+    assert!(named, "{problems:?}");
     let stage = Summarize::new(options);
     let summary = stage.summarize("The council met on Monday. It approved the budget.", None);
     assert_eq!(summary.method, "extractive");
-    assert!(summary.model_error.as_deref().is_some_and(|e| e.contains("/nonexistent/model.gguf")), "{summary:?}");
+    let recorded = summary.model_error.as_deref().is_some_and(|e| e.contains("/nonexistent/model.gguf"));
+    assert!(recorded, "{summary:?}");
 }
 
 #[test]
