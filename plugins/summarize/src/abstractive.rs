@@ -1,9 +1,10 @@
 //! The model-written summary: the prompt (system instruction, the article fenced as data and cut
 //! to fit the context, keeping the lead), generation, and the decoded, tidied text.
 
+use llm::generate::{self, Generation, Settings, Stop};
+use llm::Model;
+
 use crate::error::Error;
-use crate::generate::{self, Generation, Settings, Stop};
-use crate::model::Model;
 
 /// The instruction. It tells the model that the article is data; `guard` does not rely on it.
 pub const SYSTEM: &str = "You are a news editor. Summarize the article the user gives you in two or three \

@@ -2,7 +2,7 @@
 //!
 //! `method: extractive` writes the extractive summary: the lead sentences that best cover the
 //! article, scored. `method: model` has a small local language model (a GGUF file, run
-//! in-process) write the summary, then checks it against the article (`guard`); a rejected
+//! in-process by the `llm` crate) write the summary, then checks it against the article (`guard`); a rejected
 //! draft is replaced by the extractive summary and the reason is recorded in the article's
 //! metadata (`summary_rejected`) and logged. Either way, sentences of the article that read as
 //! instructions to an assistant (`injection`) are left out of what is summarised.
@@ -47,26 +47,24 @@
 //!   words) are in the article, as they are or sharing the first six letters of one.
 
 pub mod abstractive;
-pub mod engine;
 pub mod error;
 pub mod extractive;
-pub mod generate;
 pub mod guard;
 pub mod injection;
-pub mod model;
 pub mod sentences;
-pub mod template;
-pub mod tokenizer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use llm::generate;
 use serde::Deserialize;
 use stage_api::{Article, Context, Outcome, Stage};
 
 pub use error::Error;
 pub use guard::Rejection;
-pub use model::Model;
+/// The model the stage runs, from the engine crate; callers that share one between stages
+/// (`with_model`) load it with `Model::load`.
+pub use llm::Model;
 
 /// Earlier sources of a story that a summary reads besides the incoming article.
 const STORY_SOURCES: usize = 8;
@@ -190,7 +188,7 @@ impl Options {
             if !(1.0..=2.0).contains(&self.repeat_penalty) {
                 problems.push("repeat_penalty must be between 1.0 (off) and 2.0".into());
             }
-            if let Err(e) = model::inspect(&self.model_path) {
+            if let Err(e) = llm::model::inspect(&self.model_path) {
                 problems.push(format!("model_path: {e}"));
             }
         }
@@ -258,7 +256,7 @@ impl Summarize {
     /// the reason recorded, rather than stopping the daemon.
     pub fn new(options: Options) -> Self {
         let (model, pool) = if options.method == Method::Model {
-            use_threads(options.threads);
+            llm::model::use_threads(options.threads);
             let model = match Model::load(&options.model_path) {
                 Ok(model) => {
                     tracing::info!(
@@ -290,7 +288,7 @@ impl Summarize {
 
     /// With an already loaded model (shared between stages or an evaluation).
     pub fn with_model(options: Options, model: Arc<Model>) -> Self {
-        use_threads(options.threads);
+        llm::model::use_threads(options.threads);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads.max(1)).build().ok().map(Arc::new);
         Summarize { options: Options { method: Method::Model, ..options }, model: Some(Ok(model)), pool }
     }
@@ -353,17 +351,6 @@ impl Summarize {
             }
         }
         summary
-    }
-}
-
-/// candle 0.11 runs its CPU kernels on a process-wide pool sized once, at first use, from
-/// `CANDLE_NUM_THREADS`; a rayon pool around the call does not reach it. So the first model
-/// stage sets the variable (unless the user did) before any kernel runs; a second model stage
-/// with another thread count shares the first one's pool.
-fn use_threads(threads: usize) {
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        // Called while the process sets up its stages, before the pipeline runs any kernel.
-        std::env::set_var("CANDLE_NUM_THREADS", threads.max(1).to_string());
     }
 }
 

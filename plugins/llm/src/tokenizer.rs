@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::quantized::gguf_file::Content;
+use candle_core::quantized::gguf_file::{Content, Value};
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -23,7 +23,7 @@ use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 
 use crate::error::Error;
-use crate::model::{metadata_str, metadata_u32};
+use crate::model::{key_type, metadata_str, metadata_u32, value};
 
 /// GGUF token type of control tokens (llama.cpp's `LLAMA_TOKEN_TYPE_CONTROL`).
 const CONTROL: i32 = 3;
@@ -40,46 +40,39 @@ pub struct Tokenizer {
 impl Tokenizer {
     /// Builds the tokenizer described by `content`'s metadata (`path` names the file in errors).
     pub fn from_gguf(content: &Content, path: &Path) -> Result<Tokenizer, Error> {
-        let fail = |message: String| Error::Tokenizer { path: path.to_path_buf(), message };
         let kind = metadata_str(content, path, "tokenizer.ggml.model")?;
         if kind != "gpt2" {
-            return Err(fail(format!(
-                "tokenizer.ggml.model is {kind:?}; only byte-level BPE (\"gpt2\") is supported"
-            )));
+            return Err(Error::TokenizerModel { path: path.to_path_buf(), found: kind.to_string() });
         }
         let pre = metadata_str(content, path, "tokenizer.ggml.pre").unwrap_or("default");
-        let list = |key: &str| -> Result<&Vec<candle_core::quantized::gguf_file::Value>, Error> {
-            let value = content.metadata.get(key).ok_or_else(|| Error::MissingKey {
-                path: path.to_path_buf(),
-                key: key.into(),
-                message: "absent".into(),
-            })?;
-            value.to_vec().map_err(|e| Error::MissingKey {
-                path: path.to_path_buf(),
-                key: key.into(),
-                message: e.to_string(),
-            })
+        let list = |key: &str| -> Result<&Vec<Value>, Error> {
+            let v = value(content, path, key)?;
+            v.to_vec().map_err(|_| key_type(path, key, "a list", v.value_type()))
         };
-        let tokens: Vec<String> = list("tokenizer.ggml.tokens")?
-            .iter()
-            .map(|v| v.to_string().cloned())
-            .collect::<Result<_, _>>()
-            .map_err(|e| fail(format!("tokenizer.ggml.tokens: {e}")))?;
-        let types: Vec<i32> = match content.metadata.get("tokenizer.ggml.token_type") {
-            Some(v) => v
-                .to_vec()
-                .and_then(|l| l.iter().map(|t| t.to_i32()).collect())
-                .map_err(|e| fail(format!("tokenizer.ggml.token_type: {e}")))?,
+        // Each element of a list key, or an error naming the key and the element's type.
+        let strings = |key: &str| -> Result<Vec<String>, Error> {
+            list(key)?
+                .iter()
+                .map(|v| {
+                    let text = v.to_string().cloned();
+                    text.map_err(|_| key_type(path, key, "a list of strings", v.value_type()))
+                })
+                .collect()
+        };
+        let tokens = strings("tokenizer.ggml.tokens")?;
+        let types_key = "tokenizer.ggml.token_type";
+        let types: Vec<i32> = match content.metadata.get(types_key) {
+            Some(_) => list(types_key)?
+                .iter()
+                .map(|t| t.to_i32().map_err(|_| key_type(path, types_key, "a list of i32", t.value_type())))
+                .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
-        let merges: Vec<(String, String)> = list("tokenizer.ggml.merges")?
-            .iter()
-            .map(|v| {
-                let merge = v.to_string().map_err(|e| fail(format!("tokenizer.ggml.merges: {e}")))?;
-                merge
-                    .split_once(' ')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .ok_or_else(|| fail(format!("merge {merge:?} has no space")))
+        let merges: Vec<(String, String)> = strings("tokenizer.ggml.merges")?
+            .into_iter()
+            .map(|merge| match merge.split_once(' ') {
+                Some((a, b)) => Ok((a.to_string(), b.to_string())),
+                None => Err(Error::Merge { path: path.to_path_buf(), merge }),
             })
             .collect::<Result<_, _>>()?;
         let eos = metadata_u32(content, path, "tokenizer.ggml.eos_token_id")?;
@@ -87,7 +80,8 @@ impl Tokenizer {
         let mut control = HashMap::new();
         let mut vocab = tokenizers::models::bpe::Vocab::default();
         for (id, token) in tokens.iter().enumerate() {
-            let id = u32::try_from(id).map_err(|_| fail("more than 2^32 tokens".into()))?;
+            let id = u32::try_from(id)
+                .map_err(|_| Error::Vocabulary { path: path.to_path_buf(), count: tokens.len() })?;
             if types.get(id as usize) == Some(&CONTROL) {
                 control.insert(token.clone(), id);
             }
@@ -96,7 +90,7 @@ impl Tokenizer {
         let bpe = BPE::builder()
             .vocab_and_merges(vocab, merges)
             .build()
-            .map_err(|e| fail(format!("BPE: {e}")))?;
+            .map_err(|source| Error::Bpe { path: path.to_path_buf(), source })?;
         let mut inner = tokenizers::Tokenizer::new(bpe);
         // llama.cpp's `smollm`, `starcoder`, `refact` and friends split digits one by one first;
         // the plain GPT-2 family does not.

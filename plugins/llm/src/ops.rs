@@ -3,7 +3,7 @@
 
 use half::f16;
 
-use super::quant::hsum8;
+use crate::quant::hsum8;
 
 /// Defines `pub fn NAME(...)` from a body written in plain Rust, compiled twice: once with AVX2,
 /// FMA and F16C enabled (so `mul_add` is one instruction and loops vectorise), chosen at run
@@ -18,7 +18,7 @@ macro_rules! simd_fn {
             {
                 #[target_feature(enable = "avx2,fma,f16c")]
                 unsafe fn simd($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                if $crate::engine::quant::Kernel::detect() == $crate::engine::quant::Kernel::Avx2 {
+                if $crate::quant::Kernel::detect() == $crate::quant::Kernel::Avx2 {
                     // SAFETY: the CPU has the features `simd` was compiled for.
                     return unsafe { simd($($arg),*) };
                 }

@@ -28,18 +28,20 @@ pub enum ChatTemplate {
 impl ChatTemplate {
     /// The template named by `content`'s metadata.
     pub fn from_gguf(content: &Content, path: &Path, tokenizer: &Tokenizer) -> Result<ChatTemplate, Error> {
-        let fail = |message: String| Error::Template { path: path.to_path_buf(), message };
         let source = content
             .metadata
             .get("tokenizer.chat_template")
             .and_then(|v| v.to_string().ok())
-            .ok_or_else(|| fail("no tokenizer.chat_template in the metadata".into()))?;
+            .ok_or_else(|| Error::NoChatTemplate { path: path.to_path_buf() })?;
+        let control = |token: &'static str| {
+            tokenizer.control(token).ok_or_else(|| Error::ControlToken { path: path.to_path_buf(), token })
+        };
         if source.contains("<|im_start|>") && source.contains("<|im_end|>") {
-            let start = tokenizer.control("<|im_start|>").ok_or_else(|| fail("<|im_start|> is not a control token".into()))?;
-            let end = tokenizer.control("<|im_end|>").ok_or_else(|| fail("<|im_end|> is not a control token".into()))?;
+            let start = control("<|im_start|>")?;
+            let end = control("<|im_end|>")?;
             return Ok(ChatTemplate::ChatMl { start, end });
         }
-        Err(fail("not ChatML; briefd renders ChatML templates only".into()))
+        Err(Error::ChatTemplate { path: path.to_path_buf() })
     }
 
     /// The prompt ids for one system message and one user message, the assistant turn opened.

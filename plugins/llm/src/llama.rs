@@ -6,23 +6,19 @@
 //! the prompt through each matrix in one pass. Files with other block types go to candle
 //! (`Engine::Candle`), so any llama-family GGUF still runs.
 
-pub mod attention;
-pub mod ops;
-pub mod quant;
-pub mod team;
-
 use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
 use half::{f16, slice::HalfBitsSliceExt};
 
-use ops::{simd_fn, Rope};
-use quant::{BlockQ8, Kind, QMatrix, QK};
-use team::{Chunks, Team};
-
-/// Why a file cannot run on this engine (it then runs on candle).
-pub type Unsupported = String;
+use crate::ops::{self, simd_fn, Rope};
+use crate::quant::{self, BlockQ8, Kind, QMatrix, QK};
+use crate::attention;
+use crate::error::Error;
+use crate::model;
+use crate::team::{Chunks, Team};
 
 /// One transformer block's weights and its slice of the KV cache.
 pub struct Layer {
@@ -70,11 +66,17 @@ pub struct Llama {
 }
 
 impl Llama {
-    /// Loads the weights of `content` from `reader`, with room for `capacity` positions;
-    /// `Err` names why this engine cannot run the file.
-    pub fn load<R: Read + Seek>(content: &Content, reader: &mut R, capacity: usize) -> Result<Llama, Unsupported> {
-        let u = |key: &str| -> Result<usize, Unsupported> {
-            content.metadata.get(key).and_then(|v| v.to_u32().ok()).map(|v| v as usize).ok_or(format!("no {key}"))
+    /// Loads the weights of `content` (read from the file at `path`) from `reader`, with room
+    /// for `capacity` positions; `Err` names why this engine cannot run the file.
+    pub fn load<R: Read + Seek>(
+        path: &Path,
+        content: &Content,
+        reader: &mut R,
+        capacity: usize,
+    ) -> Result<Llama, Error> {
+        let u = |key: &str| -> Result<usize, Error> {
+            let v = model::value(content, path, key)?;
+            v.to_u32().map(|v| v as usize).map_err(|_| model::key_type(path, key, "a u32", v.value_type()))
         };
         let f = |key: &str| content.metadata.get(key).and_then(|v| v.to_f32().ok());
         let embed = u("llama.embedding_length")?;
@@ -84,16 +86,23 @@ impl Llama {
         let rope_dims = u("llama.rope.dimension_count")?;
         let head_dim = embed / heads.max(1);
         if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || head_dim % 8 != 0 || rope_dims != head_dim {
-            return Err(format!("unusual attention shape ({heads} heads, {kv_heads} kv heads, {embed} wide)"));
+            return Err(Error::AttentionShape { path: path.to_path_buf(), heads, kv_heads, embed, rope_dims });
         }
         if content.metadata.contains_key("llama.rope.scaling.type") {
-            return Err("rope scaling".into());
+            return Err(Error::RopeScaling { path: path.to_path_buf() });
         }
-        let eps = f("llama.attention.layer_norm_rms_epsilon").ok_or("no rms epsilon")?;
+        let eps_key = "llama.attention.layer_norm_rms_epsilon";
+        let eps = match f(eps_key) {
+            Some(eps) => eps,
+            None => {
+                let v = model::value(content, path, eps_key)?;
+                return Err(model::key_type(path, eps_key, "an f32", v.value_type()));
+            }
+        };
         let base = f("llama.rope.freq_base").unwrap_or(10000.0);
         let dims = Dims { embed, heads, kv_heads, head_dim, eps };
 
-        let mut tensors = Tensors { content, reader };
+        let mut tensors = Tensors { path, content, reader };
         let embeddings = tensors.matrix("token_embd.weight")?;
         let output =
             if content.tensor_infos.contains_key("output.weight") { tensors.matrix("output.weight")? } else { tensors.matrix("token_embd.weight")? };
@@ -133,23 +142,25 @@ impl Llama {
 
     /// Runs `tokens` at positions `start..` (which must be the positions filled so far) and
     /// returns the logits after the last one.
-    pub fn forward(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>, String> {
+    pub fn forward(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>, Error> {
         let d = self.dims;
         let n = tokens.len();
         if start != self.filled {
-            return Err(format!("position {start} given, {} filled", self.filled));
+            return Err(Error::Position { given: start, filled: self.filled });
         }
-        if n == 0 || start + n > self.capacity {
-            return Err(format!("{} positions do not fit the cache of {}", start + n, self.capacity));
+        if n == 0 {
+            return Err(Error::EmptyPrompt);
+        }
+        if start + n > self.capacity {
+            return Err(Error::ContextFull { positions: start + n, capacity: self.capacity });
         }
         let vocab = self.embeddings.rows;
         let mut x = vec![0f32; n * d.embed];
         for (row, t) in x.chunks_exact_mut(d.embed).zip(tokens) {
-            let t = *t as usize;
-            if t >= vocab {
-                return Err(format!("token {t} outside the vocabulary of {vocab}"));
+            if *t as usize >= vocab {
+                return Err(Error::Token { token: *t, vocabulary: vocab });
             }
-            self.embeddings.dequantize_row(t, row);
+            self.embeddings.dequantize_row(*t as usize, row);
         }
         let kv = d.kv_heads * d.head_dim;
         let ffn = self.layers.first().map_or(0, |l| l.gate.rows);
@@ -300,13 +311,19 @@ simd_fn! {
 
 /// Reads tensors of a GGUF by name.
 struct Tensors<'a, R> {
+    path: &'a Path,
     content: &'a Content,
     reader: &'a mut R,
 }
 
 impl<R: Read + Seek> Tensors<'_, R> {
-    fn bytes(&mut self, name: &str) -> Result<(GgmlDType, Vec<usize>, Vec<u8>), Unsupported> {
-        let info = self.content.tensor_infos.get(name).ok_or(format!("no tensor {name}"))?;
+    fn bytes(&mut self, name: &str) -> Result<(GgmlDType, Vec<usize>, Vec<u8>), Error> {
+        let path = self.path.to_path_buf();
+        let info = self
+            .content
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| Error::MissingTensor { path: path.clone(), tensor: name.into() })?;
         let elements = info.shape.elem_count();
         let block = info.ggml_dtype.block_size();
         let size = elements / block * info.ggml_dtype.type_size();
@@ -314,27 +331,36 @@ impl<R: Read + Seek> Tensors<'_, R> {
         self.reader
             .seek(SeekFrom::Start(self.content.tensor_data_offset + info.offset))
             .and_then(|_| self.reader.read_exact(&mut data))
-            .map_err(|e| format!("reading {name}: {e}"))?;
+            .map_err(|source| Error::ReadTensor { path, tensor: name.into(), source })?;
         Ok((info.ggml_dtype, info.shape.dims().to_vec(), data))
     }
 
-    fn matrix(&mut self, name: &str) -> Result<QMatrix, Unsupported> {
+    fn matrix(&mut self, name: &str) -> Result<QMatrix, Error> {
         let (dtype, dims, data) = self.bytes(name)?;
         let kind = match dtype {
             GgmlDType::Q4_1 => Kind::Q4_1,
             GgmlDType::Q8_0 => Kind::Q8_0,
-            other => return Err(format!("{name} is {other:?}")),
+            found => return Err(self.type_error(name, found)),
+        };
+        let shape_error = || Error::TensorShape {
+            path: self.path.to_path_buf(),
+            tensor: name.into(),
+            shape: dims.clone(),
         };
         // candle lists dims outermost first: [rows, cols].
-        let [rows, cols] = dims[..] else { return Err(format!("{name} is not a matrix")) };
-        QMatrix::new(kind, rows, cols, data).ok_or(format!("{name} has a size that does not fit its blocks"))
+        let [rows, cols] = dims[..] else { return Err(shape_error()) };
+        QMatrix::new(kind, rows, cols, data).ok_or_else(shape_error)
     }
 
-    fn floats(&mut self, name: &str) -> Result<Vec<f32>, Unsupported> {
+    fn floats(&mut self, name: &str) -> Result<Vec<f32>, Error> {
         let (dtype, _, data) = self.bytes(name)?;
         if dtype != GgmlDType::F32 {
-            return Err(format!("{name} is {dtype:?}"));
+            return Err(self.type_error(name, dtype));
         }
         Ok(data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    fn type_error(&self, name: &str, found: GgmlDType) -> Error {
+        Error::TensorType { path: self.path.to_path_buf(), tensor: name.into(), found }
     }
 }

@@ -74,7 +74,7 @@ pub fn generate_unguarded(model: &mut Engine, prompt: &[u32], settings: &Setting
 
 fn run(model: &mut Engine, prompt: &[u32], settings: &Settings, loop_guard: bool) -> Result<Generation, Error> {
     if prompt.is_empty() {
-        return Err(Error::Inference("empty prompt".into()));
+        return Err(Error::EmptyPrompt);
     }
     model.clear();
     let mut sampler = if settings.temperature <= 0.0 {

@@ -1,9 +1,10 @@
 //! The model: one GGUF file, read once. Metadata first (architecture, sizes, tokenizer, chat
 //! template), so a wrong or damaged file is refused with its name and the missing key before any
-//! weight is read; then the quantized weights: through briefd's own engine (`engine::Llama`)
+//! weight is read; then the quantized weights: through briefd's own engine (`llama::Llama`)
 //! when every matrix is Q4_1 or Q8_0, otherwise through candle-transformers' `quantized_llama`.
 //!
 //! `inspect` does the cheap half (header and tensor table, no weights) for config validation.
+//! `use_threads` sizes candle's own pool, which the candle path runs on.
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
@@ -11,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::quantized::gguf_file::{Content, Value, ValueType};
 use candle_core::Device;
 use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
 
-use crate::engine::Llama;
+use crate::llama::Llama;
 use crate::error::Error;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
@@ -75,7 +76,7 @@ impl Model {
         let info = check(&content, path)?;
         let tokenizer = Tokenizer::from_gguf(&content, path)?;
         let template = ChatTemplate::from_gguf(&content, path, &tokenizer)?;
-        let weights = match Llama::load(&content, &mut reader, info.context_length) {
+        let weights = match Llama::load(path, &content, &mut reader, info.context_length) {
             Ok(llama) => Engine::Native(llama),
             Err(why) => {
                 tracing::info!(model = %path.display(), reason = %why, "model runs on candle's quantized_llama");
@@ -83,7 +84,7 @@ impl Model {
                     .seek(SeekFrom::Start(0))
                     .map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
                 let weights = ModelWeights::from_gguf(content, &mut reader, &Device::Cpu)
-                    .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+                    .map_err(|source| Error::Corrupt { path: path.to_path_buf(), source })?;
                 Engine::Candle(weights)
             }
         };
@@ -126,7 +127,7 @@ impl Engine {
     /// Runs `tokens` from position `start` and returns the logits after the last one.
     pub fn forward(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>, Error> {
         match self {
-            Engine::Native(m) => m.forward(tokens, start).map_err(Error::Inference),
+            Engine::Native(m) => m.forward(tokens, start),
             Engine::Candle(m) => {
                 let input = candle_core::Tensor::new(tokens, &Device::Cpu)?.unsqueeze(0)?;
                 Ok(m.forward(&input, start)?.squeeze(0)?.to_vec1::<f32>()?)
@@ -135,11 +136,22 @@ impl Engine {
     }
 }
 
+/// candle 0.11 runs its CPU kernels on a process-wide pool sized once, at first use, from
+/// `CANDLE_NUM_THREADS`; a rayon pool around the call does not reach it. So the first model
+/// user sets the variable (unless the user did) before any kernel runs; a second one with
+/// another thread count shares the first one's pool.
+pub fn use_threads(threads: usize) {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // Called while the process sets up its stages, before the pipeline runs any kernel.
+        std::env::set_var("CANDLE_NUM_THREADS", threads.max(1).to_string());
+    }
+}
+
 fn read_content(path: &Path) -> Result<(Content, BufReader<File>), Error> {
     let file = File::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
     let mut reader = BufReader::new(file);
-    let content = Content::read(&mut reader)
-        .map_err(|e| Error::Corrupt { path: path.to_path_buf(), message: e.to_string() })?;
+    let content =
+        Content::read(&mut reader).map_err(|source| Error::Corrupt { path: path.to_path_buf(), source })?;
     Ok((content, reader))
 }
 
@@ -150,26 +162,16 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
         return Err(Error::Architecture { path: path.to_path_buf(), found: architecture });
     }
     for key in REQUIRED {
-        let value = content.metadata.get(*key).ok_or_else(|| Error::MissingKey {
-            path: path.to_path_buf(),
-            key: (*key).into(),
-            message: "absent".into(),
-        })?;
+        let value = value(content, path, key)?;
         if value.to_u32().is_err() && value.to_f32().is_err() {
-            return Err(Error::MissingKey {
-                path: path.to_path_buf(),
-                key: (*key).into(),
-                message: format!("not a number: {:?}", value.value_type()),
-            });
+            return Err(key_type(path, key, "a number", value.value_type()));
         }
     }
     for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.merges"] {
-        if !content.metadata.contains_key(key) {
-            return Err(Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: "absent".into() });
-        }
+        value(content, path, key)?;
     }
     if !content.tensor_infos.contains_key("token_embd.weight") {
-        return Err(Error::Corrupt { path: path.to_path_buf(), message: "no tensor token_embd.weight".into() });
+        return Err(Error::MissingTensor { path: path.to_path_buf(), tensor: "token_embd.weight".into() });
     }
     // A truncated download keeps a valid header; the tensor table says how long the file must be.
     let length = std::fs::metadata(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?.len();
@@ -178,10 +180,7 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
         let bytes = (tensor.shape.elem_count() / block.max(1) * tensor.ggml_dtype.type_size()) as u64;
         let end = content.tensor_data_offset.saturating_add(tensor.offset).saturating_add(bytes);
         if end > length {
-            return Err(Error::Corrupt {
-                path: path.to_path_buf(),
-                message: format!("tensor {name} ends at byte {end} but the file has {length} bytes (truncated?)"),
-            });
+            return Err(Error::Truncated { path: path.to_path_buf(), tensor: name.clone(), end, length });
         }
     }
     let context_length = content
@@ -196,11 +195,8 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
 
 /// A string metadata value, or an error naming the file and the key.
 pub(crate) fn metadata_str<'c>(content: &'c Content, path: &Path, key: &str) -> Result<&'c str, Error> {
-    value(content, path, key)?.to_string().map(String::as_str).map_err(|e| Error::MissingKey {
-        path: path.to_path_buf(),
-        key: key.into(),
-        message: e.to_string(),
-    })
+    let v = value(content, path, key)?;
+    v.to_string().map(String::as_str).map_err(|_| key_type(path, key, "a string", v.value_type()))
 }
 
 /// An integer metadata value, or an error naming the file and the key.
@@ -209,12 +205,15 @@ pub(crate) fn metadata_u32(content: &Content, path: &Path, key: &str) -> Result<
     v.to_u32()
         .or_else(|_| v.to_i32().map(|i| i as u32))
         .or_else(|_| v.to_u64().map(|i| i as u32))
-        .map_err(|e| Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: e.to_string() })
+        .map_err(|_| key_type(path, key, "an integer", v.value_type()))
 }
 
-fn value<'c>(content: &'c Content, path: &Path, key: &str) -> Result<&'c Value, Error> {
-    content
-        .metadata
-        .get(key)
-        .ok_or_else(|| Error::MissingKey { path: path.to_path_buf(), key: key.into(), message: "absent".into() })
+/// The value of `key`, or an error naming the file and the key.
+pub(crate) fn value<'c>(content: &'c Content, path: &Path, key: &str) -> Result<&'c Value, Error> {
+    content.metadata.get(key).ok_or_else(|| Error::MissingKey { path: path.to_path_buf(), key: key.into() })
+}
+
+/// `key` (or an element of it) holds a `found` where `expected` is needed.
+pub(crate) fn key_type(path: &Path, key: &str, expected: &'static str, found: ValueType) -> Error {
+    Error::KeyType { path: path.to_path_buf(), key: key.into(), expected, found }
 }

@@ -2,12 +2,12 @@
 //! generate a fixed number of tokens greedily (stop tokens ignored, so both engines do the same
 //! work), and print one JSON line with load time, prompt and generation tokens/s and peak RSS.
 //!
-//! cargo run --release -p summarize --example bench -- MODEL PROMPT_IDS_JSON THREADS N_NEW
+//! cargo run --release -p llm --example bench -- MODEL PROMPT_IDS_JSON THREADS N_NEW
 
 use std::time::Instant;
 
-use summarize::generate::{self, Settings};
-use summarize::Model;
+use llm::generate::{self, Settings};
+use llm::Model;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
