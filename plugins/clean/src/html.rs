@@ -243,9 +243,11 @@ fn with_readability(html: &str) -> Result<Extracted, String> {
     })
 }
 
-/// Text of an HTML fragment (e.g. a JSON feed's `content_html`), tags removed.
+/// Text of an HTML fragment (e.g. a JSON feed's `content_html` or an RSS description), tags
+/// removed; scripts, styles and other content never shown as text are dropped with them.
 pub fn fragment_text(html: &str) -> String {
     let doc = dom_query::Document::fragment(html);
+    doc.select("script, style, noscript, template").remove();
     normalize_paragraphs(&strip_invisible(&doc.formatted_text()))
 }
 
@@ -264,6 +266,12 @@ mod tests {
         assert_eq!(max_nesting(&html), n + 3);
         let x = extract(&html).unwrap();
         assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
+    }
+
+    #[test]
+    fn a_fragment_loses_its_scripts_and_styles() {
+        let text = fragment_text("<p>Ships <b>sailed</b>.</p><script>alert(1)</script><style>p{}</style>");
+        assert_eq!(text, "Ships sailed.");
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! It decodes the bytes safely ([`decode`]), recognises the format from the content
 //! ([`detect`]), then hands the text to the reader for that format ([`html`], [`markdown`],
-//! [`json`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user can act on;
-//! nothing here panics on input.
+//! [`json`], [`feed`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user
+//! can act on; nothing here panics on input.
 //!
-//! A JSON list or JSON Feed holds several articles: [`Stage::process_items`] returns one outcome
-//! per item and the pipeline runs the later stages over each.
+//! A JSON list, a JSON Feed or an RSS or Atom feed holds several articles:
+//! [`Stage::process_items`] returns one outcome per item and the pipeline runs the later stages
+//! over each.
 
 pub mod decode;
 pub mod detect;
+pub mod feed;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -92,23 +94,38 @@ impl Clean {
     }
 
     /// Cleans one document given as bytes: its format and one result per article in it (several
-    /// for a JSON list or feed, else one). `Err` when the document as a whole cannot be read.
+    /// for a JSON list or a feed, else one). `Err` when the document as a whole cannot be read.
+    /// The items of an RSS or Atom feed are `Format::Html` (see [`feed`]).
     pub fn clean_items(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Vec<Result<Extracted, String>>), String> {
         let decoded = decode::decode(bytes).map_err(|e| e.to_string())?;
-        let format = detect::detect(&decoded.text, file_name);
-        let items = match format {
-            Format::Html => vec![html::extract(&decoded.text)],
-            Format::Json => json::extract(&decoded.text, file_name)?,
-            Format::Markdown => vec![Ok(markdown::extract(&decoded.text))],
-            Format::Text => vec![Ok(text::extract(&decoded.text))],
+        let (format, what, items) = match detect::feed_kind(&decoded.text, file_name) {
+            Some(kind) => (Format::Html, kind.name(), feed::extract(&decoded.text, kind, file_name)?),
+            None => {
+                let format = detect::detect(&decoded.text, file_name);
+                let items = match format {
+                    Format::Html => vec![html::extract(&decoded.text)],
+                    Format::Json => json::extract(&decoded.text, file_name)?,
+                    Format::Markdown => vec![Ok(markdown::extract(&decoded.text))],
+                    Format::Text => vec![Ok(text::extract(&decoded.text))],
+                };
+                (format, format_name(format), items)
+            }
         };
         let whitespace_only = decoded.text.trim().is_empty();
-        let items = items.into_iter().map(|item| item.and_then(|x| self.finish(x, format, whitespace_only))).collect();
+        let finish =
+            |item: Result<Extracted, String>| item.and_then(|x| self.finish(x, what, whitespace_only));
+        let items = items.into_iter().map(finish).collect();
         Ok((format, items))
     }
 
-    /// Repairs the text and title and checks there is enough text left.
-    fn finish(&self, mut extracted: Extracted, format: Format, whitespace_only: bool) -> Result<Extracted, String> {
+    /// Repairs the text and title and checks there is enough text left; `what` names the format
+    /// in the message.
+    fn finish(
+        &self,
+        mut extracted: Extracted,
+        what: &str,
+        whitespace_only: bool,
+    ) -> Result<Extracted, String> {
         extracted.text = repair::repair(&extracted.text);
         extracted.title = extracted.title.map(|t| repair::repair(&t));
         let words = extracted.text.split_whitespace().count();
@@ -117,8 +134,8 @@ impl Clean {
                 "the file holds only whitespace, no article text".to_string()
             } else {
                 format!(
-                    "no article text found: {words} word(s) after cleaning the {} content, fewer than min_words ({})",
-                    format_name(format),
+                    "no article text found: {words} word(s) after cleaning the {what} content, \
+                     fewer than min_words ({})",
                     self.options.min_words
                 )
             });
