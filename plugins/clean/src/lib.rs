@@ -3,12 +3,14 @@
 //! It decodes the bytes safely ([`decode`]), recognises the format from the content
 //! ([`detect`]), then hands the text to the reader for that format ([`html`], [`markdown`],
 //! [`json`], [`feed`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user
-//! can act on; nothing here panics on input.
+//! can act on; nothing here panics on input. Whatever the format, the outlet is then checked to
+//! be a name and the headline loses the site's name ([`attribution`]).
 //!
 //! A JSON list, a JSON Feed or an RSS or Atom feed holds several articles:
 //! [`Stage::process_items`] returns one outcome per item and the pipeline runs the later stages
 //! over each.
 
+pub mod attribution;
 pub mod decode;
 pub mod detect;
 pub mod feed;
@@ -112,22 +114,31 @@ impl Clean {
             }
         };
         let whitespace_only = decoded.text.trim().is_empty();
-        let finish =
-            |item: Result<Extracted, String>| item.and_then(|x| self.finish(x, what, whitespace_only));
+        let finish = |item: Result<Extracted, String>| {
+            item.and_then(|x| self.finish(x, what, whitespace_only, file_name))
+        };
         let items = items.into_iter().map(finish).collect();
         Ok((format, items))
     }
 
-    /// Repairs the text and title and checks there is enough text left; `what` names the format
-    /// in the message.
+    /// Repairs the text and title, makes the outlet a name (else the URL's host) and cuts the
+    /// site's name off the title ([`attribution`]), and checks there is enough text left; `what`
+    /// names the format in the message.
     fn finish(
         &self,
         mut extracted: Extracted,
         what: &str,
         whitespace_only: bool,
+        file_name: &str,
     ) -> Result<Extracted, String> {
         extracted.text = repair::repair(&extracted.text);
-        extracted.title = extracted.title.map(|t| repair::repair(&t));
+        extracted.outlet = extracted
+            .outlet
+            .and_then(|o| attribution::outlet_name(&o, file_name))
+            .or_else(|| extracted.url.as_deref().and_then(json::host_of));
+        let names: Vec<&str> = extracted.outlet.iter().chain(&extracted.url).map(String::as_str).collect();
+        let strip = |title: String| attribution::strip_site_name(&repair::repair(&title), &names);
+        extracted.title = extracted.title.map(strip);
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
             return Err(if whitespace_only {

@@ -143,6 +143,21 @@ fn atom_and_rss_1_feeds_give_one_article_per_entry() {
     assert!(rdf[1].text.starts_with("Volunteers finished rebuilding"));
 }
 
+#[test]
+fn a_page_names_its_outlet_and_loses_its_title_tail() {
+    let page = r#"<!DOCTYPE html><html><head>
+        <title>Harbour cranes double the night shift | Port Ledger</title>
+        <meta property="og:site_name" content="https://www.portledger.example">
+        <meta property="og:url" content="https://www.portledger.example/cranes"></head>
+        <body><article><p>The harbour authority said on Monday that the new container cranes would double the
+        number of ships handled each night, and that the first of them would arrive in the autumn.</p>
+        <p>Residents asked the council for a hearing on the noise the cranes would make at night.</p>
+        </article></body></html>"#;
+    let (_, x) = Clean::new(Options::default()).clean_bytes(page.as_bytes(), "0123abcd.html").unwrap();
+    assert_eq!(x.outlet.as_deref(), Some("portledger.example"), "a URL site name gives way to the host");
+    assert_eq!(x.title.as_deref(), Some("Harbour cranes double the night shift"));
+}
+
 mod properties {
     use clean::{text, Clean, Options};
     use proptest::prelude::*;
