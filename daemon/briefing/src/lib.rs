@@ -4,10 +4,17 @@
 //! **Invariant:** nothing here does I/O or reads the clock; the same stories and date always give
 //! the same bytes (the daemon writes the result atomically elsewhere).
 //!
+//! Article text is untrusted: in the Markdown every string from an article goes through
+//! [`escape`] (literal text, links only to `http`/`https`). The JSON carries the strings as the
+//! article gave them, escaped for JSON by serde; a program that puts them into HTML or Markdown
+//! must escape them for that, and should not link a `url` whose scheme is not `http`/`https`.
+//!
 //! JSON schema `briefd.briefing/1` (fields are only ever added within version 1):
 //! `{ schema, date, timezone, stories: [{ id, headline, summary, summary_method,
 //! key_points: [{ text, n_sources, sources_differ, citations: [{ article_id, start, end, value? }] }],
 //! sources: [{ article_id, outlet, title, url, file, author, published, received_at }] }] }`.
+
+pub mod escape;
 
 use serde::Serialize;
 use store::{Source, StoryView};
@@ -184,9 +191,9 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
     }
     out.push_str(&format!("{} · {}\n", plural(stories.len(), "story", "stories"), plural(n_sources, "source", "sources")));
     for story in stories {
-        out.push_str(&format!("\n## {}\n\n", one_line(&story.headline)));
+        out.push_str(&format!("\n## {}\n\n", escape::text(&story.headline)));
         match &story.summary {
-            Some(summary) => out.push_str(&format!("{}\n", one_line(summary))),
+            Some(summary) => out.push_str(&format!("{}\n", escape::text(summary))),
             None => out.push_str("_No summary._\n"),
         }
         if !story.key_points.is_empty() {
@@ -198,16 +205,18 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         out.push_str(&format!("\n**{}**\n\n", plural(story.sources.len(), "source", "sources")));
         for s in &story.sources {
             let mut parts = Vec::new();
-            if let Some(outlet) = &s.outlet {
-                parts.push(format!("**{}**", one_line(outlet)));
+            if let Some(outlet) = s.outlet.as_deref().map(escape::text).filter(|o| !o.is_empty()) {
+                parts.push(format!("**{outlet}**"));
             }
-            parts.push(format!("“{}”", one_line(&s.title)));
+            parts.push(format!("“{}”", escape::text(&s.title)));
+            // A URL that may not be linked is still worth showing, as text; the file name then
+            // adds nothing a reader needs.
             match &s.url {
-                Some(url) => parts.push(format!("<{}>", one_line(url))),
-                None => parts.push(format!("`{}`", one_line(&s.file).replace('`', "'"))),
+                Some(url) => parts.push(escape::link(url).unwrap_or_else(|| escape::text(url))),
+                None => parts.push(escape::code(&s.file)),
             }
             if let Some(published) = &s.published {
-                parts.push(format!("published {}", one_line(published)));
+                parts.push(format!("published {}", escape::text(published)));
             }
             parts.push(format!("received {}", local_time(&s.received_at, tz)));
             out.push_str(&format!("- {}\n", parts.join(" · ")));
@@ -229,7 +238,7 @@ pub fn json(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> String {
 /// one does, and the tag of each (its outlet, else its file name); when the sources differ, each
 /// value with the tags of the sources that give it.
 fn key_point_line(point: &KeyPoint, sources: &[SourceLine]) -> String {
-    let mut line = one_line(&point.text);
+    let mut line = escape::text(&point.text);
     if point.sources_differ {
         let mut values: Vec<&str> = Vec::new();
         for v in point.citations.iter().filter_map(|c| c.value.as_deref()) {
@@ -241,7 +250,7 @@ fn key_point_line(point: &KeyPoint, sources: &[SourceLine]) -> String {
             .iter()
             .map(|v| {
                 let tags = tags(point.citations.iter().filter(|c| c.value.as_deref() == Some(*v)), sources);
-                format!("{} {tags}", one_line(v))
+                format!("{} {tags}", escape::text(v))
             })
             .collect();
         line.push_str(&format!(" — **sources differ:** {}", shown.join(" / ")));
@@ -264,7 +273,8 @@ fn tags<'c>(citations: impl Iterator<Item = &'c Citation>, sources: &[SourceLine
     let mut seen: Vec<String> = Vec::new();
     for c in citations {
         let Some(s) = sources.iter().find(|s| s.article_id == c.article_id) else { continue };
-        let tag = format!("[{}]", one_line(s.outlet.as_deref().unwrap_or(&s.file)));
+        let outlet = s.outlet.as_deref().filter(|o| !o.trim().is_empty());
+        let tag = format!("[{}]", escape::text(outlet.unwrap_or(&s.file)));
         if !seen.contains(&tag) {
             seen.push(tag);
         }
@@ -274,11 +284,6 @@ fn tags<'c>(citations: impl Iterator<Item = &'c Citation>, sources: &[SourceLine
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// Article text can hold anything; a briefing line must stay one line of plain Markdown text.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn local_time(rfc3339: &str, tz: &jiff::tz::TimeZone) -> String {
@@ -375,6 +380,62 @@ mod tests {
         let s = stories(&views);
         assert_eq!(s[0].summary.as_deref(), Some("Both outlets: Russia warns allies."));
         assert_eq!(s[0].headline, "Russia warns allies", "the headline still comes from the lead");
+    }
+
+    /// A day whose every article string is hostile, rendered to HTML as a Markdown viewer would.
+    fn hostile_day_as_html() -> String {
+        let title = "<img src=x onerror=alert(1)> *Breaking* _now_";
+        let mut lead = source(1, "2025-07-13T08:00:00Z", title, None, "long text");
+        lead.article.outlet = Some("[x](javascript:alert(1))".into());
+        lead.article.url = Some("javascript:alert(document.cookie)".into());
+        lead.article.summary = Some("<script>alert(1)</script> & [click](data:text/html,<b>x</b>)".into());
+        lead.article.published = Some("<b>2025</b>".into());
+        lead.article.key_points[0].text =
+            "<a href=\"vbscript:msgbox(1)\">point</a> `x` ![i](javascript:1)".into();
+        let svg = Some("<svg onload=alert(1)>");
+        let mut second = source(2, "2025-07-13T09:00:00Z", "Site <iframe src=//evil>", svg, "x");
+        second.article.url = Some("https://example.com/a b\"><script>alert(1)</script>(x)".into());
+        second.article.key_points.clear();
+        let mut third = source(3, "2025-07-13T09:10:00Z", "# Heading\n- item", None, "x");
+        third.article.file_name = "<img src=y>`.html".into();
+        third.article.key_points.clear();
+        let mut fourth = source(4, "2025-07-13T09:20:00Z", "Fourth", Some("  "), "x");
+        fourth.article.url = Some("data:text/html;base64,PHNjcmlwdD4=".into());
+        fourth.article.key_points.clear();
+        let views = [StoryView { id: 7, sources: vec![lead, second, third, fourth] }];
+        let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&views));
+        let mut html = String::new();
+        let options = pulldown_cmark::Options::all() - pulldown_cmark::Options::ENABLE_SMART_PUNCTUATION;
+        pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(&md, options));
+        html
+    }
+
+    #[test]
+    fn hostile_article_strings_render_as_text() {
+        let html = hostile_day_as_html();
+        // Only the briefing's own markup may appear as tags.
+        let allowed = ["h1", "h2", "p", "strong", "ul", "li", "code", "a"];
+        for tag in html.split('<').skip(1) {
+            let name: String =
+                tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            assert!(allowed.contains(&name.as_str()), "tag <{tag:.40}> in\n{html}");
+        }
+        // Article text cannot hold a `<` (the renderer writes `&lt;`), so each `<` opens a real tag.
+        for tag in html.split('<').skip(1).map(|t| t.split('>').next().unwrap_or(t)) {
+            for attr in tag.split(" href=\"").skip(1).chain(tag.split(" src=\"").skip(1)) {
+                let http = attr.starts_with("https://") || attr.starts_with("http://");
+                assert!(http, "link {attr:.60} in\n{html}");
+            }
+        }
+        assert_eq!(html.matches("<a ").count(), 1, "only the https URL is a link:\n{html}");
+        let encoded = "https://example.com/a%20b%22%3E%3Cscript%3Ealert%281%29%3C/script%3E%28x%29";
+        assert!(html.contains(&format!("<a href=\"{encoded}\">")), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; *Breaking* _now_"), "{html}");
+        assert!(html.contains("<strong>[x](javascript:alert(1))</strong>"), "{html}");
+        assert!(html.contains("javascript:alert(document.cookie)"), "the URL is shown as text:\n{html}");
+        assert!(html.contains("“# Heading - item”"), "{html}");
+        assert!(html.contains("<code>&lt;img src=y&gt;'.html</code>"), "{html}");
+        assert!(html.contains("data:text/html;base64,PHNjcmlwdD4="), "{html}");
     }
 
     #[test]

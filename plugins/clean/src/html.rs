@@ -8,6 +8,7 @@
 use dom_smoothie::{Config, Readability, TextMode};
 use serde::Deserialize;
 
+use crate::attribution::{strip_site_name, PageMeta};
 use crate::{normalize_paragraphs, strip_invisible, Extracted};
 
 /// Which main-content extractor reads HTML pages.
@@ -35,8 +36,28 @@ pub const MAX_NESTING: usize = 512;
 pub const MAX_TREE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Extracts the article from an HTML page with `extractor`, falling back to the other extractor
-/// and then to plain tag stripping, so a page that confuses one still yields its text.
+/// and then to plain tag stripping, so a page that confuses one still yields its text; the
+/// outlet, URL and title then come from the page's own metadata ([`attribute`]).
 pub fn extract_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
+    extract_text_with(html, extractor).map(|x| attribute(html, x))
+}
+
+/// The outlet by the page's own names ([`crate::attribution`]), the URL and title from its
+/// metadata when the extractor found none, and the title without the site's name. The
+/// extractors' own site names are not used: they fall back to social-media links, handles and title-cased
+/// host labels ("https://www.facebook.com/CBSNews", "Wday_", "Hosted").
+fn attribute(html: &str, mut x: Extracted) -> Extracted {
+    let page = PageMeta::read(html);
+    x.outlet = page.outlet(&x.text, x.url.as_deref());
+    x.url = x.url.or_else(|| page.url.clone());
+    let mut names = page.names();
+    names.extend(x.outlet.as_deref());
+    names.extend(x.url.as_deref());
+    x.title = x.title.take().or_else(|| page.title.clone()).map(|t| strip_site_name(&t, &names));
+    x
+}
+
+fn extract_text_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
     if html.len() > MAX_TREE_BYTES || max_nesting(html) > MAX_NESTING {
         return Ok(crate::text::extract(&strip_tags(html)));
     }
@@ -243,9 +264,11 @@ fn with_readability(html: &str) -> Result<Extracted, String> {
     })
 }
 
-/// Text of an HTML fragment (e.g. a JSON feed's `content_html`), tags removed.
+/// Text of an HTML fragment (e.g. a JSON feed's `content_html` or an RSS description), tags
+/// removed; scripts, styles and other content never shown as text are dropped with them.
 pub fn fragment_text(html: &str) -> String {
     let doc = dom_query::Document::fragment(html);
+    doc.select("script, style, noscript, template").remove();
     normalize_paragraphs(&strip_invisible(&doc.formatted_text()))
 }
 
@@ -264,6 +287,12 @@ mod tests {
         assert_eq!(max_nesting(&html), n + 3);
         let x = extract(&html).unwrap();
         assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
+    }
+
+    #[test]
+    fn a_fragment_loses_its_scripts_and_styles() {
+        let text = fragment_text("<p>Ships <b>sailed</b>.</p><script>alert(1)</script><style>p{}</style>");
+        assert_eq!(text, "Ships sailed.");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //!
 //! It decodes the bytes safely ([`decode`]), recognises the format from the content
 //! ([`detect`]), then hands the text to the reader for that format ([`html`], [`markdown`],
-//! [`json`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user can act on;
-//! nothing here panics on input.
+//! [`json`], [`feed`], [`text`]). Every failure becomes an `Outcome::Fail` with a message a user
+//! can act on; nothing here panics on input. Whatever the format, the outlet is then checked to
+//! be a name and the headline loses the site's name ([`attribution`]).
 //!
-//! A JSON list or JSON Feed holds several articles: [`Stage::process_items`] returns one outcome
-//! per item and the pipeline runs the later stages over each.
+//! A JSON list, a JSON Feed or an RSS or Atom feed holds several articles:
+//! [`Stage::process_items`] returns one outcome per item and the pipeline runs the later stages
+//! over each.
 //!
 //! # Extraction, step by step
 //!
@@ -25,14 +27,17 @@
 //!    the text has clear paragraphs, a jusText-style filter ([`paragraphs`]: length and share of
 //!    stop words, then context) drops the lines around them; cut-off last lines go. Markdown
 //!    ([`markdown`]): front matter, then the rendered text, link and image targets kept as
-//!    metadata. JSON ([`json`]): one article per item, fields from a fixed list of keys.
+//!    metadata. JSON ([`json`]): one article per item, fields from a fixed list of keys. Feeds
+//!    ([`feed`], RSS 2.0, RSS 1.0, Atom, read by `feed-rs`): one article per item.
 //! 4. **Repair** ([`repair`]) the text and title: mojibake, leftover entities, the space lost
 //!    after punctuation. An article left with fewer than `min_words` words fails, saying so.
 //!
 //! Metadata an earlier stage already set (title, outlet, ...) is kept over what the page says.
 
+pub mod attribution;
 pub mod decode;
 pub mod detect;
+pub mod feed;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -115,33 +120,57 @@ impl Clean {
     }
 
     /// Cleans one document given as bytes: its format and one result per article in it (several
-    /// for a JSON list or feed, else one). `Err` when the document as a whole cannot be read.
+    /// for a JSON list or a feed, else one). `Err` when the document as a whole cannot be read.
+    /// The items of an RSS or Atom feed are `Format::Html` (see [`feed`]).
     pub fn clean_items(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Vec<Result<Extracted, String>>), String> {
         let decoded = decode::decode(bytes).map_err(|e| e.to_string())?;
-        let format = detect::detect(&decoded.text, file_name);
-        let items = match format {
-            Format::Html => vec![html::extract(&decoded.text)],
-            Format::Json => json::extract(&decoded.text, file_name)?,
-            Format::Markdown => vec![Ok(markdown::extract(&decoded.text))],
-            Format::Text => vec![Ok(text::extract(&decoded.text))],
+        let (format, what, items) = match detect::feed_kind(&decoded.text, file_name) {
+            Some(kind) => (Format::Html, kind.name(), feed::extract(&decoded.text, kind, file_name)?),
+            None => {
+                let format = detect::detect(&decoded.text, file_name);
+                let items = match format {
+                    Format::Html => vec![html::extract(&decoded.text)],
+                    Format::Json => json::extract(&decoded.text, file_name)?,
+                    Format::Markdown => vec![Ok(markdown::extract(&decoded.text))],
+                    Format::Text => vec![Ok(text::extract(&decoded.text))],
+                };
+                (format, format_name(format), items)
+            }
         };
         let whitespace_only = decoded.text.trim().is_empty();
-        let items = items.into_iter().map(|item| item.and_then(|x| self.finish(x, format, whitespace_only))).collect();
+        let finish = |item: Result<Extracted, String>| {
+            item.and_then(|x| self.finish(x, what, whitespace_only, file_name))
+        };
+        let items = items.into_iter().map(finish).collect();
         Ok((format, items))
     }
 
-    /// Repairs the text and title and checks there is enough text left.
-    fn finish(&self, mut extracted: Extracted, format: Format, whitespace_only: bool) -> Result<Extracted, String> {
+    /// Repairs the text and title, makes the outlet a name (else the URL's host) and cuts the
+    /// site's name off the title ([`attribution`]), and checks there is enough text left; `what`
+    /// names the format in the message.
+    fn finish(
+        &self,
+        mut extracted: Extracted,
+        what: &str,
+        whitespace_only: bool,
+        file_name: &str,
+    ) -> Result<Extracted, String> {
         extracted.text = repair::repair(&extracted.text);
-        extracted.title = extracted.title.map(|t| repair::repair(&t));
+        extracted.outlet = extracted
+            .outlet
+            .and_then(|o| attribution::outlet_name(&o, file_name))
+            .or_else(|| extracted.url.as_deref().and_then(json::host_of));
+        let names: Vec<&str> = extracted.outlet.iter().chain(&extracted.url).map(String::as_str).collect();
+        let strip = |title: String| attribution::strip_site_name(&repair::repair(&title), &names);
+        extracted.title = extracted.title.map(strip);
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
             return Err(if whitespace_only {
                 "the file holds only whitespace, no article text".to_string()
             } else {
                 format!(
-                    "no article text found: {words} word(s) after cleaning the {} content, fewer than min_words ({})",
-                    format_name(format),
+                    "no article text found: {words} word(s) after cleaning the {what} content, \
+                     fewer than min_words ({})",
                     self.options.min_words
                 )
             });

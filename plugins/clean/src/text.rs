@@ -292,7 +292,7 @@ pub fn find_date(text: &str) -> Option<String> {
 }
 
 /// "SEOUL, South Korea (AP) — ..." gives "AP".
-fn wire_outlet(text: &str) -> Option<String> {
+pub(crate) fn wire_outlet(text: &str) -> Option<String> {
     static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^[\p{Lu}][\p{L} .,'-]{1,60}\(([A-Z][A-Za-z]{1,15})\)\s*[—–-]").expect("valid regex")
     });

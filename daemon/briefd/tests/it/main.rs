@@ -8,6 +8,7 @@ mod faults;
 mod keypoints;
 mod merge;
 mod plugins;
+mod reader;
 mod support;
 
 use std::path::Path;

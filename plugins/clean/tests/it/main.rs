@@ -89,6 +89,75 @@ fn the_stage_splits_a_list_and_refuses_to_return_it_as_one() {
     assert!(message.contains("holds 3 articles"), "{message}");
 }
 
+#[test]
+fn an_rss_feed_gives_one_article_per_item_whatever_its_extension() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/feeds/harbour_gazette.rss");
+    let bytes = std::fs::read(path).unwrap();
+    let (format, items) = Clean::new(Options::default()).clean_items(&bytes, "news.txt").unwrap();
+    assert_eq!(format, stage_api::Format::Html, "feed items are HTML content");
+    let items: Vec<_> = items.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|x| x.outlet.as_deref() == Some("Harbour Gazette")));
+    assert!(items.iter().all(|x| x.metadata.get("feed_format").map(String::as_str) == Some("RSS")));
+    assert_eq!(items[0].title.as_deref(), Some("Ferry strike halts crossings to the islands"));
+    assert_eq!(items[0].author.as_deref(), Some("Nadia Petrova"));
+    assert_eq!(items[0].published.as_deref(), Some("2025-07-13T07:30:00Z"));
+    assert_eq!(items[0].language.as_deref(), Some("en"));
+    assert_eq!(items[0].metadata.get("item_id").map(String::as_str), Some("hg-1001"));
+    let first = &items[0].text;
+    assert!(first.starts_with("Ferry crews walked out at dawn on Sunday"), "content:encoded wins: {first}");
+    assert!(items[0].text.contains("had broken down over night-shift pay"), "{}", items[0].text);
+    assert_eq!(
+        items[1].text,
+        "The city council voted on Saturday to build a covered fish market hall beside the old quay.\n\n\
+         Construction is due to start in the spring and cost about twelve million euros."
+    );
+    assert_eq!(items[1].author.as_deref(), Some("Tom Okafor"));
+    let hostile = "<img src=x onerror=alert(1)> Tall ships *return* for the regatta";
+    assert_eq!(items[2].title.as_deref(), Some(hostile));
+    assert!(!items[2].text.contains("alert"), "script content is not text: {}", items[2].text);
+}
+
+#[test]
+fn atom_and_rss_1_feeds_give_one_article_per_entry() {
+    let atom = clean_items("feeds/valley_courier.atom").unwrap();
+    let atom: Vec<_> = atom.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(atom.len(), 2);
+    assert_eq!(atom[0].title.as_deref(), Some("Flood barrier holds as river peaks"));
+    assert_eq!(atom[0].url.as_deref(), Some("https://valleycourier.example/news/flood-barrier"));
+    assert_eq!(atom[0].published.as_deref(), Some("2025-07-13T06:00:00Z"));
+    assert_eq!(
+        atom[0].text,
+        "The new flood barrier held overnight as the river reached its highest level in twenty years, \
+         the water agency said on Sunday.\n\nAbout four hundred homes behind the barrier stayed dry."
+    );
+    assert_eq!(atom[1].author.as_deref(), Some("Courier Desk"), "the feed's author stands in");
+    assert_eq!(atom[1].published.as_deref(), Some("2025-07-12T17:45:00Z"), "the update date stands in");
+    assert!(atom[1].text.starts_with("Fruit growers in the upper valley"), "the summary stands in");
+    let rdf = clean_items("feeds/mountain_post.rdf").unwrap();
+    let rdf: Vec<_> = rdf.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(rdf.len(), 2);
+    assert_eq!(rdf[0].outlet.as_deref(), Some("Mountain Post"));
+    assert_eq!(rdf[0].author.as_deref(), Some("Marco Bianchi"));
+    assert_eq!(rdf[1].url.as_deref(), Some("https://mountainpost.example/hut-rebuilt"));
+    assert!(rdf[1].text.starts_with("Volunteers finished rebuilding"));
+}
+
+#[test]
+fn a_page_names_its_outlet_and_loses_its_title_tail() {
+    let page = r#"<!DOCTYPE html><html><head>
+        <title>Harbour cranes double the night shift | Port Ledger</title>
+        <meta property="og:site_name" content="https://www.portledger.example">
+        <meta property="og:url" content="https://www.portledger.example/cranes"></head>
+        <body><article><p>The harbour authority said on Monday that the new container cranes would double the
+        number of ships handled each night, and that the first of them would arrive in the autumn.</p>
+        <p>Residents asked the council for a hearing on the noise the cranes would make at night.</p>
+        </article></body></html>"#;
+    let (_, x) = Clean::new(Options::default()).clean_bytes(page.as_bytes(), "0123abcd.html").unwrap();
+    assert_eq!(x.outlet.as_deref(), Some("portledger.example"), "a URL site name gives way to the host");
+    assert_eq!(x.title.as_deref(), Some("Harbour cranes double the night shift"));
+}
+
 mod properties {
     use clean::{text, Clean, Options};
     use proptest::prelude::*;
@@ -114,6 +183,22 @@ mod properties {
             let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.txt");
             let _ = Clean::new(Options::default()).clean_bytes(&bytes, "x.html");
             let _ = Clean::new(Options::default()).clean_items(&bytes, "x.json");
+        }
+
+        #[test]
+        fn a_feed_of_any_text_never_panics(
+            parts in prop::collection::vec(any::<String>(), 3),
+            atom in any::<bool>(),
+        ) {
+            let [a, b, c] = [&parts[0], &parts[1], &parts[2]];
+            let feed = if atom {
+                format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{a}</title><entry>\
+                         <title>{b}</title><content type=\"html\">{c}</content></entry></feed>")
+            } else {
+                format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{a}</title><item>\
+                         <title>{b}</title><description>{c}</description></item></channel></rss>")
+            };
+            let _ = Clean::new(Options::default()).clean_items(feed.as_bytes(), "x.xml");
         }
 
         #[test]
