@@ -149,6 +149,9 @@ enum EvalSet {
         /// Summarize with `method: extractive` instead of the configured method (no model).
         #[arg(long)]
         no_model: bool,
+        /// Also list each headline, summary and key point the reader figures counted.
+        #[arg(long)]
+        details: bool,
     },
     /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
     /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
@@ -296,9 +299,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", briefd::eval::agreement::run(&dir, &keypoints_options(&cli.config))?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { set: EvalSet::Day { dir, pages, write, no_model } } => {
+        Command::Eval { set: EvalSet::Day { dir, pages, write, no_model, details } } => {
             let config = load(&cli.config)?;
-            let options = briefd::eval::day::Options { pages, write, no_model };
+            let options = briefd::eval::day::Options { pages, write, no_model, details };
             briefd::eval::day::run(&dir, config, &options, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }

@@ -55,6 +55,8 @@ pub struct Options {
     pub write: Option<PathBuf>,
     /// Run the summarize stage with `method: extractive` instead of the configured method.
     pub no_model: bool,
+    /// Also list every headline, summary and point each reader figure counted.
+    pub details: bool,
 }
 
 /// One labelled page of `clusters.tsv`.
@@ -106,6 +108,9 @@ pub struct BriefingSource {
     /// Publisher, when known.
     #[serde(default)]
     pub outlet: Option<String>,
+    /// The article's own headline.
+    #[serde(default)]
+    pub title: String,
     /// Where it was published, when known.
     #[serde(default)]
     pub url: Option<String>,
@@ -150,29 +155,33 @@ pub struct DayScores {
     /// the label and the headlines of the stories it is spread over.
     pub splits: Vec<(String, Vec<String>)>,
     /// Stories listing two sources that are near copies of each other.
-    pub sources_near_copies: usize,
+    pub sources_near_copies: Vec<String>,
     /// Headlines that are, or hold, a file name.
-    pub headlines_with_file_name: usize,
+    pub headlines_with_file_name: Vec<String>,
     /// Headlines ending in the outlet's or host's name.
-    pub headlines_with_site_tail: usize,
+    pub headlines_with_site_tail: Vec<String>,
     /// Summaries in the briefing.
     pub summaries: usize,
     /// Summaries written by the model.
     pub summaries_model: usize,
-    /// Summaries that open with the headline.
-    pub summaries_with_glued_title: usize,
+    /// Summaries that open with the headline or a source's title.
+    pub summaries_with_glued_title: Vec<String>,
+    /// Headlines, summaries and points holding HTML tags or entities.
+    pub texts_with_markup: Vec<String>,
     /// Key points in the briefing.
     pub points: usize,
-    /// Key points opening with a dateline.
-    pub points_with_dateline: usize,
+    /// Key points opening with a dateline, or with a glued title and then a dateline.
+    pub points_with_dateline: Vec<String>,
+    /// Key points opening with the headline or a source's title.
+    pub points_with_glued_title: Vec<String>,
     /// Mean words per key point.
     pub points_mean_words: f64,
     /// Median words per key point.
     pub points_median_words: f64,
     /// Key points whose content words are mostly in the summary.
-    pub points_repeating_summary: usize,
+    pub points_repeating_summary: Vec<String>,
     /// Key points flagged "sources differ".
-    pub sources_differ_flags: usize,
+    pub sources_differ_flags: Vec<String>,
 }
 
 impl DayScores {
@@ -297,7 +306,7 @@ pub fn run(
     writeln!(report, "files_dropped {}", summary.dropped)?;
     writeln!(report, "files_failed {}", summary.failed)?;
     writeln!(report, "run_seconds {seconds:.1}")?;
-    report += &render(&scores);
+    report += &render(&scores, options.details);
     let missing: Vec<&Label> = labels.iter().filter(|l| !listed(&stories).contains(l.id.as_str())).collect();
     if !missing.is_empty() {
         writeln!(report, "\npages not in the briefing:")?;
@@ -351,8 +360,9 @@ fn page_id(file: &str) -> &str {
     file.strip_suffix(".html").unwrap_or(file)
 }
 
-/// The figures, one `name value` per line, then the wrong merges, excused mixes and splits.
-pub fn render(s: &DayScores) -> String {
+/// The figures, one `name value` per line, then the wrong merges, excused mixes and splits;
+/// with `details`, also every headline, summary and point a reader figure counted.
+pub fn render(s: &DayScores, details: bool) -> String {
     let mut out = String::new();
     let mut line = |name: &str, value: String| out.push_str(&format!("{name} {value}\n"));
     line("pages", s.pages.to_string());
@@ -366,18 +376,20 @@ pub fn render(s: &DayScores) -> String {
     line("wrong_merges", s.wrong_merges().to_string());
     line("mixes_excused", (s.mixes.len() - s.wrong_merges()).to_string());
     line("split_stories", s.splits.len().to_string());
-    line("sources_near_copies", s.sources_near_copies.to_string());
-    line("headlines_with_file_name", s.headlines_with_file_name.to_string());
-    line("headlines_with_site_tail", s.headlines_with_site_tail.to_string());
+    line("sources_near_copies", s.sources_near_copies.len().to_string());
+    line("headlines_with_file_name", s.headlines_with_file_name.len().to_string());
+    line("headlines_with_site_tail", s.headlines_with_site_tail.len().to_string());
     line("summaries", s.summaries.to_string());
     line("summaries_model", s.summaries_model.to_string());
-    line("summaries_with_glued_title", s.summaries_with_glued_title.to_string());
+    line("summaries_with_glued_title", s.summaries_with_glued_title.len().to_string());
+    line("texts_with_markup", s.texts_with_markup.len().to_string());
     line("points", s.points.to_string());
-    line("points_with_dateline", s.points_with_dateline.to_string());
+    line("points_with_dateline", s.points_with_dateline.len().to_string());
+    line("points_with_glued_title", s.points_with_glued_title.len().to_string());
     line("points_mean_words", format!("{:.1}", s.points_mean_words));
     line("points_median_words", format!("{:.1}", s.points_median_words));
-    line("points_repeating_summary", s.points_repeating_summary.to_string());
-    line("sources_differ_flags", s.sources_differ_flags.to_string());
+    line("points_repeating_summary", s.points_repeating_summary.len().to_string());
+    line("sources_differ_flags", s.sources_differ_flags.len().to_string());
     for (title, excused) in
         [("wrong merges:", false), ("mixes excused (two stories, one page borderline):", true)]
     {
@@ -401,6 +413,25 @@ pub fn render(s: &DayScores) -> String {
         out.push_str("\nsplit stories (one label, several briefing stories):\n");
         for (story, headlines) in &s.splits {
             out.push_str(&format!("  {story}: {}\n", headlines.join(" | ")));
+        }
+    }
+    if details {
+        let lists = [
+            ("stories with near-copy sources", &s.sources_near_copies),
+            ("headlines with a file name", &s.headlines_with_file_name),
+            ("headlines with a site tail", &s.headlines_with_site_tail),
+            ("summaries with the title glued on (story headline)", &s.summaries_with_glued_title),
+            ("headlines, summaries and points with markup", &s.texts_with_markup),
+            ("points with a dateline", &s.points_with_dateline),
+            ("points with the title glued on", &s.points_with_glued_title),
+            ("points repeating the summary", &s.points_repeating_summary),
+            ("points flagged sources differ", &s.sources_differ_flags),
+        ];
+        for (title, items) in lists.into_iter().filter(|(_, items)| !items.is_empty()) {
+            out.push_str(&format!("\n{title}:\n"));
+            for item in items {
+                out.push_str(&format!("  {item:?}\n"));
+            }
         }
     }
     out
@@ -469,35 +500,46 @@ pub fn score(labels: &[Label], stories: &[BriefingStory], texts: &HashMap<i64, S
         let source_texts: Vec<&str> =
             story.sources.iter().filter_map(|s| texts.get(&s.article_id).map(String::as_str)).collect();
         if has_near_copies(&source_texts) {
-            scores.sources_near_copies += 1;
+            scores.sources_near_copies.push(story.headline.clone());
         }
         if has_file_name(&story.headline, &story.sources) {
-            scores.headlines_with_file_name += 1;
+            scores.headlines_with_file_name.push(story.headline.clone());
         }
         let sites = sites(story, &label_of);
         if has_site_tail(&story.headline, &sites) {
-            scores.headlines_with_site_tail += 1;
+            scores.headlines_with_site_tail.push(story.headline.clone());
         }
+        let titles: Vec<&str> = std::iter::once(story.headline.as_str())
+            .chain(story.sources.iter().map(|s| s.title.as_str()))
+            .collect();
+        let texts = std::iter::once(&story.headline)
+            .chain(&story.summary)
+            .chain(story.key_points.iter().map(|p| &p.text));
+        scores.texts_with_markup.extend(texts.filter(|t| has_markup(t)).cloned());
         if let Some(summary) = &story.summary {
             scores.summaries += 1;
             if story.summary_method.as_deref() == Some("model") {
                 scores.summaries_model += 1;
             }
-            if glued_title(summary, &story.headline) {
-                scores.summaries_with_glued_title += 1;
+            if glued_title(summary, &titles).is_some() {
+                scores.summaries_with_glued_title.push(story.headline.clone());
             }
         }
         for point in &story.key_points {
             scores.points += 1;
             point_words.push(point.text.split_whitespace().count());
-            if is_dateline(&point.text) {
-                scores.points_with_dateline += 1;
+            let after_title = glued_title(&point.text, &titles);
+            if is_dateline(&point.text) || after_title.is_some_and(is_dateline) {
+                scores.points_with_dateline.push(point.text.clone());
+            }
+            if after_title.is_some() {
+                scores.points_with_glued_title.push(point.text.clone());
             }
             if story.summary.as_deref().is_some_and(|summary| repeats_summary(&point.text, summary)) {
-                scores.points_repeating_summary += 1;
+                scores.points_repeating_summary.push(point.text.clone());
             }
             if point.sources_differ {
-                scores.sources_differ_flags += 1;
+                scores.sources_differ_flags.push(point.text.clone());
             }
         }
     }
@@ -587,8 +629,12 @@ pub fn has_site_tail(headline: &str, sites: &[String]) -> bool {
         return false;
     }
     sites.iter().map(|s| squash(s)).filter(|s| s.len() >= 3).any(|site| {
-        // "BBC News" names bbc.com; "Sputnik" names sputniknews.com.
-        tail == site || tail.contains(&site) || (tail.len() >= 4 && site.contains(&tail))
+        // "BBC News" and "The GiveWell Blog" name their sites ("Sputnik" names sputniknews.com),
+        // but "comwrap auf der DMEXCO 2018" is a title that only mentions one: the name must
+        // make up at least half of the tail.
+        tail == site
+            || (tail.contains(&site) && 2 * site.len() >= tail.len())
+            || (tail.len() >= 4 && site.contains(&tail))
     })
 }
 
@@ -613,42 +659,121 @@ fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
-/// A summary that opens with the headline's words (the headline with or without a site tail),
-/// the sign of a title glued onto the first sentence. Headlines under three words are too short
-/// to tell.
-pub fn glued_title(summary: &str, headline: &str) -> bool {
-    let summary = words(summary);
-    let mut forms = vec![headline];
-    if let Some(tail) = tail_segment(headline) {
-        forms.push(headline[..headline.len() - tail.len()].trim_end_matches([' ', '-', '|', '–', '—']));
+/// A text (summary or key point) that opens with the words of one of `titles` (each with or
+/// without a site tail): a title glued onto the first sentence. Returns the rest of the text,
+/// after the title. Titles under three words are too short to tell.
+pub fn glued_title<'a>(text: &'a str, titles: &[&str]) -> Option<&'a str> {
+    let spans = word_spans(text);
+    let lowered: Vec<String> = spans.iter().map(|&(start, end)| text[start..end].to_lowercase()).collect();
+    let mut forms = Vec::new();
+    for title in titles {
+        forms.push(*title);
+        if let Some(tail) = tail_segment(title) {
+            forms.push(title[..title.len() - tail.len()].trim_end_matches([' ', '-', '|', '–', '—']));
+        }
     }
-    forms.iter().any(|form| {
+    forms.iter().find_map(|form| {
         let title = words(form);
-        title.len() >= 3 && summary.starts_with(&title)
+        (title.len() >= 3 && lowered.starts_with(&title)).then(|| {
+            let end = spans[title.len() - 1].1;
+            text[end..].trim_start_matches(|c: char| c.is_whitespace() || "?!.:;,\"'’”»".contains(c))
+        })
     })
 }
 
+/// Byte ranges of the runs of letters and digits of `text` (the words of [`words`]).
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(at),
+            (false, Some(from)) => {
+                spans.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        spans.push((from, text.len()));
+    }
+    spans
+}
+
+/// A headline, summary or point holding HTML: a tag of the common kinds or an entity. Angle
+/// brackets around a title (`<The Palace>`, a Korean habit) are not markup.
+pub fn has_markup(text: &str) -> bool {
+    static MARKUP: OnceLock<regex::Regex> = OnceLock::new();
+    let re = MARKUP.get_or_init(|| {
+        regex::Regex::new(
+            // Lower case only: `<I Am Legend>` as a quoted title is not an `<i>` tag.
+            concat!(
+                r"</?(?:p|div|span|a|br|img|script|style|b|i|em|strong|li|ul|ol|h[1-6]|figure|figcaption",
+                r"|iframe|table|tr|td|section|article)\b[^>]*>|&(?:nbsp|amp|quot|lt|gt|#\d+|#x[0-9a-f]+);",
+            ),
+        )
+        .expect("valid pattern")
+    });
+    re.is_match(text)
+}
+
 /// A key point that opens with a dateline: a place in capitals, a place with an agency, a date,
-/// or an agency alone, then a dash (or, after an agency, straight into the text: `(CNN)Asian`).
+/// or an agency alone, then a dash (or, after an agency, straight into the text: `(CNN)Asian`);
+/// a place in capitals then a colon (`NEW DELHI :`) unless the word is a label (`UPDATE:`); a
+/// place with a state (`New York, NY –`). A hyphen counts as a dash only between spaces, so
+/// `NASA-backed` is no dateline.
 pub fn is_dateline(point: &str) -> bool {
-    static DATELINE: OnceLock<regex::Regex> = OnceLock::new();
-    let re = DATELINE.get_or_init(|| {
+    /// Capitalised openings with a colon that label the text rather than place it.
+    const LABELS: &[&str] = &[
+        "ANALYSIS",
+        "BREAKING",
+        "CORRECTION",
+        "EDITOR'S NOTE",
+        "EXCLUSIVE",
+        "FACT CHECK",
+        "FILE",
+        "LIVE",
+        "NOTE",
+        "OPINION",
+        "PHOTO",
+        "PHOTOS",
+        "READ MORE",
+        "RELATED",
+        "SEE ALSO",
+        "SPOILER",
+        "UPDATE",
+        "UPDATED",
+        "VIDEO",
+        "WARNING",
+        "WATCH",
+    ];
+    static DATELINE: OnceLock<(regex::Regex, regex::Regex)> = OnceLock::new();
+    let (re, colon) = DATELINE.get_or_init(|| {
         let caps = r"[A-Z][A-Z.'’-]{2,}(?:\s+[A-Z][A-Z.'’-]+){0,3}";
         let title = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}";
         let region = r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?";
         let date = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?";
         let agency = r"\([A-Za-z][^)]{0,30}\)";
-        let dash = r"\s*(?:—|–|--?)\s*";
+        let dash = r"(?:\s*[—–]|\s+-{1,2}|--)\s*";
+        let state = r"(?:[A-Z]{2}|[A-Z]\.[A-Z]\.|[A-Z][a-z]{1,4}\.)";
         let pattern = format!(
             "^(?:{caps}{region}(?:,\\s*{date})?(?:\\s*{agency})?{dash}\
              |{title}{region}(?:,\\s*{date})?\\s*{agency}(?:{dash}|[A-Z])\
              |{title}{region},\\s*{date}(?:\\s*{agency})?{dash}\
+             |{title},\\s*{state}{dash}\
              |{date}(?:\\s*{agency})?{dash}\
              |{agency}(?:{dash}|[A-Z]))"
         );
-        regex::Regex::new(&pattern).expect("valid pattern")
+        let colon = format!("^({caps}){region}\\s*:\\s");
+        (
+            regex::Regex::new(&pattern).expect("valid pattern"),
+            regex::Regex::new(&colon).expect("valid pattern"),
+        )
     });
-    re.is_match(point.trim_start())
+    let point = point.trim_start();
+    re.is_match(point)
+        || colon.captures(point).is_some_and(|c| !LABELS.contains(&c[1].trim_end_matches(['.', '-'])))
 }
 
 /// A key point whose content words (not stop words) are at least [`REPEAT_SHARE`] in the summary.
@@ -772,7 +897,7 @@ mod tests {
         let labels = [label("p1", "a", true), label("p2", "b", false), label("p3", "c", false)];
         let scores = score(&labels, &[story("Mixed", &["p1", "p2", "p3"])], &HashMap::new());
         assert_eq!(scores.wrong_merges(), 1);
-        let rendered = render(&scores);
+        let rendered = render(&scores, true);
         assert!(rendered.contains("wrong_merges 1\n"), "{rendered}");
         assert!(rendered.contains("\"Mixed\": a ×1 (borderline), b ×1, c ×1"), "{rendered}");
     }
@@ -798,6 +923,9 @@ mod tests {
             "Hong Kong (CNN)Asian markets traded lower on Tuesday.",
             "(CNN) — Europa has water vapour, NASA says.",
             "BEIJING, Nov. 19 -- China reported a second case.",
+            "NEW DELHI : Their American dream shattered, 150 Indians returned home.",
+            "New York, NY – With content engagement migrating to mobile, my6sense adds a strategist.",
+            "SIOUX FALLS, S.D. – People across the nation are talking about it.",
         ] {
             assert!(is_dateline(point), "{point}");
         }
@@ -812,6 +940,9 @@ mod tests {
             "US — and Chinese — officials met on Monday.",
             "Prince Andrew said he had no recollection of the meeting.",
             "In November 2019 the company cut 2,400 jobs.",
+            "NASA-backed researchers found water vapour on Europa.",
+            "UPDATE: The hearing was moved to Wednesday.",
+            "EDITOR'S NOTE: This story has been corrected.",
         ] {
             assert!(!is_dateline(point), "{point}");
         }
@@ -831,7 +962,7 @@ mod tests {
         let labels = [label("p1", "a", false), label("p2", "a", false), label("p3", "b", false)];
         let texts = HashMap::from([(0, wire.clone()), (1, edited)]);
         let stories = [story("A", &["p1", "p2"]), story("B", &["p3"])];
-        assert_eq!(score(&labels, &stories, &texts).sources_near_copies, 1);
+        assert_eq!(score(&labels, &stories, &texts).sources_near_copies, vec!["A".to_string()]);
     }
 
     #[test]
@@ -843,6 +974,12 @@ mod tests {
         assert!(has_site_tail("Audi e-tron Sportback revealed - SlashGear.com", &[]));
         assert!(!has_site_tail("Trump - China trade talks stall", &sites));
         assert!(!has_site_tail("Alibaba lists in Hong Kong", &sites));
+        let comwrap = vec!["comwrap".to_string()];
+        assert!(
+            !has_site_tail("Take C.A.R.E. - comwrap auf der DMEXCO 2018", &comwrap),
+            "a title, not a name"
+        );
+        assert!(has_site_tail("September 2018 open thread - The GiveWell Blog", &["givewell".to_string()]));
         assert_eq!(host_name("https://www.telegraph.co.uk/tennis/x").as_deref(), Some("telegraph"));
         assert_eq!(host_name("https://edition.cnn.com/2019/x").as_deref(), Some("cnn"));
     }
@@ -857,18 +994,49 @@ mod tests {
     }
 
     #[test]
-    fn a_summary_opening_with_the_headline_is_glued() {
-        let headline = "NASA adds five companies to lunar lander programme - Space.com";
-        assert!(glued_title(
-            "NASA adds five companies to lunar lander programme NASA said on Monday...",
-            headline
+    fn a_text_opening_with_a_title_is_glued() {
+        let headline = ["NASA adds five companies to lunar lander programme - Space.com"];
+        let glued = "NASA adds five companies to lunar lander programme NASA said on Monday...";
+        assert_eq!(glued_title(glued, &headline), Some("NASA said on Monday..."));
+        let with_tail = "NASA adds five companies to lunar lander programme - Space.com The agency...";
+        assert_eq!(glued_title(with_tail, &headline), Some("The agency..."));
+        assert_eq!(glued_title("The agency said on Monday that five companies will bid.", &headline), None);
+        assert_eq!(glued_title("Breaking news today.", &["Breaking news"]), None, "two words are too few");
+        let titles =
+            ["Some other headline here", "Esper accuses China of intimidating smaller Asian nations"];
+        let point = "Esper accuses China of intimidating smaller Asian nations HANOI, Vietnam (AP) — U.S. \
+                     Defense Secretary Mark Esper accused China.";
+        let rest = glued_title(point, &titles).expect("the second title is glued on");
+        assert!(rest.starts_with("HANOI"), "{rest}");
+        assert!(is_dateline(rest), "{rest}");
+    }
+
+    #[test]
+    fn a_point_with_a_glued_title_and_a_dateline_counts_for_both() {
+        let labels = [label("p1", "a", false)];
+        let mut s = story("PG&E begins new mass power shutoff over fire danger", &["p1"]);
+        s.key_points = vec![BriefingPoint {
+            text: "PG&E begins new mass power shutoff over fire danger SAN FRANCISCO (AP) — Pacific Gas \
+                   & Electric Co. was set to begin shutting off power."
+                .into(),
+            sources_differ: false,
+        }];
+        let scores = score(&labels, &[s], &HashMap::new());
+        assert_eq!(scores.points_with_glued_title.len(), 1);
+        assert_eq!(scores.points_with_dateline.len(), 1);
+        assert!(scores.texts_with_markup.is_empty(), "an ampersand alone is no entity");
+    }
+
+    #[test]
+    fn markup_is_tags_and_entities_not_angle_quoted_titles() {
+        assert!(has_markup("<p class=\"post-end\">Stadia Falls Short of 4K at Launch"));
+        assert!(has_markup("Tom&nbsp;Johnston and Michael McDonald"));
+        assert!(has_markup("line<br/>break"));
+        assert!(!has_markup(
+            "Jeongdong Theater prepared three items from <The Palace: Tale of Jang Noksu>!"
         ));
-        assert!(glued_title(
-            "NASA adds five companies to lunar lander programme - Space.com The agency...",
-            headline
-        ));
-        assert!(!glued_title("The agency said on Monday that five companies will bid.", headline));
-        assert!(!glued_title("Breaking news today.", "Breaking news"), "two words are too few to tell");
+        assert!(!has_markup("PG&E begins a new shutoff; 3 < 4 > 2"));
+        assert!(!has_markup("Critics on <I Am Legend>: a remake is due"));
     }
 
     #[test]
