@@ -132,6 +132,27 @@ enum EvalSet {
         /// The same-story set's folder (holding clusters.tsv and text/).
         dir: PathBuf,
     },
+    /// One real day of news: the labelled pages run as one inbox through the configured pipeline
+    /// (as `ingest` runs them, in a temporary store); the day's briefing scored for grouping
+    /// (B-cubed, wrong merges) and for what a reader reads. The model summarizes every article,
+    /// so expect minutes.
+    #[command(after_help = "Example:\n  briefd eval day ../shared/eval/day --write /tmp/day")]
+    Day {
+        /// The day set's folder (holding clusters.tsv).
+        dir: PathBuf,
+        /// The folder of <id>.html.gz pages; DIR/../extraction/html by default.
+        #[arg(long, value_name = "DIR")]
+        pages: Option<PathBuf>,
+        /// Keep the day's briefing (YYYY-MM-DD.md and .json) in this folder.
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
+        /// Summarize with `method: extractive` instead of the configured method (no model).
+        #[arg(long)]
+        no_model: bool,
+        /// Also list each headline, summary and key point the reader figures counted.
+        #[arg(long)]
+        details: bool,
+    },
     /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
     /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
     Extraction {
@@ -276,6 +297,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { set: EvalSet::Agreement { dir } } => {
             print!("{}", briefd::eval::agreement::run(&dir, &keypoints_options(&cli.config))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set: EvalSet::Day { dir, pages, write, no_model, details } } => {
+            let config = load(&cli.config)?;
+            let options = briefd::eval::day::Options { pages, write, no_model, details };
+            briefd::eval::day::run(&dir, config, &options, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {

@@ -2,6 +2,7 @@
 //! `../shared/eval/`), one line per figure with its name.
 
 pub mod agreement;
+pub mod day;
 pub mod extraction;
 pub mod keypoints;
 pub mod rouge;
