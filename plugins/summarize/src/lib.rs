@@ -339,18 +339,27 @@ impl Summarize {
             }
             Ok(draft) => {
                 let looped = draft.generation.stop == generate::Stop::Loop;
-                match guard::check(&draft.text, text, &injections, looped) {
-                    Ok(()) => {
-                        summary.text = draft.text.clone();
-                        summary.method = "model";
-                    }
-                    Err(rejection) => summary.rejection = Some(rejection),
-                }
-                summary.draft = Some(draft.text);
+                summary.judge_draft(draft.text, text, &injections, looped);
                 summary.generation = Some(draft.generation);
             }
         }
         summary
+    }
+}
+
+impl Summary {
+    /// Shows the model's `draft` when the guard accepts it against the `article`; otherwise the
+    /// extractive text stays and the reason is recorded. The draft is kept either way, for
+    /// `briefd eval` and the article's metadata.
+    fn judge_draft(&mut self, draft: String, article: &str, injections: &injection::Injections, looped: bool) {
+        match guard::check(&draft, article, injections, looped) {
+            Ok(()) => {
+                self.text = draft.clone();
+                self.method = "model";
+            }
+            Err(rejection) => self.rejection = Some(rejection),
+        }
+        self.draft = Some(draft);
     }
 }
 
@@ -415,6 +424,53 @@ mod story_tests {
             story: story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 }),
             ..Default::default()
         }
+    }
+
+    fn extractive_only(extractive: &str) -> Summary {
+        Summary {
+            text: extractive.into(),
+            method: "extractive",
+            draft: None,
+            rejection: None,
+            extractive: extractive.into(),
+            injections: 0,
+            model_error: None,
+            generation: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_draft_leaves_the_extractive_summary_and_records_why() {
+        let article = "Officials said the vote would take place on 12 May in Lyon, France.";
+        let mut summary = extractive_only(article);
+        let draft = "Officials said the vote would take place on 14 June in Paris.".to_string();
+        summary.judge_draft(draft.clone(), article, &injection::find(article), false);
+        assert_eq!(summary.method, "extractive");
+        assert_eq!(summary.text, article);
+        assert_eq!(summary.draft.as_deref(), Some(draft.as_str()));
+        let reason = summary.rejection.expect("an invented date and place are refused").to_string();
+        assert!(reason.contains("14") || reason.contains("Paris"), "{reason}");
+    }
+
+    #[test]
+    fn an_accepted_draft_is_shown() {
+        let article = "Officials said the vote would take place on 12 May in Lyon, France.";
+        let mut summary = extractive_only(article);
+        let draft = "The vote will take place on 12 May in Lyon, France, officials said.".to_string();
+        summary.judge_draft(draft.clone(), article, &injection::find(article), false);
+        assert!(summary.rejection.is_none(), "{:?}", summary.rejection.map(|r| r.to_string()));
+        assert_eq!(summary.method, "model");
+        assert_eq!(summary.text, draft);
+    }
+
+    #[test]
+    fn a_looping_draft_is_refused_even_when_its_words_are_true() {
+        let article = "Officials said the vote would take place on 12 May in Lyon, France.";
+        let mut summary = extractive_only(article);
+        let draft = "The vote will take place in Lyon, France, officials said.".to_string();
+        summary.judge_draft(draft, article, &injection::find(article), true);
+        assert_eq!(summary.method, "extractive");
+        assert!(summary.rejection.is_some());
     }
 
     #[test]

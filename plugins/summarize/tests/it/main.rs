@@ -77,13 +77,22 @@ fn a_missing_model_is_a_problem_of_the_options() {
 
 #[test]
 fn the_stage_records_a_rejection_and_falls_back() {
-    // A one-line article gives the model nothing to summarise faithfully; whatever happens, the
-    // shown summary is either the model's accepted text or the extractive one, and a rejection
-    // is recorded as metadata.
+    // Through the real model: the draft is always kept, and what is shown is either that draft,
+    // accepted with no rejection, or the extractive summary with the reason recorded. The guard's
+    // own decisions on chosen drafts are unit tests beside `Summary::judge_draft`.
     let stage = Summarize::with_model(Options::default(), model());
     let summary = stage.summarize("Officials said the vote would take place on 12 May in Lyon, France.", None);
+    let draft = summary.draft.clone().expect("the model wrote a draft");
+    assert!(summary.model_error.is_none(), "{:?}", summary.model_error);
     match summary.method {
-        "model" => assert!(summary.rejection.is_none()),
-        _ => assert_eq!(summary.text, summary.extractive),
+        "model" => {
+            assert!(summary.rejection.is_none());
+            assert_eq!(summary.text, draft);
+        }
+        "extractive" => {
+            assert!(summary.rejection.is_some(), "a draft not shown has a recorded reason: {draft:?}");
+            assert_eq!(summary.text, summary.extractive);
+        }
+        other => panic!("unknown method {other:?}"),
     }
 }
