@@ -4,11 +4,9 @@
 //! - [`ingest::ingest`]: process given files once and exit;
 //! - [`worker::Worker`]: one claimed file from bytes to archive or failed, shared by both;
 //! - [`publish`]: writes a day's briefing atomically;
-//! - [`lock`]: one briefd per state database;
-//! - [`eval`]: scoring stages on the labelled sets.
+//! - [`lock`]: one briefd per state database.
 
 pub mod daemon;
-pub mod eval;
 pub mod ingest;
 pub mod lock;
 pub mod publish;

@@ -167,20 +167,6 @@ fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
 }
 
-/// The keypoints options of the config at `path` when it has them, else the defaults: the
-/// evaluations run without a usable config too.
-fn keypoints_options(path: &std::path::Path) -> keypoints::Options {
-    Config::load(path)
-        .ok()
-        .and_then(|c| {
-            c.stages.into_iter().find_map(|s| match s {
-                config::StageConfig::Keypoints(o) => Some(o),
-                _ => None,
-            })
-        })
-        .unwrap_or_default()
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckConfig => {
@@ -257,29 +243,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Summaries { dir, limit } } => {
-            let config = load(&cli.config)?;
-            let options = config
-                .stages
-                .into_iter()
-                .find_map(|s| match s {
-                    config::StageConfig::Summarize(o) => Some(o),
-                    _ => None,
-                })
-                .context("the config has no summarize stage; its options (model_path, threads) drive this evaluation")?;
+            let options = eval::options::summarize(&cli.config)?;
             let model_path = options.model_path.clone();
-            briefd::eval::summaries::run(&dir, &model_path, options, limit, &mut std::io::stdout())?;
+            eval::summaries::run(&dir, &model_path, options, limit, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Keypoints { dir, limit } } => {
-            briefd::eval::keypoints::run(&dir, keypoints_options(&cli.config), limit, &mut std::io::stdout())?;
+            eval::keypoints::run(&dir, eval::options::keypoints(&cli.config), limit, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Agreement { dir } } => {
-            print!("{}", briefd::eval::agreement::run(&dir, &keypoints_options(&cli.config))?);
+            print!("{}", eval::agreement::run(&dir, &eval::options::keypoints(&cli.config))?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {
-            briefd::eval::extraction::run(&dir)?;
+            eval::extraction::run(&dir)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Briefing { date } => {
@@ -298,15 +276,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::SameStory { dir, sweep, embeddings } } => {
-            // The dedupe options come from the config when one is there, else the defaults.
-            let options = Config::load(&cli.config)
-                .ok()
-                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
-                    config::StageConfig::Dedupe(o) => Some(o),
-                    _ => None,
-                }))
-                .unwrap_or_default();
-            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
+            let options = eval::options::dedupe(&cli.config);
+            print!("{}", eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { article } => {
