@@ -249,11 +249,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Keypoints { dir, limit } } => {
-            eval::keypoints::run(&dir, eval::options::keypoints(&cli.config), limit, &mut std::io::stdout())?;
+            eval::keypoints::run(&dir, eval::options::keypoints(&cli.config)?, limit, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Agreement { dir } } => {
-            print!("{}", eval::agreement::run(&dir, &eval::options::keypoints(&cli.config))?);
+            print!("{}", eval::agreement::run(&dir, &eval::options::keypoints(&cli.config)?)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::Extraction { dir } } => {
@@ -276,7 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set: EvalSet::SameStory { dir, sweep, embeddings } } => {
-            let options = eval::options::dedupe(&cli.config);
+            let options = eval::options::dedupe(&cli.config)?;
             print!("{}", eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
