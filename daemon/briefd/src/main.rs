@@ -142,7 +142,13 @@ enum EvalSet {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // An evaluation runs thousands of articles through the pipeline: its per-article lines
+    // (story merges) would bury the evaluation's own; BRIEFD_LOG still shows them.
+    let default_filter = match cli.command {
+        Command::Eval { .. } => "info,trafilatura=warn,pipeline=warn",
+        _ => "info,trafilatura=warn",
+    };
+    init_logging(cli.log_format, default_filter);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -152,9 +158,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new("info,trafilatura=warn"));
+    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
