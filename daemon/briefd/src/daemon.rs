@@ -22,6 +22,7 @@ use anyhow::Context;
 use config::Config;
 use inbox::settle::Tracker;
 use inbox::Claimed;
+use pipeline::Pipeline;
 use store::Store;
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
@@ -34,6 +35,9 @@ const SETTLE_POLL: Duration = Duration::from_millis(200);
 
 /// Runs the daemon until `shutdown` completes; returns once the state is safe to leave.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    // First, so that a plugin that cannot start leaves nothing behind.
+    let pipeline = Pipeline::build(&config)?;
+    let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
     let config = Arc::new(config);
     let paths = &config.paths;
     for dir in [&paths.inbox, &paths.processing(), &paths.archive, &paths.failed, &paths.briefings] {
@@ -41,12 +45,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     }
     let _lock = crate::lock::acquire(&paths.database)?;
     let store = Arc::new(Store::open(&paths.database)?);
-    let worker = Worker::new(config.clone(), store.clone());
+    let worker = Worker::new(config.clone(), store.clone(), pipeline);
     let repaired = worker.recover()?;
     info!(
         inbox = %paths.inbox.display(),
         database = %paths.database.display(),
-        stages = ?config.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ?stages,
         repaired,
         "briefd started"
     );

@@ -173,12 +173,25 @@ fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
 }
 
+/// The pipeline `briefd run` would build from the config at `path`, or every problem of the
+/// config and of its plugins at once.
+fn check_config(path: &std::path::Path) -> anyhow::Result<pipeline::Pipeline> {
+    match Config::load(path) {
+        Ok(config) => Ok(pipeline::Pipeline::build(&config)?),
+        Err(config::ConfigError::Invalid { path, mut problems, plugins }) => {
+            // The plugins are started anyway, so that the one report names their problems too.
+            problems.extend(pipeline::plugin_problems(&plugins));
+            Err(config::ConfigError::Invalid { path, problems, plugins }.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::CheckConfig => {
-            let config = load(&cli.config)?;
-            let stages: Vec<&str> = config.stages.iter().map(|s| s.name()).collect();
-            println!("{}: ok; stages: {}", cli.config.display(), stages.join(" -> "));
+            let pipeline = check_config(&cli.config)?;
+            println!("{}: ok; stages: {}", cli.config.display(), pipeline.stage_names().join(" -> "));
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
