@@ -22,10 +22,12 @@ use anyhow::Context;
 use config::Config;
 use inbox::settle::Tracker;
 use inbox::Claimed;
+use pipeline::Pipeline;
 use store::Store;
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
+use crate::lock::StateLock;
 use crate::publish::{self, Dirty};
 use crate::worker::Worker;
 
@@ -34,71 +36,118 @@ const SETTLE_POLL: Duration = Duration::from_millis(200);
 
 /// Runs the daemon until `shutdown` completes; returns once the state is safe to leave.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    // First, so that a plugin that cannot start leaves nothing behind.
+    let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
+    let (_lock, store, worker) = open(&config, pipeline)?;
+    let running = Running::start(config, store, worker)?;
+    shutdown.await;
+    running.stop().await;
+    info!("briefd stopped");
+    Ok(())
+}
+
+/// Makes the folders, takes the state lock (held as long as the returned guard lives), opens the
+/// store and repairs what a previous run left half done.
+fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(StateLock, Arc<Store>, Worker)> {
     let paths = &config.paths;
     for dir in [&paths.inbox, &paths.processing(), &paths.archive, &paths.failed, &paths.briefings] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let _lock = crate::lock::acquire(&paths.database)?;
+    let lock = crate::lock::acquire(&paths.database)?;
     let store = Arc::new(Store::open(&paths.database)?);
-    let worker = Worker::new(config.clone(), store.clone());
+    let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
+    let worker = Worker::new(config.clone(), store.clone(), pipeline);
     let repaired = worker.recover()?;
     info!(
         inbox = %paths.inbox.display(),
         database = %paths.database.display(),
-        stages = ?config.stages.iter().map(|s| s.name()).collect::<Vec<_>>(),
+        ?stages,
         repaired,
         "briefd started"
     );
+    Ok((lock, store, worker))
+}
 
-    let dirty = Arc::new(Dirty::default());
-    dirty.mark(&crate::today(&config.briefing.timezone));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopping = Arc::new(AtomicBool::new(false));
-    let (queue_tx, queue_rx) = mpsc::channel::<Claimed>(config.inbox.queue_capacity.get());
+/// The three parts at work, and what it takes to stop them in order.
+struct Running {
+    config: Arc<Config>,
+    store: Arc<Store>,
+    dirty: Arc<Dirty>,
+    stop_tx: watch::Sender<bool>,
+    stopping: Arc<AtomicBool>,
+    intake: tokio::task::JoinHandle<()>,
+    publisher: tokio::task::JoinHandle<()>,
+    pipeline_thread: std::thread::JoinHandle<()>,
+    pipeline_done: tokio::sync::oneshot::Receiver<()>,
+}
 
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    let pipeline_thread = {
-        let dirty = dirty.clone();
-        let stopping = stopping.clone();
-        std::thread::Builder::new()
-            .name("pipeline".into())
-            .spawn(move || {
-                pipeline_loop(worker, queue_rx, &dirty, &stopping);
-                let _ = done_tx.send(());
-            })
-            .context("starting the pipeline thread")?
-    };
+impl Running {
+    /// Starts the pipeline thread, the publisher and the intake, joined by a bounded queue.
+    fn start(config: Arc<Config>, store: Arc<Store>, worker: Worker) -> anyhow::Result<Running> {
+        let dirty = Arc::new(Dirty::default());
+        dirty.mark(&crate::today(&config.briefing.timezone));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (queue_tx, queue_rx) = mpsc::channel::<Claimed>(config.inbox.queue_capacity.get());
 
-    let publisher = tokio::spawn(publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone()));
-    let intake = tokio::spawn(intake(config.clone(), queue_tx, stop_rx));
+        let (done_tx, pipeline_done) = tokio::sync::oneshot::channel::<()>();
+        let pipeline_thread = {
+            let dirty = dirty.clone();
+            let stopping = stopping.clone();
+            std::thread::Builder::new()
+                .name("pipeline".into())
+                .spawn(move || {
+                    pipeline_loop(worker, queue_rx, &dirty, &stopping);
+                    let _ = done_tx.send(());
+                })
+                .context("starting the pipeline thread")?
+        };
 
-    shutdown.await;
-    info!("shutting down: taking no new files");
-    stopping.store(true, Ordering::SeqCst);
-    let _ = stop_tx.send(true);
-    if let Err(e) = intake.await {
-        error!(error = %e, "intake task ended abnormally");
+        let publisher = publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone());
+        let publisher = tokio::spawn(publisher);
+        let intake = tokio::spawn(intake(config.clone(), queue_tx, stop_rx));
+        Ok(Running {
+            config,
+            store,
+            dirty,
+            stop_tx,
+            stopping,
+            intake,
+            publisher,
+            pipeline_thread,
+            pipeline_done,
+        })
     }
-    match tokio::time::timeout(config.shutdown_timeout, done_rx).await {
-        Ok(_) => {
-            let _ = pipeline_thread.join();
+
+    /// Stops taking files, lets the article in hand finish (or leaves it, recorded, once
+    /// `shutdown_timeout` passes), stops the publisher and writes the briefings still due.
+    async fn stop(self) {
+        info!("shutting down: taking no new files");
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.stop_tx.send(true);
+        if let Err(e) = self.intake.await {
+            error!(error = %e, "intake task ended abnormally");
         }
-        Err(_) => warn!(
-            timeout_seconds = config.shutdown_timeout.as_secs(),
-            "the article in flight did not finish in time; it is recorded and will resume at the next start"
-        ),
-    }
-    if let Err(e) = publisher.await {
-        error!(error = %e, "publisher task ended abnormally");
-    }
-    for day in dirty.take() {
-        if let Err(e) = publish::write_day(&config, &store, &day) {
-            error!(day, error = format!("{e:#}"), "could not write the briefing");
+        match tokio::time::timeout(self.config.shutdown_timeout, self.pipeline_done).await {
+            Ok(_) => {
+                let _ = self.pipeline_thread.join();
+            }
+            Err(_) => warn!(
+                timeout_seconds = self.config.shutdown_timeout.as_secs(),
+                "the article in flight did not finish in time; \
+                 it is recorded and will resume at the next start"
+            ),
+        }
+        if let Err(e) = self.publisher.await {
+            error!(error = %e, "publisher task ended abnormally");
+        }
+        for day in self.dirty.take() {
+            if let Err(e) = publish::write_day(&self.config, &self.store, &day) {
+                error!(day, error = format!("{e:#}"), "could not write the briefing");
+            }
         }
     }
-    info!("briefd stopped");
-    Ok(())
 }
 
 fn pipeline_loop(worker: Worker, mut queue: mpsc::Receiver<Claimed>, dirty: &Dirty, stopping: &AtomicBool) {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use config::Config;
+use pipeline::Pipeline;
 use store::Store;
 
 use crate::worker::{Outcome, Report, Worker};
@@ -61,6 +62,7 @@ pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Processes `files`, calling `progress` after each, and rewrites the briefings they changed.
 pub fn ingest(config: Config, files: &[PathBuf], mut progress: impl FnMut(&Report)) -> anyhow::Result<Summary> {
+    let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let processing = config.paths.processing();
     for dir in [&config.paths.inbox, &processing, &config.paths.archive, &config.paths.failed] {
@@ -68,7 +70,7 @@ pub fn ingest(config: Config, files: &[PathBuf], mut progress: impl FnMut(&Repor
     }
     let _lock = crate::lock::acquire(&config.paths.database)?;
     let store = Arc::new(Store::open(&config.paths.database)?);
-    let worker = Worker::new(config.clone(), store.clone());
+    let worker = Worker::new(config.clone(), store.clone(), pipeline);
     worker.recover()?;
     let mut summary = Summary::default();
     let mut days = std::collections::BTreeSet::new();

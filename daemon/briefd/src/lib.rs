@@ -1,18 +1,26 @@
 //! The briefd daemon as a library: the binary's commands, so tests can drive them in-process.
 //!
-//! - [`daemon::run`]: the long-running service (watch, claim, process, publish, shut down);
+//! - [`run`] ([`daemon::run`]): the long-running service (watch, claim, process, publish, shut
+//!   down), stopped by the future it is given;
 //! - [`ingest::ingest`]: process given files once and exit;
 //! - [`worker::Worker`]: one claimed file from bytes to archive or failed, shared by both;
+//! - [`check::check_config`]: the config and the pipeline `run` would build, or every problem;
+//! - [`status::render`], [`explain`]: what `briefd status` and `briefd explain` print;
 //! - [`publish`]: writes a day's briefing atomically;
 //! - [`lock`]: one briefd per state database;
-//! - [`eval`]: scoring stages on the labelled sets.
+//! - [`day_eval`]: `briefd eval day`, which lives here rather than in `eval` because it runs the
+//!   daemon's own ingest path (`eval` cannot depend on this crate, which depends on it).
 
+pub mod check;
 pub mod daemon;
-pub mod eval;
+pub mod day_eval;
 pub mod ingest;
 pub mod lock;
 pub mod publish;
+pub mod status;
 pub mod worker;
+
+pub use daemon::run;
 
 /// The local date (YYYY-MM-DD) of now in `tz`: the day a briefing is named for.
 pub fn today(tz: &jiff::tz::TimeZone) -> String {

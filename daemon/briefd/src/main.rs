@@ -1,13 +1,16 @@
 //! The `briefd` command line: parses arguments, sets up logging, runs one command, and prints any
-//! error once, with its chain of causes.
+//! error once, with its chain of causes. Wiring only: each command is one short function over
+//! the library (`briefd::run`, `briefd::ingest`, `briefd::check`, `eval`, ...); the runtime and
+//! the shutdown signal live here.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use config::Config;
+use store::Store;
 
 /// briefd: drop news articles into a folder, read one clean daily briefing.
 ///
@@ -132,10 +135,16 @@ enum EvalSet {
         /// The same-story set's folder (holding clusters.tsv and text/).
         dir: PathBuf,
     },
+    /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
+    /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
+    Extraction {
+        /// Folder with html/, text/ and ground-truth.json.
+        dir: PathBuf,
+    },
     /// One real day of news: the labelled pages run as one inbox through the configured pipeline
     /// (as `ingest` runs them, in a temporary store); the day's briefing scored for grouping
     /// (B-cubed, wrong merges) and for what a reader reads. The model summarizes every article,
-    /// so expect minutes.
+    /// so expect minutes (`--no-model` for the extractive summary).
     #[command(after_help = "Example:\n  briefd eval day ../shared/eval/day --write /tmp/day")]
     Day {
         /// The day set's folder (holding clusters.tsv).
@@ -153,17 +162,11 @@ enum EvalSet {
         #[arg(long)]
         details: bool,
     },
-    /// The clean stage on saved pages and web text: precision, recall, F1 with the benchmark's
-    /// token metric, for each HTML extractor and for the text cleaner against keep-everything.
-    Extraction {
-        /// Folder with html/, text/ and ground-truth.json.
-        dir: PathBuf,
-    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    init_logging(cli.log_format, default_filter(&cli.command));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -173,9 +176,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// One command, with the config file named on the command line.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_path();
+    match cli.command {
+        Command::Run => serve(config),
+        Command::Ingest { paths } => ingest(config, &paths),
+        Command::Status { recent } => status(config, recent),
+        Command::CheckConfig => check_config(config),
+        Command::Eval { set } => eval(config, set),
+        Command::Briefing { date } => briefing(config, date.as_deref()),
+        Command::Explain { article } => explain(config, &article),
+    }
+}
+
+/// The log filter unless `BRIEFD_LOG` gives one.
+fn default_filter(command: &Command) -> &'static str {
+    match command {
+        // An evaluation runs thousands of articles through the pipeline: its per-article lines
+        // (story merges) would bury the evaluation's own; BRIEFD_LOG still shows them.
+        Command::Eval { .. } => "info,trafilatura=warn,pipeline=warn",
+        _ => "info,trafilatura=warn",
+    }
+}
+
+fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new("info,trafilatura=warn"));
+    let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
@@ -183,171 +210,132 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+fn load(path: &Path) -> anyhow::Result<Config> {
     // The error already names the file, line and column; no extra context needed.
     Ok(Config::load(path)?)
 }
 
-/// The keypoints options of the config at `path` when it has them, else the defaults: the
-/// evaluations run without a usable config too.
-fn keypoints_options(path: &std::path::Path) -> keypoints::Options {
-    Config::load(path)
-        .ok()
-        .and_then(|c| {
-            c.stages.into_iter().find_map(|s| match s {
-                config::StageConfig::Keypoints(o) => Some(o),
-                _ => None,
-            })
-        })
-        .unwrap_or_default()
+/// `briefd run`: the daemon on a multi-threaded runtime until SIGINT or SIGTERM.
+fn serve(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(briefd::run(config, shutdown_signal()))?;
+    // The pipeline thread may still be inside a long stage after the shutdown timeout;
+    // everything is recorded, so leaving without waiting for it is safe.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(ExitCode::SUCCESS)
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::CheckConfig => {
-            let config = load(&cli.config)?;
-            let stages: Vec<&str> = config.stages.iter().map(|s| s.name()).collect();
-            println!("{}: ok; stages: {}", cli.config.display(), stages.join(" -> "));
-            Ok(ExitCode::SUCCESS)
+/// `briefd ingest PATH...`: the files once, with a progress bar on a terminal; fails if any did.
+fn ingest(config_path: &Path, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let files = briefd::ingest::expand(paths)?;
+    let bar = progress_bar(files.len());
+    let summary = briefd::ingest::ingest(config, &files, |report| {
+        if let Some(bar) = &bar {
+            bar.set_message(report.file.clone());
+            bar.inc(1);
         }
-        Command::Run => {
-            let config = load(&cli.config)?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            runtime.block_on(briefd::daemon::run(config, shutdown_signal()))?;
-            // The pipeline thread may still be inside a long stage after the shutdown timeout;
-            // everything is recorded, so leaving without waiting for it is safe.
-            runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-            Ok(ExitCode::SUCCESS)
+        if let briefd::worker::Outcome::Failed { stage, reason } = &report.outcome {
+            let line = format!("failed: {}: {stage}: {reason}", report.file);
+            match &bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
         }
-        Command::Ingest { paths } => {
-            let config = load(&cli.config)?;
-            let files = briefd::ingest::expand(&paths)?;
-            let bar = if std::io::stderr().is_terminal() {
-                let bar = indicatif::ProgressBar::new(files.len() as u64);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
-                        .expect("valid template"),
-                );
-                Some(bar)
-            } else {
-                None
-            };
-            let summary = briefd::ingest::ingest(config, &files, |report| {
-                if let Some(bar) = &bar {
-                    bar.set_message(report.file.clone());
-                    bar.inc(1);
-                }
-                if let briefd::worker::Outcome::Failed { stage, reason } = &report.outcome {
-                    let line = format!("failed: {}: {stage}: {reason}", report.file);
-                    match &bar {
-                        Some(bar) => bar.println(line),
-                        None => eprintln!("{line}"),
-                    }
-                }
-            })?;
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            println!("ingested {summary}");
-            Ok(if summary.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!("ingested {summary}");
+    Ok(if summary.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// A bar of `len` steps when stderr is a terminal (a bar in a log file is noise).
+fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}");
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(style.expect("valid template"));
+    Some(bar)
+}
+
+/// `briefd status`: counts per state and the latest failures and drops.
+fn status(config_path: &Path, recent: usize) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let store = Store::open(&config.paths.database)?;
+    print!("{}", briefd::status::render(&store.status(recent)?));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `briefd check-config`: the pipeline `run` would build, or every problem.
+fn check_config(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let pipeline = briefd::check::check_config(config_path)?;
+    println!("{}: ok; stages: {}", config_path.display(), pipeline.stage_names().join(" -> "));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `briefd eval SET DIR`: the set's evaluation, with the stage options of the config.
+fn eval(config_path: &Path, set: EvalSet) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout();
+    match set {
+        EvalSet::SameStory { dir, sweep, embeddings } => {
+            let options = eval::options::dedupe(config_path)?;
+            print!("{}", eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
         }
-        Command::Status { recent } => {
-            let config = load(&cli.config)?;
-            let store = store::Store::open(&config.paths.database)?;
-            let report = store.status(recent)?;
-            for (state, n) in &report.files {
-                println!("{state:>10}: {n}");
-            }
-            println!("{:>10}: {}", "articles", report.articles);
-            println!("{:>10}: {}", "stories", report.stories);
-            if !report.recent_failures.is_empty() {
-                println!("\nrecent failures:");
-                for (file, stage, reason, at) in &report.recent_failures {
-                    println!("  {at}  {file}  [{stage}] {reason}");
-                }
-            }
-            if !report.recent_drops.is_empty() {
-                println!("\nrecent drops:");
-                for (file, stage, reason, at) in &report.recent_drops {
-                    println!("  {at}  {file}  [{stage}] {reason}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval { set: EvalSet::Summaries { dir, limit } } => {
-            let config = load(&cli.config)?;
-            let options = config
-                .stages
-                .into_iter()
-                .find_map(|s| match s {
-                    config::StageConfig::Summarize(o) => Some(o),
-                    _ => None,
-                })
-                .context("the config has no summarize stage; its options (model_path, threads) drive this evaluation")?;
+        EvalSet::Summaries { dir, limit } => {
+            let options = eval::options::summarize(config_path)?;
             let model_path = options.model_path.clone();
-            briefd::eval::summaries::run(&dir, &model_path, options, limit, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
+            eval::summaries::run(&dir, &model_path, options, limit, &mut out)?;
         }
-        Command::Eval { set: EvalSet::Keypoints { dir, limit } } => {
-            briefd::eval::keypoints::run(&dir, keypoints_options(&cli.config), limit, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
+        EvalSet::Keypoints { dir, limit } => {
+            eval::keypoints::run(&dir, eval::options::keypoints(config_path)?, limit, &mut out)?;
         }
-        Command::Eval { set: EvalSet::Agreement { dir } } => {
-            print!("{}", briefd::eval::agreement::run(&dir, &keypoints_options(&cli.config))?);
-            Ok(ExitCode::SUCCESS)
+        EvalSet::Agreement { dir } => {
+            print!("{}", eval::agreement::run(&dir, &eval::options::keypoints(config_path)?)?);
         }
-        Command::Eval { set: EvalSet::Day { dir, pages, write, no_model, details } } => {
-            let config = load(&cli.config)?;
-            let options = briefd::eval::day::Options { pages, write, no_model, details };
-            briefd::eval::day::run(&dir, config, &options, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval { set: EvalSet::Extraction { dir } } => {
-            briefd::eval::extraction::run(&dir)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Briefing { date } => {
-            let config = load(&cli.config)?;
-            let day = match date {
-                Some(d) => {
-                    let parsed: jiff::civil::Date =
-                        d.parse().with_context(|| format!("--date {d:?} is not a date; write it as YYYY-MM-DD"))?;
-                    parsed.to_string()
-                }
-                None => briefd::today(&config.briefing.timezone),
-            };
-            let store = store::Store::open(&config.paths.database)?;
-            let markdown = briefd::publish::write_day(&config, &store, &day)?;
-            print!("{markdown}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval { set: EvalSet::SameStory { dir, sweep, embeddings } } => {
-            // The dedupe options come from the config when one is there, else the defaults.
-            let options = Config::load(&cli.config)
-                .ok()
-                .and_then(|c| c.stages.into_iter().find_map(|s| match s {
-                    config::StageConfig::Dedupe(o) => Some(o),
-                    _ => None,
-                }))
-                .unwrap_or_default();
-            print!("{}", briefd::eval::same_story::run(&dir, &options, sweep, embeddings.as_deref())?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Explain { article } => {
-            let config = load(&cli.config)?;
-            let store = store::Store::open(&config.paths.database)?;
-            let found = store.find_articles(&article)?;
-            anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
-            for stored in found {
-                let merges = store.story_merges(stored.story_id)?;
-                print!("{}", briefd::explain(&stored, &merges));
-            }
-            Ok(ExitCode::SUCCESS)
+        EvalSet::Extraction { dir } => eval::extraction::run(&dir)?,
+        EvalSet::Day { dir, pages, write, no_model, details } => {
+            let config = load(config_path)?;
+            let options = briefd::day_eval::Options { pages, write, no_model, details };
+            briefd::day_eval::run(&dir, config, &options, &mut out)?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `briefd briefing [--date DAY]`: rebuilds the day's briefing from the store, writes and prints it.
+fn briefing(config_path: &Path, date: Option<&str>) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let day = match date {
+        Some(d) => {
+            let parsed: jiff::civil::Date =
+                d.parse().with_context(|| format!("--date {d:?} is not a date; write it as YYYY-MM-DD"))?;
+            parsed.to_string()
+        }
+        None => briefd::today(&config.briefing.timezone),
+    };
+    let store = Store::open(&config.paths.database)?;
+    print!("{}", briefd::publish::write_day(&config, &store, &day)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `briefd explain ARTICLE`: why each article of that id or file name is in its story.
+fn explain(config_path: &Path, article: &str) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let store = Store::open(&config.paths.database)?;
+    let found = store.find_articles(article)?;
+    anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
+    for stored in found {
+        let merges = store.story_merges(stored.story_id)?;
+        print!("{}", briefd::explain(&stored, &merges));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -65,9 +65,8 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker with the configured stages.
-    pub fn new(config: Arc<Config>, store: Arc<Store>) -> Worker {
-        let pipeline = Pipeline::from_config(&config.stages);
+    /// A worker running `pipeline` (built from `config` by [`Pipeline::build`]).
+    pub fn new(config: Arc<Config>, store: Arc<Store>, pipeline: Pipeline) -> Worker {
         Worker { config, store, pipeline }
     }
 

@@ -4,13 +4,17 @@
 //! This is the only crate that knows the file is YAML (serde_yaml is unmaintained upstream, so it
 //! stays behind this one module to be swapped in one place). Every path in the file is relative
 //! to the file's own folder.
+//!
+//! A config is plain data: it names the stages and their options but starts nothing. A
+//! `kind: plugin` entry is a library path and its settings; loading and starting it (where the
+//! plugin checks its own options) is `pipeline::Pipeline::build`'s job, for `briefd run` and
+//! `briefd check-config` alike.
 
 mod raw;
 mod validate;
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use validate::Problem;
@@ -88,43 +92,20 @@ pub enum StageConfig {
     Summarize(summarize::Options),
     /// Built-in key-point picker.
     Keypoints(keypoints::Options),
-    /// A stage loaded from a shared library, already loaded and started by validation.
+    /// A stage loaded from a shared library when the pipeline is built.
     Plugin(PluginConfig),
 }
 
-/// A `kind: plugin` stage: where it came from, how it is set up, and the running instance.
-#[derive(Clone)]
+/// A `kind: plugin` stage: the library and how to set it up. Nothing is loaded here.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginConfig {
     /// The library file (absolute).
     pub path: PathBuf,
     /// Name, error policy, time box and options.
     pub settings: plugin_host::PluginSettings,
-    /// The instance made at validation, so that its options were checked by the plugin itself;
-    /// shared because a config is cloned but a plugin instance is not.
-    pub stage: Arc<plugin_host::PluginStage>,
-}
-
-impl std::fmt::Debug for PluginConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginConfig").field("path", &self.path).field("settings", &self.settings).finish()
-    }
-}
-
-impl PartialEq for PluginConfig {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path && self.settings == other.settings
-    }
 }
 
 impl StageConfig {
-    /// The stage's name: the `kind` of a built-in, the configured or declared name of a plugin.
-    pub fn name(&self) -> &str {
-        match self {
-            StageConfig::Plugin(p) => stage_api::Stage::name(p.stage.as_ref()),
-            other => other.kind(),
-        }
-    }
-
     /// The `kind` as written in the file.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -167,6 +148,9 @@ pub enum ConfigError {
         path: PathBuf,
         /// Each problem found.
         problems: Vec<Problem>,
+        /// The plugin entries that are valid as data, with their index in `stages`: a checker
+        /// can start them too, so that one report names the plugins' problems with the rest.
+        plugins: Vec<(usize, PluginConfig)>,
     },
 }
 

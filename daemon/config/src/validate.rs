@@ -89,8 +89,8 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     if raw.stages.is_empty() {
         problem("stages", "lists no stage; start with `- kind: clean`".into());
     }
-    // Kept with their positions in the file, so that problems name the right entry even when a
-    // plugin before them could not be loaded.
+    // Kept with their positions in the file, so that problems name the right entry even when an
+    // entry before them was refused.
     let mut indexed: Vec<(usize, StageConfig)> = Vec::new();
     for (i, stage) in raw.stages.into_iter().enumerate() {
         match stage {
@@ -116,7 +116,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     }
     match indexed.first() {
         Some((0, StageConfig::Clean(_))) | None => {}
-        // Entry 0 could not be loaded: that problem is already reported.
+        // Entry 0 was refused: that problem is already reported.
         Some((index, _)) if *index > 0 => {}
         Some((_, other)) => problem(
             "stages[0]",
@@ -139,10 +139,18 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         }
     }
 
-    let stages: Vec<StageConfig> = indexed.into_iter().map(|(_, s)| s).collect();
     if !problems.is_empty() {
-        return Err(ConfigError::Invalid { path: path.to_path_buf(), problems });
+        let plugins = indexed
+            .into_iter()
+            .filter_map(|(i, stage)| match stage {
+                StageConfig::Plugin(p) => Some((i, p)),
+                _ => None,
+            })
+            .collect();
+        return Err(ConfigError::Invalid { path: path.to_path_buf(), problems, plugins });
     }
+    // With no problem, no entry was refused: the positions are those in the file.
+    let stages: Vec<StageConfig> = indexed.into_iter().map(|(_, s)| s).collect();
     Ok(Config {
         source: path.to_path_buf(),
         paths,
@@ -158,8 +166,8 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     })
 }
 
-/// Loads the library (checking its ABI) and starts an instance with its options, so that every
-/// way a plugin can be unusable is reported here, by `check-config` as much as at start.
+/// The plugin entry as data: its settings checked and its path resolved. The library is loaded,
+/// and the plugin checks its options, when the pipeline is built.
 fn plugin(raw: RawPlugin, resolve: &dyn Fn(&Path) -> PathBuf) -> Result<PluginConfig, String> {
     if raw.timeout_millis == 0 {
         return Err("timeout_millis must be at least 1".into());
@@ -167,33 +175,50 @@ fn plugin(raw: RawPlugin, resolve: &dyn Fn(&Path) -> PathBuf) -> Result<PluginCo
     if raw.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err("name is empty; leave it out to use the plugin's own name".into());
     }
-    let path = resolve(&raw.path);
-    let library = plugin_host::Library::load(&path).map_err(|e| e.to_string())?;
     let settings = plugin_host::PluginSettings {
         name: raw.name,
         on_error: raw.on_error,
         timeout: Duration::from_millis(raw.timeout_millis),
         options: raw.options,
     };
-    let stage = plugin_host::PluginStage::new(library, settings.clone()).map_err(|e| format!("{} ({})", e, path.display()))?;
-    Ok(PluginConfig { path, settings, stage: std::sync::Arc::new(stage) })
+    Ok(PluginConfig { path: resolve(&raw.path), settings })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, ConfigError};
+    use crate::{Config, ConfigError, StageConfig};
 
+    /// Loading is the pipeline's job: a plugin file that is not there is still valid data, its
+    /// path resolved against the config's folder and its settings kept as written.
     #[test]
-    fn a_missing_plugin_is_a_problem_naming_its_entry_and_file() {
+    fn a_plugin_entry_is_data_with_its_path_resolved() {
         let dir = tempfile::tempdir().unwrap();
-        let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: plugins/libnone.so\n    on_error: pass\n    options: { any: [thing] }\n";
-        let Err(ConfigError::Invalid { problems, .. }) = Config::from_yaml(&dir.path().join("c.yaml"), text) else {
-            panic!("accepted a missing plugin")
+        let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    \
+                    path: plugins/libnone.so\n    on_error: pass\n    options: { any: [thing] }\n";
+        let config = Config::from_yaml(&dir.path().join("c.yaml"), text).expect("valid as data");
+        let [_, StageConfig::Plugin(plugin)] = &config.stages[..] else { panic!("{:?}", config.stages) };
+        let base = std::path::absolute(dir.path()).unwrap();
+        assert_eq!(plugin.path, base.join("plugins/libnone.so"));
+        assert_eq!(plugin.settings.on_error, plugin_host::OnError::Pass);
+        assert_eq!(plugin.settings.options, serde_json::json!({ "any": ["thing"] }));
+    }
+
+    /// An invalid config still hands over its plugin entries, at their positions in the file, so
+    /// that `check-config` can report their problems with the others.
+    #[test]
+    fn an_invalid_config_carries_its_plugin_entries() {
+        let text = "inbox: { path: inbox }\nbriefing: { timezone: Nowhere/Else }\nstages:\n  \
+                    - kind: clean\n  - kind: plugin\n    path: a.so\n    timeout_millis: 0\n  \
+                    - kind: plugin\n    path: b.so\n";
+        let path = std::path::Path::new("c.yaml");
+        let Err(ConfigError::Invalid { problems, plugins, .. }) = Config::from_yaml(path, text) else {
+            panic!("accepted an unknown time zone")
         };
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].key, "stages[1] (plugin)");
-        let expected = format!("{}: no such plugin file", dir.path().join("plugins/libnone.so").display());
-        assert!(problems[0].message.starts_with(&expected), "{}", problems[0].message);
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["briefing.timezone", "stages[1] (plugin)"]);
+        assert_eq!(plugins.len(), 1);
+        assert_eq!(plugins[0].0, 2);
+        assert!(plugins[0].1.path.ends_with("b.so"), "{:?}", plugins[0].1.path);
     }
 
     #[test]

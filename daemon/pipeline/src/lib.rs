@@ -4,13 +4,18 @@
 //! article after its last finished stage instead of from the start. A stage that panics is caught
 //! and turned into a failure of that article; nothing a stage does can stop the daemon (short of
 //! aborting the process).
+//!
+//! [`Pipeline::build`] is the one way from a config to running stages.
+
+mod build;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use config::StageConfig;
 use stage_api::{Article, Context, Outcome, Stage};
 use store::{StageResult, Store, StoreError};
+
+pub use build::{plugin_problems, BuildError};
 
 /// The stages, built once from the config.
 pub struct Pipeline {
@@ -42,23 +47,6 @@ pub enum Finished {
 pub type Timings = Vec<(String, f64)>;
 
 impl Pipeline {
-    /// Builds the stages named in the config, in order.
-    pub fn from_config(stages: &[StageConfig]) -> Pipeline {
-        let stages = stages
-            .iter()
-            .map(|s| -> Box<dyn Stage> {
-                match s {
-                    StageConfig::Clean(o) => Box::new(clean::Clean::new(o.clone())),
-                    StageConfig::Dedupe(o) => Box::new(dedupe::Dedupe::new(o.clone())),
-                    StageConfig::Summarize(o) => Box::new(summarize::Summarize::new(o.clone())),
-                    StageConfig::Keypoints(o) => Box::new(keypoints::Keypoints::new(o.clone())),
-                    StageConfig::Plugin(p) => Box::new(Shared(p.stage.clone())),
-                }
-            })
-            .collect();
-        Pipeline { stages }
-    }
-
     /// A pipeline of the given stages (for tests and embedding).
     pub fn new(stages: Vec<Box<dyn Stage>>) -> Pipeline {
         Pipeline { stages }
@@ -293,18 +281,6 @@ fn stage_result(file_id: i64, item_index: u32, stage_index: usize, stage: &dyn S
         millis,
         detail: None,
         article: None,
-    }
-}
-
-/// A plugin instance shared with the config that started it; a stage like any other.
-struct Shared(std::sync::Arc<plugin_host::PluginStage>);
-
-impl Stage for Shared {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
-        self.0.process(article, context)
     }
 }
 

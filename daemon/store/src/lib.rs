@@ -197,16 +197,6 @@ impl Store {
         Ok(merged)
     }
 
-    /// Applies the story merges `article` asks for, on its own (for callers that run a stage
-    /// without the pipeline, like `briefd eval same-story`); see [`Store::record_stage_with_merges`].
-    pub fn merge_stories(&self, file_id: i64, article: &Article) -> Result<Vec<MergeRecord>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let merged = model_merge(&tx, file_id, article.item_index, article).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(merged)
-    }
-
     /// Every merge that made up `story_id`, oldest first (for `briefd explain`).
     pub fn story_merges(&self, story_id: i64) -> Result<Vec<MergeRecord>> {
         model::merges_into(&self.conn(), story_id).map_err(|e| self.err(e))
@@ -266,17 +256,6 @@ impl Store {
             return Ok(story_id);
         }
         let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(story_id)
-    }
-
-    /// Commits a finished article: joins or starts its story, indexes its fingerprints, and marks
-    /// the file done with its archive destination. Returns the story id.
-    pub fn commit_article(&self, file_id: i64, article: &Article, day: &str, destination: &Path) -> Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
-        model::finish_file(&tx, file_id, FileState::Done, None, None, destination).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(story_id)
     }
@@ -409,12 +388,12 @@ mod tests {
         let f1 = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
         let mut article = Article { text: "x".into(), ..Default::default() };
         article.fingerprints.insert("text_sha256".into(), "abc".into());
-        let story = store.commit_article(f1.id, &article, "2025-07-13", Path::new("/a/a")).unwrap();
+        let story = store.commit_item(f1.id, &article, "2025-07-13").unwrap();
         assert_eq!(store.stories_with_fingerprint("text_sha256", "abc"), vec![story]);
 
         let f2 = store.accept_file(b"p2", b"b", "h2", 1).unwrap();
         article.story = Some(StoryMatch { story_id: story, reason: "test".into(), score: 1.0 });
-        assert_eq!(store.commit_article(f2.id, &article, "2025-07-13", Path::new("/a/b")).unwrap(), story);
+        assert_eq!(store.commit_item(f2.id, &article, "2025-07-13").unwrap(), story);
         let stories = store.stories_for_day("2025-07-13").unwrap();
         assert_eq!(stories.len(), 1);
         assert_eq!(stories[0].sources.len(), 2);
@@ -431,7 +410,7 @@ mod tests {
             let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
             let mut article = Article { text: name.into(), ..Default::default() };
             article.story = story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 });
-            (file.id, store.commit_article(file.id, &article, "2025-07-13", Path::new(name)).unwrap())
+            (file.id, store.commit_item(file.id, &article, "2025-07-13").unwrap())
         };
         let (_, a) = commit("a1", None);
         commit("a2", Some(a));
@@ -442,11 +421,22 @@ mod tests {
         let mut bridge = Article { text: "c".into(), ..Default::default() };
         bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
         bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "centroids 0.6".into(), score: 0.6 }];
-        let merged = store.merge_stories(bridge_file.id, &bridge).unwrap();
+        let result = StageResult {
+            file_id: bridge_file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "dedupe".into(),
+            outcome: "continue".into(),
+            millis: 1.0,
+            detail: None,
+            article: Some(bridge.clone()),
+        };
+        let merged = store.record_stage_with_merges(&result, &bridge).unwrap();
         assert_eq!(merged.len(), 1);
         assert_eq!((merged[0].from_story, merged[0].into_story, merged[0].n_moved), (b, a, 1));
+        assert_eq!(store.last_stage_result(bridge_file.id, 0).unwrap().map(|r| r.stage_index), Some(1));
         // Asking again (a resumed article) changes nothing.
-        assert!(store.merge_stories(bridge_file.id, &bridge).unwrap().is_empty());
+        assert!(store.record_stage_with_merges(&result, &bridge).unwrap().is_empty());
         assert_eq!(store.story_size(a), 2 + 1);
         assert_eq!(store.story_size(b), 0);
         // An article still naming the merged-away story lands in the live one.
@@ -475,7 +465,7 @@ mod tests {
             let mut article = Article { text: name.clone(), ..Default::default() };
             let keys = if i == 0 { vec!["common".to_string(), "rare".to_string()] } else { vec!["common".to_string()] };
             article.keys.insert("word".into(), keys);
-            store.commit_article(file.id, &article, "2025-07-13", Path::new(&name)).unwrap();
+            store.commit_item(file.id, &article, "2025-07-13").unwrap();
         }
         let hits = store.articles_with_keys("word", vec!["common".into(), "rare".into()], total);
         assert_eq!(hits.len(), model::POSTINGS_PER_KEY as usize + 1);

@@ -65,6 +65,34 @@ fn a_plugin_for_another_abi_is_refused_at_start() {
     }
 }
 
+/// A plugin checks its options when it starts: `check-config` and `run` both start it, so both
+/// refuse an option it does not know, naming the entry, the plugin and the file.
+#[test]
+fn a_plugin_option_the_plugin_refuses_is_reported_by_check_config_and_run() {
+    let env = env_with("bad_option.yaml");
+    for command in ["check-config", "run"] {
+        let out = env.briefd_fails(&[command]);
+        for needle in [
+            "1 problem(s)",
+            "stages[1] (plugin): plugin `topics` did not start: options: unknown field `topix`",
+            "plugins/libexample_stage.so",
+        ] {
+            assert!(out.contains(needle), "{command}: {needle:?} missing in:\n{out}");
+        }
+    }
+}
+
+/// `check-config` reports the config's own problems and its plugins' problems in one list.
+#[test]
+fn check_config_reports_config_and_plugin_problems_at_once() {
+    let env = env_with("bad_option_and_values.yaml");
+    let out = env.briefd_fails(&["check-config"]);
+    let needles = ["3 problem(s)", "inbox.queue_capacity", "briefing.timezone", "stages[1] (plugin): plugin `topics`"];
+    for needle in needles {
+        assert!(out.contains(needle), "{needle:?} missing in:\n{out}");
+    }
+}
+
 /// Issue 5, bar 2: a plugin that panics fails its article (`on_error: fail`), one that hangs is
 /// timed out, disabled and passes its article on (`on_error: pass`), one that answers garbage
 /// passes every article on; the daemon keeps running throughout.

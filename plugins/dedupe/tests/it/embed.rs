@@ -32,7 +32,7 @@ fn add(store: &Store, stage: &Dedupe, name: &str, text: &str) -> (i64, Article) 
     let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
     let article = Article { text: text.into(), received_at: "2025-07-13T08:00:00Z".into(), ..Default::default() };
     let Outcome::Continue(article) = stage.process(article, store) else { panic!("not passed on") };
-    (store.commit_article(file.id, &article, "2025-07-13", Path::new(name)).unwrap(), article)
+    (store.commit_item(file.id, &article, "2025-07-13").unwrap(), article)
 }
 
 /// A stored article's vector is read back from the store, not computed again, even by a new

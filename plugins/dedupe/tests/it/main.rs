@@ -1,5 +1,5 @@
 //! The dedupe stage against the real store: articles go through `Dedupe::process` and
-//! `Store::commit_article` one at a time, as in the daemon (with the story merges the stage asks
+//! `Store::commit_item` one at a time, as in the daemon (with the story merges the stage asks
 //! for applied in between, as the pipeline does).
 
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ fn stories_of(texts: &[String]) -> Vec<(i64, Article)> {
                 ..Default::default()
             };
             let Outcome::Continue(article) = stage.process(article, &store) else { panic!("not passed on") };
-            let story = store.commit_article(file.id, &article, "2025-07-13", Path::new(&name)).unwrap();
+            let story = store.commit_item(file.id, &article, "2025-07-13").unwrap();
             (story, article)
         })
         .collect()
@@ -91,7 +91,7 @@ fn clusters_survive_reopening_the_store() {
         else {
             panic!("not passed on")
         };
-        store.commit_article(file.id, &article, "2025-07-13", Path::new("a")).unwrap()
+        store.commit_item(file.id, &article, "2025-07-13").unwrap()
     };
     let store = Store::open(&path).unwrap();
     let file = store.accept_file(b"p2", b"b", "h2", 1).unwrap();
@@ -100,7 +100,7 @@ fn clusters_survive_reopening_the_store() {
         panic!("not passed on")
     };
     assert_eq!(article.story.as_ref().map(|s| s.story_id), Some(first_story));
-    assert_eq!(store.commit_article(file.id, &article, "2025-07-13", Path::new("b")).unwrap(), first_story);
+    assert_eq!(store.commit_item(file.id, &article, "2025-07-13").unwrap(), first_story);
 }
 
 /// Runs texts through the stage with `options` on a fresh store, applying each article's story
@@ -122,8 +122,19 @@ fn final_stories(options: Options, texts: &[String]) -> (Vec<i64>, Vec<Article>,
             ..Default::default()
         };
         let Outcome::Continue(article) = stage.process(article, &store) else { panic!("not passed on") };
-        store.merge_stories(file.id, &article).unwrap();
-        store.commit_article(file.id, &article, "2025-07-13", Path::new(&name)).unwrap();
+        // As the pipeline records the stage's result: with the merges it asks for, at once.
+        let result = store::StageResult {
+            file_id: file.id,
+            item_index: 0,
+            stage_index: 0,
+            stage: "dedupe".into(),
+            outcome: "continue".into(),
+            millis: 0.0,
+            detail: None,
+            article: Some(article.clone()),
+        };
+        store.record_stage_with_merges(&result, &article).unwrap();
+        store.commit_item(file.id, &article, "2025-07-13").unwrap();
         files.push(file.id);
         articles.push(article);
     }

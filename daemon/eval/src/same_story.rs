@@ -1,7 +1,7 @@
 //! `briefd eval same-story DIR`: the ECB+ same-story set (`clusters.tsv` and `text/`).
 //!
-//! Documents go, in file-name order, through the very `dedupe` stage and store the daemon uses
-//! (a temporary database, one commit per article), so the figures measure the incremental
+//! Documents go, in file-name order, through the very `dedupe` stage, pipeline and store the
+//! daemon uses (a temporary database, one commit per article), so the figures measure the incremental
 //! clustering that runs in production, not an offline stand-in. Only the text is used: the first
 //! line of a document is dropped when it is a URL (the README's rule for `ecbplus` files, applied
 //! by content). Topics are read only to split folds for cross-validation, never as features.
@@ -23,7 +23,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use dedupe::embed::{EmbeddingOptions, Encoder};
 use dedupe::tfidf;
-use stage_api::{Article, Outcome, Stage};
+use pipeline::{Finished, Pipeline};
+use stage_api::Article;
 use store::Store;
 
 /// One labelled document.
@@ -90,8 +91,8 @@ fn visible_text(raw: &str) -> String {
     }
 }
 
-/// Runs every document through the `dedupe` stage on a fresh store, applying the story merges it
-/// asks for as the pipeline does; returns each one's story id once all are in (a later merge
+/// Runs every document through a pipeline of the `dedupe` stage on a fresh store, committing each
+/// as the daemon does; returns each one's story id once all are in (a later merge
 /// moves earlier documents). With `options.embeddings` set, `encoder` must be the loaded model
 /// (shared across runs).
 pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Encoder>>) -> anyhow::Result<Vec<i64>> {
@@ -102,6 +103,9 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
         (None, Some(e)) => bail!("embeddings are on but no encoder was loaded from {}", e.model_dir.display()),
         (_, None) => dedupe::Dedupe::new(options.clone()),
     };
+    // The daemon's path: the pipeline records the stage's result and applies the story merges
+    // it asks for, then the article is committed before the next one comes.
+    let pipeline = Pipeline::new(vec![Box::new(stage)]);
     let mut files = Vec::with_capacity(docs.len());
     for doc in docs {
         let file = store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
@@ -111,13 +115,12 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
             text: doc.text.clone(),
             ..Default::default()
         };
-        let article = match stage.process(article, &store) {
-            Outcome::Continue(article) => article,
-            Outcome::Fail { message } => bail!("dedupe failed {}: {message}", doc.name),
-            Outcome::Drop { .. } => bail!("dedupe did not pass {} on", doc.name),
+        let article = match pipeline.run(&store, file.id, article)?.0 {
+            Finished::Done(article) => article,
+            Finished::Failed { message, .. } => bail!("dedupe failed {}: {message}", doc.name),
+            Finished::Dropped { .. } => bail!("dedupe did not pass {} on", doc.name),
         };
-        store.merge_stories(file.id, &article)?;
-        store.commit_article(file.id, &article, "2026-01-01", Path::new(&doc.name))?;
+        store.commit_item(file.id, &article, "2026-01-01")?;
         files.push(file.id);
     }
     let mut stories = Vec::with_capacity(docs.len());

@@ -1,6 +1,6 @@
 //! `briefd eval keypoints DIR`: the keypoints stage on the summaries set (`articles.jsonl`),
-//! each article as a one-source story, against a lead-3 baseline (the first three sentences,
-//! each a point citing itself), in the same run.
+//! each article as a one-source story run through the pipeline, against a lead-3 baseline (the
+//! first three sentences, each a point citing itself), in the same run.
 //!
 //! Figures, per dataset and overall: points and words per article; the grounding rate by an
 //! independent checker ([`supported`]); ROUGE-1 and ROUGE-2 recall of the reference summary by
@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use stage_api::{Article, EmptyContext, Outcome, Stage};
+use anyhow::Context as _;
+use pipeline::{Finished, Pipeline};
+use stage_api::Article;
+use store::Store;
 
 use super::rouge;
 
@@ -40,15 +43,22 @@ const SYSTEMS: [&str; 2] = ["briefd", "lead3"];
 /// stage's `options`, and prints one line per figure to `out`.
 pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
     let (path, items) = super::summary_items(dir, limit)?;
-    let stage = keypoints::Keypoints::new(options.clone());
+    // The daemon's path, through a pipeline of the stage and a store. No article is committed:
+    // each stays a story of its own, so the stage reads no other source.
+    let pipeline = Pipeline::new(vec![Box::new(keypoints::Keypoints::new(options.clone()))]);
+    let store_dir = tempfile::tempdir().context("creating a temporary folder for the eval database")?;
+    let store = Store::open(&store_dir.path().join("eval.db"))?;
 
     // figures[system][dataset] = per-article figures
     let mut figures: BTreeMap<&str, BTreeMap<String, Vec<Figures>>> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
-    for item in &items {
+    for (n, item) in items.iter().enumerate() {
+        // Numbered, not named by the set's ids or text, so that every article is a file of its own.
+        let name = format!("{n}.txt");
+        let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, item.article.len() as u64)?;
         let article = Article { text: item.article.clone(), ..Default::default() };
-        let points = match stage.process(article, &EmptyContext) {
-            Outcome::Continue(article) => article.key_points,
+        let points = match pipeline.run(&store, file.id, article)?.0 {
+            Finished::Done(article) => article.key_points,
             other => anyhow::bail!("the keypoints stage did not continue: {other:?}"),
         };
         let briefd: Vec<Shown<'_>> = points

@@ -1,15 +1,15 @@
 //! Dedupe at scale: per-article time of the `dedupe` stage (candidate retrieval, scoring and the
-//! decision) over corpora of growing size, with the store on disk as in the daemon. Run by
-//! `bench/dedupe`.
+//! decision) over corpora of growing size, run by the pipeline with the store on disk as in the
+//! daemon. Run by `bench/dedupe`.
 //!
 //! The corpus is real text (the ECB+ same-story documents and the FRANK news articles), repeated
 //! with variation so no two articles are byte-identical: each repeat drops one sentence, swaps
 //! the order of two others and adds a sentence with its own numbers.
 
 use std::path::Path;
-use std::time::Instant;
 
-use stage_api::{Article, Outcome, Stage};
+use pipeline::{Finished, Pipeline};
+use stage_api::Article;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -72,7 +72,7 @@ fn variant(text: &str, round: usize, index: usize) -> String {
 fn run(base: &[String], size: usize) -> anyhow::Result<(f64, f64, usize)> {
     let dir = tempfile::tempdir()?;
     let store = store::Store::open(&dir.path().join("bench.db"))?;
-    let stage = dedupe::Dedupe::new(dedupe::Options::default());
+    let pipeline = Pipeline::new(vec![Box::new(dedupe::Dedupe::new(dedupe::Options::default()))]);
     let mut millis = Vec::with_capacity(size);
     let mut stories = std::collections::BTreeSet::new();
     for i in 0..size {
@@ -80,10 +80,11 @@ fn run(base: &[String], size: usize) -> anyhow::Result<(f64, f64, usize)> {
         let name = format!("a{i}");
         let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1)?;
         let article = Article { text: variant(&base[index], round, index), received_at: "2026-01-01T00:00:00Z".into(), ..Default::default() };
-        let started = Instant::now();
-        let Outcome::Continue(article) = stage.process(article, &store) else { anyhow::bail!("not passed on") };
-        millis.push(started.elapsed().as_secs_f64() * 1000.0);
-        stories.insert(store.commit_article(file.id, &article, "2026-01-01", Path::new(&name))?);
+        // The stage's own time as the pipeline measures it, without recording and committing.
+        let (finished, timings) = pipeline.run(&store, file.id, article)?;
+        let Finished::Done(article) = finished else { anyhow::bail!("not passed on: {finished:?}") };
+        millis.extend(timings.iter().map(|(_, ms)| *ms));
+        stories.insert(store.commit_item(file.id, &article, "2026-01-01")?);
     }
     let mean = millis.iter().sum::<f64>() / size as f64;
     let tail = &millis[size.saturating_sub(1000)..];

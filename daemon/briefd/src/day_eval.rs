@@ -148,7 +148,7 @@ pub struct DayScores {
     /// Distinct labels.
     pub labelled_stories: usize,
     /// B-cubed precision, recall and F1 of the briefing's grouping.
-    pub bcubed: super::same_story::Prf,
+    pub bcubed: eval::same_story::Prf,
     /// Mixed stories, excused or not, in briefing order.
     pub mixes: Vec<Mix>,
     /// Labels whose pages sit in more than one briefing story (or outside the briefing):
@@ -460,7 +460,7 @@ pub fn score(labels: &[Label], stories: &[BriefingStory], texts: &HashMap<i64, S
         .map(|(i, l)| story_of.get(l.id.as_str()).map_or(Placed::Alone(i), |&idx| Placed::Story(idx)))
         .collect();
     let gold: Vec<&str> = labels.iter().map(|l| l.story.as_str()).collect();
-    let grouping = super::same_story::score(&placed, &gold, |_| true);
+    let grouping = eval::same_story::score(&placed, &gold, |_| true);
 
     let label_of: HashMap<&str, &Label> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
     let mixes = stories.iter().filter_map(|story| mix(story, &label_of)).collect();

@@ -1,0 +1,26 @@
+//! `briefd eval <set> DIR`: reproducible quality figures on labelled dev sets (the layout of
+//! `../shared/eval/`), one line per figure with its name.
+//!
+//! One module per command, each with a `run` the binary calls: [`extraction`], [`same_story`],
+//! [`keypoints`], [`agreement`], [`summaries`]. The same-story and key-point sets go article by
+//! article through a [`pipeline::Pipeline`] of the stage and a [`store::Store`], as in the
+//! daemon, so there is no evaluation-only way into the stages or the store. The others call the
+//! functions the stage itself runs, for what an article leaving the pipeline does not show:
+//! each HTML extractor alone, the model's draft beside the summary shown, and the key points of
+//! some 6,000 document pairs (built in memory as two-source stories, no store needed). Shared
+//! pieces have their own modules: [`rouge`]
+//! (rouge-score's ROUGE), [`stats`] (means and bootstrap resampling), [`summary_set`] (the
+//! summaries set's reader) and [`options`] (which stage options a run uses).
+
+pub mod agreement;
+pub mod extraction;
+pub mod keypoints;
+pub mod options;
+pub mod rouge;
+pub mod same_story;
+pub mod stats;
+pub mod summaries;
+pub mod summary_set;
+
+pub use stats::{mean_std, SplitMix};
+pub use summary_set::{summary_items, SummaryItem};

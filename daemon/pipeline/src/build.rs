@@ -1,0 +1,68 @@
+//! Building the pipeline from a config: each built-in stage made with its options, each
+//! `kind: plugin` entry loaded (its ABI checked first) and started with its options, which the
+//! plugin itself checks. This is the one place where a [`Config`] becomes running stages, so
+//! `briefd check-config` accepts exactly what `briefd run` runs. Every stage that cannot start
+//! is reported, named by its key path and file, not only the first.
+
+use std::path::PathBuf;
+
+use config::{Config, PluginConfig, Problem, StageConfig};
+use plugin_host::{Library, PluginStage};
+use stage_api::Stage;
+
+use crate::Pipeline;
+
+/// Why the configured stages could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {} problem(s):\n{}", path.display(), problems.len(), list(problems))]
+pub struct BuildError {
+    /// The config file.
+    pub path: PathBuf,
+    /// One per stage that could not start, keyed `stages[i] (plugin)`.
+    pub problems: Vec<Problem>,
+}
+
+impl Pipeline {
+    /// The stages of `config`, in order, ready to run: the built-ins made, the plugins loaded
+    /// and started.
+    pub fn build(config: &Config) -> Result<Pipeline, BuildError> {
+        let mut stages: Vec<Box<dyn Stage>> = Vec::with_capacity(config.stages.len());
+        let mut problems = Vec::new();
+        for (index, stage) in config.stages.iter().enumerate() {
+            match stage {
+                StageConfig::Clean(o) => stages.push(Box::new(clean::Clean::new(o.clone()))),
+                StageConfig::Dedupe(o) => stages.push(Box::new(dedupe::Dedupe::new(o.clone()))),
+                StageConfig::Summarize(o) => stages.push(Box::new(summarize::Summarize::new(o.clone()))),
+                StageConfig::Keypoints(o) => stages.push(Box::new(keypoints::Keypoints::new(o.clone()))),
+                StageConfig::Plugin(plugin) => match start_plugin(index, plugin) {
+                    Ok(plugin) => stages.push(Box::new(plugin)),
+                    Err(problem) => problems.push(problem),
+                },
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { path: config.source.clone(), problems });
+        }
+        Ok(Pipeline::new(stages))
+    }
+}
+
+/// The problems of the plugin entries `(index in stages, entry)` that cannot start. For a config
+/// that other problems keep from being built: starting its plugins anyway puts their problems
+/// in the same report (`config::ConfigError::Invalid` carries the entries for this).
+pub fn plugin_problems(plugins: &[(usize, PluginConfig)]) -> Vec<Problem> {
+    plugins.iter().filter_map(|(index, plugin)| start_plugin(*index, plugin).err()).collect()
+}
+
+/// Loads and starts one plugin entry, the plugin checking its options as it starts.
+fn start_plugin(index: usize, plugin: &PluginConfig) -> Result<PluginStage, Problem> {
+    let problem = |message: String| Problem { key: format!("stages[{index}] (plugin)"), message };
+    // The loader's errors open with the file; a plugin's refusal names only the stage.
+    let library = Library::load(&plugin.path).map_err(|e| problem(e.to_string()))?;
+    PluginStage::new(library, plugin.settings.clone())
+        .map_err(|e| problem(format!("{e} ({})", plugin.path.display())))
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+}
