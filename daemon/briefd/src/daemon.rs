@@ -201,7 +201,12 @@ fn wait_unless_stopping(wait: Duration, stopping: &AtomicBool) {
     }
 }
 
-async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mut stop: watch::Receiver<bool>) {
+async fn publisher(
+    config: Arc<Config>,
+    store: Arc<Store>,
+    dirty: Arc<Dirty>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut retry = RETRY_FIRST;
     loop {
         tokio::select! {
@@ -230,7 +235,12 @@ async fn publisher(config: Arc<Config>, store: Arc<Store>, dirty: Arc<Dirty>, mu
             };
             // A full or read-only disk: keep the day marked and try again later, without waiting
             // for another article to arrive (there may be none).
-            error!(day, error, retry_seconds = retry.as_secs_f64(), "could not write the briefing; will retry");
+            error!(
+                day,
+                error,
+                retry_seconds = retry.as_secs_f64(),
+                "could not write the briefing; will retry"
+            );
             dirty.mark(&day);
             failed = true;
         }

@@ -249,7 +249,9 @@ pub fn run(
     if options.no_model {
         for stage in &mut config.stages {
             if let StageConfig::Summarize(o) = stage {
-                o.method = summarize::Method::Extractive;
+                // `Method`'s default is the extractive summary; briefd reaches the stage crates only
+                // through `pipeline` and `eval`, so the value is not named here.
+                o.method = Default::default();
             }
         }
     }
@@ -779,8 +781,7 @@ pub fn is_dateline(point: &str) -> bool {
 /// A key point whose content words (not stop words) are at least [`REPEAT_SHARE`] in the summary.
 pub fn repeats_summary(point: &str, summary: &str) -> bool {
     let in_summary: HashSet<String> = words(summary).into_iter().collect();
-    let content: Vec<String> =
-        words(point).into_iter().filter(|w| !dedupe::tfidf::is_stop_word(w)).collect();
+    let content: Vec<String> = words(point).into_iter().filter(|w| !eval::is_stop_word(w)).collect();
     if content.is_empty() {
         return false;
     }
@@ -1032,9 +1033,7 @@ mod tests {
         assert!(has_markup("<p class=\"post-end\">Stadia Falls Short of 4K at Launch"));
         assert!(has_markup("Tom&nbsp;Johnston and Michael McDonald"));
         assert!(has_markup("line<br/>break"));
-        assert!(!has_markup(
-            "Jeongdong Theater prepared three items from <The Palace: Tale of Jang Noksu>!"
-        ));
+        assert!(!has_markup("Jeongdong Theater prepared three items from <The Palace: Tale of Jang Noksu>!"));
         assert!(!has_markup("PG&E begins a new shutoff; 3 < 4 > 2"));
         assert!(!has_markup("Critics on <I Am Legend>: a remake is due"));
     }

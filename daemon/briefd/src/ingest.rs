@@ -61,7 +61,11 @@ pub fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Processes `files`, calling `progress` after each, and rewrites the briefings they changed.
-pub fn ingest(config: Config, files: &[PathBuf], mut progress: impl FnMut(&Report)) -> anyhow::Result<Summary> {
+pub fn ingest(
+    config: Config,
+    files: &[PathBuf],
+    mut progress: impl FnMut(&Report),
+) -> anyhow::Result<Summary> {
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let processing = config.paths.processing();

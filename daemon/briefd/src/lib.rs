@@ -40,7 +40,10 @@ pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord])
     );
     match &article.story {
         Some(m) if m.story_id != stored.story_id => {
-            out += &format!("joined story {}: {} (score {:.3}); moved by a merge below\n", m.story_id, m.reason, m.score)
+            out += &format!(
+                "joined story {}: {} (score {:.3}); moved by a merge below\n",
+                m.story_id, m.reason, m.score
+            )
         }
         Some(m) => out += &format!("joined: {} (score {:.3})\n", m.reason, m.score),
         None => out += "started the story\n",
@@ -83,7 +86,10 @@ mod tests {
         };
         let text = explain(&stored, &[merge]);
         assert!(text.contains("story 9\n"), "{text}");
-        assert!(text.contains("joined story 5: dedupe:same_story (score 0.410); moved by a merge below"), "{text}");
+        assert!(
+            text.contains("joined story 5: dedupe:same_story (score 0.410); moved by a merge below"),
+            "{text}"
+        );
         assert!(text.contains("merge: merged story 5 into 9 (by c.txt"), "{text}");
     }
 }

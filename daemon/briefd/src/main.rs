@@ -18,7 +18,10 @@ use store::Store;
 /// inbox run through the stages in config.yaml; briefings/YYYY-MM-DD.md (and .json) is kept up
 /// to date. Nothing leaves the machine.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Examples:\n  briefd run                      # watch ./inbox using ./config.yaml\n  briefd ingest ~/saved/*.html     # process files once and exit\n  briefd status                    # what was done, what failed and why\n  briefd check-config -c my.yaml   # validate a config without running")]
+#[command(
+    version,
+    after_help = "Examples:\n  briefd run                      # watch ./inbox using ./config.yaml\n  briefd ingest ~/saved/*.html     # process files once and exit\n  briefd status                    # what was done, what failed and why\n  briefd check-config -c my.yaml   # validate a config without running"
+)]
 struct Cli {
     /// The config file; paths inside it are relative to its folder.
     #[arg(short, long, global = true, default_value = "config.yaml", env = "BRIEFD_CONFIG")]
@@ -49,7 +52,9 @@ enum Command {
     /// temporary names (.part, .crdownload, .tmp, ~, .swp) wait until renamed. Finished files
     /// move to archive/YYYY-MM-DD/, failed ones to failed/ beside NAME.error.txt. Stop with
     /// Ctrl-C or SIGTERM; work in flight resumes at the next start.
-    #[command(after_help = "Example:\n  briefd run --config config.yaml\n  cp article.txt inbox/ && cat briefings/$(date +%F).md")]
+    #[command(
+        after_help = "Example:\n  briefd run --config config.yaml\n  cp article.txt inbox/ && cat briefings/$(date +%F).md"
+    )]
     Run,
     /// Process the given files (or the files in the given folders) once, then exit.
     ///
@@ -72,7 +77,9 @@ enum Command {
     #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
     CheckConfig,
     /// Score a stage on a labelled dev set (the layout of ../shared/eval/); one line per figure.
-    #[command(after_help = "Examples:\n  briefd eval extraction ../shared/eval/extraction\n  briefd eval same-story ../shared/eval/same-story\n  briefd eval keypoints ../shared/eval/summaries")]
+    #[command(
+        after_help = "Examples:\n  briefd eval extraction ../shared/eval/extraction\n  briefd eval same-story ../shared/eval/same-story\n  briefd eval keypoints ../shared/eval/summaries"
+    )]
     Eval {
         #[command(subcommand)]
         set: EvalSet,

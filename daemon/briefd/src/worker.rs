@@ -100,7 +100,8 @@ impl Worker {
             None => match inbox::claim::read(&path, self.config.inbox.max_file_bytes) {
                 Ok(bytes) => {
                     let hash = inbox::claim::content_hash(&bytes);
-                    let record = self.store.accept_file(processing_name, original_name, &hash, bytes.len() as u64)?;
+                    let record =
+                        self.store.accept_file(processing_name, original_name, &hash, bytes.len() as u64)?;
                     (record, Ok(bytes))
                 }
                 Err(e) => {
@@ -116,7 +117,13 @@ impl Worker {
         if record.state == FileState::Duplicate {
             let day = crate::today(&self.config.briefing.timezone);
             let destination = self.archive_destination(&record, &day);
-            self.store.finish_file(record.id, FileState::Duplicate, None, Some("the same bytes arrived before"), &destination)?;
+            self.store.finish_file(
+                record.id,
+                FileState::Duplicate,
+                None,
+                Some("the same bytes arrived before"),
+                &destination,
+            )?;
             self.move_to(&record, &path, &destination)?;
             info!(file_id = record.id, outcome = "duplicate", total_ms = ms(started), "article finished");
             return Ok(Report { file: name, outcome: Outcome::Duplicate, day: None });
@@ -163,14 +170,25 @@ impl Worker {
         let day = crate::today(&self.config.briefing.timezone);
         if !story_ids.is_empty() {
             let destination = self.archive_destination(&record, &day);
-            let note = (!left_out.is_empty())
-                .then(|| format!("{} of {n_items} articles not in the briefing: {}", left_out.len(), describe(&left_out)));
+            let note = (!left_out.is_empty()).then(|| {
+                format!(
+                    "{} of {n_items} articles not in the briefing: {}",
+                    left_out.len(),
+                    describe(&left_out)
+                )
+            });
             if let Some(note) = &note {
                 warn!(file_id = record.id, reason = %note, "file archived with articles left out");
             }
             self.store.finish_file(record.id, FileState::Done, None, note.as_deref(), &destination)?;
             self.move_to(&record, &path, &destination)?;
-            info!(file_id = record.id, n_articles = story_ids.len(), outcome = "done", total_ms = ms(started), "file finished");
+            info!(
+                file_id = record.id,
+                n_articles = story_ids.len(),
+                outcome = "done",
+                total_ms = ms(started),
+                "file finished"
+            );
             return Ok(Report { file: name, outcome: Outcome::Done { story_ids }, day: Some(day) });
         }
         // Nothing committed: one article says it in its own words; several are summed up.
@@ -181,7 +199,13 @@ impl Worker {
                 stages.sort_unstable();
                 stages.dedup();
                 let stage = if stages.len() == 1 { stages[0].to_string() } else { "pipeline".to_string() };
-                (stage, format!("none of the {n_items} articles in the file could be used: {}", describe(&left_out)))
+                (
+                    stage,
+                    format!(
+                        "none of the {n_items} articles in the file could be used: {}",
+                        describe(&left_out)
+                    ),
+                )
             }
         };
         if left_out.iter().any(|l| l.failed) || left_out.is_empty() {
@@ -203,7 +227,8 @@ impl Worker {
         name: String,
         started: Instant,
     ) -> anyhow::Result<Report> {
-        let destination = dispose::destination(&self.config.paths.failed, OsStr::new(&original(&record)), record.id);
+        let destination =
+            dispose::destination(&self.config.paths.failed, OsStr::new(&original(&record)), record.id);
         self.store.finish_file(record.id, FileState::Failed, Some(stage), Some(reason), &destination)?;
         let record = FileRecord {
             state: FileState::Failed,
@@ -214,7 +239,11 @@ impl Worker {
         };
         self.move_out(&record, path)?;
         warn!(file_id = record.id, outcome = "failed", %stage, reason, total_ms = ms(started), "article failed");
-        Ok(Report { file: name, outcome: Outcome::Failed { stage: stage.into(), reason: reason.into() }, day: None })
+        Ok(Report {
+            file: name,
+            outcome: Outcome::Failed { stage: stage.into(), reason: reason.into() },
+            day: None,
+        })
     }
 
     /// Moves a file whose outcome is recorded to its recorded destination (and writes the error
@@ -231,7 +260,12 @@ impl Worker {
         self.move_to(record, path, &destination)
     }
 
-    fn move_to(&self, record: &FileRecord, path: &std::path::Path, destination: &std::path::Path) -> anyhow::Result<()> {
+    fn move_to(
+        &self,
+        record: &FileRecord,
+        path: &std::path::Path,
+        destination: &std::path::Path,
+    ) -> anyhow::Result<()> {
         dispose::move_file(path, destination)
             .with_context(|| format!("moving {} to {}", path.display(), destination.display()))?;
         self.store.mark_moved(record.id)?;
@@ -275,10 +309,26 @@ impl Worker {
         for record in self.store.unfinished_files()? {
             let here = processing.join(std::ffi::OsString::from_vec_lossy(&record.processing_name));
             if std::fs::symlink_metadata(&here).is_err() {
-                let reason = "the file disappeared from the processing folder before it was finished; drop it again";
-                let destination = dispose::destination(&self.config.paths.failed, OsStr::new(&original(&record)), record.id);
-                self.store.finish_file(record.id, FileState::Failed, Some("inbox"), Some(reason), &destination)?;
-                let record = FileRecord { state: FileState::Failed, reason: Some(reason.into()), failed_stage: Some("inbox".into()), ..record };
+                let reason =
+                    "the file disappeared from the processing folder before it was finished; drop it again";
+                let destination = dispose::destination(
+                    &self.config.paths.failed,
+                    OsStr::new(&original(&record)),
+                    record.id,
+                );
+                self.store.finish_file(
+                    record.id,
+                    FileState::Failed,
+                    Some("inbox"),
+                    Some(reason),
+                    &destination,
+                )?;
+                let record = FileRecord {
+                    state: FileState::Failed,
+                    reason: Some(reason.into()),
+                    failed_stage: Some("inbox".into()),
+                    ..record
+                };
                 dispose::write_error_report(&destination, &error_report(&record))?;
                 self.store.mark_moved(record.id)?;
                 repaired += 1;
@@ -326,8 +376,11 @@ struct LeftOut {
 /// "item 2 (clean): no article text ...; item 5 (...)": the first few, then how many more.
 fn describe(left_out: &[LeftOut]) -> String {
     const SHOWN: usize = 5;
-    let mut parts: Vec<String> =
-        left_out.iter().take(SHOWN).map(|l| format!("item {} ({}): {}", l.item_index, l.stage, l.reason)).collect();
+    let mut parts: Vec<String> = left_out
+        .iter()
+        .take(SHOWN)
+        .map(|l| format!("item {} ({}): {}", l.item_index, l.stage, l.reason))
+        .collect();
     if left_out.len() > SHOWN {
         parts.push(format!("and {} more", left_out.len() - SHOWN));
     }

@@ -24,16 +24,13 @@
 //! crate pulldown-cmark uses is for HTML output), hence this module.
 
 /// The ASCII punctuation escaped wherever it occurs.
-const ALWAYS: &[char] = &[
-    '\\', '`', '*', '_', '{', '}', '[', ']', '<', '>', '#', '!', '|', '~', '&', '$', '^',
-];
+const ALWAYS: &[char] =
+    &['\\', '`', '*', '_', '{', '}', '[', ']', '<', '>', '#', '!', '|', '~', '&', '$', '^'];
 
 /// `s` as literal Markdown inline text on one line.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    let mut words = s
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty());
+    let mut words = s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty());
     let Some(first) = words.next() else {
         return out;
     };
@@ -48,10 +45,8 @@ pub fn text(s: &str) -> String {
 /// `s` as a code span, for names that read best in monospace (a file name); its characters are
 /// literal there already, and a backtick, the only one that could end the span, becomes `'`.
 pub fn code(s: &str) -> String {
-    let folded: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let folded: Vec<&str> =
+        s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
     format!("`{}`", folded.join(" ").replace('`', "'"))
 }
 
@@ -129,9 +124,7 @@ mod tests {
             match event {
                 Event::Text(t) => shown.push_str(&t),
                 Event::Start(Tag::Paragraph | Tag::List(_) | Tag::Item | Tag::Heading { .. })
-                | Event::End(
-                    TagEnd::Paragraph | TagEnd::List(_) | TagEnd::Item | TagEnd::Heading(_),
-                ) => {}
+                | Event::End(TagEnd::Paragraph | TagEnd::List(_) | TagEnd::Item | TagEnd::Heading(_)) => {}
                 other => markup.push(format!("{other:?}")),
             }
         }
@@ -176,15 +169,8 @@ mod tests {
                 let (shown, markup) = rendered(&markdown);
                 let (_, own_markup) = rendered(&context.replace("{}", "x"));
                 assert_eq!(markup, own_markup, "{s:?} in {context:?}");
-                let expected = context
-                    .trim_start_matches("- ")
-                    .trim_start_matches("## ")
-                    .replace("**", "");
-                assert_eq!(
-                    shown,
-                    expected.replace("{}", &folded(s)),
-                    "{s:?} in {context:?}"
-                );
+                let expected = context.trim_start_matches("- ").trim_start_matches("## ").replace("**", "");
+                assert_eq!(shown, expected.replace("{}", &folded(s)), "{s:?} in {context:?}");
             }
         }
     }
@@ -206,18 +192,9 @@ mod tests {
 
     #[test]
     fn only_http_and_https_urls_become_links() {
-        assert_eq!(
-            link("https://example.com/a b(c)").as_deref(),
-            Some("<https://example.com/a%20b%28c%29>")
-        );
-        assert_eq!(
-            link("HTTP://Example.COM").as_deref(),
-            Some("<http://example.com/>")
-        );
-        assert_eq!(
-            link("https://example.com/<x>\"").as_deref(),
-            Some("<https://example.com/%3Cx%3E%22>")
-        );
+        assert_eq!(link("https://example.com/a b(c)").as_deref(), Some("<https://example.com/a%20b%28c%29>"));
+        assert_eq!(link("HTTP://Example.COM").as_deref(), Some("<http://example.com/>"));
+        assert_eq!(link("https://example.com/<x>\"").as_deref(), Some("<https://example.com/%3Cx%3E%22>"));
         for bad in [
             "javascript:alert(1)",
             " JavaScript:alert(1)",

@@ -144,7 +144,8 @@ fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
                     value: c.value.clone(),
                 })
                 .collect();
-            let n_sources = citations.iter().map(|c| c.article_id).collect::<std::collections::BTreeSet<_>>().len();
+            let n_sources =
+                citations.iter().map(|c| c.article_id).collect::<std::collections::BTreeSet<_>>().len();
             KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
         })
         .collect()
@@ -155,17 +156,16 @@ fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
 fn story_summary(sources: &[Source]) -> Option<&Source> {
     sources
         .iter()
-        .filter(|s| s.article.summary.is_some() && s.article.metadata.get("summary_scope").is_some_and(|v| v == "story"))
+        .filter(|s| {
+            s.article.summary.is_some()
+                && s.article.metadata.get("summary_scope").is_some_and(|v| v == "story")
+        })
         .max_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.article_id.cmp(&b.article_id)))
 }
 
 /// The source a story's headline and summary come from: the fullest text, the earliest on ties.
 fn lead(sources: &[Source]) -> &Source {
-    sources
-        .iter()
-        .rev()
-        .max_by_key(|s| s.article.text.len())
-        .expect("stories shown have at least one source")
+    sources.iter().rev().max_by_key(|s| s.article.text.len()).expect("stories shown have at least one source")
 }
 
 fn source_line(s: &Source) -> SourceLine {
@@ -189,7 +189,11 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         out.push_str("No stories yet today. Drop article files into the inbox and they will appear here.\n");
         return out;
     }
-    out.push_str(&format!("{} · {}\n", plural(stories.len(), "story", "stories"), plural(n_sources, "source", "sources")));
+    out.push_str(&format!(
+        "{} · {}\n",
+        plural(stories.len(), "story", "stories"),
+        plural(n_sources, "source", "sources")
+    ));
     for story in stories {
         out.push_str(&format!("\n## {}\n\n", escape::text(&story.headline)));
         match &story.summary {
@@ -322,7 +326,8 @@ mod tests {
     fn sample() -> Vec<StoryView> {
         // The newest source of story 2 holds the story's points, computed over both articles:
         // one both outlets report, one they give different numbers for.
-        let mut newest = source(3, "2025-07-13T09:30:00Z", "Russia condemns\nalliance", Some("newsfeed.example"), "short");
+        let mut newest =
+            source(3, "2025-07-13T09:30:00Z", "Russia condemns\nalliance", Some("newsfeed.example"), "short");
         let cite = |article_id, start, end, value: Option<&str>| stage_api::Citation {
             article_id,
             start,
@@ -342,11 +347,20 @@ mod tests {
             },
         ];
         vec![
-            StoryView { id: 1, sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")] },
+            StoryView {
+                id: 1,
+                sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")],
+            },
             StoryView {
                 id: 2,
                 sources: vec![
-                    source(2, "2025-07-13T09:00:00Z", "Russia warns allies", Some("AP"), "the longer wire text"),
+                    source(
+                        2,
+                        "2025-07-13T09:00:00Z",
+                        "Russia warns allies",
+                        Some("AP"),
+                        "the longer wire text",
+                    ),
                     newest,
                 ],
             },

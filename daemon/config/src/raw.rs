@@ -132,12 +132,7 @@ fn default_debounce() -> u64 {
 pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     serde_yaml::from_str(text).map_err(|e| {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-        ConfigError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: explain(&e.to_string()),
-        }
+        ConfigError::Parse { path: path.to_path_buf(), line, column, message: explain(&e.to_string()) }
     })
 }
 
@@ -150,7 +145,9 @@ fn explain(message: &str) -> String {
     let mut out = message.to_string();
     // serde's wording: "unknown field `modle`, expected one of `a`, `b`" or "unknown variant `x`, expected ..."
     // serde_yaml puts the key path first ("inbox: unknown field ..."); the wording follows.
-    let wording = ["unknown field ", "unknown variant "].iter().find_map(|w| message.find(w).map(|i| &message[i + w.len()..]));
+    let wording = ["unknown field ", "unknown variant "]
+        .iter()
+        .find_map(|w| message.find(w).map(|i| &message[i + w.len()..]));
     if let Some(rest) = wording {
         let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
         if let Some((given, expected)) = names.split_first() {
@@ -173,7 +170,9 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_field_name() {
-        let m = explain("inbox: unknown field `setle_millis`, expected one of `path`, `settle_millis` at line 3 column 3");
+        let m = explain(
+            "inbox: unknown field `setle_millis`, expected one of `path`, `settle_millis` at line 3 column 3",
+        );
         assert_eq!(
             m,
             "inbox: unknown field `setle_millis`, expected one of `path`, `settle_millis`; did you mean `settle_millis`?"

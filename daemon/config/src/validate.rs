@@ -25,9 +25,7 @@ impl fmt::Display for Problem {
 
 pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     let mut problems = Vec::new();
-    let mut problem = |key: &str, message: String| {
-        problems.push(Problem { key: key.to_string(), message })
-    };
+    let mut problem = |key: &str, message: String| problems.push(Problem { key: key.to_string(), message });
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -60,7 +58,10 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         );
     }
     if paths.database.is_dir() {
-        problem("database", format!("{} is a folder; name a file such as state/briefd.db", paths.database.display()));
+        problem(
+            "database",
+            format!("{} is a folder; name a file such as state/briefd.db", paths.database.display()),
+        );
     }
 
     if raw.inbox.rescan_interval_seconds == 0 {
@@ -80,7 +81,10 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         jiff::tz::TimeZone::get(&raw.briefing.timezone).unwrap_or_else(|_| {
             problem(
                 "briefing.timezone",
-                format!("unknown time zone {:?}; write an IANA name such as Europe/Berlin, or local", raw.briefing.timezone),
+                format!(
+                    "unknown time zone {:?}; write an IANA name such as Europe/Berlin, or local",
+                    raw.briefing.timezone
+                ),
             );
             jiff::tz::TimeZone::UTC
         })
@@ -160,7 +164,10 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
             max_file_bytes: raw.inbox.max_file_bytes,
             queue_capacity,
         },
-        briefing: BriefingSettings { timezone, debounce: Duration::from_millis(raw.briefing.debounce_millis) },
+        briefing: BriefingSettings {
+            timezone,
+            debounce: Duration::from_millis(raw.briefing.debounce_millis),
+        },
         shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_seconds),
         stages,
     })
@@ -226,7 +233,10 @@ mod tests {
         let path = std::path::Path::new("c.yaml");
         let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: x.so\n    timeout_ms: 5\n";
         let error = Config::from_yaml(path, text).unwrap_err().to_string();
-        assert!(error.contains("unknown field `timeout_ms`") && error.contains("did you mean `timeout_millis`?"), "{error}");
+        assert!(
+            error.contains("unknown field `timeout_ms`") && error.contains("did you mean `timeout_millis`?"),
+            "{error}"
+        );
         let text = "inbox: { path: inbox }\nstages:\n  - kind: clean\n  - kind: plugin\n    path: x.so\n    timeout_millis: 0\n";
         let error = Config::from_yaml(path, text).unwrap_err().to_string();
         assert!(error.contains("timeout_millis must be at least 1"), "{error}");

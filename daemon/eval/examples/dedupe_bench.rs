@@ -27,18 +27,29 @@ fn main() -> anyhow::Result<()> {
         println!("{size:>10} {mean:>14.3} {tail:>18.3} {stories:>16}");
     }
     if let [(_, (first, first_tail, _)), .., (_, (last, last_tail, _))] = &rows[..] {
-        println!("ratio {:.2} (mean), {:.2} (last 1000); corpus grew {:.0}x", last / first, last_tail / first_tail, sizes[sizes.len() - 1] as f64 / sizes[0] as f64);
+        println!(
+            "ratio {:.2} (mean), {:.2} (last 1000); corpus grew {:.0}x",
+            last / first,
+            last_tail / first_tail,
+            sizes[sizes.len() - 1] as f64 / sizes[0] as f64
+        );
     }
     Ok(())
 }
 
 fn base_texts(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut texts = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir.join("same-story/text"))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut names: Vec<_> =
+        std::fs::read_dir(dir.join("same-story/text"))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     names.sort();
     for path in names {
         let text = std::fs::read_to_string(&path)?;
-        texts.push(text.split_once('\n').map(|(first, rest)| if first.starts_with("http") { rest } else { &text[..] }).unwrap_or(&text).to_string());
+        texts.push(
+            text.split_once('\n')
+                .map(|(first, rest)| if first.starts_with("http") { rest } else { &text[..] })
+                .unwrap_or(&text)
+                .to_string(),
+        );
     }
     let summaries = dir.join("summaries/articles.jsonl");
     if let Ok(lines) = std::fs::read_to_string(&summaries) {
@@ -64,7 +75,13 @@ fn variant(text: &str, round: usize, index: usize) -> String {
         sentences.swap(a, b);
     }
     let mut out = sentences.concat();
-    out.push_str(&format!("\nUpdate {round}: figures revised to {} and {} at {}:{:02}.", round * 37 + index, index * 11 + 3, round % 24, index % 60));
+    out.push_str(&format!(
+        "\nUpdate {round}: figures revised to {} and {} at {}:{:02}.",
+        round * 37 + index,
+        index * 11 + 3,
+        round % 24,
+        index % 60
+    ));
     out
 }
 
@@ -79,7 +96,11 @@ fn run(base: &[String], size: usize) -> anyhow::Result<(f64, f64, usize)> {
         let (round, index) = (i / base.len(), i % base.len());
         let name = format!("a{i}");
         let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1)?;
-        let article = Article { text: variant(&base[index], round, index), received_at: "2026-01-01T00:00:00Z".into(), ..Default::default() };
+        let article = Article {
+            text: variant(&base[index], round, index),
+            received_at: "2026-01-01T00:00:00Z".into(),
+            ..Default::default()
+        };
         // The stage's own time as the pipeline measures it, without recording and committing.
         let (finished, timings) = pipeline.run(&store, file.id, article)?;
         let Finished::Done(article) = finished else { anyhow::bail!("not passed on: {finished:?}") };

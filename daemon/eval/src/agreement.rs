@@ -33,7 +33,8 @@ struct Counts {
 impl Counts {
     fn add(&mut self, points: &[stage_api::KeyPoint]) {
         let cites_both = |p: &&stage_api::KeyPoint| {
-            p.citations.iter().any(|c| c.article_id.is_none()) && p.citations.iter().any(|c| c.article_id.is_some())
+            p.citations.iter().any(|c| c.article_id.is_none())
+                && p.citations.iter().any(|c| c.article_id.is_some())
         };
         let agreeing = points.iter().filter(cites_both).count();
         self.pairs += 1;
@@ -63,9 +64,21 @@ pub fn run(dir: &Path, options: &keypoints::Options) -> anyhow::Result<String> {
     let rows: [(&str, String, String); 5] = [
         ("document pairs", same.pairs.to_string(), different.pairs.to_string()),
         ("points", same.points.to_string(), different.points.to_string()),
-        ("points citing both documents (%)", pct(same.agreeing, same.points), pct(different.agreeing, different.points)),
-        ("pairs with a point citing both (%)", pct(same.pairs_agreeing, same.pairs), pct(different.pairs_agreeing, different.pairs)),
-        ("points flagged sources differ (%)", pct(same.differing, same.points), pct(different.differing, different.points)),
+        (
+            "points citing both documents (%)",
+            pct(same.agreeing, same.points),
+            pct(different.agreeing, different.points),
+        ),
+        (
+            "pairs with a point citing both (%)",
+            pct(same.pairs_agreeing, same.pairs),
+            pct(different.pairs_agreeing, different.pairs),
+        ),
+        (
+            "points flagged sources differ (%)",
+            pct(same.differing, same.points),
+            pct(different.differing, different.points),
+        ),
     ];
     for (name, a, b) in rows {
         writeln!(out, "{name:<52} {a:>10} {b:>10}")?;
@@ -80,7 +93,8 @@ fn count(docs: &[Doc], options: &keypoints::Options) -> (Counts, Counts) {
     let mut different = Counts::default();
     for (i, a) in docs.iter().enumerate() {
         for b in docs[i + 1..].iter().filter(|b| b.topic == a.topic) {
-            let sources = [Source { article_id: None, text: &a.text }, Source { article_id: Some(1), text: &b.text }];
+            let sources =
+                [Source { article_id: None, text: &a.text }, Source { article_id: Some(1), text: &b.text }];
             let points = story::key_points(&sources, options);
             if a.cluster == b.cluster { &mut same } else { &mut different }.add(&points);
         }

@@ -80,10 +80,8 @@ pub struct Figures {
 }
 
 fn prf(scores: &[PageScore]) -> (f64, f64, f64) {
-    let p: Vec<f64> =
-        scores.iter().filter(|s| s.tp + s.fp > 0.0).map(|s| s.tp / (s.tp + s.fp)).collect();
-    let r: Vec<f64> =
-        scores.iter().filter(|s| s.tp + s.fn_ > 0.0).map(|s| s.tp / (s.tp + s.fn_)).collect();
+    let p: Vec<f64> = scores.iter().filter(|s| s.tp + s.fp > 0.0).map(|s| s.tp / (s.tp + s.fp)).collect();
+    let r: Vec<f64> = scores.iter().filter(|s| s.tp + s.fn_ > 0.0).map(|s| s.tp / (s.tp + s.fn_)).collect();
     let p = mean_std(&p).0;
     let r = mean_std(&r).0;
     let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
@@ -139,7 +137,9 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         let raw = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let bytes = if name.ends_with(".gz") {
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).with_context(|| format!("gunzip {}", path.display()))?;
+            flate2::read::GzDecoder::new(&raw[..])
+                .read_to_end(&mut out)
+                .with_context(|| format!("gunzip {}", path.display()))?;
             out
         } else {
             raw
@@ -180,13 +180,16 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".full.txt").map(str::to_string))
         .collect();
     ids.sort();
-    let (mut ours, mut everything, mut exact, mut exact_all) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut line_tp, mut line_fp, mut line_fn, mut all_b, mut all_lines) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut ours, mut everything, mut exact, mut exact_all) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut line_tp, mut line_fp, mut line_fn, mut all_b, mut all_lines) =
+        (0usize, 0usize, 0usize, 0usize, 0usize);
     for id in &ids {
         let full = std::fs::read_to_string(text_dir.join(format!("{id}.full.txt")))?;
         let labelled = std::fs::read_to_string(text_dir.join(format!("{id}.labelled.tsv")))?;
         let cleaned = clean::text::extract(&full);
-        let output = cleaned.title.iter().cloned().chain([cleaned.text.clone()]).collect::<Vec<_>>().join("\n\n");
+        let output =
+            cleaned.title.iter().cloned().chain([cleaned.text.clone()]).collect::<Vec<_>>().join("\n\n");
         let gold = gold_of(id);
         ours.push(page_score(&gold, &output));
         everything.push(page_score(&gold, &full));

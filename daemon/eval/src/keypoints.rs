@@ -41,7 +41,12 @@ const SYSTEMS: [&str; 2] = ["briefd", "lead3"];
 
 /// Runs the evaluation on `dir/articles.jsonl` (the first `limit` articles when given) with the
 /// stage's `options`, and prints one line per figure to `out`.
-pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    dir: &Path,
+    options: keypoints::Options,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (path, items) = super::summary_items(dir, limit)?;
     // The daemon's path, through a pipeline of the stage and a store. No article is committed:
     // each stays a story of its own, so the stage reads no other source.
@@ -63,7 +68,10 @@ pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &
         };
         let briefd: Vec<Shown<'_>> = points
             .iter()
-            .map(|p| Shown { text: p.text.clone(), cited: p.citations.iter().map(|c| item.article.get(c.start..c.end)).collect() })
+            .map(|p| Shown {
+                text: p.text.clone(),
+                cited: p.citations.iter().map(|c| item.article.get(c.start..c.end)).collect(),
+            })
             .collect();
         let lead3: Vec<Shown<'_>> = summarize::sentences::split(&item.article)
             .into_iter()
@@ -73,7 +81,8 @@ pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &
         for (system, shown) in SYSTEMS.into_iter().zip([&briefd, &lead3]) {
             let f = score(shown, &item.reference);
             if system == "briefd" {
-                failures.extend(shown.iter().filter(|p| !supported(&p.text, &p.cited)).map(|p| p.text.clone()));
+                failures
+                    .extend(shown.iter().filter(|p| !supported(&p.text, &p.cited)).map(|p| p.text.clone()));
             }
             for dataset in [item.dataset.as_str(), "overall"] {
                 figures.entry(system).or_default().entry(dataset.to_string()).or_default().push(f);
@@ -81,8 +90,19 @@ pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &
         }
     }
 
-    writeln!(out, "keypoints: {} articles from {} (max_points {}, max_overlap {})", items.len(), path.display(), options.max_points, options.max_overlap)?;
-    writeln!(out, "{:<44} {:<8} {:>4} {:>8} {:>8} {:>6}", "figure", "dataset", "n", "briefd", "lead3", "ratio")?;
+    writeln!(
+        out,
+        "keypoints: {} articles from {} (max_points {}, max_overlap {})",
+        items.len(),
+        path.display(),
+        options.max_points,
+        options.max_overlap
+    )?;
+    writeln!(
+        out,
+        "{:<44} {:<8} {:>4} {:>8} {:>8} {:>6}",
+        "figure", "dataset", "n", "briefd", "lead3", "ratio"
+    )?;
     type Measure = fn(&[Figures]) -> Option<(usize, f64)>;
     let measures: [(&str, Measure); 6] = [
         ("points per article", |l| Some((l.len(), mean(l.iter().map(|f| f.points as f64))))),
@@ -92,8 +112,12 @@ pub fn run(dir: &Path, options: keypoints::Options, limit: Option<usize>, out: &
             let ok: usize = l.iter().map(|f| f.supported).sum();
             Some((points, 100.0 * ok as f64 / points.max(1) as f64))
         }),
-        ("ROUGE-1 recall of the reference (x100)", |l| Some((l.len(), 100.0 * mean(l.iter().map(|f| f.rouge1_recall))))),
-        ("ROUGE-2 recall of the reference (x100)", |l| Some((l.len(), 100.0 * mean(l.iter().map(|f| f.rouge2_recall))))),
+        ("ROUGE-1 recall of the reference (x100)", |l| {
+            Some((l.len(), 100.0 * mean(l.iter().map(|f| f.rouge1_recall))))
+        }),
+        ("ROUGE-2 recall of the reference (x100)", |l| {
+            Some((l.len(), 100.0 * mean(l.iter().map(|f| f.rouge2_recall))))
+        }),
         ("redundancy, max pairwise ROUGE-1 F1 (x100)", |l| {
             let values: Vec<f64> = l.iter().filter_map(|f| f.redundancy).collect();
             (!values.is_empty()).then(|| (values.len(), 100.0 * mean(values.iter().copied())))
@@ -168,7 +192,8 @@ pub fn supported(point: &str, cited: &[Option<&str>]) -> bool {
     }
     if tokens.len() > 1 {
         let bigrams: Vec<&[String]> = tokens.windows(2).collect();
-        let found = bigrams.iter().filter(|b| span_tokens.iter().any(|s| s.windows(2).any(|w| w == **b))).count();
+        let found =
+            bigrams.iter().filter(|b| span_tokens.iter().any(|s| s.windows(2).any(|w| w == **b))).count();
         if (found as f64) < 0.8 * bigrams.len() as f64 {
             return false;
         }
@@ -195,9 +220,15 @@ mod tests {
     fn the_checker_refuses_changed_numbers_names_and_recombined_words() {
         let span = "The council of Lisbon opened the new bridge on Monday after seven years of work.";
         assert!(supported(span, &[Some(span)]));
-        assert!(!supported("The council of Lisbon opened the new bridge on Monday after eight years of work.", &[Some(span)]));
+        assert!(!supported(
+            "The council of Lisbon opened the new bridge on Monday after eight years of work.",
+            &[Some(span)]
+        ));
         assert!(!supported("The council of Porto opened the new bridge on Monday.", &[Some(span)]));
-        assert!(!supported("Work of years after seven Monday on bridge new the opened Lisbon.", &[Some(span)]));
+        assert!(!supported(
+            "Work of years after seven Monday on bridge new the opened Lisbon.",
+            &[Some(span)]
+        ));
         assert!(!supported("It cost 120 euros.", &[Some("It cost 12 euros, or 0 more.")]));
         assert!(!supported(span, &[None]));
     }
@@ -210,10 +241,18 @@ mod tests {
         let mut out = Vec::new();
         run(&dir, keypoints::Options::default(), None, &mut out).expect("the fixture is readable");
         let out = String::from_utf8(out).expect("UTF-8");
-        for figure in ["points per article", "grounding rate", "ROUGE-1 recall", "ROUGE-2 recall", "redundancy"] {
-            assert!(out.lines().any(|l| l.starts_with(figure) && l.contains("overall")), "{figure} missing:\n{out}");
+        for figure in
+            ["points per article", "grounding rate", "ROUGE-1 recall", "ROUGE-2 recall", "redundancy"]
+        {
+            assert!(
+                out.lines().any(|l| l.starts_with(figure) && l.contains("overall")),
+                "{figure} missing:\n{out}"
+            );
         }
-        let grounding = out.lines().find(|l| l.starts_with("grounding rate") && l.contains("overall")).expect("checked above");
+        let grounding = out
+            .lines()
+            .find(|l| l.starts_with("grounding rate") && l.contains("overall"))
+            .expect("checked above");
         assert!(grounding.contains("100.00"), "{out}");
         assert!(!out.contains("unsupported point"), "{out}");
     }

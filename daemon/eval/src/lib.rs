@@ -24,3 +24,9 @@ pub mod summary_set;
 
 pub use stats::{mean_std, SplitMix};
 pub use summary_set::{summary_items, SummaryItem};
+
+/// Whether `word` (lower case) is a stop word, by the list the dedupe stage weighs words with,
+/// so that reader figures count content words the way the stages do.
+pub fn is_stop_word(word: &str) -> bool {
+    dedupe::tfidf::is_stop_word(word)
+}

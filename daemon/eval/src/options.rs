@@ -89,7 +89,8 @@ mod tests {
     #[test]
     fn an_invalid_config_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "inbox: { path: inbox }\nstages:\n  - kind: dedupe\n    threshold: 0.3\n");
+        let path =
+            write(dir.path(), "inbox: { path: inbox }\nstages:\n  - kind: dedupe\n    threshold: 0.3\n");
         let error = dedupe(&path).unwrap_err().to_string();
         assert!(error.contains("config.yaml:"), "{error}");
         assert!(keypoints(&path).is_err());

@@ -35,7 +35,11 @@ pub struct Rouge {
 pub fn score(target: &str, prediction: &str) -> Rouge {
     let target = tokenize(target);
     let prediction = tokenize(prediction);
-    Rouge { rouge1: ngrams(&target, &prediction, 1), rouge2: ngrams(&target, &prediction, 2), rouge_l: lcs(&target, &prediction) }
+    Rouge {
+        rouge1: ngrams(&target, &prediction, 1),
+        rouge2: ngrams(&target, &prediction, 2),
+        rouge_l: lcs(&target, &prediction),
+    }
 }
 
 /// rouge-score's tokenizer with the stemmer on.
@@ -91,7 +95,10 @@ mod tests {
 
     #[test]
     fn tokenizes_like_rouge_score() {
-        assert_eq!(tokenize("The U.S. runners' running, 2,024!"), ["the", "u", "s", "runner", "run", "2", "024"]);
+        assert_eq!(
+            tokenize("The U.S. runners' running, 2,024!"),
+            ["the", "u", "s", "runner", "run", "2", "024"]
+        );
     }
 
     /// Against rouge-score itself on 82 pairs of real references and article text (see
@@ -106,7 +113,11 @@ mod tests {
             let get = |k: &str| pair[k].as_f64().expect("scores are numbers");
             let field = |k: &str| pair[k].as_str().expect("texts are strings").to_string();
             let ours = score(&field("target"), &field("prediction"));
-            let diffs = [ours.rouge1.f1 - get("rouge1"), ours.rouge2.f1 - get("rouge2"), ours.rouge_l.f1 - get("rougeL")];
+            let diffs = [
+                ours.rouge1.f1 - get("rouge1"),
+                ours.rouge2.f1 - get("rouge2"),
+                ours.rouge_l.f1 - get("rougeL"),
+            ];
             for (sum, d) in sums.iter_mut().zip(diffs) {
                 *sum += d;
                 worst = worst.max(d.abs());

@@ -65,7 +65,8 @@ pub struct Scores {
 /// Reads `clusters.tsv` and the texts, in file-name order.
 pub fn load(dir: &Path) -> anyhow::Result<Vec<Doc>> {
     let tsv_path = dir.join("clusters.tsv");
-    let tsv = std::fs::read_to_string(&tsv_path).with_context(|| format!("reading {}", tsv_path.display()))?;
+    let tsv =
+        std::fs::read_to_string(&tsv_path).with_context(|| format!("reading {}", tsv_path.display()))?;
     let mut docs = Vec::new();
     for (i, line) in tsv.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -74,7 +75,12 @@ pub fn load(dir: &Path) -> anyhow::Result<Vec<Doc>> {
         };
         let path: PathBuf = dir.join("text").join(format!("{name}.txt"));
         let raw = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        docs.push(Doc { name: name.into(), topic: topic.into(), cluster: cluster.into(), text: visible_text(&raw) });
+        docs.push(Doc {
+            name: name.into(),
+            topic: topic.into(),
+            cluster: cluster.into(),
+            text: visible_text(&raw),
+        });
     }
     if docs.is_empty() {
         bail!("{}: no documents listed", tsv_path.display());
@@ -95,12 +101,18 @@ fn visible_text(raw: &str) -> String {
 /// as the daemon does; returns each one's story id once all are in (a later merge
 /// moves earlier documents). With `options.embeddings` set, `encoder` must be the loaded model
 /// (shared across runs).
-pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Encoder>>) -> anyhow::Result<Vec<i64>> {
+pub fn cluster(
+    docs: &[Doc],
+    options: &dedupe::Options,
+    encoder: Option<&Arc<Encoder>>,
+) -> anyhow::Result<Vec<i64>> {
     let dir = tempfile::tempdir().context("creating a temporary folder for the eval database")?;
     let store = Store::open(&dir.path().join("eval.db"))?;
     let stage = match (encoder, &options.embeddings) {
         (Some(encoder), Some(_)) => dedupe::Dedupe::with_encoder(options.clone(), Arc::clone(encoder)),
-        (None, Some(e)) => bail!("embeddings are on but no encoder was loaded from {}", e.model_dir.display()),
+        (None, Some(e)) => {
+            bail!("embeddings are on but no encoder was loaded from {}", e.model_dir.display())
+        }
         (_, None) => dedupe::Dedupe::new(options.clone()),
     };
     // The daemon's path: the pipeline records the stage's result and applies the story merges
@@ -108,7 +120,8 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
     let pipeline = Pipeline::new(vec![Box::new(stage)]);
     let mut files = Vec::with_capacity(docs.len());
     for doc in docs {
-        let file = store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
+        let file =
+            store.accept_file(doc.name.as_bytes(), doc.name.as_bytes(), &doc.name, doc.text.len() as u64)?;
         let article = Article {
             file_name: format!("{}.txt", doc.name),
             received_at: "2026-01-01T00:00:00Z".into(),
@@ -136,7 +149,11 @@ pub fn cluster(docs: &[Doc], options: &dedupe::Options, encoder: Option<&Arc<Enc
 const PARALLEL_RUNS: usize = 3;
 
 /// [`cluster`] for each of `options`, [`PARALLEL_RUNS`] at a time; results in the same order.
-pub fn cluster_many(docs: &[Doc], options: &[dedupe::Options], encoder: Option<&Arc<Encoder>>) -> anyhow::Result<Vec<Vec<i64>>> {
+pub fn cluster_many(
+    docs: &[Doc],
+    options: &[dedupe::Options],
+    encoder: Option<&Arc<Encoder>>,
+) -> anyhow::Result<Vec<Vec<i64>>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<anyhow::Result<Vec<i64>>>>> =
         options.iter().map(|_| std::sync::Mutex::new(None)).collect();
@@ -152,7 +169,11 @@ pub fn cluster_many(docs: &[Doc], options: &[dedupe::Options], encoder: Option<&
     });
     results
         .into_iter()
-        .map(|r| r.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).expect("every run was taken by a thread"))
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .expect("every run was taken by a thread")
+        })
         .collect()
 }
 
@@ -190,7 +211,11 @@ pub fn score<P: Eq + std::hash::Hash, G: Eq + std::hash::Hash>(
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 { a / b } else { 1.0 }
+    if b > 0.0 {
+        a / b
+    } else {
+        1.0
+    }
 }
 
 fn prf(precision: f64, recall: f64) -> Prf {
@@ -206,7 +231,8 @@ pub fn baseline(docs: &[Doc], threshold: f64) -> Vec<usize> {
 }
 
 fn similarity_matrix(docs: &[Doc]) -> Vec<Vec<f64>> {
-    let counts: Vec<BTreeMap<String, u32>> = docs.iter().map(|d| tfidf::counts(&tfidf::terms(&d.text))).collect();
+    let counts: Vec<BTreeMap<String, u32>> =
+        docs.iter().map(|d| tfidf::counts(&tfidf::terms(&d.text))).collect();
     let mut df: HashMap<&str, u64> = HashMap::new();
     for c in &counts {
         for t in c.keys() {
@@ -241,7 +267,8 @@ fn average_link(sims: &[Vec<f64>], threshold: f64) -> Vec<usize> {
             break;
         }
         for k in (0..n).filter(|&k| alive[k] && k != a && k != b) {
-            let merged = (size[a] as f64 * sim[a][k] + size[b] as f64 * sim[b][k]) / (size[a] + size[b]) as f64;
+            let merged =
+                (size[a] as f64 * sim[a][k] + size[b] as f64 * sim[b][k]) / (size[a] + size[b]) as f64;
             sim[a][k] = merged;
             sim[k][a] = merged;
         }
@@ -254,9 +281,16 @@ fn average_link(sims: &[Vec<f64>], threshold: f64) -> Vec<usize> {
 
 /// Runs the evaluation and returns the report, one figure per line. `embeddings` names a model
 /// folder for the embedding lines; `options.embeddings`' folder is used when it is `None`.
-pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Option<&Path>) -> anyhow::Result<String> {
+pub fn run(
+    dir: &Path,
+    options: &dedupe::Options,
+    sweep: bool,
+    embeddings: Option<&Path>,
+) -> anyhow::Result<String> {
     let docs = load(dir)?;
-    let model_dir = embeddings.map(Path::to_path_buf).or_else(|| options.embeddings.as_ref().map(|e| e.model_dir.clone()));
+    let model_dir = embeddings
+        .map(Path::to_path_buf)
+        .or_else(|| options.embeddings.as_ref().map(|e| e.model_dir.clone()));
     let encoder = match &model_dir {
         Some(dir) => Some(Arc::new(Encoder::load(dir)?)),
         None => None,
@@ -295,7 +329,10 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         .max_by(|a, b| a.1.bcubed.f1.total_cmp(&b.1.bcubed.f1))
         .expect("the grid is not empty");
     print_scores(&mut out, "baseline ", &base)?;
-    writeln!(out, "baseline threshold {base_threshold:.2} (TF-IDF cosine, average link, tuned on the whole set)")?;
+    writeln!(
+        out,
+        "baseline threshold {base_threshold:.2} (TF-IDF cosine, average link, tuned on the whole set)"
+    )?;
     writeln!(out, "ratio B-cubed F1 {:.3}", ours.bcubed.f1 / base.bcubed.f1)?;
     writeln!(out, "ratio pairwise F1 {:.3}", ours.pairwise.f1 / base.pairwise.f1)?;
 
@@ -304,7 +341,10 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
         ("without entities", dedupe::Options { entity_weight: 0.0, ..options.clone() }),
         ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
         ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
-        ("average link instead of centroid", dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() }),
+        (
+            "average link instead of centroid",
+            dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() },
+        ),
         (
             if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
             dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
@@ -314,7 +354,8 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
             dedupe::Options { lead_weight: if options.lead_weight > 1 { 1 } else { 3 }, ..options.clone() },
         ),
     ];
-    let runs = cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
+    let runs =
+        cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
     for ((name, _), predicted) in ablations.iter().zip(runs) {
         let s = score(&predicted, &gold, all);
         writeln!(
@@ -325,7 +366,9 @@ pub fn run(dir: &Path, options: &dedupe::Options, sweep: bool, embeddings: Optio
     }
 
     let embedding = match (&encoder, &model_dir) {
-        (Some(encoder), Some(model_dir)) => Some(EmbeddingRun { docs: &docs, gold: &gold, base: options, encoder, model_dir }),
+        (Some(encoder), Some(model_dir)) => {
+            Some(EmbeddingRun { docs: &docs, gold: &gold, base: options, encoder, model_dir })
+        }
         _ => None,
     };
     if let Some(embedding) = &embedding {
@@ -404,7 +447,13 @@ impl EmbeddingRun<'_> {
         for (threshold, predicted) in thresholds.into_iter().zip(runs) {
             let whole = score(&predicted, self.gold, |_| true).bcubed.f1;
             writeln!(out, "sweep embeddings alone threshold {threshold:.2} B-cubed F1 {whole:.3}")?;
-            alone.push(GridPoint { threshold, entity_weight: 0.0, embedding_weight: 1.0, lead_weight: self.base.lead_weight, stories: predicted });
+            alone.push(GridPoint {
+                threshold,
+                entity_weight: 0.0,
+                embedding_weight: 1.0,
+                lead_weight: self.base.lead_weight,
+                stories: predicted,
+            });
         }
         let alone_cv = cross_validate(out, "embeddings alone ", self.docs, self.gold, &alone)?;
         writeln!(out, "embeddings alone cv mean held-out B-cubed F1 {alone_cv:.3}")?;
@@ -429,7 +478,10 @@ impl EmbeddingRun<'_> {
         }
         mixed.extend(plain);
         let mixed_cv = cross_validate(out, "embeddings mixed ", self.docs, self.gold, &mixed)?;
-        writeln!(out, "embeddings mixed cv mean held-out B-cubed F1 {mixed_cv:.3} (plain grid {plain_cv:.3})")?;
+        writeln!(
+            out,
+            "embeddings mixed cv mean held-out B-cubed F1 {mixed_cv:.3} (plain grid {plain_cv:.3})"
+        )?;
         Ok(())
     }
 }
@@ -453,7 +505,13 @@ struct GridPoint {
 /// with the best B-cubed F1 on the other three (the later point on a tie) is scored on it.
 /// Prints each fold's choice and returns the mean held-out F1, the honest estimate of the rule
 /// "pick the best grid point".
-fn cross_validate(out: &mut String, label: &str, docs: &[Doc], gold: &[&str], grid: &[GridPoint]) -> anyhow::Result<f64> {
+fn cross_validate(
+    out: &mut String,
+    label: &str,
+    docs: &[Doc],
+    gold: &[&str],
+    grid: &[GridPoint],
+) -> anyhow::Result<f64> {
     let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
     topics.sort();
     topics.dedup();
@@ -492,11 +550,18 @@ fn print_scores(out: &mut String, prefix: &str, s: &Scores) -> std::fmt::Result 
 /// A grid over the threshold, the entity weight and the lead weight (no embeddings), then
 /// leave-topics-out cross-validation ([`cross_validate`]). Returns the grid and the mean
 /// held-out F1.
-fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<(Vec<GridPoint>, f64)> {
+fn sweep_report(
+    out: &mut String,
+    docs: &[Doc],
+    gold: &[&str],
+    base: &dedupe::Options,
+) -> anyhow::Result<(Vec<GridPoint>, f64)> {
     // Lead weight 1 comes last, so it wins a tie: the simpler rule must be beaten, not matched.
     let points: Vec<(f64, f64, u32)> = [3, 1]
         .into_iter()
-        .flat_map(|lead| [0.2, 0.25, 0.3, 0.35].into_iter().flat_map(move |t| [0.5, 0.7, 0.8].map(|w| (t, w, lead))))
+        .flat_map(|lead| {
+            [0.2, 0.25, 0.3, 0.35].into_iter().flat_map(move |t| [0.5, 0.7, 0.8].map(|w| (t, w, lead)))
+        })
         .collect();
     // The plain grid: no embeddings, whatever the config says (they have their own).
     let options: Vec<_> = points
@@ -510,14 +575,21 @@ fn sweep_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
         })
         .collect();
     let mut grid = Vec::new();
-    for ((threshold, weight, lead), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?) {
+    for ((threshold, weight, lead), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?)
+    {
         let whole = score(&predicted, gold, |_| true).bcubed;
         writeln!(
             out,
             "sweep threshold {threshold:.2} entity_weight {weight:.2} lead_weight {lead} B-cubed P {:.3} R {:.3} F1 {:.3}",
             whole.precision, whole.recall, whole.f1
         )?;
-        grid.push(GridPoint { threshold, entity_weight: weight, embedding_weight: 0.0, lead_weight: lead, stories: predicted });
+        grid.push(GridPoint {
+            threshold,
+            entity_weight: weight,
+            embedding_weight: 0.0,
+            lead_weight: lead,
+            stories: predicted,
+        });
     }
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
@@ -558,7 +630,9 @@ fn merge_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
         // Ties go to the earlier entry ("off" first), so merging must earn its place.
         let mut best = &merge_grid[0];
         for candidate in &merge_grid[1..] {
-            if score(&candidate.1, gold, |i| fold_of(i) != fold).bcubed.f1 > score(&best.1, gold, |i| fold_of(i) != fold).bcubed.f1 {
+            if score(&candidate.1, gold, |i| fold_of(i) != fold).bcubed.f1
+                > score(&best.1, gold, |i| fold_of(i) != fold).bcubed.f1
+            {
                 best = candidate;
             }
         }
@@ -566,7 +640,11 @@ fn merge_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
         writeln!(out, "merge cv fold {fold} chose {} held-out B-cubed F1 {f1:.3}", best.0)?;
         held_out.push(f1);
     }
-    writeln!(out, "merge cv mean held-out B-cubed F1 {:.3}", held_out.iter().sum::<f64>() / held_out.len() as f64)?;
+    writeln!(
+        out,
+        "merge cv mean held-out B-cubed F1 {:.3}",
+        held_out.iter().sum::<f64>() / held_out.len() as f64
+    )?;
     Ok(())
 }
 

@@ -19,7 +19,13 @@ const SYSTEMS: [&str; 4] = ["shown", "model", "extractive", "lead3"];
 
 /// Runs the evaluation on `dir/articles.jsonl` (the first `limit` articles when given) with the
 /// model at `model_path`, and prints the table to `out`.
-pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    dir: &Path,
+    model_path: &Path,
+    options: Options,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (path, items) = super::summary_items(dir, limit)?;
     let model = Arc::new(Model::load(model_path)?);
     let stage = Summarize::with_model(options, model.clone());
@@ -30,12 +36,19 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
     let (mut rejected, mut drafts) = (0usize, 0usize);
     // Summaries carrying a name or number the article lacks: (shown, model drafts).
     let (mut invented_shown, mut invented_drafts) = (0usize, 0usize);
-    let (mut prompt_tokens, mut prompt_seconds, mut new_tokens, mut generate_seconds) = (0usize, 0f64, 0usize, 0f64);
+    let (mut prompt_tokens, mut prompt_seconds, mut new_tokens, mut generate_seconds) =
+        (0usize, 0f64, 0usize, 0f64);
     let started = Instant::now();
     for (n, item) in items.iter().enumerate() {
         let summary = stage.summarize(&item.article, None);
-        let lead3: Vec<&str> = summarize::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
-        let texts = [summary.text.as_str(), summary.draft.as_deref().unwrap_or(""), summary.extractive.as_str(), &lead3.join(" ")];
+        let lead3: Vec<&str> =
+            summarize::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
+        let texts = [
+            summary.text.as_str(),
+            summary.draft.as_deref().unwrap_or(""),
+            summary.extractive.as_str(),
+            &lead3.join(" "),
+        ];
         for (system, text) in SYSTEMS.iter().zip(texts) {
             let r = rouge::score(&item.reference, text);
             for dataset in [item.dataset.as_str(), "overall"] {
@@ -71,12 +84,21 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
         tracing::debug!(id = %item.id, n, method = summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
     }
 
-    writeln!(out, "summaries: {} articles from {} (model {}, {} threads, {:.0} s)", items.len(), path.display(), model_path.display(), stage_threads(&stage), started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "summaries: {} articles from {} (model {}, {} threads, {:.0} s)",
+        items.len(),
+        path.display(),
+        model_path.display(),
+        stage_threads(&stage),
+        started.elapsed().as_secs_f64()
+    )?;
     writeln!(out, "ROUGE F1 x100 (rouge-score style, stemmed)")?;
     writeln!(out, "{:<12} {:<8} {:>4} {:>7} {:>7} {:>7}", "system", "dataset", "n", "R1", "R2", "RL")?;
     for system in SYSTEMS {
         for (dataset, list) in &scores[system] {
-            let mean = |f: fn(&Rouge) -> f64| 100.0 * list.iter().map(f).sum::<f64>() / list.len().max(1) as f64;
+            let mean =
+                |f: fn(&Rouge) -> f64| 100.0 * list.iter().map(f).sum::<f64>() / list.len().max(1) as f64;
             writeln!(
                 out,
                 "{system:<12} {dataset:<8} {:>4} {:>7.2} {:>7.2} {:>7.2}",
@@ -96,7 +118,11 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
         share(invented_drafts, drafts)
     )?;
     let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
-    writeln!(out, "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}", drafts - rejected)?;
+    writeln!(
+        out,
+        "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}",
+        drafts - rejected
+    )?;
     for (reason, count) in &reasons {
         writeln!(out, "  {reason}: {count}")?;
     }
@@ -125,7 +151,8 @@ fn stage_threads(stage: &Summarize) -> usize {
 /// checks the guard rather than repeating it.
 pub fn unsupported(summary: &str, article: &str) -> Vec<String> {
     let plain = article.replace(',', "");
-    let article_numbers: std::collections::HashSet<&str> = plain.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
+    let article_numbers: std::collections::HashSet<&str> =
+        plain.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
     let mut missing = Vec::new();
     let mut sentence_start = true;
     for raw in summary.split_whitespace() {
@@ -135,7 +162,11 @@ pub fn unsupported(summary: &str, article: &str) -> Vec<String> {
             let is_number = token.chars().any(|c| c.is_ascii_digit());
             let is_name = !sentence_start && token.chars().next().is_some_and(char::is_uppercase);
             let found = if is_number {
-                token.replace(',', "").split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).all(|g| article_numbers.contains(g))
+                token
+                    .replace(',', "")
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|g| !g.is_empty())
+                    .all(|g| article_numbers.contains(g))
             } else {
                 article.contains(token)
             };

@@ -4,7 +4,8 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-const TEMPORARY_SUFFIXES: &[&str] = &[".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~", ".swp", ".swx"];
+const TEMPORARY_SUFFIXES: &[&str] =
+    &[".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~", ".swp", ".swx"];
 
 /// True when `name` is to be left alone until it is renamed.
 pub fn is_ignored(name: &OsStr) -> bool {

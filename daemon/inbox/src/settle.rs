@@ -40,7 +40,11 @@ impl Tracker {
 
     /// Notes that `name` exists or changed; `renamed_in` when it arrived by a rename.
     pub fn note(&mut self, name: &OsStr, renamed_in: bool, now: Instant) {
-        let entry = self.entries.entry(name.to_os_string()).or_insert(Entry { seen: None, stable_since: now, renamed_in });
+        let entry = self.entries.entry(name.to_os_string()).or_insert(Entry {
+            seen: None,
+            stable_since: now,
+            renamed_in,
+        });
         entry.renamed_in |= renamed_in;
     }
 
@@ -83,7 +87,11 @@ impl Tracker {
 }
 
 fn snapshot(meta: &Metadata) -> Seen {
-    Seen { size: meta.size(), mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128, ino: meta.ino() }
+    Seen {
+        size: meta.size(),
+        mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+        ino: meta.ino(),
+    }
 }
 
 #[cfg(test)]

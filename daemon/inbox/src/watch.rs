@@ -51,11 +51,15 @@ pub fn watch(dir: &Path, capacity: usize) -> notify::Result<Watch> {
         }
         let (paths, renamed_in): (&[PathBuf], bool) = match event.kind {
             EventKind::Modify(ModifyKind::Name(RenameMode::To)) => (&event.paths[..], true),
-            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => (event.paths.get(1..).unwrap_or(&[]), true),
-            EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => return,
-            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Access(_) | EventKind::Any | EventKind::Other => {
-                (&event.paths[..], false)
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+                (event.paths.get(1..).unwrap_or(&[]), true)
             }
+            EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => return,
+            EventKind::Create(_)
+            | EventKind::Modify(_)
+            | EventKind::Access(_)
+            | EventKind::Any
+            | EventKind::Other => (&event.paths[..], false),
         };
         for path in paths {
             if path.parent() != Some(root.as_path()) {

@@ -60,7 +60,12 @@ impl Pipeline {
     /// Runs one article (with its `raw` bytes) through the stages for file `file_id`, resuming
     /// after the last stage recorded for it, and records every stage's result. A stage that
     /// finds several articles in it fails it here; [`Pipeline::run_file`] splits instead.
-    pub fn run(&self, store: &Store, file_id: i64, article: Article) -> Result<(Finished, Timings), StoreError> {
+    pub fn run(
+        &self,
+        store: &Store,
+        file_id: i64,
+        article: Article,
+    ) -> Result<(Finished, Timings), StoreError> {
         match self.run_item(store, file_id, article, false)? {
             Step::Finished(finished, timings) => Ok((finished, timings)),
             Step::Split(_) => unreachable!("run_item splits only when allowed"),
@@ -91,7 +96,9 @@ impl Pipeline {
                 return Ok(());
             }
             match self.run_item(store, file_id, Article { item_index: 0, ..article }, true)? {
-                Step::Finished(finished, timings) => return finish(Item { item_index: 0, finished, timings }),
+                Step::Finished(finished, timings) => {
+                    return finish(Item { item_index: 0, finished, timings })
+                }
                 Step::Split(timings) => {
                     split_timings = timings;
                     items = store.file_items(file_id)?;
@@ -103,7 +110,12 @@ impl Pipeline {
                 continue;
             }
             // The saved state of a split article replaces this stub (see `run_item`).
-            let stub = Article { file_name: file_name.clone(), received_at: received_at.clone(), item_index, ..Default::default() };
+            let stub = Article {
+                file_name: file_name.clone(),
+                received_at: received_at.clone(),
+                item_index,
+                ..Default::default()
+            };
             let (finished, mut timings) = match self.run_item(store, file_id, stub, false)? {
                 Step::Finished(finished, timings) => (finished, timings),
                 Step::Split(_) => unreachable!("run_item splits only when allowed"),
@@ -116,11 +128,19 @@ impl Pipeline {
         Ok(())
     }
 
-    fn run_item(&self, store: &Store, file_id: i64, article: Article, may_split: bool) -> Result<Step, StoreError> {
+    fn run_item(
+        &self,
+        store: &Store,
+        file_id: i64,
+        article: Article,
+        may_split: bool,
+    ) -> Result<Step, StoreError> {
         let item_index = article.item_index;
         let mut timings = Timings::new();
         let last = store.last_stage_result(file_id, item_index)?;
-        let resumable = last.as_ref().is_some_and(|last| self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage));
+        let resumable = last
+            .as_ref()
+            .is_some_and(|last| self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage));
         if last.is_some() && !resumable && article.raw.is_none() {
             // A split article exists only as its saved state; without a stage list that matches
             // it there is nothing to run it from.
@@ -143,7 +163,12 @@ impl Pipeline {
             None => (article, 0),
         };
         if start > 0 {
-            tracing::info!(file_id, item_index, resumed_after = self.stages[start - 1].name(), "resuming article");
+            tracing::info!(
+                file_id,
+                item_index,
+                resumed_after = self.stages[start - 1].name(),
+                "resuming article"
+            );
         }
         for (index, stage) in self.stages.iter().enumerate().skip(start) {
             // The merges the article already asked for were applied after the stage that set them.
@@ -161,7 +186,10 @@ impl Pipeline {
                 return Ok(Step::Split(timings));
             }
             let outcome = outcomes.pop().unwrap_or_else(|| Outcome::Fail {
-                message: format!("internal: stage `{}` returned no article; this is a bug in the stage", stage.name()),
+                message: format!(
+                    "internal: stage `{}` returned no article; this is a bug in the stage",
+                    stage.name()
+                ),
             });
             let mut result = stage_result(file_id, item_index, index, stage.as_ref(), millis);
             match outcome {
@@ -196,13 +224,19 @@ impl Pipeline {
                     result.outcome = "drop".into();
                     result.detail = Some(reason.clone());
                     store.record_stage(&result)?;
-                    return Ok(Step::Finished(Finished::Dropped { stage: stage.name().to_string(), reason }, timings));
+                    return Ok(Step::Finished(
+                        Finished::Dropped { stage: stage.name().to_string(), reason },
+                        timings,
+                    ));
                 }
                 Outcome::Fail { message } => {
                     result.outcome = "fail".into();
                     result.detail = Some(message.clone());
                     store.record_stage(&result)?;
-                    return Ok(Step::Finished(Finished::Failed { stage: stage.name().to_string(), message }, timings));
+                    return Ok(Step::Finished(
+                        Finished::Failed { stage: stage.name().to_string(), message },
+                        timings,
+                    ));
                 }
             }
         }
@@ -271,7 +305,13 @@ enum Step {
     Split(Timings),
 }
 
-fn stage_result(file_id: i64, item_index: u32, stage_index: usize, stage: &dyn Stage, millis: f64) -> StageResult {
+fn stage_result(
+    file_id: i64,
+    item_index: u32,
+    stage_index: usize,
+    stage: &dyn Stage,
+    millis: f64,
+) -> StageResult {
     StageResult {
         file_id,
         item_index,
@@ -304,7 +344,9 @@ fn panic_outcome(panic: Box<dyn std::any::Any + Send>) -> Outcome {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    Outcome::Fail { message: format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it") }
+    Outcome::Fail {
+        message: format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it"),
+    }
 }
 
 #[cfg(test)]
@@ -392,7 +434,8 @@ mod tests {
     fn a_restart_mid_file_neither_loses_nor_repeats_an_article() {
         let (_d, store) = store();
         let file = store.accept_file(b"p", b"list.json", "h", 1).unwrap();
-        let pipeline = Pipeline::new(vec![Box::new(Splits), Box::new(Counting("after", AtomicUsize::new(0)))]);
+        let pipeline =
+            Pipeline::new(vec![Box::new(Splits), Box::new(Counting("after", AtomicUsize::new(0)))]);
         let crash = pipeline.run_file(&store, file.id, raw_article(), |item| -> Result<(), Crash> {
             if let Finished::Done(article) = &item.finished {
                 store.commit_item(file.id, article, "2025-07-13")?;
@@ -446,8 +489,10 @@ mod tests {
         }
         fn process(&self, mut article: Article, _: &dyn Context) -> Outcome {
             article.raw = None;
-            article.story = Some(stage_api::StoryMatch { story_id: self.0, reason: "test".into(), score: 1.0 });
-            article.story_merges = vec![stage_api::StoryMerge { story_id: self.1, reason: "bridged".into(), score: 0.5 }];
+            article.story =
+                Some(stage_api::StoryMatch { story_id: self.0, reason: "test".into(), score: 1.0 });
+            article.story_merges =
+                vec![stage_api::StoryMerge { story_id: self.1, reason: "bridged".into(), score: 0.5 }];
             Outcome::Continue(article)
         }
     }
@@ -491,7 +536,10 @@ mod tests {
         let file = store.accept_file(b"p", b"a", "h", 1).unwrap();
         let pipeline = Pipeline::new(vec![Box::new(Panics)]);
         let (finished, _) = pipeline.run(&store, file.id, Article::default()).unwrap();
-        assert!(matches!(finished, Finished::Failed { ref message, .. } if message.contains("boom")), "{finished:?}");
+        assert!(
+            matches!(finished, Finished::Failed { ref message, .. } if message.contains("boom")),
+            "{finished:?}"
+        );
     }
 
     #[test]

@@ -105,7 +105,8 @@ fn open(path: &Path) -> Result<Loaded, PluginError> {
             });
         }
     };
-    let bad = |message: &str| PluginError::BadDescriptor { path: path.to_path_buf(), message: message.into() };
+    let bad =
+        |message: &str| PluginError::BadDescriptor { path: path.to_path_buf(), message: message.into() };
     // SAFETY: the entry function takes nothing and returns a pointer to static data.
     let descriptor = unsafe { entry() };
     if descriptor.is_null() {
@@ -145,7 +146,10 @@ mod tests {
     fn a_missing_file_is_refused_by_name() {
         let error = Library::load(Path::new("/no/such/libplugin.so")).unwrap_err();
         assert!(matches!(error, PluginError::Missing { .. }));
-        assert!(error.to_string().starts_with("/no/such/libplugin.so: no such plugin file; build the plugin"), "{error}");
+        assert!(
+            error.to_string().starts_with("/no/such/libplugin.so: no such plugin file; build the plugin"),
+            "{error}"
+        );
     }
 
     #[test]

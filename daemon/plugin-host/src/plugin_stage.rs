@@ -107,7 +107,9 @@ impl PluginStage {
                     ("received_at", next.received_at == article.received_at),
                 ] {
                     if !same {
-                        return Err(format!("changed `{field}`, which identifies the article and must stay as it is"));
+                        return Err(format!(
+                            "changed `{field}`, which identifies the article and must stay as it is"
+                        ));
                     }
                 }
                 Ok(Outcome::Continue(next))

@@ -100,13 +100,20 @@ impl Worker {
         match created_rx.recv_timeout(timeout) {
             Ok(Ok(())) => Ok(Worker { jobs }),
             Ok(Err(message)) => Err(message),
-            Err(RecvTimeoutError::Timeout) => Err(format!("create took longer than {} ms", timeout.as_millis())),
+            Err(RecvTimeoutError::Timeout) => {
+                Err(format!("create took longer than {} ms", timeout.as_millis()))
+            }
             Err(RecvTimeoutError::Disconnected) => Err("the plugin's thread ended during create".into()),
         }
     }
 
     /// Runs `process` on `input`, answering context queries from `context`, for at most `timeout`.
-    pub(crate) fn call(&self, input: Vec<u8>, context: &dyn Context, timeout: Duration) -> Result<Answer, CallError> {
+    pub(crate) fn call(
+        &self,
+        input: Vec<u8>,
+        context: &dyn Context,
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
         let deadline = Instant::now() + timeout;
         let (replies, reply_rx) = channel();
         self.jobs.send(Job { input, replies }).map_err(|_| CallError::Gone)?;

@@ -71,7 +71,8 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
         }
         let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(sql)?;
@@ -111,7 +112,9 @@ impl Store {
     ) -> Result<FileRecord> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        if let Some(existing) = model::file_by_processing_name(&tx, processing_name).map_err(|e| self.err(e))? {
+        if let Some(existing) =
+            model::file_by_processing_name(&tx, processing_name).map_err(|e| self.err(e))?
+        {
             return Ok(existing);
         }
         let original: Option<i64> = tx
@@ -137,7 +140,13 @@ impl Store {
     }
 
     /// Records a file that was refused before its content could be read (a link, a folder, ...).
-    pub fn refuse_file(&self, processing_name: &[u8], original_name: &[u8], stage: &str, reason: &str) -> Result<FileRecord> {
+    pub fn refuse_file(
+        &self,
+        processing_name: &[u8],
+        original_name: &[u8],
+        stage: &str,
+        reason: &str,
+    ) -> Result<FileRecord> {
         let conn = self.conn();
         conn.execute(
             "INSERT OR IGNORE INTO files (processing_name, original_name, content_hash, size, state, received_at, failed_stage, reason)
@@ -145,7 +154,9 @@ impl Store {
             params![processing_name, original_name, now(), stage, reason],
         )
         .map_err(|e| self.err(e))?;
-        Ok(model::file_by_processing_name(&conn, processing_name).map_err(|e| self.err(e))?.expect("row exists"))
+        Ok(model::file_by_processing_name(&conn, processing_name)
+            .map_err(|e| self.err(e))?
+            .expect("row exists"))
     }
 
     /// The record of the file with this processing name, if any.
@@ -160,7 +171,8 @@ impl Store {
 
     /// Files whose outcome is recorded but whose move out of processing may not have happened.
     pub fn files_awaiting_move(&self) -> Result<Vec<FileRecord>> {
-        model::files_where(&self.conn(), "state != 'accepted' AND moved = 0 ORDER BY id").map_err(|e| self.err(e))
+        model::files_where(&self.conn(), "state != 'accepted' AND moved = 0 ORDER BY id")
+            .map_err(|e| self.err(e))
     }
 
     /// The last recorded stage result of a file's article, for resuming after a restart.
@@ -188,7 +200,11 @@ impl Store {
     /// (`Article::story_merges` into the story of `Article::story`) in one transaction: a restart
     /// finds both or neither, so a resumed article never skips a merge its dedupe stage decided.
     /// Returns the merges done (none when the article asks for none or they were done already).
-    pub fn record_stage_with_merges(&self, result: &StageResult, article: &Article) -> Result<Vec<MergeRecord>> {
+    pub fn record_stage_with_merges(
+        &self,
+        result: &StageResult,
+        article: &Article,
+    ) -> Result<Vec<MergeRecord>> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let merged = model_merge(&tx, result.file_id, result.item_index, article).map_err(|e| self.err(e))?;
@@ -207,7 +223,9 @@ impl Store {
     pub fn file_items(&self, file_id: i64) -> Result<Vec<u32>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT DISTINCT item_index FROM stage_results WHERE file_id = ?1 ORDER BY item_index")
+            .prepare_cached(
+                "SELECT DISTINCT item_index FROM stage_results WHERE file_id = ?1 ORDER BY item_index",
+            )
             .map_err(|e| self.err(e))?;
         let items: Vec<u32> = stmt
             .query_map(params![file_id], |r| r.get(0))
@@ -274,7 +292,9 @@ impl Store {
 
     /// Notes that a file reached its destination.
     pub fn mark_moved(&self, file_id: i64) -> Result<()> {
-        self.conn().execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id]).map_err(|e| self.err(e))?;
+        self.conn()
+            .execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id])
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -338,7 +358,12 @@ impl Context for Store {
     }
 }
 
-fn model_merge(conn: &Connection, file_id: i64, item_index: u32, article: &Article) -> rusqlite::Result<Vec<MergeRecord>> {
+fn model_merge(
+    conn: &Connection,
+    file_id: i64,
+    item_index: u32,
+    article: &Article,
+) -> rusqlite::Result<Vec<MergeRecord>> {
     match &article.story {
         Some(joined) if !article.story_merges.is_empty() => {
             model::merge_stories(conn, file_id, item_index, joined.story_id, &article.story_merges)
@@ -420,7 +445,8 @@ mod tests {
         let bridge_file = store.accept_file(b"c", b"c.txt", "c", 1).unwrap();
         let mut bridge = Article { text: "c".into(), ..Default::default() };
         bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
-        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "centroids 0.6".into(), score: 0.6 }];
+        bridge.story_merges =
+            vec![stage_api::StoryMerge { story_id: b, reason: "centroids 0.6".into(), score: 0.6 }];
         let result = StageResult {
             file_id: bridge_file.id,
             item_index: 0,
@@ -463,7 +489,11 @@ mod tests {
             let name = format!("a{i}");
             let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1).unwrap();
             let mut article = Article { text: name.clone(), ..Default::default() };
-            let keys = if i == 0 { vec!["common".to_string(), "rare".to_string()] } else { vec!["common".to_string()] };
+            let keys = if i == 0 {
+                vec!["common".to_string(), "rare".to_string()]
+            } else {
+                vec!["common".to_string()]
+            };
             article.keys.insert("word".into(), keys);
             store.commit_item(file.id, &article, "2025-07-13").unwrap();
         }

@@ -194,9 +194,16 @@ fn path_bytes(path: &Path) -> &[u8] {
     path.as_os_str().as_bytes()
 }
 
-pub(crate) fn file_by_processing_name(conn: &Connection, name: &[u8]) -> rusqlite::Result<Option<FileRecord>> {
-    conn.query_row(&format!("SELECT {FILE_COLUMNS} FROM files WHERE processing_name = ?1"), params![name], file_from_row)
-        .optional()
+pub(crate) fn file_by_processing_name(
+    conn: &Connection,
+    name: &[u8],
+) -> rusqlite::Result<Option<FileRecord>> {
+    conn.query_row(
+        &format!("SELECT {FILE_COLUMNS} FROM files WHERE processing_name = ?1"),
+        params![name],
+        file_from_row,
+    )
+    .optional()
 }
 
 pub(crate) fn files_where(conn: &Connection, condition: &str) -> rusqlite::Result<Vec<FileRecord>> {
@@ -205,7 +212,11 @@ pub(crate) fn files_where(conn: &Connection, condition: &str) -> rusqlite::Resul
     rows.collect()
 }
 
-pub(crate) fn last_stage_result(conn: &Connection, file_id: i64, item_index: u32) -> rusqlite::Result<Option<StageResult>> {
+pub(crate) fn last_stage_result(
+    conn: &Connection,
+    file_id: i64,
+    item_index: u32,
+) -> rusqlite::Result<Option<StageResult>> {
     conn.query_row(
         "SELECT stage_index, stage, outcome, millis, detail, article FROM stage_results
          WHERE file_id = ?1 AND item_index = ?2 ORDER BY stage_index DESC LIMIT 1",
@@ -229,7 +240,8 @@ pub(crate) fn last_stage_result(conn: &Connection, file_id: i64, item_index: u32
 }
 
 pub(crate) fn record_stage(conn: &Connection, result: &StageResult) -> rusqlite::Result<()> {
-    let article = result.article.as_ref().map(|a| serde_json::to_string(a).expect("articles always serialise"));
+    let article =
+        result.article.as_ref().map(|a| serde_json::to_string(a).expect("articles always serialise"));
     conn.execute(
         "INSERT OR REPLACE INTO stage_results (file_id, item_index, stage_index, stage, outcome, millis, detail, article, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -287,8 +299,12 @@ pub(crate) fn merge_stories(
             continue;
         }
         let at = now();
-        let n_moved = conn.execute("UPDATE articles SET story_id = ?2 WHERE story_id = ?1", params![from, into])?;
-        conn.execute("UPDATE stories SET merged_into = ?2, updated_at = ?3 WHERE id = ?1", params![from, into, at])?;
+        let n_moved =
+            conn.execute("UPDATE articles SET story_id = ?2 WHERE story_id = ?1", params![from, into])?;
+        conn.execute(
+            "UPDATE stories SET merged_into = ?2, updated_at = ?3 WHERE id = ?1",
+            params![from, into, at],
+        )?;
         conn.execute("UPDATE stories SET updated_at = ?2 WHERE id = ?1", params![into, at])?;
         conn.execute(
             "INSERT INTO story_merges (from_story, into_story, file_id, item_index, n_moved, reason, score, at)
@@ -344,7 +360,12 @@ pub(crate) fn story_size(conn: &Connection, story_id: i64) -> rusqlite::Result<u
         .map(|n| n as u64)
 }
 
-pub(crate) fn insert_article(conn: &Connection, file_id: i64, article: &Article, day: &str) -> rusqlite::Result<i64> {
+pub(crate) fn insert_article(
+    conn: &Connection,
+    file_id: i64,
+    article: &Article,
+    day: &str,
+) -> rusqlite::Result<i64> {
     let at = now();
     // A story merged away since the article's stage decided leads to the story it became.
     let joined = match &article.story {
@@ -383,8 +404,10 @@ pub(crate) fn insert_article(conn: &Connection, file_id: i64, article: &Article,
     for (kind, values) in &article.keys {
         let mut seen = std::collections::BTreeSet::new();
         for value in values.iter().filter(|v| seen.insert(v.as_str())) {
-            conn.prepare_cached("INSERT OR IGNORE INTO article_keys (kind, value, article_id) VALUES (?1, ?2, ?3)")?
-                .execute(params![kind, value, article_id])?;
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO article_keys (kind, value, article_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![kind, value, article_id])?;
             conn.prepare_cached(
                 "INSERT INTO key_counts (kind, value, n) VALUES (?1, ?2, 1)
                  ON CONFLICT (kind, value) DO UPDATE SET n = n + 1",
@@ -445,7 +468,11 @@ pub(crate) fn articles_with_keys(
          GROUP BY k.article_id ORDER BY shared DESC, k.article_id LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![kind, list, limit as i64, POSTINGS_PER_KEY - 1], |r| {
-        Ok(stage_api::KeyHit { article_id: r.get(0)?, story_id: r.get(1)?, shared: r.get::<_, i64>(2)? as u64 })
+        Ok(stage_api::KeyHit {
+            article_id: r.get(0)?,
+            story_id: r.get(1)?,
+            shared: r.get::<_, i64>(2)? as u64,
+        })
     })?;
     rows.collect()
 }
@@ -468,9 +495,13 @@ pub(crate) fn story_articles(
     Ok(out)
 }
 
-pub(crate) fn find_articles(conn: &Connection, query: &str) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
+pub(crate) fn find_articles(
+    conn: &Connection,
+    query: &str,
+) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
     let by_id: Option<i64> = query.parse().ok();
-    let base = std::path::Path::new(query).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let base =
+        std::path::Path::new(query).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut stmt = conn.prepare(
         "SELECT a.id, a.story_id, a.data FROM articles a JOIN files f ON f.id = a.file_id
          WHERE a.id = ?1 OR f.original_name = ?2 ORDER BY a.id",
@@ -502,7 +533,11 @@ pub(crate) fn finish_file(
     Ok(())
 }
 
-pub(crate) fn stories_with_fingerprint(conn: &Connection, kind: &str, value: &str) -> rusqlite::Result<Vec<i64>> {
+pub(crate) fn stories_with_fingerprint(
+    conn: &Connection,
+    kind: &str,
+    value: &str,
+) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT a.story_id FROM fingerprints f JOIN articles a ON a.id = f.article_id
          WHERE f.kind = ?1 AND f.value = ?2 ORDER BY a.story_id",
@@ -536,12 +571,14 @@ pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryV
 pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<StatusReport> {
     let mut report = StatusReport::default();
     for state in ["accepted", "done", "duplicate", "dropped", "failed"] {
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM files WHERE state = ?1", params![state], |r| r.get(0))?;
+        let n: i64 =
+            conn.query_row("SELECT COUNT(*) FROM files WHERE state = ?1", params![state], |r| r.get(0))?;
         let label = if state == "accepted" { "in flight" } else { state };
         report.files.push((label.to_string(), n));
     }
     // A story merged into another is part of it, not a story of its own.
-    report.stories = conn.query_row("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL", [], |r| r.get(0))?;
+    report.stories =
+        conn.query_row("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL", [], |r| r.get(0))?;
     report.articles = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
     let recent_of = |state: &str| -> rusqlite::Result<Vec<(String, String, String, String)>> {
         let mut stmt = conn.prepare(

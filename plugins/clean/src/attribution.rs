@@ -50,23 +50,14 @@ impl PageMeta {
         let meta = |key: &str| -> Option<String> {
             let selector = format!("meta[property=\"{key}\"], meta[name=\"{key}\"]");
             let found = doc.select(&selector);
-            found.iter().find_map(|m| {
-                m.attr("content")
-                    .map(|c| one_line(&c))
-                    .filter(|c| !c.is_empty())
-            })
+            found.iter().find_map(|m| m.attr("content").map(|c| one_line(&c)).filter(|c| !c.is_empty()))
         };
-        let canonical = doc.select("link[rel=\"canonical\"]").iter().find_map(|l| {
-            l.attr("href")
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-        });
-        let title_element = doc
-            .select("title")
+        let canonical = doc
+            .select("link[rel=\"canonical\"]")
             .iter()
-            .next()
-            .map(|t| one_line(&t.text()))
-            .filter(|t| !t.is_empty());
+            .find_map(|l| l.attr("href").map(|h| h.trim().to_string()).filter(|h| !h.is_empty()));
+        let title_element =
+            doc.select("title").iter().next().map(|t| one_line(&t.text())).filter(|t| !t.is_empty());
         PageMeta {
             site_name: meta("og:site_name"),
             publishers: json_ld_publishers(&json_ld),
@@ -99,12 +90,8 @@ impl PageMeta {
 
     /// Every name the page goes by, for recognising a title's tail.
     pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .site_name
-            .iter()
-            .chain(&self.publishers)
-            .map(String::as_str)
-            .collect();
+        let mut names: Vec<&str> =
+            self.site_name.iter().chain(&self.publishers).map(String::as_str).collect();
         names.extend(self.application_name.as_deref());
         names.extend(self.url.as_deref());
         names
@@ -120,21 +107,18 @@ pub fn outlet_name(name: &str, file_name: &str) -> Option<String> {
     let lower = name.to_lowercase();
     let url_like = lower.contains("://")
         || lower.starts_with("www.")
-        || (!name.contains(' ')
-            && name
-                .split_once('/')
-                .is_some_and(|(host, _)| host.contains('.')));
+        || (!name.contains(' ') && name.split_once('/').is_some_and(|(host, _)| host.contains('.')));
     const FILE_EXTENSIONS: &[&str] = &[
-        "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "txt", "md", "markdown",
-        "json", "xml", "rss", "atom", "pdf",
+        "html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "txt", "md", "markdown", "json", "xml",
+        "rss", "atom", "pdf",
     ];
     let file_like = !name.contains(' ')
         && name
             .rsplit_once('.')
             .is_some_and(|(_, ext)| FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()));
     let too_long = name.chars().count() > 100;
-    let is_file = !file_name.is_empty()
-        && (name == file_name || name == file_name.rsplit('/').next().unwrap_or(""));
+    let is_file =
+        !file_name.is_empty() && (name == file_name || name == file_name.rsplit('/').next().unwrap_or(""));
     (!name.is_empty() && !url_like && !file_like && !too_long && !is_file).then(|| name.to_string())
 }
 
@@ -184,17 +168,12 @@ fn cuts(title: &str, separators: &[&str]) -> Vec<(usize, usize)> {
 /// The forms a name is compared in: its letters and digits in lower case, and for a host name
 /// (`www.spacenews.com`, `news.sky.com`) also its main label (`spacenews`, `sky`).
 fn name_keys(name: &str) -> Vec<String> {
-    let key = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
+    let key =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
     let mut keys = vec![key(name)];
     let host = host_of(name).or_else(|| {
         let bare = name.trim();
-        (!bare.contains(' ') && bare.contains('.'))
-            .then(|| bare.trim_start_matches("www.").to_lowercase())
+        (!bare.contains(' ') && bare.contains('.')).then(|| bare.trim_start_matches("www.").to_lowercase())
     });
     if let Some(host) = host {
         keys.push(key(&host));
@@ -202,10 +181,7 @@ fn name_keys(name: &str) -> Vec<String> {
         labels.pop();
         // A second-level domain under a country code ("co.uk", "com.br") is not the site's name.
         if labels.len() > 1
-            && matches!(
-                labels.last(),
-                Some(&("co" | "com" | "org" | "net" | "ac" | "gov" | "edu"))
-            )
+            && matches!(labels.last(), Some(&("co" | "com" | "org" | "net" | "ac" | "gov" | "edu")))
         {
             labels.pop();
         }
@@ -294,27 +270,18 @@ fn collect_publishers(value: &Value, names: &mut Vec<String>, depth: usize) {
         Value::Object(map) => {
             match map.get("publisher") {
                 Some(Value::Object(p)) => push_name(p.get("name"), names),
-                Some(Value::Array(list)) => {
-                    list.iter().for_each(|p| push_name(p.get("name"), names))
-                }
+                Some(Value::Array(list)) => list.iter().for_each(|p| push_name(p.get("name"), names)),
                 _ => {}
             }
-            map.values()
-                .for_each(|v| collect_publishers(v, names, depth + 1));
+            map.values().for_each(|v| collect_publishers(v, names, depth + 1));
         }
-        Value::Array(list) => list
-            .iter()
-            .for_each(|v| collect_publishers(v, names, depth + 1)),
+        Value::Array(list) => list.iter().for_each(|v| collect_publishers(v, names, depth + 1)),
         _ => {}
     }
 }
 
 fn push_name(name: Option<&Value>, names: &mut Vec<String>) {
-    if let Some(name) = name
-        .and_then(Value::as_str)
-        .map(one_line)
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(name) = name.and_then(Value::as_str).map(one_line).filter(|n| !n.is_empty()) {
         if !names.contains(&name) {
             names.push(name);
         }
@@ -325,7 +292,6 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,23 +299,14 @@ mod tests {
     #[test]
     fn urls_and_file_names_are_not_outlets() {
         assert_eq!(outlet_name("https://www.hawaiinewsnow.com", "a.html"), None);
-        assert_eq!(
-            outlet_name("https://www.facebook.com/CBSNews", "a.html"),
-            None
-        );
+        assert_eq!(outlet_name("https://www.facebook.com/CBSNews", "a.html"), None);
         assert_eq!(outlet_name("www.example.com", "a.html"), None);
         assert_eq!(outlet_name("example.com/news", "a.html"), None);
         assert_eq!(outlet_name("851498a2.html", "x.txt"), None);
         assert_eq!(outlet_name("page", "page"), None);
         assert_eq!(outlet_name("  ", "a.html"), None);
-        assert_eq!(
-            outlet_name("@politifact", "a.html").as_deref(),
-            Some("politifact")
-        );
-        assert_eq!(
-            outlet_name("SpaceNews.com", "a.html").as_deref(),
-            Some("SpaceNews.com")
-        );
+        assert_eq!(outlet_name("@politifact", "a.html").as_deref(), Some("politifact"));
+        assert_eq!(outlet_name("SpaceNews.com", "a.html").as_deref(), Some("SpaceNews.com"));
         assert_eq!(
             outlet_name("Remember 80/90 - Memorabilia", "a.html").as_deref(),
             Some("Remember 80/90 - Memorabilia")
@@ -360,30 +317,12 @@ mod tests {
     fn a_tail_or_head_is_cut_only_when_it_is_the_sites_name() {
         let cut = |t: &str, names: &[&str]| strip_site_name(t, names);
         assert_eq!(
-            cut(
-                "NASA adds five companies - SpaceNews.com",
-                &["SpaceNews.com"]
-            ),
+            cut("NASA adds five companies - SpaceNews.com", &["SpaceNews.com"]),
             "NASA adds five companies"
         );
-        assert_eq!(
-            cut(
-                "WeWork probed – TechCrunch",
-                &["https://techcrunch.com/2019/x"]
-            ),
-            "WeWork probed"
-        );
-        assert_eq!(
-            cut("A Man's Lung | Live Science", &["livescience.com"]),
-            "A Man's Lung"
-        );
-        assert_eq!(
-            cut(
-                "Bike review | MoreBikes",
-                &["https://www.morebikes.co.uk/7908/"]
-            ),
-            "Bike review"
-        );
+        assert_eq!(cut("WeWork probed – TechCrunch", &["https://techcrunch.com/2019/x"]), "WeWork probed");
+        assert_eq!(cut("A Man's Lung | Live Science", &["livescience.com"]), "A Man's Lung");
+        assert_eq!(cut("Bike review | MoreBikes", &["https://www.morebikes.co.uk/7908/"]), "Bike review");
         assert_eq!(cut("Listing : CityAM", &["CityAM"]), "Listing");
         let linknaija = "LinkNaija | Nigeria's popular news platform";
         let names = [linknaija, "https://www.linknaija.com/x"];
@@ -397,13 +336,7 @@ mod tests {
             ),
             "Black Friday"
         );
-        assert_eq!(
-            cut(
-                "商品の改造 - 特許業務法人ライトハウス",
-                &["特許業務法人ライトハウス"]
-            ),
-            "商品の改造"
-        );
+        assert_eq!(cut("商品の改造 - 特許業務法人ライトハウス", &["特許業務法人ライトハウス"]), "商品の改造");
         // Not the site's name: kept.
         let kept = "Take C.A.R.E. - comwrap auf der DMEXCO 2018";
         assert_eq!(cut(kept, &["https://blog.comwrap.com/x"]), kept);
@@ -412,15 +345,8 @@ mod tests {
             "Lexus goes topless - Auto News"
         );
         assert_eq!(cut("Storm hits - Reuters", &[]), "Storm hits - Reuters");
-        assert_eq!(
-            cut("SpaceNews.com", &["SpaceNews.com"]),
-            "SpaceNews.com",
-            "nothing would be left"
-        );
-        assert_eq!(
-            cut("Opinion | Trump to Nowhere", &["nytimes.com"]),
-            "Opinion | Trump to Nowhere"
-        );
+        assert_eq!(cut("SpaceNews.com", &["SpaceNews.com"]), "SpaceNews.com", "nothing would be left");
+        assert_eq!(cut("Opinion | Trump to Nowhere", &["nytimes.com"]), "Opinion | Trump to Nowhere");
     }
 
     #[test]
@@ -437,9 +363,7 @@ mod tests {
     #[test]
     fn the_outlet_cascade_prefers_the_pages_own_name() {
         let page = |head: &str, body: &str| {
-            PageMeta::read(&format!(
-                "<html><head>{head}</head><body>{body}</body></html>"
-            ))
+            PageMeta::read(&format!("<html><head>{head}</head><body>{body}</body></html>"))
         };
         let ld = r#"<script type="application/ld+json">{"@type": "NewsArticle",
             "publisher": {"@type": "Organization", "name": "CBS News"}}</script>"#;
@@ -447,38 +371,22 @@ mod tests {
         let site = r#"<meta property="og:site_name" content="https://www.hawaiinewsnow.com">"#;
         let p = page(&format!("{site}{og_url}"), ld);
         assert_eq!(p.publishers, ["CBS News"]);
-        assert_eq!(
-            p.outlet("Text.", None).as_deref(),
-            Some("CBS News"),
-            "a URL site name is skipped"
-        );
+        assert_eq!(p.outlet("Text.", None).as_deref(), Some("CBS News"), "a URL site name is skipped");
         let lower = r#"<meta property="og:site_name" content="livescience.com">"#;
         let live = r#"<script type="application/ld+json">{"publisher": {"name": "Live Science"}}</script>"#;
         assert_eq!(page(lower, live).outlet("x", None).as_deref(), Some("Live Science"));
         let other = r#"<script type="application/ld+json">{"publisher": {"name": "Future plc"}}</script>"#;
         assert_eq!(page(lower, other).outlet("x", None).as_deref(), Some("livescience.com"));
         let p = page(og_url, "");
-        assert_eq!(
-            p.outlet("SEOUL, South Korea (AP) — Russia said", None)
-                .as_deref(),
-            Some("AP")
-        );
-        assert_eq!(
-            p.outlet("Russia said", None).as_deref(),
-            Some("cbsnews.com")
-        );
+        assert_eq!(p.outlet("SEOUL, South Korea (AP) — Russia said", None).as_deref(), Some("AP"));
+        assert_eq!(p.outlet("Russia said", None).as_deref(), Some("cbsnews.com"));
         let p = page(
             r#"<link rel="canonical" href="http://www.theparadigmng.com/a"><title> A  title </title>"#,
             "",
         );
         assert_eq!(p.outlet("x", None).as_deref(), Some("theparadigmng.com"));
         assert_eq!(p.title.as_deref(), Some("A title"));
-        assert_eq!(
-            page("", "")
-                .outlet("x", Some("https://www.x.example/y"))
-                .as_deref(),
-            Some("x.example")
-        );
+        assert_eq!(page("", "").outlet("x", Some("https://www.x.example/y")).as_deref(), Some("x.example"));
         assert_eq!(page("", "").outlet("x", None), None);
     }
 }

@@ -81,10 +81,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 fn finish(text: String, encoding: &'static str) -> Result<Decoded, DecodeError> {
     // Decoded UTF-16 of a binary file shows up as control characters or NULs.
     let sample: Vec<char> = text.chars().take(8192).collect();
-    let controls = sample
-        .iter()
-        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{0C}'))
-        .count();
+    let controls =
+        sample.iter().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{0C}')).count();
     if sample.contains(&'\0') || controls * 20 > sample.len().max(1) {
         return Err(DecodeError::Binary);
     }
@@ -111,10 +109,8 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 
 fn looks_binary(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(8192)];
-    let controls = sample
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B))
-        .count();
+    let controls =
+        sample.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B)).count();
     sample.contains(&0) || controls * 20 > sample.len()
 }
 

@@ -72,10 +72,10 @@ pub fn feed_kind(text: &str, file_name: &str) -> Option<FeedKind> {
 pub fn detect(text: &str, file_name: &str) -> Format {
     let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok() || ext == "json" {
-            return Format::Json;
-        }
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && (serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok() || ext == "json")
+    {
+        return Format::Json;
     }
     if ext == "json" {
         return Format::Json;
@@ -96,7 +96,10 @@ pub fn detect(text: &str, file_name: &str) -> Format {
     if tag_count >= 3 {
         return Format::Html;
     }
-    if trimmed.starts_with("---\n") || trimmed.starts_with("---\r\n") || matches!(ext.as_str(), "md" | "markdown") {
+    if trimmed.starts_with("---\n")
+        || trimmed.starts_with("---\r\n")
+        || matches!(ext.as_str(), "md" | "markdown")
+    {
         return Format::Markdown;
     }
     let markdown_signs = text

@@ -29,14 +29,8 @@ pub fn extract(
     let feed = feed_rs::parser::parse(without_xml_declaration(text).as_bytes())
         .map_err(|e| format!("{file_name}: not a readable {name} feed: {e}"))?;
     if feed.entries.is_empty() {
-        let what = if kind == FeedKind::Atom {
-            "entries"
-        } else {
-            "items"
-        };
-        return Err(format!(
-            "{file_name}: the {name} feed holds no {what}, so no articles"
-        ));
+        let what = if kind == FeedKind::Atom { "entries" } else { "items" };
+        return Err(format!("{file_name}: the {name} feed holds no {what}, so no articles"));
     }
     let outlet = feed
         .title
@@ -44,11 +38,7 @@ pub fn extract(
         .map(plain)
         .filter(|t| !t.is_empty())
         .or_else(|| feed.links.iter().find_map(|l| json::host_of(&l.href)));
-    Ok(feed
-        .entries
-        .iter()
-        .map(|entry| item(entry, &feed, outlet.as_deref(), name))
-        .collect())
+    Ok(feed.entries.iter().map(|entry| item(entry, &feed, outlet.as_deref(), name)).collect())
 }
 
 /// The text with its XML declaration removed. The text was decoded already (BOM, UTF-16, legacy
@@ -56,10 +46,7 @@ pub fn extract(
 /// `encoding`, garbling every non-ASCII letter of a feed declared as, say, ISO-8859-1.
 fn without_xml_declaration(text: &str) -> &str {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    match trimmed
-        .strip_prefix("<?xml")
-        .and_then(|rest| rest.find("?>").map(|end| &rest[end + 2..]))
-    {
+    match trimmed.strip_prefix("<?xml").and_then(|rest| rest.find("?>").map(|end| &rest[end + 2..])) {
         Some(rest) => rest,
         None => trimmed,
     }
@@ -69,19 +56,13 @@ fn item(entry: &Entry, feed: &Feed, outlet: Option<&str>, name: &str) -> Result<
     let title = entry.title.as_ref().map(plain).filter(|t| !t.is_empty());
     let content = entry.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
-        Some(to_text(
-            body,
-            c.content_type.essence().subty.as_str() != "plain",
-        ))
+        Some(to_text(body, c.content_type.essence().subty.as_str() != "plain"))
     });
     let text = content
         .filter(|t| !t.is_empty())
         .or_else(|| entry.summary.as_ref().map(rich).filter(|t| !t.is_empty()))
         .ok_or_else(|| {
-            let which = title
-                .as_deref()
-                .map(|t| format!(" {t:?}"))
-                .unwrap_or_default();
+            let which = title.as_deref().map(|t| format!(" {t:?}")).unwrap_or_default();
             format!("the {name} item{which} has no text: no content, summary or description")
         })?;
     // RSS writes an author as "desk@example.com (Jane Doe)"; the parser leaves the parentheses
@@ -108,25 +89,14 @@ fn item(entry: &Entry, feed: &Feed, outlet: Option<&str>, name: &str) -> Result<
         url,
         outlet: outlet.map(str::to_string),
         author: people(&entry.authors).or_else(|| people(&feed.authors)),
-        published: entry
-            .published
-            .or(entry.updated)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-        language: entry
-            .language
-            .clone()
-            .or_else(|| feed.language.clone())
-            .filter(|l| !l.trim().is_empty()),
+        published: entry.published.or(entry.updated).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        language: entry.language.clone().or_else(|| feed.language.clone()).filter(|l| !l.trim().is_empty()),
         ..Default::default()
     };
     if !entry.id.trim().is_empty() {
-        extracted
-            .metadata
-            .insert("item_id".into(), entry.id.trim().to_string());
+        extracted.metadata.insert("item_id".into(), entry.id.trim().to_string());
     }
-    extracted
-        .metadata
-        .insert("feed_format".into(), name.to_string());
+    extracted.metadata.insert("feed_format".into(), name.to_string());
     Ok(extracted)
 }
 
@@ -137,10 +107,7 @@ fn plain(text: &Text) -> String {
 
 /// A text construct (summary, description) as paragraphs of plain text.
 fn rich(text: &Text) -> String {
-    to_text(
-        &text.content,
-        text.content_type.essence().subty.as_str() != "plain",
-    )
+    to_text(&text.content, text.content_type.essence().subty.as_str() != "plain")
 }
 
 /// `body` as text: HTML (declared so, or plain text that still holds tags, as many RSS 1.0
@@ -178,10 +145,7 @@ mod tests {
             </entry></feed>"#;
         let items = extract(atom, FeedKind::Atom, "f.atom").unwrap();
         let err = items[0].as_ref().unwrap_err();
-        assert_eq!(
-            err,
-            "the Atom item \"Storm hits coast\" has no text: no content, summary or description"
-        );
+        assert_eq!(err, "the Atom item \"Storm hits coast\" has no text: no content, summary or description");
     }
 
     #[test]
@@ -191,12 +155,7 @@ mod tests {
             extract(empty, FeedKind::Rss, "e.rss").unwrap_err(),
             "e.rss: the RSS feed holds no items, so no articles"
         );
-        let err = extract(
-            "<rss version=\"2.0\"><channel><item>",
-            FeedKind::Rss,
-            "b.rss",
-        )
-        .unwrap_err();
+        let err = extract("<rss version=\"2.0\"><channel><item>", FeedKind::Rss, "b.rss").unwrap_err();
         assert!(err.starts_with("b.rss: not a readable RSS feed: "), "{err}");
     }
 
@@ -206,9 +165,6 @@ mod tests {
                    <item><title>A</title><description>Ships wait outside the port.</description>\
                    </item></channel></rss>";
         let items = extract(rss, FeedKind::Rss, "f.rss").unwrap();
-        assert_eq!(
-            items[0].as_ref().unwrap().outlet.as_deref(),
-            Some("harbour.example")
-        );
+        assert_eq!(items[0].as_ref().unwrap().outlet.as_deref(), Some("harbour.example"));
     }
 }

@@ -75,7 +75,11 @@ fn extract_text_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, 
         return second;
     }
     let stripped = crate::text::extract(&strip_tags(html));
-    if stripped.text.trim().is_empty() { first } else { Ok(stripped) }
+    if stripped.text.trim().is_empty() {
+        first
+    } else {
+        Ok(stripped)
+    }
 }
 
 /// Only the extractor named, no fallbacks: for scoring each extractor on its own.
@@ -87,7 +91,8 @@ pub fn extract_only(html: &str, extractor: HtmlExtractor) -> Result<Extracted, S
 }
 
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr",
 ];
 
 /// The deepest element nesting in `html`, by a linear scan of its tags.
@@ -138,8 +143,27 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 /// style content skipped, common entities decoded.
 pub fn strip_tags(html: &str) -> String {
     const BLOCK: &[&str] = &[
-        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article", "header", "footer",
-        "blockquote", "pre", "table", "ul", "ol", "title",
+        "p",
+        "div",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "title",
     ];
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;

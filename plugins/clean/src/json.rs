@@ -41,9 +41,8 @@ const EXAMPLE: &str = r#"{"title": "...", "text": "..."}"#;
 /// article is an `Err` in its place). `Err` when the document as a whole is not an accepted
 /// shape; `file_name` is named in that message.
 pub fn extract(text: &str, file_name: &str) -> Result<Vec<Result<Extracted, String>>, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!("{file_name}: invalid JSON at line {}, column {}: {e}", e.line(), e.column())
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| format!("{file_name}: invalid JSON at line {}, column {}: {e}", e.line(), e.column()))?;
     match value {
         Value::Object(map) => from_document(&map, file_name),
         Value::Array(items) => from_list(&items, &Defaults::default(), file_name, "the JSON list"),
@@ -63,11 +62,15 @@ struct Defaults {
     language: Option<String>,
 }
 
-fn from_document(map: &Map<String, Value>, file_name: &str) -> Result<Vec<Result<Extracted, String>>, String> {
+fn from_document(
+    map: &Map<String, Value>,
+    file_name: &str,
+) -> Result<Vec<Result<Extracted, String>>, String> {
     let version = map.get("version").and_then(Value::as_str).unwrap_or_default();
     let is_feed = version.starts_with(JSON_FEED_VERSION);
     let has_body = BODY_KEYS.iter().any(|k| string_of(map.get(*k)).is_some());
-    let list = ["items", "articles"].iter().find_map(|k| map.get(*k).and_then(Value::as_array).map(|l| (*k, l)));
+    let list =
+        ["items", "articles"].iter().find_map(|k| map.get(*k).and_then(Value::as_array).map(|l| (*k, l)));
     match list {
         Some((key, items)) if is_feed || !has_body => {
             let defaults = Defaults {
@@ -76,7 +79,11 @@ fn from_document(map: &Map<String, Value>, file_name: &str) -> Result<Vec<Result
                 author: first(map, &["authors", "author"]),
                 language: first(map, &["language", "lang"]),
             };
-            let what = if is_feed { "the JSON Feed's \"items\"".to_string() } else { format!("the JSON object's {key:?}") };
+            let what = if is_feed {
+                "the JSON Feed's \"items\"".to_string()
+            } else {
+                format!("the JSON object's {key:?}")
+            };
             from_list(items, &defaults, file_name, &what)
         }
         _ if is_feed => Err(format!(
@@ -98,7 +105,9 @@ fn from_list(
     if items.is_empty() {
         return Err(format!("{file_name}: {what} is empty; expected article objects such as {EXAMPLE}"));
     }
-    if let Some(other) = items.iter().find(|v| !v.is_object()).filter(|_| items.iter().all(|v| !v.is_object())) {
+    if let Some(other) =
+        items.iter().find(|v| !v.is_object()).filter(|_| items.iter().all(|v| !v.is_object()))
+    {
         return Err(format!(
             "{file_name}: {what} holds no article objects (its items are {}s); expected objects such as {EXAMPLE}",
             kind(other)
@@ -129,10 +138,19 @@ fn from_object(map: &Map<String, Value>, defaults: &Defaults) -> Result<Extracte
         text,
         title: first(map, &["title", "headline", "name"]),
         url: first(map, &["url", "link", "canonical_url", "external_url"]),
-        outlet: first(map, &["outlet", "source", "publisher", "site_name"]).or_else(|| defaults.outlet.clone()),
+        outlet: first(map, &["outlet", "source", "publisher", "site_name"])
+            .or_else(|| defaults.outlet.clone()),
         published: first(
             map,
-            &["published", "date", "published_at", "publishedAt", "datePublished", "pubDate", "date_published"],
+            &[
+                "published",
+                "date",
+                "published_at",
+                "publishedAt",
+                "datePublished",
+                "pubDate",
+                "date_published",
+            ],
         ),
         author: first(map, &["author", "byline", "authors"]).or_else(|| defaults.author.clone()),
         language: first(map, &["language", "lang", "inLanguage"]).or_else(|| defaults.language.clone()),
@@ -154,9 +172,7 @@ fn string_of(value: Option<&Value>) -> Option<String> {
         Value::String(s) => s.trim().to_string(),
         Value::Number(n) => n.to_string(),
         Value::Object(o) => return string_of(o.get("name")),
-        Value::Array(items) => {
-            items.iter().filter_map(|v| string_of(Some(v))).collect::<Vec<_>>().join(", ")
-        }
+        Value::Array(items) => items.iter().filter_map(|v| string_of(Some(v))).collect::<Vec<_>>().join(", "),
         _ => return None,
     };
     (!s.is_empty()).then_some(s)
@@ -167,7 +183,8 @@ pub fn host_of(url: &str) -> Option<String> {
     let rest = url.trim().split_once("://")?.1;
     let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?.split(':').next()?;
     let host = host.strip_prefix("www.").unwrap_or(host).to_ascii_lowercase();
-    (host.contains('.') && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')).then_some(host)
+    (host.contains('.') && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .then_some(host)
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -208,14 +225,17 @@ mod tests {
         assert!(one("{\"x\": 1}").unwrap_err().contains("no article text"));
         assert!(extract("{\"x\": ", "b.json").unwrap_err().starts_with("b.json: invalid JSON at line 1"));
         assert!(extract("[]", "e.json").unwrap_err().contains("the JSON list is empty"));
-        assert!(extract("[1, 2]", "e.json").unwrap_err().contains("holds no article objects (its items are numbers)"));
+        assert!(extract("[1, 2]", "e.json")
+            .unwrap_err()
+            .contains("holds no article objects (its items are numbers)"));
         let feed = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "F"}"#;
         assert!(extract(feed, "f.json").unwrap_err().contains("needs an \"items\" list"));
     }
 
     #[test]
     fn a_list_gives_one_result_per_item() {
-        let items = extract(r#"[{"title":"A","text":"One two three."}, 7, {"title":"C"}]"#, "l.json").unwrap();
+        let items =
+            extract(r#"[{"title":"A","text":"One two three."}, 7, {"title":"C"}]"#, "l.json").unwrap();
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].as_ref().unwrap().title.as_deref(), Some("A"));
         assert!(items[1].as_ref().unwrap_err().contains("not an article: a number"));

@@ -122,7 +122,11 @@ impl Clean {
     /// Cleans one document given as bytes: its format and one result per article in it (several
     /// for a JSON list or a feed, else one). `Err` when the document as a whole cannot be read.
     /// The items of an RSS or Atom feed are `Format::Html` (see [`feed`]).
-    pub fn clean_items(&self, bytes: &[u8], file_name: &str) -> Result<(Format, Vec<Result<Extracted, String>>), String> {
+    pub fn clean_items(
+        &self,
+        bytes: &[u8],
+        file_name: &str,
+    ) -> Result<(Format, Vec<Result<Extracted, String>>), String> {
         let decoded = decode::decode(bytes).map_err(|e| e.to_string())?;
         let (format, what, items) = match detect::feed_kind(&decoded.text, file_name) {
             Some(kind) => (Format::Html, kind.name(), feed::extract(&decoded.text, kind, file_name)?),
@@ -198,14 +202,18 @@ impl Stage for Clean {
         match outcomes.len() {
             1 => outcomes.pop().expect("one outcome"),
             n => Outcome::Fail {
-                message: format!("the file holds {n} articles; run it through the pipeline, which splits them"),
+                message: format!(
+                    "the file holds {n} articles; run it through the pipeline, which splits them"
+                ),
             },
         }
     }
 
     fn process_items(&self, mut article: Article, _context: &dyn Context) -> Vec<Outcome> {
         let Some(raw) = article.raw.take() else {
-            return vec![Outcome::Fail { message: "internal: the article reached clean without its bytes".into() }];
+            return vec![Outcome::Fail {
+                message: "internal: the article reached clean without its bytes".into(),
+            }];
         };
         match self.clean_items(&raw, &article.file_name) {
             Ok((format, items)) => items

@@ -39,16 +39,22 @@ pub fn extract(input: &str) -> Extracted {
         match event {
             Event::Start(Tag::Link { dest_url, .. }) => keep_target(&mut links, &dest_url),
             Event::Start(Tag::Image { dest_url, .. }) => keep_target(&mut images, &dest_url),
-            Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }) if out.title.is_none() && h1.is_empty() => {
+            Event::Start(Tag::Heading { level: HeadingLevel::H1, .. })
+                if out.title.is_none() && h1.is_empty() =>
+            {
                 in_h1 = true
             }
             Event::End(TagEnd::Heading(HeadingLevel::H1)) if in_h1 => in_h1 = false,
             Event::Text(t) | Event::Code(t) if in_h1 => h1.push_str(&t),
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::BlockQuote(_) | TagEnd::CodeBlock) => {
-                text.push_str("\n\n")
-            }
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock,
+            ) => text.push_str("\n\n"),
             _ => {}
         }
     }
@@ -101,7 +107,9 @@ fn front_matter(front: &str) -> Vec<(String, String)> {
         }
         let value = value.trim();
         let value = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            Some(inline) => inline.split(',').map(unquote).filter(|v| !v.is_empty()).collect::<Vec<_>>().join(", "),
+            Some(inline) => {
+                inline.split(',').map(unquote).filter(|v| !v.is_empty()).collect::<Vec<_>>().join(", ")
+            }
             None => unquote(value).to_string(),
         };
         pairs.push((key.to_string(), value));
@@ -145,7 +153,11 @@ mod tests {
         assert_eq!(x.metadata.get("front_matter.tags").map(String::as_str), Some("ports, strikes"));
         assert_eq!(x.metadata.get("front_matter.category").map(String::as_str), Some("World, Europe"));
         assert_eq!(x.author.as_deref(), Some("A. Writer"));
-        assert_eq!(x.metadata.get("links").map(String::as_str), Some("https://b.example"), "anchors and repeats left out");
+        assert_eq!(
+            x.metadata.get("links").map(String::as_str),
+            Some("https://b.example"),
+            "anchors and repeats left out"
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ fn first_class(line: &str) -> Class {
     if length < LENGTH_LOW {
         Class::Short
     } else if density >= STOPWORDS_HIGH {
-        if length > LENGTH_HIGH { Class::Good } else { Class::NearGood }
+        if length > LENGTH_HIGH {
+            Class::Good
+        } else {
+            Class::NearGood
+        }
     } else if density >= STOPWORDS_LOW {
         Class::NearGood
     } else {

@@ -14,7 +14,8 @@ pub fn repair(text: &str) -> String {
 }
 
 /// Sequences that UTF-8 text takes on when its bytes are read as Windows-1252.
-const MOJIBAKE_MARKS: &[&str] = &["Ã©", "Ã¨", "Ã¶", "Ã¼", "Ã¤", "Ã¡", "Ã³", "Ã±", "Ã§", "â€™", "â€œ", "â€", "Â "];
+const MOJIBAKE_MARKS: &[&str] =
+    &["Ã©", "Ã¨", "Ã¶", "Ã¼", "Ã¤", "Ã¡", "Ã³", "Ã±", "Ã§", "â€™", "â€œ", "â€", "Â "];
 
 fn mojibake_count(text: &str) -> usize {
     MOJIBAKE_MARKS.iter().map(|m| text.matches(m).count()).sum()
@@ -60,8 +61,14 @@ mod tests {
 
     #[test]
     fn repairs_glued_punctuation_but_not_abbreviations_or_numbers() {
-        assert_eq!(repair_spacing("scrutiny.Choe said talks,held amid"), "scrutiny. Choe said talks, held amid");
-        assert_eq!(repair_spacing("the U.S. said 3.5 and 1,000 at example.com"), "the U.S. said 3.5 and 1,000 at example.com");
+        assert_eq!(
+            repair_spacing("scrutiny.Choe said talks,held amid"),
+            "scrutiny. Choe said talks, held amid"
+        );
+        assert_eq!(
+            repair_spacing("the U.S. said 3.5 and 1,000 at example.com"),
+            "the U.S. said 3.5 and 1,000 at example.com"
+        );
     }
 
     #[test]

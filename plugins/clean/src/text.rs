@@ -152,8 +152,20 @@ pub fn extract(input: &str) -> Extracted {
 /// ("Jane Doe, Staff Writer") is not an outlet.
 fn split_byline(byline: &str) -> (String, Option<String>) {
     const ROLES: &[&str] = &[
-        "writer", "reporter", "correspondent", "editor", "staff", "contributor", "columnist", "journalist", "and",
-        "in", "for", "at", "updated", "published",
+        "writer",
+        "reporter",
+        "correspondent",
+        "editor",
+        "staff",
+        "contributor",
+        "columnist",
+        "journalist",
+        "and",
+        "in",
+        "for",
+        "at",
+        "updated",
+        "published",
     ];
     let Some((name, rest)) = byline.split_once([',', '|']).or_else(|| byline.split_once(" for ")) else {
         return (byline.to_string(), None);
@@ -175,7 +187,8 @@ fn split_byline(byline: &str) -> (String, Option<String>) {
 /// "— The Guardian", "-- Reuters": a dash and a short capitalised name alone on a line.
 fn sign_off(line: &str) -> Option<String> {
     static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:[—–]|--)\s*(\p{Lu}[\p{L}&.'’-]*(?:\s+(?:of|the|\p{Lu}[\p{L}&.'’-]*)){0,3})\s*$").expect("valid regex")
+        Regex::new(r"^(?:[—–]|--)\s*(\p{Lu}[\p{L}&.'’-]*(?:\s+(?:of|the|\p{Lu}[\p{L}&.'’-]*)){0,3})\s*$")
+            .expect("valid regex")
     });
     SIGN_OFF.captures(line).map(|c| c[1].to_string())
 }
@@ -195,13 +208,11 @@ fn word_count(line: &str) -> usize {
 }
 
 fn ends_sentence(line: &str) -> bool {
-    line.trim_end()
-        .ends_with(['.', '!', '?', '"', '\u{201D}', '\u{2019}', ':', ';', ')', '\u{2026}'])
+    line.trim_end().ends_with(['.', '!', '?', '"', '\u{201D}', '\u{2019}', ':', ';', ')', '\u{2026}'])
 }
 
 fn unquote(line: &str) -> &str {
-    line.trim_matches(|c| matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\'' | '\u{2018}' | '\u{2019}'))
-        .trim()
+    line.trim_matches(|c| matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\'' | '\u{2018}' | '\u{2019}')).trim()
 }
 
 /// "Home » News » Headline" gives "Headline".
@@ -229,13 +240,16 @@ fn is_section_label(line: &str) -> bool {
 fn is_headline(line: &str) -> bool {
     let words = word_count(line);
     let text = unquote(line);
-    (3..=30).contains(&words) && !text.ends_with('.') && text.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric())
+    (3..=30).contains(&words)
+        && !text.ends_with('.')
+        && text.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric())
 }
 
 /// "by", "By Jane Doe", "Written by Jane Doe": gives the name (maybe empty).
 fn byline(line: &str) -> Option<String> {
-    static BY: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)^(?:written |posted |reported )?by\b[:\s]*(.*)$").expect("valid regex"));
+    static BY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:written |posted |reported )?by\b[:\s]*(.*)$").expect("valid regex")
+    });
     let caps = BY.captures(line)?;
     let name = caps.get(1).map_or("", |m| m.as_str()).trim();
     (word_count(name) <= 5).then(|| name.to_string())
@@ -266,7 +280,9 @@ pub fn find_date(text: &str) -> Option<String> {
         Regex::new(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b")
             .expect("valid regex")
     });
-    let month_of = |name: &str| MONTHS.iter().position(|m| name.to_ascii_lowercase().starts_with(m)).map(|i| i as u32 + 1);
+    let month_of = |name: &str| {
+        MONTHS.iter().position(|m| name.to_ascii_lowercase().starts_with(m)).map(|i| i as u32 + 1)
+    };
     let num = |s: &str| s.parse::<u32>().ok();
     let ymd = |y: Option<u32>, m: Option<u32>, d: Option<u32>| -> Option<String> {
         let (y, m, d) = (y?, m?, d?);
@@ -366,7 +382,9 @@ mod tests {
 
     #[test]
     fn drops_share_and_comment_lines() {
-        for line in ["Related Post", "You may also like", "Leave a Comment", "Adblock Detected", "Share this article"] {
+        for line in
+            ["Related Post", "You may also like", "Leave a Comment", "Adblock Detected", "Share this article"]
+        {
             assert!(is_boilerplate(line), "{line}");
         }
         assert!(!is_boilerplate("Share prices fell sharply on Monday after the announcement."));

@@ -60,10 +60,7 @@ impl Rule {
     /// Ties go to the older (smaller id) story so the result never depends on hash order.
     pub fn decide(&self, scores: &[StoryScore]) -> Decision {
         let best_by = |key: fn(&StoryScore) -> f64| {
-            scores
-                .iter()
-                .max_by(|a, b| key(a).total_cmp(&key(b)).then(b.story_id.cmp(&a.story_id)))
-                .cloned()
+            scores.iter().max_by(|a, b| key(a).total_cmp(&key(b)).then(b.story_id.cmp(&a.story_id))).cloned()
         };
         if let Some(copy) = best_by(|s| s.near_copy).filter(|s| s.near_copy >= self.near_copy_threshold) {
             return Decision::NearCopy(copy);
@@ -90,10 +87,23 @@ mod tests {
     use super::*;
 
     fn score(story_id: i64, combined: f64, near_copy: f64) -> StoryScore {
-        StoryScore { story_id, n_articles: 1, tfidf: combined, entities: combined, embedding: 0.0, near_copy, combined }
+        StoryScore {
+            story_id,
+            n_articles: 1,
+            tfidf: combined,
+            entities: combined,
+            embedding: 0.0,
+            near_copy,
+            combined,
+        }
     }
 
-    const RULE: Rule = Rule { near_copy_threshold: 0.8, same_story_threshold: 0.3, entity_weight: 0.5, embedding_weight: 0.0 };
+    const RULE: Rule = Rule {
+        near_copy_threshold: 0.8,
+        same_story_threshold: 0.3,
+        entity_weight: 0.5,
+        embedding_weight: 0.0,
+    };
 
     #[test]
     fn near_copy_beats_a_higher_combined_score() {

@@ -111,21 +111,25 @@ pub fn inspect(dir: &Path) -> Result<(), ModelError> {
     let path = dir.join("model.safetensors");
     let header = safetensors_header(&path)?;
     if !header.contains("word_embeddings.weight") {
-        return Err(ModelError(format!("{}: no word_embeddings.weight tensor; not a BERT model", path.display())));
+        return Err(ModelError(format!(
+            "{}: no word_embeddings.weight tensor; not a BERT model",
+            path.display()
+        )));
     }
     Ok(())
 }
 
 fn read_config(dir: &Path) -> Result<Config, ModelError> {
     let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| ModelError(format!("reading {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| ModelError(format!("reading {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| ModelError(format!("{}: not a BERT config: {e}", path.display())))
 }
 
 fn read_tokenizer(dir: &Path) -> Result<Tokenizer, ModelError> {
     let path = dir.join("tokenizer.json");
-    let mut tokenizer =
-        Tokenizer::from_file(&path).map_err(|e| ModelError(format!("{}: cannot load the tokenizer: {e}", path.display())))?;
+    let mut tokenizer = Tokenizer::from_file(&path)
+        .map_err(|e| ModelError(format!("{}: cannot load the tokenizer: {e}", path.display())))?;
     // The shipped tokenizer.json pads and truncates to 128 (a training setting); an embedding
     // wants the model's own 256 and no padding (one text at a time, so nothing to pad to).
     tokenizer
@@ -174,7 +178,10 @@ struct Memo {
 
 impl fmt::Debug for Encoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Encoder").field("dir", &self.dir).field("model_id", &self.model_id).finish_non_exhaustive()
+        f.debug_struct("Encoder")
+            .field("dir", &self.dir)
+            .field("model_id", &self.model_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -187,12 +194,14 @@ impl Encoder {
         let config = read_config(dir)?;
         let tokenizer = read_tokenizer(dir)?;
         let path = dir.join("model.safetensors");
-        let bytes = std::fs::read(&path).map_err(|e| ModelError(format!("reading {}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| ModelError(format!("reading {}: {e}", path.display())))?;
         let digest = Sha256::digest(&bytes);
         let model_id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
             .map_err(|e| ModelError(format!("{}: {e}", path.display())))?;
-        let model = BertModel::load(vb, &config).map_err(|e| ModelError(format!("{}: {e}", path.display())))?;
+        let model =
+            BertModel::load(vb, &config).map_err(|e| ModelError(format!("{}: {e}", path.display())))?;
         Ok(Encoder { model, tokenizer, model_id, dir: dir.to_path_buf(), memo: Mutex::default() })
     }
 
@@ -227,9 +236,11 @@ impl Encoder {
 
     fn compute(&self, text: &str) -> Result<Vec<f32>, ModelError> {
         let text = cut(text, MAX_TEXT_BYTES);
-        let encoding = self.tokenizer.encode(text, true).map_err(|e| ModelError(format!("tokenizing: {e}")))?;
+        let encoding =
+            self.tokenizer.encode(text, true).map_err(|e| ModelError(format!("tokenizing: {e}")))?;
         let model_err = |e: candle_core::Error| ModelError(format!("encoder: {e}"));
-        let ids = Tensor::new(encoding.get_ids(), &Device::Cpu).and_then(|t| t.unsqueeze(0)).map_err(model_err)?;
+        let ids =
+            Tensor::new(encoding.get_ids(), &Device::Cpu).and_then(|t| t.unsqueeze(0)).map_err(model_err)?;
         let types = ids.zeros_like().map_err(model_err)?;
         // One text, no padding: every position is attended to and averaged, as
         // sentence-transformers' mean pooling does with an all-ones attention mask.
@@ -368,7 +379,11 @@ mod tests {
                     assert!((norm - 1.0).abs() < 1e-4, "{name}: not unit length ({norm})");
                     for (i, want) in components.split(',').enumerate() {
                         let want: f32 = want.parse().expect("a number");
-                        assert!((v[i] - want).abs() < 1e-4, "{name}: component {i} is {}, reference {want}", v[i]);
+                        assert!(
+                            (v[i] - want).abs() < 1e-4,
+                            "{name}: component {i} is {}, reference {want}",
+                            v[i]
+                        );
                     }
                     texts.insert(name.to_string(), v);
                     n_texts += 1;

@@ -265,7 +265,9 @@ impl Dedupe {
     /// A deduplicator with these options.
     pub fn new(options: Options) -> Self {
         let encoder = options.embeddings.as_ref().map(|e| {
-            embed::Encoder::load(&e.model_dir).map(Arc::new).map_err(|e| format!("dedupe: sentence encoder: {e}"))
+            embed::Encoder::load(&e.model_dir)
+                .map(Arc::new)
+                .map_err(|e| format!("dedupe: sentence encoder: {e}"))
         });
         Dedupe { options, encoder }
     }
@@ -287,7 +289,12 @@ impl Dedupe {
 
     /// Scores the candidate stories of `article` and decides; also returns the stories the
     /// article bridges to the one it joins (empty unless `merge_stories`).
-    fn decide(&self, article: &Article, features: &Features, context: &dyn Context) -> (Decision, Vec<Bridge>) {
+    fn decide(
+        &self,
+        article: &Article,
+        features: &Features,
+        context: &dyn Context,
+    ) -> (Decision, Vec<Bridge>) {
         let n = context.article_count();
         let terms: Vec<String> = features.counts.keys().cloned().collect();
         let dfs = context.key_counts(WORD_KEY, terms.clone());
@@ -330,11 +337,13 @@ impl Dedupe {
         for &story_id in &story_order {
             for stored in context.story_articles(story_id, self.options.max_story_articles) {
                 if within_window(article, &stored.article, window) {
-                    let mut member = Features::of(&stored.article.text, banded.contains(&story_id), &self.options);
+                    let mut member =
+                        Features::of(&stored.article.text, banded.contains(&story_id), &self.options);
                     if let Some(encoder) = self.encoder() {
                         // The vector stored with the article; embedded again only when it was
                         // made by another model (or before embeddings were switched on).
-                        let stored_vector = stored.article.metadata.get(embed::METADATA_KEY).map(String::as_str);
+                        let stored_vector =
+                            stored.article.metadata.get(embed::METADATA_KEY).map(String::as_str);
                         let text = embed::input_text(stored.article.title.as_deref(), &stored.article.text);
                         member.embedding = encoder.embedding_of(stored_vector, &text).ok();
                     }
@@ -362,8 +371,15 @@ impl Dedupe {
         let mut scores: Vec<StoryScore> = Vec::new();
         let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
         for &story_id in &story_order {
-            let mut score =
-                StoryScore { story_id, n_articles: 0, tfidf: 0.0, entities: 0.0, embedding: 0.0, near_copy: 0.0, combined: 0.0 };
+            let mut score = StoryScore {
+                story_id,
+                n_articles: 0,
+                tfidf: 0.0,
+                entities: 0.0,
+                embedding: 0.0,
+                near_copy: 0.0,
+                combined: 0.0,
+            };
             let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
             for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
                 score.n_articles += 1;
@@ -376,9 +392,10 @@ impl Dedupe {
             }
             if score.n_articles > 0 {
                 (score.tfidf, score.entities) = match self.options.story_link {
-                    StoryLink::Centroid => {
-                        (mine.cosine(&tfidf::centroid(&words)), mine_entities.cosine(&tfidf::centroid(&names)))
-                    }
+                    StoryLink::Centroid => (
+                        mine.cosine(&tfidf::centroid(&words)),
+                        mine_entities.cosine(&tfidf::centroid(&names)),
+                    ),
                     StoryLink::Average => {
                         let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
                             v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
@@ -387,12 +404,19 @@ impl Dedupe {
                     }
                 };
                 if let Some(mine) = &features.embedding {
-                    score.embedding = embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
+                    score.embedding = embed::story_similarity(
+                        mine,
+                        &vectors,
+                        self.options.story_link == StoryLink::Centroid,
+                    );
                 }
                 score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
                 scores.push(score);
                 if self.options.merge_stories {
-                    centroids.insert(story_id, Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) });
+                    centroids.insert(
+                        story_id,
+                        Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
+                    );
                 }
             }
         }
@@ -451,7 +475,10 @@ fn seconds(s: &str) -> Option<i64> {
         return jiff::tz::TimeZone::UTC.to_timestamp(dt).ok().map(|t| t.as_second());
     }
     let date = s.get(..10)?.parse::<jiff::civil::Date>().ok()?;
-    jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok().map(|t| t.as_second())
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .ok()
+        .map(|t| t.as_second())
 }
 
 impl Stage for Dedupe {
@@ -468,19 +495,29 @@ impl Stage for Dedupe {
                 match encoder.embed(&text) {
                     Ok(vector) => {
                         // Kept with the article, so later articles and restarts reuse it.
-                        article.metadata.insert(embed::METADATA_KEY.into(), encoder.encode_for_store(&vector));
+                        article
+                            .metadata
+                            .insert(embed::METADATA_KEY.into(), encoder.encode_for_store(&vector));
                         features.embedding = Some(vector);
                     }
-                    Err(e) => return Outcome::Fail { message: format!("dedupe: embedding the article: {e}") },
+                    Err(e) => {
+                        return Outcome::Fail { message: format!("dedupe: embedding the article: {e}") }
+                    }
                 }
             }
             Some(Err(message)) => return Outcome::Fail { message: message.clone() },
             None => {}
         }
         if article.story.is_none() {
-            if let Some(story_id) = context.stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint).into_iter().min() {
-                article.story = Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
-                article.metadata.insert("dedupe.decision".into(), format!("exact copy of an article in story {story_id}"));
+            if let Some(story_id) =
+                context.stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint).into_iter().min()
+            {
+                article.story =
+                    Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
+                article.metadata.insert(
+                    "dedupe.decision".into(),
+                    format!("exact copy of an article in story {story_id}"),
+                );
             } else {
                 let (decision, bridges) = self.decide(&article, &features, context);
                 record(&mut article, &decision, &self.options);
@@ -519,7 +556,8 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                 "dedupe: near-copy (estimated shingle Jaccard {:.2} >= {:.2})",
                 s.near_copy, options.near_copy_threshold
             );
-            article.story = Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.near_copy });
+            article.story =
+                Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.near_copy });
             (reason, Some(s))
         }
         Decision::SameStory(s) => {
@@ -534,7 +572,8 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                 options.story_link.describe(),
                 s.n_articles
             );
-            article.story = Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.combined });
+            article.story =
+                Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.combined });
             (reason, Some(s))
         }
         Decision::NewStory(best) => {
@@ -609,7 +648,11 @@ mod tests {
 
     impl Context for OneStory {
         fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
-            if kind == TEXT_FINGERPRINT && value == self.0 { vec![7] } else { vec![] }
+            if kind == TEXT_FINGERPRINT && value == self.0 {
+                vec![7]
+            } else {
+                vec![]
+            }
         }
     }
 
@@ -640,8 +683,16 @@ mod tests {
         };
         let week = 7 * 86_400;
         // An old article's date is not compared with a new file's arrival.
-        assert!(within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(None, "2026-11-23T11:00:00Z"), week));
-        assert!(!within_window(&day(Some("2025-07-13"), "2026-11-23T10:00:00Z"), &day(Some("2025-09-01"), "2026-11-23T11:00:00Z"), week));
+        assert!(within_window(
+            &day(Some("2025-07-13"), "2026-11-23T10:00:00Z"),
+            &day(None, "2026-11-23T11:00:00Z"),
+            week
+        ));
+        assert!(!within_window(
+            &day(Some("2025-07-13"), "2026-11-23T10:00:00Z"),
+            &day(Some("2025-09-01"), "2026-11-23T11:00:00Z"),
+            week
+        ));
     }
 
     /// Stories 2 (one article) and 5 (three articles).
@@ -652,7 +703,11 @@ mod tests {
             Vec::new()
         }
         fn story_size(&self, story_id: i64) -> u64 {
-            if story_id == 5 { 3 } else { 1 }
+            if story_id == 5 {
+                3
+            } else {
+                1
+            }
         }
     }
 
@@ -660,7 +715,15 @@ mod tests {
     fn the_smaller_story_moves_into_the_larger_even_when_it_is_the_one_joined() {
         let mut article = Article { file_name: "c.txt".into(), ..Default::default() };
         article.story = Some(StoryMatch { story_id: 2, reason: "dedupe: same story".into(), score: 0.6 });
-        let other = StoryScore { story_id: 5, n_articles: 3, tfidf: 0.4, entities: 0.4, embedding: 0.0, near_copy: 0.0, combined: 0.4 };
+        let other = StoryScore {
+            story_id: 5,
+            n_articles: 3,
+            tfidf: 0.4,
+            entities: 0.4,
+            embedding: 0.0,
+            near_copy: 0.0,
+            combined: 0.4,
+        };
         let bridge = Bridge { score: other, tfidf: 0.5, entities: 0.5, combined: 0.5 };
         record_merges(&mut article, &[bridge], &Options::default(), &Sizes);
         assert_eq!(article.story.as_ref().map(|s| s.story_id), Some(5));

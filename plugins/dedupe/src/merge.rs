@@ -58,7 +58,12 @@ impl Bridge {
 /// join threshold against, each with how well its centroids agree with `joined`'s (only those
 /// whose agreement reaches the merge threshold are merged; see [`Bridge::merges`]). In the order
 /// of `scores` (the candidates' retrieval order), so the result never depends on hash order.
-pub fn bridges(rule: &Rule, joined: &StoryScore, scores: &[StoryScore], centroids: impl Fn(i64) -> Option<Centroids>) -> Vec<Bridge> {
+pub fn bridges(
+    rule: &Rule,
+    joined: &StoryScore,
+    scores: &[StoryScore],
+    centroids: impl Fn(i64) -> Option<Centroids>,
+) -> Vec<Bridge> {
     let Some(mine) = centroids(joined.story_id) else { return Vec::new() };
     scores
         .iter()
@@ -70,7 +75,12 @@ pub fn bridges(rule: &Rule, joined: &StoryScore, scores: &[StoryScore], centroid
             // Stories are compared on words and names only: story-level embedding centroids are not
             // kept, and the merge threshold was chosen without embeddings.
             let words_only = Rule { embedding_weight: 0.0, ..*rule };
-            Some(Bridge { score: s.clone(), tfidf, entities, combined: words_only.combine(tfidf, entities, 0.0) })
+            Some(Bridge {
+                score: s.clone(),
+                tfidf,
+                entities,
+                combined: words_only.combine(tfidf, entities, 0.0),
+            })
         })
         .collect()
 }
@@ -82,10 +92,23 @@ mod tests {
     use super::*;
     use crate::tfidf::{counts, terms, vector};
 
-    const RULE: Rule = Rule { near_copy_threshold: 0.8, same_story_threshold: 0.3, entity_weight: 0.5, embedding_weight: 0.0 };
+    const RULE: Rule = Rule {
+        near_copy_threshold: 0.8,
+        same_story_threshold: 0.3,
+        entity_weight: 0.5,
+        embedding_weight: 0.0,
+    };
 
     fn score(story_id: i64, combined: f64) -> StoryScore {
-        StoryScore { story_id, n_articles: 1, tfidf: combined, entities: combined, embedding: 0.0, near_copy: 0.0, combined }
+        StoryScore {
+            story_id,
+            n_articles: 1,
+            tfidf: combined,
+            entities: combined,
+            embedding: 0.0,
+            near_copy: 0.0,
+            combined,
+        }
     }
 
     fn centroids_of(texts: &[(i64, &str)]) -> BTreeMap<i64, Centroids> {
@@ -94,7 +117,13 @@ mod tests {
             .iter()
             .map(|&(id, text)| {
                 let c = counts(&terms(text));
-                (id, Centroids { words: vector(&c, &idf, |_| true), entities: vector(&c, &idf, |t| t.starts_with('x')) })
+                (
+                    id,
+                    Centroids {
+                        words: vector(&c, &idf, |_| true),
+                        entities: vector(&c, &idf, |t| t.starts_with('x')),
+                    },
+                )
             })
             .collect()
     }

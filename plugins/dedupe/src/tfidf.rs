@@ -33,7 +33,8 @@ pub fn counts(terms: &[String]) -> BTreeMap<String, u32> {
 pub fn counts_with_lead(text: &str, lead_words: usize, lead_weight: u32) -> BTreeMap<String, u32> {
     let mut all = counts(&terms(text));
     if lead_weight > 1 && lead_words > 0 {
-        let lead: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(lead_words).collect();
+        let lead: Vec<&str> =
+            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(lead_words).collect();
         for term in terms(&lead.join(" ")) {
             if let Some(n) = all.get_mut(&term) {
                 *n += lead_weight - 1;
@@ -50,7 +51,11 @@ pub fn idf(df: u64, n: u64) -> f64 {
 
 /// The normalised TF-IDF vector of `counts` (sublinear tf: a word said ten times is not ten
 /// times the evidence), keeping only terms `keep` accepts.
-pub fn vector(counts: &BTreeMap<String, u32>, idf: &HashMap<String, f64>, keep: impl Fn(&str) -> bool) -> Vector {
+pub fn vector(
+    counts: &BTreeMap<String, u32>,
+    idf: &HashMap<String, f64>,
+    keep: impl Fn(&str) -> bool,
+) -> Vector {
     let mut weights: BTreeMap<String, f64> = counts
         .iter()
         .filter(|(t, _)| keep(t))
@@ -95,13 +100,13 @@ pub fn is_stop_word(word: &str) -> bool {
 // Sorted, for binary search.
 const STOP_WORDS: &[&str] = &[
     "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do", "does",
-    "during", "each", "few", "for", "from", "had", "has", "have", "he", "her", "here", "hers", "him", "his",
-    "how", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "not", "now", "of",
-    "on", "once", "one", "only", "or", "other", "our", "out", "over", "said", "same", "says", "she", "should",
-    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when",
-    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
+    "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do",
+    "does", "during", "each", "few", "for", "from", "had", "has", "have", "he", "her", "here", "hers", "him",
+    "his", "how", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "not",
+    "now", "of", "on", "once", "one", "only", "or", "other", "our", "out", "over", "said", "same", "says",
+    "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were",
+    "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
 ];
 
 #[cfg(test)]
@@ -144,6 +149,6 @@ mod tests {
         let shared = vector(&counts(&terms("quake sumatra")), &idf, |_| true);
         let other = vector(&counts(&terms("padang jambi")), &idf, |_| true);
         assert!(shared.cosine(&c) > other.cosine(&c));
-        assert!((centroid(&[a.clone()]).cosine(&a) - 1.0).abs() < 1e-9);
+        assert!((centroid(std::slice::from_ref(&a)).cosine(&a) - 1.0).abs() < 1e-9);
     }
 }

@@ -63,8 +63,10 @@ impl FromOptions for TopicTagger {
 impl TopicTagger {
     /// The topics whose keywords occur in `article`, in config order.
     pub fn matches(&self, article: &Article) -> Vec<&str> {
-        let haystack = format!("{}\n{}", article.title.as_deref().unwrap_or_default(), article.text).to_lowercase();
-        let words: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let haystack =
+            format!("{}\n{}", article.title.as_deref().unwrap_or_default(), article.text).to_lowercase();
+        let words: Vec<&str> =
+            haystack.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         self.topics
             .iter()
             .filter(|(_, keywords)| keywords.iter().any(|k| contains_phrase(&words, k)))
@@ -101,7 +103,8 @@ impl Stage for TopicTagger {
             }
         }
         if self.title_prefix && !found.is_empty() {
-            let prefix = format!("[{}] ", found.iter().map(|t| capitalised(t)).collect::<Vec<_>>().join(", "));
+            let prefix =
+                format!("[{}] ", found.iter().map(|t| capitalised(t)).collect::<Vec<_>>().join(", "));
             let headline = article.headline().to_string();
             if !headline.starts_with(&prefix) {
                 article.title = Some(format!("{prefix}{headline}"));
@@ -129,8 +132,11 @@ mod tests {
 
     #[test]
     fn tags_and_prefixes_matching_topics() {
-        let stage = tagger(json!({"topics": {"harbour": ["harbour wall"], "rail": ["tram"]}, "title_prefix": true}));
-        let Outcome::Continue(out) = stage.process(article("Storm", "The Harbour  wall fell."), &EmptyContext) else {
+        let stage =
+            tagger(json!({"topics": {"harbour": ["harbour wall"], "rail": ["tram"]}, "title_prefix": true}));
+        let Outcome::Continue(out) =
+            stage.process(article("Storm", "The Harbour  wall fell."), &EmptyContext)
+        else {
             panic!("dropped")
         };
         assert_eq!(out.tags, ["topic:harbour"]);

@@ -137,7 +137,9 @@ impl Stage for Keypoints {
             None => Vec::new(),
         };
         let mut sources = vec![story::Source { article_id: None, text: &article.text }];
-        sources.extend(earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }));
+        sources.extend(
+            earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }),
+        );
         article.key_points = story::key_points(&sources, &self.options);
         Outcome::Continue(article)
     }

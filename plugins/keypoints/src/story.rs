@@ -94,7 +94,9 @@ pub fn key_points(sources: &[Source<'_>], options: &Options) -> Vec<KeyPoint> {
         chosen.push((i, support));
     }
 
-    let text_of = |c: &Citation| sources.iter().find(|s| s.article_id == c.article_id).and_then(|s| s.text.get(c.start..c.end));
+    let text_of = |c: &Citation| {
+        sources.iter().find(|s| s.article_id == c.article_id).and_then(|s| s.text.get(c.start..c.end))
+    };
     chosen
         .into_iter()
         .map(|(primary, support)| point(&sentences, sources, primary, &support))
@@ -105,14 +107,16 @@ pub fn key_points(sources: &[Source<'_>], options: &Options) -> Vec<KeyPoint> {
 fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
     let mut out = Vec::new();
     for (source, s) in sources.iter().enumerate() {
-        let pieces = sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
+        let pieces =
+            sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
         for (index, (start, text)) in pieces.enumerate() {
             let n_words = text.split_whitespace().count();
             if n_words < 5 {
                 continue;
             }
-            let eligible =
-                (8..=50).contains(&n_words) && text.ends_with(['.', '!', '"', '\u{201D}']) && !text.ends_with('?');
+            let eligible = (8..=50).contains(&n_words)
+                && text.ends_with(['.', '!', '"', '\u{201D}'])
+                && !text.ends_with('?');
             let values = values::values(text);
             out.push(Sentence {
                 source,
@@ -143,7 +147,10 @@ fn unglued(text: &str, start: usize) -> Vec<(usize, &str)> {
     for (at, _) in text.match_indices('.') {
         let next = text[at + 1..].chars().next();
         let word = text[..at].chars().rev().take_while(|c| c.is_alphabetic()).count();
-        if next.is_some_and(char::is_uppercase) && word >= 2 && !sentences::ends_in_abbreviation(&text[from..=at]) {
+        if next.is_some_and(char::is_uppercase)
+            && word >= 2
+            && !sentences::ends_in_abbreviation(&text[from..=at])
+        {
             out.push((start + from, &text[from..=at]));
             from = at + 1;
         }
@@ -165,7 +172,8 @@ fn terms(text: &str) -> HashSet<String> {
         .filter(|w| !FUNCTION_WORDS.contains(&w.as_str()))
         .map(|w| porter_stemmer::stem(&w))
         .collect();
-    let phrases: Vec<String> = words.windows(2).filter(|p| p[0] != p[1]).map(|p| format!("{} {}", p[0], p[1])).collect();
+    let phrases: Vec<String> =
+        words.windows(2).filter(|p| p[0] != p[1]).map(|p| format!("{} {}", p[0], p[1])).collect();
     words.into_iter().chain(phrases).collect()
 }
 
@@ -190,22 +198,26 @@ fn contains_word(text: &str, word: &str) -> bool {
 
 /// Every word of `text`, lower-cased and stemmed.
 fn vocabulary(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| porter_stemmer::stem(&w.to_lowercase())).collect()
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| porter_stemmer::stem(&w.to_lowercase()))
+        .collect()
 }
 
 /// Words that say nothing of a fact, left out of the terms and names (a capitalised short one
 /// opening a sentence, "He", "The", would otherwise count as a name).
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "although", "among", "an", "and", "another",
-    "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "down", "during", "each", "either", "even", "ever", "every", "for", "from",
-    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i",
-    "if", "in", "into", "is", "it", "its", "itself", "just", "many", "may", "more", "most", "much", "must", "my",
-    "no", "nor", "not", "of", "on", "once", "only", "or", "other", "our", "ours", "over", "same", "she", "should",
-    "since", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these",
-    "they", "this", "those", "though", "through", "thus", "to", "too", "under", "until", "upon", "very", "was",
-    "we", "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will",
-    "with", "within", "without", "would", "yet", "you", "your",
+    "a", "about", "above", "after", "again", "against", "all", "also", "although", "among", "an", "and",
+    "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+    "both", "but", "by", "can", "could", "did", "do", "does", "down", "during", "each", "either", "even",
+    "ever", "every", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "many",
+    "may", "more", "most", "much", "must", "my", "no", "nor", "not", "of", "on", "once", "only", "or",
+    "other", "our", "ours", "over", "same", "she", "should", "since", "so", "some", "such", "than", "that",
+    "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "though", "through",
+    "thus", "to", "too", "under", "until", "upon", "very", "was", "we", "were", "what", "when", "where",
+    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would",
+    "yet", "you", "your",
 ];
 
 /// `text` without a leading dateline ("SEOUL, South Korea (AP) — ", "Pyongyang, North Korea – "):
@@ -214,7 +226,10 @@ fn without_dateline(text: &str) -> &str {
     for dash in [" \u{2014} ", " \u{2013} ", " -- ", " - "] {
         if let Some(at) = text.find(dash) {
             let head = &text[..at];
-            if head.contains(',') && head.split_whitespace().count() <= 6 && head.starts_with(char::is_uppercase) {
+            if head.contains(',')
+                && head.split_whitespace().count() <= 6
+                && head.starts_with(char::is_uppercase)
+            {
                 return &text[at + dash.len()..];
             }
         }
@@ -250,7 +265,12 @@ fn similarity(a: &Sentence<'_>, b: &Sentence<'_>, idf: &HashMap<String, f64>, ph
 }
 
 /// For every sentence, the sentences of other sources that say the same, with their similarity.
-fn agreements(sentences: &[Sentence<'_>], sources: &[Source<'_>], idf: &HashMap<String, f64>, options: &Options) -> Vec<Vec<(usize, f64)>> {
+fn agreements(
+    sentences: &[Sentence<'_>],
+    sources: &[Source<'_>],
+    idf: &HashMap<String, f64>,
+    options: &Options,
+) -> Vec<Vec<(usize, f64)>> {
     let vocabularies: Vec<HashSet<String>> = sources.iter().map(|s| vocabulary(s.text)).collect();
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); sentences.len()];
     for (i, a) in sentences.iter().enumerate() {
@@ -283,7 +303,10 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
     }
     let coverage: Vec<f64> = sentences
         .iter()
-        .map(|s| s.words.iter().map(|w| frequency[w.as_str()] - 1.0).sum::<f64>() / (s.words.len().max(1) as f64).sqrt())
+        .map(|s| {
+            s.words.iter().map(|w| frequency[w.as_str()] - 1.0).sum::<f64>()
+                / (s.words.len().max(1) as f64).sqrt()
+        })
         .collect();
     let best_coverage = sentences
         .iter()
@@ -301,9 +324,15 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
                 return 0.0;
             }
             let numbers = s.text.split_whitespace().filter(|w| w.chars().any(|c| c.is_ascii_digit())).count();
-            let names = s.text.split_whitespace().skip(1).filter(|w| w.chars().next().is_some_and(char::is_uppercase)).count();
+            let names = s
+                .text
+                .split_whitespace()
+                .skip(1)
+                .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+                .count();
             let position = 1.0 / (1.0 + 0.15 * s.index as f64);
-            let agreeing = agree[i].iter().map(|&(j, _)| sentences[j].source).collect::<HashSet<usize>>().len();
+            let agreeing =
+                agree[i].iter().map(|&(j, _)| sentences[j].source).collect::<HashSet<usize>>().len();
             2.0 * c / best_coverage
                 + 2.0 * position
                 + 0.3 * numbers.min(3) as f64
@@ -315,7 +344,12 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
 
 /// For each other source, its sentence that best matches sentence `i` among those that say the
 /// same, when one is not cited by an earlier point.
-fn support(sentences: &[Sentence<'_>], i: usize, agree: &[Vec<(usize, f64)>], used: &HashSet<usize>) -> Vec<usize> {
+fn support(
+    sentences: &[Sentence<'_>],
+    i: usize,
+    agree: &[Vec<(usize, f64)>],
+    used: &HashSet<usize>,
+) -> Vec<usize> {
     let mut best: HashMap<usize, (f64, usize)> = HashMap::new();
     for &(j, sim) in &agree[i] {
         if used.contains(&j) {
@@ -341,7 +375,12 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
     let mut support_values: Vec<Vec<String>> = Vec::new();
     for &j in support {
         let mut given = Vec::new();
-        for (k, l) in values::conflicts(&p.values, &sentences[j].values, sources[p.source].text, sources[sentences[j].source].text) {
+        for (k, l) in values::conflicts(
+            &p.values,
+            &sentences[j].values,
+            sources[p.source].text,
+            sources[sentences[j].source].text,
+        ) {
             let value = sentences[j].values[l].text.clone();
             if !alternatives[k].contains(&value) {
                 alternatives[k].push(value.clone());
@@ -374,8 +413,11 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
             None
         } else if given.is_empty() {
             // This source agrees with the shown sentence on the values it repeats.
-            let repeated: Vec<String> =
-                own_values.iter().filter(|v| sentences[j].values.iter().any(|w| &w.text == *v)).cloned().collect();
+            let repeated: Vec<String> = own_values
+                .iter()
+                .filter(|v| sentences[j].values.iter().any(|w| &w.text == *v))
+                .cloned()
+                .collect();
             (!repeated.is_empty()).then(|| repeated.join(", "))
         } else {
             Some(given.join(", "))
@@ -406,15 +448,19 @@ mod tests {
     /// differing, citing each value in its own article; what both say cites both.
     #[test]
     fn a_number_the_sources_disagree_on_is_flagged_with_both_values_cited() {
-        let (ap, reuters) = (test_article("sources_differ/quake_ap.json"), test_article("sources_differ/quake_reuters.json"));
+        let (ap, reuters) =
+            (test_article("sources_differ/quake_ap.json"), test_article("sources_differ/quake_reuters.json"));
         // Reuters is being processed; AP was committed earlier as article 7.
-        let sources = [Source { article_id: None, text: &reuters }, Source { article_id: Some(7), text: &ap }];
+        let sources =
+            [Source { article_id: None, text: &reuters }, Source { article_id: Some(7), text: &ap }];
         let points = key_points(&sources, &Options::default());
         let differ: Vec<&KeyPoint> = points.iter().filter(|p| p.sources_differ).collect();
         assert_eq!(differ.len(), 1, "{points:#?}");
         let point = differ[0];
         assert!(point.text.contains("15 / 12") || point.text.contains("12 / 15"), "{point:#?}");
-        let value_of = |id: Option<i64>| point.citations.iter().find(|c| c.article_id == id).and_then(|c| c.value.clone());
+        let value_of = |id: Option<i64>| {
+            point.citations.iter().find(|c| c.article_id == id).and_then(|c| c.value.clone())
+        };
         assert_eq!(value_of(None).as_deref(), Some("15"));
         assert_eq!(value_of(Some(7)).as_deref(), Some("12"));
         for c in &point.citations {
@@ -431,17 +477,27 @@ mod tests {
     /// facts are not flagged.
     #[test]
     fn a_name_the_sources_disagree_on_is_flagged_with_both_names_cited() {
-        let (ap, reuters) = (test_article("names_differ/ferry_ap.json"), test_article("names_differ/ferry_reuters.json"));
-        let sources = [Source { article_id: None, text: &reuters }, Source { article_id: Some(3), text: &ap }];
+        let (ap, reuters) =
+            (test_article("names_differ/ferry_ap.json"), test_article("names_differ/ferry_reuters.json"));
+        let sources =
+            [Source { article_id: None, text: &reuters }, Source { article_id: Some(3), text: &ap }];
         let points = key_points(&sources, &Options::default());
         let differ: Vec<&KeyPoint> = points.iter().filter(|p| p.sources_differ).collect();
         assert_eq!(differ.len(), 1, "{points:#?}");
         let point = differ[0];
-        assert!(point.text.contains("Maria Lund / Anna Berg") || point.text.contains("Anna Berg / Maria Lund"), "{point:#?}");
-        let value_of = |id: Option<i64>| point.citations.iter().find(|c| c.article_id == id).and_then(|c| c.value.clone());
+        assert!(
+            point.text.contains("Maria Lund / Anna Berg") || point.text.contains("Anna Berg / Maria Lund"),
+            "{point:#?}"
+        );
+        let value_of = |id: Option<i64>| {
+            point.citations.iter().find(|c| c.article_id == id).and_then(|c| c.value.clone())
+        };
         assert_eq!(value_of(None).as_deref(), Some("Maria Lund"));
         assert_eq!(value_of(Some(3)).as_deref(), Some("Anna Berg"));
-        assert!(points.iter().filter(|p| p.citations.len() == 2).count() >= 2, "shared facts cite both: {points:#?}");
+        assert!(
+            points.iter().filter(|p| p.citations.len() == 2).count() >= 2,
+            "shared facts cite both: {points:#?}"
+        );
     }
 
     /// Whether the sentence of `sources[0]` containing `a` and that of `sources[1]` containing
@@ -449,7 +505,10 @@ mod tests {
     fn agree(sources: &[Source<'_>], a: &str, b: &str, options: &Options) -> bool {
         let sentences = split(sources);
         let find = |source: usize, needle: &str| {
-            sentences.iter().position(|s| s.source == source && s.text.contains(needle)).expect("the test sentence is there")
+            sentences
+                .iter()
+                .position(|s| s.source == source && s.text.contains(needle))
+                .expect("the test sentence is there")
         };
         let (i, j) = (find(0, a), find(1, b));
         let idf = inverse_frequencies(&sentences);
@@ -462,16 +521,26 @@ mod tests {
     /// mayor, a town) is held to `min_agreement_unshared_names` and does not agree.
     #[test]
     fn a_retold_fact_agrees_and_an_unshared_name_raises_the_bar() {
-        let (rewrite, wire) = (test_file("agreement/pilots_rewrite.txt"), test_file("agreement/pilots_wire.txt"));
-        let sources = [Source { article_id: None, text: &rewrite }, Source { article_id: Some(2), text: &wire }];
+        let (rewrite, wire) =
+            (test_file("agreement/pilots_rewrite.txt"), test_file("agreement/pilots_wire.txt"));
+        let sources =
+            [Source { article_id: None, text: &rewrite }, Source { article_id: Some(2), text: &wire }];
         let options = Options::default();
-        let words_only = Options { min_agreement: 0.3, min_agreement_unshared_names: 0.3, phrase_weight: 0.0, ..options.clone() };
+        let words_only = Options {
+            min_agreement: 0.3,
+            min_agreement_unshared_names: 0.3,
+            phrase_weight: 0.0,
+            ..options.clone()
+        };
         assert!(agree(&sources, "left 40 ships", "leaving 40 ships", &options));
         assert!(!agree(&sources, "left 40 ships", "leaving 40 ships", &words_only));
         assert!(agree(&sources, "Without night practice", "without any night practice", &options));
         assert!(!agree(&sources, "Ola Berg", "Ferries to the islands", &options));
         let one_bar = Options { min_agreement_unshared_names: options.min_agreement, ..options.clone() };
-        assert!(agree(&sources, "Ola Berg", "Ferries to the islands", &one_bar), "the name rule is what keeps them apart");
+        assert!(
+            agree(&sources, "Ola Berg", "Ferries to the islands", &one_bar),
+            "the name rule is what keeps them apart"
+        );
 
         let points = key_points(&sources, &options);
         let ships = points.iter().find(|p| p.text.contains("40 ships")).expect("the strike is a point");
@@ -503,7 +572,10 @@ mod tests {
             ]
         );
         let points = key_points(&[Source { article_id: None, text }], &Options::default());
-        assert!(points.iter().any(|p| p.text == "Dr Venter has not gained a reputation for modesty."), "{points:#?}");
+        assert!(
+            points.iter().any(|p| p.text == "Dr Venter has not gained a reputation for modesty."),
+            "{points:#?}"
+        );
     }
 
     /// The same story from one outlet has no point flagged, and every point cites that outlet.
@@ -512,7 +584,8 @@ mod tests {
         let ap = test_article("sources_differ/quake_ap.json");
         let points = key_points(&[Source { article_id: None, text: &ap }], &Options::default());
         assert!((3..=4).contains(&points.len()), "{points:#?}");
-        assert!(points.iter().all(|p| !p.sources_differ && p.citations.iter().all(|c| c.article_id.is_none())));
+        assert!(points
+            .iter()
+            .all(|p| !p.sources_differ && p.citations.iter().all(|c| c.article_id.is_none())));
     }
 }
-

@@ -38,13 +38,23 @@ enum Kind {
 /// Capitalised words that are not names: pronouns, articles and titles a quote or a heading
 /// may start with inside a sentence.
 const NOT_NAMES: [&str; 24] = [
-    "i", "we", "he", "she", "it", "they", "you", "the", "a", "an", "this", "that", "these", "those", "his", "her",
-    "their", "its", "our", "my", "but", "and", "in", "on",
+    "i", "we", "he", "she", "it", "they", "you", "the", "a", "an", "this", "that", "these", "those", "his",
+    "her", "their", "its", "our", "my", "but", "and", "in", "on",
 ];
 
 const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
     "december",
 ];
 
@@ -52,7 +62,10 @@ const MONTHS: [&str; 12] = [
 pub fn values(sentence: &str) -> Vec<Value> {
     let tokens = tokens(sentence);
     let neighbour = |j: Option<usize>| {
-        j.and_then(|j| tokens.get(j)).map(|(_, t)| t.to_lowercase()).filter(|t| !is_value_word(t)).unwrap_or_default()
+        j.and_then(|j| tokens.get(j))
+            .map(|(_, t)| t.to_lowercase())
+            .filter(|t| !is_value_word(t))
+            .unwrap_or_default()
     };
     let mut out = Vec::new();
     let mut i = 0;
@@ -65,7 +78,8 @@ pub fn values(sentence: &str) -> Vec<Value> {
             Kind::Weekday
         // "May" opens sentences and names people; only a capitalised month name other than
         // "May" counts.
-        } else if MONTHS.contains(&lower.as_str()) && lower != "may" && token.starts_with(char::is_uppercase) {
+        } else if MONTHS.contains(&lower.as_str()) && lower != "may" && token.starts_with(char::is_uppercase)
+        {
             Kind::Month
         } else if i > 0 && is_name_word(token) {
             // The first word is capitalised whatever it is, so a name is only looked for after it.
@@ -84,7 +98,13 @@ pub fn values(sentence: &str) -> Vec<Value> {
             i += 1;
             continue;
         };
-        out.push(Value { text: token.to_string(), start, kind, before: neighbour(i.checked_sub(1)), after: neighbour(Some(i + 1)) });
+        out.push(Value {
+            text: token.to_string(),
+            start,
+            kind,
+            before: neighbour(i.checked_sub(1)),
+            after: neighbour(Some(i + 1)),
+        });
         i += 1;
     }
     out
@@ -133,7 +153,8 @@ pub fn conflicts(a: &[Value], b: &[Value], a_article: &str, b_article: &str) -> 
                         && !mentions_any(b_article, &x.text)
                         && !mentions_any(a_article, &y.text)
                 } else {
-                    (!x.after.is_empty() && x.after == y.after) || (!x.before.is_empty() && x.before == y.before)
+                    (!x.after.is_empty() && x.after == y.after)
+                        || (!x.before.is_empty() && x.before == y.before)
                 }
         });
         if let Some(j) = found {
@@ -149,12 +170,10 @@ pub fn conflicts(a: &[Value], b: &[Value], a_article: &str, b_article: &str) -> 
 /// "Berg" is found in "Berg's" and "Korea" in "Korean".
 fn mentions_any(text: &str, name: &str) -> bool {
     let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .any(|w| {
-            let w = w.to_lowercase();
-            words.iter().any(|n| w.starts_with(n.as_str()))
-        })
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).any(|w| {
+        let w = w.to_lowercase();
+        words.iter().any(|n| w.starts_with(n.as_str()))
+    })
 }
 
 fn is_value_word(lower: &str) -> bool {
@@ -167,7 +186,8 @@ fn tokens(sentence: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut offset = 0;
     for piece in sentence.split_whitespace() {
-        let at = offset + sentence[offset..].find(piece).expect("split_whitespace yields pieces of the sentence");
+        let at =
+            offset + sentence[offset..].find(piece).expect("split_whitespace yields pieces of the sentence");
         offset = at + piece.len();
         let trimmed_start = piece.trim_start_matches(|c: char| !c.is_alphanumeric());
         let lead = piece.len() - trimmed_start.len();

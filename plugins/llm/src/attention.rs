@@ -25,7 +25,7 @@ pub fn scores(
 ) {
     let dim = q.len();
     assert!(
-        dim % 8 == 0 && (positions == 0 || (positions - 1) * stride + dim <= keys.len()),
+        dim.is_multiple_of(8) && (positions == 0 || (positions - 1) * stride + dim <= keys.len()),
         "keys out of range"
     );
     out.clear();
@@ -34,9 +34,7 @@ pub fn scores(
         // SAFETY: `Avx2` is only chosen when the CPU has the features; the bounds are checked.
         Kernel::Avx2 => unsafe { avx2::scores(keys, stride, positions, q, scale, out) },
         Kernel::Portable => {
-            out.extend(
-                (0..positions).map(|pos| ops::dot8_f16(&keys[pos * stride..][..dim], q) * scale),
-            );
+            out.extend((0..positions).map(|pos| ops::dot8_f16(&keys[pos * stride..][..dim], q) * scale));
         }
     }
 }
@@ -44,10 +42,7 @@ pub fn scores(
 /// Softmax of `x` in place (`x.len()` a multiple of 8, padded with `-inf`), each probability
 /// then rounded to f16.
 pub fn softmax_f16(kernel: Kernel, x: &mut [f32]) {
-    assert!(
-        x.len() % 8 == 0,
-        "softmax over a length that is not a multiple of 8"
-    );
+    assert!(x.len().is_multiple_of(8), "softmax over a length that is not a multiple of 8");
     match kernel {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2` is only chosen when the CPU has the features.
@@ -65,14 +60,8 @@ pub fn softmax_f16(kernel: Kernel, x: &mut [f32]) {
 /// rows of values.
 pub fn weighted(kernel: Kernel, values: &[f16], stride: usize, p: &[f32], out: &mut [f32]) {
     let len = p.len();
-    assert!(
-        len % 8 == 0 && out.len() % 8 == 0,
-        "lengths must be multiples of 8"
-    );
-    assert!(
-        out.is_empty() || (out.len() - 1) * stride + len <= values.len(),
-        "values out of range"
-    );
+    assert!(len.is_multiple_of(8) && out.len().is_multiple_of(8), "lengths must be multiples of 8");
+    assert!(out.is_empty() || (out.len() - 1) * stride + len <= values.len(), "values out of range");
     match kernel {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2` is only chosen when the CPU has the features; the bounds are checked.
@@ -168,14 +157,9 @@ mod avx2 {
         let n = _mm256_sub_ps(z, r);
         let b = _mm256_fnmadd_ps(n, c(0x35bf_be8e), _mm256_fnmadd_ps(n, c(0x3f31_7200), x));
         let e = _mm256_slli_epi32::<23>(_mm256_castps_si256(z));
-        let k = _mm256_castsi256_ps(_mm256_add_epi32(
-            e,
-            _mm256_castps_si256(_mm256_set1_ps(1.0)),
-        ));
-        let out_of_range = _mm256_cmp_ps::<_CMP_GT_OQ>(
-            _mm256_andnot_ps(_mm256_set1_ps(-0.0), n),
-            _mm256_set1_ps(126.0),
-        );
+        let k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1.0))));
+        let out_of_range =
+            _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_andnot_ps(_mm256_set1_ps(-0.0), n), _mm256_set1_ps(126.0));
         if _mm256_movemask_ps(out_of_range) != 0 {
             let mut lanes = [0f32; 8];
             _mm256_storeu_ps(lanes.as_mut_ptr(), x);
@@ -219,10 +203,7 @@ mod avx2 {
         let inv = _mm256_set1_ps((1.0 / sum) as f32);
         for i in (0..len).step_by(8) {
             let y = _mm256_mul_ps(_mm256_loadu_ps(p.add(i)), inv);
-            _mm256_storeu_ps(
-                p.add(i),
-                _mm256_cvtph_ps(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(y)),
-            );
+            _mm256_storeu_ps(p.add(i), _mm256_cvtph_ps(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(y)));
         }
     }
 }
@@ -247,15 +228,7 @@ mod tests {
         let q = random(dim, 2, 3.0);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         scores(fast, &keys, stride, positions, &q, 0.125, &mut a);
-        scores(
-            Kernel::Portable,
-            &keys,
-            stride,
-            positions,
-            &q,
-            0.125,
-            &mut b,
-        );
+        scores(Kernel::Portable, &keys, stride, positions, &q, 0.125, &mut b);
         assert_eq!(
             a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

@@ -68,11 +68,20 @@ pub fn generate(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Resu
 
 /// As `generate`, without the loop detector: exactly `max_new_tokens` unless a stop token comes
 /// (for benchmarks, which must do the same work as the engine they are compared with).
-pub fn generate_unguarded(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
+pub fn generate_unguarded(
+    model: &mut Engine,
+    prompt: &[u32],
+    settings: &Settings,
+) -> Result<Generation, Error> {
     run(model, prompt, settings, false)
 }
 
-fn run(model: &mut Engine, prompt: &[u32], settings: &Settings, loop_guard: bool) -> Result<Generation, Error> {
+fn run(
+    model: &mut Engine,
+    prompt: &[u32],
+    settings: &Settings,
+    loop_guard: bool,
+) -> Result<Generation, Error> {
     if prompt.is_empty() {
         return Err(Error::EmptyPrompt);
     }
@@ -118,7 +127,12 @@ fn run(model: &mut Engine, prompt: &[u32], settings: &Settings, loop_guard: bool
     })
 }
 
-fn pick(sampler: &mut LogitsProcessor, mut logits: Vec<f32>, context: &[u32], settings: &Settings) -> Result<u32, Error> {
+fn pick(
+    sampler: &mut LogitsProcessor,
+    mut logits: Vec<f32>,
+    context: &[u32],
+    settings: &Settings,
+) -> Result<u32, Error> {
     if settings.repeat_penalty != 1.0 {
         // llama.cpp's rule: each distinct recent token once, shrinking its logit toward zero.
         let from = context.len().saturating_sub(settings.repeat_last_n);

@@ -13,11 +13,11 @@ use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
 use half::{f16, slice::HalfBitsSliceExt};
 
-use crate::ops::{self, simd_fn, Rope};
-use crate::quant::{self, BlockQ8, Kind, QMatrix, QK};
 use crate::attention;
 use crate::error::Error;
 use crate::model;
+use crate::ops::{self, simd_fn, Rope};
+use crate::quant::{self, BlockQ8, Kind, QMatrix, QK};
 use crate::team::{Chunks, Team};
 
 /// One transformer block's weights and its slice of the KV cache.
@@ -85,8 +85,15 @@ impl Llama {
         let blocks = u("llama.block_count")?;
         let rope_dims = u("llama.rope.dimension_count")?;
         let head_dim = embed / heads.max(1);
-        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || head_dim % 8 != 0 || rope_dims != head_dim {
-            return Err(Error::AttentionShape { path: path.to_path_buf(), heads, kv_heads, embed, rope_dims });
+        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || head_dim % 8 != 0 || rope_dims != head_dim
+        {
+            return Err(Error::AttentionShape {
+                path: path.to_path_buf(),
+                heads,
+                kv_heads,
+                embed,
+                rope_dims,
+            });
         }
         if content.metadata.contains_key("llama.rope.scaling.type") {
             return Err(Error::RopeScaling { path: path.to_path_buf() });
@@ -104,8 +111,11 @@ impl Llama {
 
         let mut tensors = Tensors { path, content, reader };
         let embeddings = tensors.matrix("token_embd.weight")?;
-        let output =
-            if content.tensor_infos.contains_key("output.weight") { tensors.matrix("output.weight")? } else { tensors.matrix("token_embd.weight")? };
+        let output = if content.tensor_infos.contains_key("output.weight") {
+            tensors.matrix("output.weight")?
+        } else {
+            tensors.matrix("token_embd.weight")?
+        };
         let output_norm = tensors.floats("output_norm.weight")?;
         let kv = kv_heads * head_dim;
         let mut layers = Vec::with_capacity(blocks);
@@ -127,7 +137,17 @@ impl Llama {
                 v: vec![0; capacity * kv],
             });
         }
-        Ok(Llama { dims, embeddings, output, output_norm, layers, rope: Rope::new(rope_dims, base), capacity, filled: 0, team: Team::new(1) })
+        Ok(Llama {
+            dims,
+            embeddings,
+            output,
+            output_norm,
+            layers,
+            rope: Rope::new(rope_dims, base),
+            capacity,
+            filled: 0,
+            team: Team::new(1),
+        })
     }
 
     /// Positions the KV cache can hold.
@@ -252,7 +272,16 @@ simd_fn! {
 /// Causal attention of `n` new positions (queries `q`, starting at `start`) over the cache,
 /// one head per task.
 #[allow(clippy::too_many_arguments)]
-fn attention(team: &mut Team, d: &Dims, layer: &Layer, capacity: usize, q: &[f32], start: usize, n: usize, out: &mut [f32]) {
+fn attention(
+    team: &mut Team,
+    d: &Dims,
+    layer: &Layer,
+    capacity: usize,
+    q: &[f32],
+    start: usize,
+    n: usize,
+    out: &mut [f32],
+) {
     assert_eq!(out.len(), n * d.embed, "attention output size");
     let heads = Chunks::new(d.heads);
     let out = quant::SharedOut(out.as_mut_ptr());
@@ -262,7 +291,9 @@ fn attention(team: &mut Team, d: &Dims, layer: &Layer, capacity: usize, q: &[f32
             for i in 0..n {
                 // SAFETY: head `h` writes only its own columns of each row, inside `out`
                 // (its size checked above).
-                let dst = unsafe { std::slice::from_raw_parts_mut(out.at(i * d.embed + h * d.head_dim), d.head_dim) };
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(out.at(i * d.embed + h * d.head_dim), d.head_dim)
+                };
                 dst.copy_from_slice(&result[i * d.head_dim..][..d.head_dim]);
             }
         }
@@ -342,11 +373,8 @@ impl<R: Read + Seek> Tensors<'_, R> {
             GgmlDType::Q8_0 => Kind::Q8_0,
             found => return Err(self.type_error(name, found)),
         };
-        let shape_error = || Error::TensorShape {
-            path: self.path.to_path_buf(),
-            tensor: name.into(),
-            shape: dims.clone(),
-        };
+        let shape_error =
+            || Error::TensorShape { path: self.path.to_path_buf(), tensor: name.into(), shape: dims.clone() };
         // candle lists dims outermost first: [rows, cols].
         let [rows, cols] = dims[..] else { return Err(shape_error()) };
         QMatrix::new(kind, rows, cols, data).ok_or_else(shape_error)

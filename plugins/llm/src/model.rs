@@ -16,8 +16,8 @@ use candle_core::quantized::gguf_file::{Content, Value, ValueType};
 use candle_core::Device;
 use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
 
-use crate::llama::Llama;
 use crate::error::Error;
+use crate::llama::Llama;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
 
@@ -174,7 +174,8 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
         return Err(Error::MissingTensor { path: path.to_path_buf(), tensor: "token_embd.weight".into() });
     }
     // A truncated download keeps a valid header; the tensor table says how long the file must be.
-    let length = std::fs::metadata(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?.len();
+    let length =
+        std::fs::metadata(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?.len();
     for (name, tensor) in &content.tensor_infos {
         let block = tensor.ggml_dtype.block_size();
         let bytes = (tensor.shape.elem_count() / block.max(1) * tensor.ggml_dtype.type_size()) as u64;

@@ -203,7 +203,16 @@ mod tests {
 
     #[test]
     fn softmax_sums_to_one_and_ignores_masked_positions() {
-        let mut x = vec![1.0, 2.0, 3.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+        let mut x = vec![
+            1.0,
+            2.0,
+            3.0,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ];
         softmax(&mut x);
         assert!((x.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert_eq!(x[3], 0.0);

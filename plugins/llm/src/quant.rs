@@ -49,8 +49,12 @@ pub struct QMatrix {
 impl QMatrix {
     /// Wraps raw block data; `None` when the sizes do not fit together.
     pub fn new(kind: Kind, rows: usize, cols: usize, data: Vec<u8>) -> Option<QMatrix> {
-        (cols % QK == 0 && data.len() == rows * cols / QK * kind.block_bytes())
-            .then_some(QMatrix { kind, rows, cols, data })
+        (cols.is_multiple_of(QK) && data.len() == rows * cols / QK * kind.block_bytes()).then_some(QMatrix {
+            kind,
+            rows,
+            cols,
+            data,
+        })
     }
 
     fn row_bytes(&self) -> usize {
@@ -152,7 +156,14 @@ pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: &[BlockQ8], tokens: usize, ou
 ///
 /// # Safety
 /// `out` points to `tokens * w.rows` floats, and no other thread writes these rows.
-unsafe fn rows_product(kernel: Kernel, w: &QMatrix, x: &[BlockQ8], tokens: usize, rows: std::ops::Range<usize>, out: &SharedOut) {
+unsafe fn rows_product(
+    kernel: Kernel,
+    w: &QMatrix,
+    x: &[BlockQ8],
+    tokens: usize,
+    rows: std::ops::Range<usize>,
+    out: &SharedOut,
+) {
     let blocks = w.cols / QK;
     let mut t = 0;
     // Four tokens at a time share one unpacking of each weight block; every output keeps its

@@ -65,7 +65,9 @@ impl Team {
         let mut helpers = Vec::new();
         for index in 1..threads.max(1) {
             let shared = Arc::clone(&shared);
-            let spawned = std::thread::Builder::new().name(format!("briefd-model-{index}")).spawn(move || helper(&shared, index));
+            let spawned = std::thread::Builder::new()
+                .name(format!("briefd-model-{index}"))
+                .spawn(move || helper(&shared, index));
             match spawned {
                 Ok(handle) => helpers.push(handle),
                 // Fewer threads is slower, not wrong: the steps split over whoever is there.
@@ -108,7 +110,7 @@ impl Team {
         let mut spins = 0u32;
         while s.active.load(Ordering::SeqCst) != 0 {
             spins += 1;
-            if spins % 256 == 0 {
+            if spins.is_multiple_of(256) {
                 // A helper was preempted mid-chunk (a busy machine): let it run.
                 std::thread::yield_now();
             } else {
@@ -239,7 +241,9 @@ mod tests {
             ran.fetch_add(1, Ordering::SeqCst);
             if i == 0 {
                 let started = Instant::now();
-                while ran.load(Ordering::SeqCst) < before + threads && started.elapsed() < Duration::from_secs(10) {
+                while ran.load(Ordering::SeqCst) < before + threads
+                    && started.elapsed() < Duration::from_secs(10)
+                {
                     std::thread::yield_now();
                 }
             } else if fail_helper {

@@ -94,7 +94,10 @@ impl Tokenizer {
         let mut inner = tokenizers::Tokenizer::new(bpe);
         // llama.cpp's `smollm`, `starcoder`, `refact` and friends split digits one by one first;
         // the plain GPT-2 family does not.
-        let digits_apart = matches!(pre, "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b");
+        let digits_apart = matches!(
+            pre,
+            "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b"
+        );
         let byte_level = ByteLevel::new(false, true, true);
         if digits_apart {
             inner.with_pre_tokenizer(Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()])));

@@ -64,8 +64,11 @@ impl Stage for Misbehaving {
                 let stories = context.stories_with_fingerprint("text_sha256", &article.text);
                 article.tags.push(format!("stories:{stories:?}"));
                 if let Some(&story) = stories.first() {
-                    let ids: Vec<i64> = context.story_articles(story, 10).iter().map(|a| a.article_id).collect();
-                    article.tags.push(format!("story {story}: size {}, articles {ids:?}", context.story_size(story)));
+                    let ids: Vec<i64> =
+                        context.story_articles(story, 10).iter().map(|a| a.article_id).collect();
+                    article
+                        .tags
+                        .push(format!("story {story}: size {}, articles {ids:?}", context.story_size(story)));
                 }
                 Outcome::Continue(article)
             }

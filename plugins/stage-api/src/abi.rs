@@ -122,7 +122,8 @@ pub struct StageV1 {
     pub create: unsafe extern "C" fn(options: Buf, instance: *mut *mut c_void, err: *mut Buf) -> Status,
     /// Processes one article: `input` is the article JSON (host-owned, valid during the call);
     /// `out` receives a plugin-owned buffer whose meaning the returned [`Status`] gives.
-    pub process: unsafe extern "C" fn(instance: *mut c_void, host: *const HostV1, input: Buf, out: *mut Buf) -> Status,
+    pub process:
+        unsafe extern "C" fn(instance: *mut c_void, host: *const HostV1, input: Buf, out: *mut Buf) -> Status,
     /// Ends an instance made by `create`.
     pub destroy: unsafe extern "C" fn(instance: *mut c_void),
     /// Frees a buffer the plugin returned through `out` or `err`.

@@ -25,7 +25,8 @@ pub const STORY_ARTICLES: &str = "story_articles";
 pub const STORY_SIZE: &str = "story_size";
 
 /// Every method this host answers, for the error that names them.
-const METHODS: [&str; 6] = [STORIES_WITH_FINGERPRINT, ARTICLE_COUNT, KEY_COUNTS, ARTICLES_WITH_KEYS, STORY_ARTICLES, STORY_SIZE];
+const METHODS: [&str; 6] =
+    [STORIES_WITH_FINGERPRINT, ARTICLE_COUNT, KEY_COUNTS, ARTICLES_WITH_KEYS, STORY_ARTICLES, STORY_SIZE];
 
 /// A plugin asks for at most this many values or results in one request: the host answers from
 /// its store inside the plugin's time box, so one request must stay a bounded amount of work.
@@ -33,13 +34,20 @@ pub const MAX_ITEMS: usize = 1000;
 
 /// Answers one JSON request against `context`; the error is a message for the plugin.
 pub fn answer(context: &dyn Context, request: &[u8]) -> Result<Vec<u8>, String> {
-    let request: Value = serde_json::from_slice(request).map_err(|e| format!("the request is not JSON: {e}"))?;
+    let request: Value =
+        serde_json::from_slice(request).map_err(|e| format!("the request is not JSON: {e}"))?;
     let method = request.get("method").and_then(Value::as_str).ok_or("the request names no \"method\"")?;
     let text = |key: &str| {
-        request.get(key).and_then(Value::as_str).ok_or_else(|| format!("{method}: \"{key}\" must be a string"))
+        request
+            .get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{method}: \"{key}\" must be a string"))
     };
     let integer = |key: &str| {
-        request.get(key).and_then(Value::as_i64).ok_or_else(|| format!("{method}: \"{key}\" must be an integer"))
+        request
+            .get(key)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| format!("{method}: \"{key}\" must be an integer"))
     };
     let limit = || {
         let n = integer("limit")?;
@@ -59,10 +67,14 @@ pub fn answer(context: &dyn Context, request: &[u8]) -> Result<Vec<u8>, String> 
         Ok(values)
     };
     let response = match method {
-        STORIES_WITH_FINGERPRINT => json!({ "stories": context.stories_with_fingerprint(text("kind")?, text("value")?) }),
+        STORIES_WITH_FINGERPRINT => {
+            json!({ "stories": context.stories_with_fingerprint(text("kind")?, text("value")?) })
+        }
         ARTICLE_COUNT => json!({ "count": context.article_count() }),
         KEY_COUNTS => json!({ "counts": context.key_counts(text("kind")?, values()?) }),
-        ARTICLES_WITH_KEYS => json!({ "hits": context.articles_with_keys(text("kind")?, values()?, limit()?) }),
+        ARTICLES_WITH_KEYS => {
+            json!({ "hits": context.articles_with_keys(text("kind")?, values()?, limit()?) })
+        }
         STORY_ARTICLES => json!({ "articles": context.story_articles(integer("story_id")?, limit()?) }),
         STORY_SIZE => json!({ "size": context.story_size(integer("story_id")?) }),
         other => return Err(format!("unknown method {other:?}; this host knows: {}", METHODS.join(", "))),
@@ -102,7 +114,10 @@ impl<'a> HostContext<'a> {
     /// The `field` of the answer to `request`, or its default when the request failed: the
     /// trait has no error channel, so a failed lookup reads as "nothing known".
     fn ask<T: DeserializeOwned + Default>(&self, request: Value, field: &str) -> T {
-        self.query(&request).ok().and_then(|mut v| serde_json::from_value(v[field].take()).ok()).unwrap_or_default()
+        self.query(&request)
+            .ok()
+            .and_then(|mut v| serde_json::from_value(v[field].take()).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -119,7 +134,8 @@ impl Context for HostContext<'_> {
         // In requests the host accepts; the trait promises one count per value.
         let mut all = Vec::with_capacity(values.len());
         for chunk in values.chunks(MAX_ITEMS) {
-            let counts: Vec<u64> = self.ask(json!({ "method": KEY_COUNTS, "kind": kind, "values": chunk }), "counts");
+            let counts: Vec<u64> =
+                self.ask(json!({ "method": KEY_COUNTS, "kind": kind, "values": chunk }), "counts");
             if counts.len() == chunk.len() {
                 all.extend(counts);
             } else {
@@ -133,7 +149,10 @@ impl Context for HostContext<'_> {
         // One request ranks over one set of keys, so the set is cut rather than split.
         values.truncate(MAX_ITEMS);
         let limit = limit.min(MAX_ITEMS);
-        self.ask(json!({ "method": ARTICLES_WITH_KEYS, "kind": kind, "values": values, "limit": limit }), "hits")
+        self.ask(
+            json!({ "method": ARTICLES_WITH_KEYS, "kind": kind, "values": values, "limit": limit }),
+            "hits",
+        )
     }
 
     fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
@@ -158,7 +177,11 @@ mod tests {
 
     impl Context for Fixed {
         fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
-            if kind == "k" && value == "v" { vec![7] } else { vec![] }
+            if kind == "k" && value == "v" {
+                vec![7]
+            } else {
+                vec![]
+            }
         }
 
         fn article_count(&self) -> u64 {
@@ -170,7 +193,10 @@ mod tests {
         }
 
         fn articles_with_keys(&self, _kind: &str, values: Vec<String>, limit: usize) -> Vec<KeyHit> {
-            let hits = [KeyHit { article_id: 2, story_id: 10, shared: values.len() as u64 }, KeyHit { article_id: 3, story_id: 20, shared: 1 }];
+            let hits = [
+                KeyHit { article_id: 2, story_id: 10, shared: values.len() as u64 },
+                KeyHit { article_id: 3, story_id: 20, shared: 1 },
+            ];
             hits.into_iter().take(limit).collect()
         }
 
@@ -178,14 +204,22 @@ mod tests {
             let article = |id: i64| StoredArticle {
                 article_id: id,
                 story_id,
-                article: Article { file_name: format!("{id}.txt"), text: format!("text {id}"), ..Article::default() },
+                article: Article {
+                    file_name: format!("{id}.txt"),
+                    text: format!("text {id}"),
+                    ..Article::default()
+                },
             };
             let ids: &[i64] = if story_id == 10 { &[2, 1] } else { &[] };
             ids.iter().take(limit).map(|&id| article(id)).collect()
         }
 
         fn story_size(&self, story_id: i64) -> u64 {
-            if story_id == 10 { 2 } else { 0 }
+            if story_id == 10 {
+                2
+            } else {
+                0
+            }
         }
     }
 
@@ -241,7 +275,10 @@ mod tests {
         let words = || vec!["quake".to_string(), "bridge".to_string()];
         assert_eq!(plugin.key_counts("word", words()), vec![2, 0]);
         assert_eq!(plugin.key_counts("word", vec!["quake".to_string(); MAX_ITEMS + 5]).len(), MAX_ITEMS + 5);
-        assert_eq!(plugin.articles_with_keys("word", words(), 1), Fixed.articles_with_keys("word", words(), 1));
+        assert_eq!(
+            plugin.articles_with_keys("word", words(), 1),
+            Fixed.articles_with_keys("word", words(), 1)
+        );
         assert_eq!(plugin.story_articles(10, 5), Fixed.story_articles(10, 5));
         assert_eq!(plugin.story_articles(10, 5).len(), 2);
         assert_eq!(plugin.story_size(10), 2);

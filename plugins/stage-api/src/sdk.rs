@@ -30,16 +30,18 @@ pub trait FromOptions: Sized {
 macro_rules! export_stage {
     ($stage:ty, $name:expr) => {
         #[doc(hidden)]
-        static __BRIEFD_STAGE_DESCRIPTOR: $crate::sdk::Descriptor = $crate::sdk::Descriptor($crate::abi::StageV1 {
-            abi_major: $crate::ABI_MAJOR,
-            struct_size: ::std::mem::size_of::<$crate::abi::StageV1>() as u32,
-            name: ::std::concat!($name, "\0").as_ptr() as *const ::std::ffi::c_char,
-            plugin_version: ::std::concat!(::std::env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const ::std::ffi::c_char,
-            create: $crate::sdk::create::<$stage>,
-            process: $crate::sdk::process::<$stage>,
-            destroy: $crate::sdk::destroy::<$stage>,
-            free_buf: $crate::sdk::free_buf,
-        });
+        static __BRIEFD_STAGE_DESCRIPTOR: $crate::sdk::Descriptor =
+            $crate::sdk::Descriptor($crate::abi::StageV1 {
+                abi_major: $crate::ABI_MAJOR,
+                struct_size: ::std::mem::size_of::<$crate::abi::StageV1>() as u32,
+                name: ::std::concat!($name, "\0").as_ptr() as *const ::std::ffi::c_char,
+                plugin_version: ::std::concat!(::std::env!("CARGO_PKG_VERSION"), "\0").as_ptr()
+                    as *const ::std::ffi::c_char,
+                create: $crate::sdk::create::<$stage>,
+                process: $crate::sdk::process::<$stage>,
+                destroy: $crate::sdk::destroy::<$stage>,
+                free_buf: $crate::sdk::free_buf,
+            });
 
         /// The v1 entry symbol the briefd loader looks up.
         #[no_mangle]

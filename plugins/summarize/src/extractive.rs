@@ -39,7 +39,8 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
             let coverage = if words.is_empty() {
                 0.0
             } else {
-                words.iter().map(|w| frequency.get(w).copied().unwrap_or(0.0).ln_1p()).sum::<f64>() / (words.len() as f64).sqrt()
+                words.iter().map(|w| frequency.get(w).copied().unwrap_or(0.0).ln_1p()).sum::<f64>()
+                    / (words.len() as f64).sqrt()
             };
             let headline = if title_words.is_empty() {
                 0.0
@@ -49,7 +50,10 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
             let position = 1.0 / (1.0 + 0.35 * i as f64);
             let mut score = 2.0 * position + 0.4 * coverage + 1.0 * headline;
             // Fragments, questions and headings make poor summary sentences.
-            if n_words < 6 || s.text.ends_with('?') || !s.text.ends_with(['.', '!', '"', '\u{201D}', '\u{2019}']) {
+            if n_words < 6
+                || s.text.ends_with('?')
+                || !s.text.ends_with(['.', '!', '"', '\u{201D}', '\u{2019}'])
+            {
                 score *= 0.3;
             }
             if n_words > 60 {
@@ -91,10 +95,14 @@ mod tests {
 
     #[test]
     fn prefers_the_lead_and_keeps_article_order() {
-        let text = "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge. \
+        let text =
+            "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge. \
                     Traffic will start next week.\n\nIn other news, the weather was fine. Subscribe now";
         let s = summarize(text, Some("Mayor opens bridge"), 2, 90);
-        assert_eq!(s, "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge.");
+        assert_eq!(
+            s,
+            "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge."
+        );
     }
 
     #[test]

@@ -96,7 +96,8 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     }
     let content = content_words(summary);
     if !content.is_empty() {
-        let supported = content.iter().filter(|w| article_words.contains(*w) || article_stems.contains(stem(w))).count();
+        let supported =
+            content.iter().filter(|w| article_words.contains(*w) || article_stems.contains(stem(w))).count();
         let share = supported as f64 / content.len() as f64;
         if share < MIN_SUPPORT {
             return Err(Rejection::Unsupported((share * 100.0).round() as u32));
@@ -153,27 +154,201 @@ fn is_repetitive(words: &[String]) -> bool {
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-    "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
-    "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
-    "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into",
-    "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
-    "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should",
-    "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they",
-    "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when",
-    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "said",
-    "says", "according", "article", "news", "report", "reports", "reported", "summary", "however", "while",
-    "according", "including", "many", "much", "will", "would", "there", "year", "years", "time", "people", "new",
-    "been", "also", "mr", "mrs", "ms", "dr", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-    "sunday", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they", "we", "in", "on", "at",
-    "a", "an", "but", "and", "or", "after", "as", "for", "with", "by", "from", "one", "two", "three",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "said",
+    "says",
+    "according",
+    "article",
+    "news",
+    "report",
+    "reports",
+    "reported",
+    "summary",
+    "however",
+    "while",
+    "according",
+    "including",
+    "many",
+    "much",
+    "will",
+    "would",
+    "there",
+    "year",
+    "years",
+    "time",
+    "people",
+    "new",
+    "been",
+    "also",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "in",
+    "on",
+    "at",
+    "a",
+    "an",
+    "but",
+    "and",
+    "or",
+    "after",
+    "as",
+    "for",
+    "with",
+    "by",
+    "from",
+    "one",
+    "two",
+    "three",
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ARTICLE: &str = "Actress Julia Louis-Dreyfus has revealed that her short hairstyle in the new season \
+    const ARTICLE: &str =
+        "Actress Julia Louis-Dreyfus has revealed that her short hairstyle in the new season \
         of Veep was inspired by Hillary Clinton. The 54-year-old spoke to Marie Claire magazine.";
 
     fn ok(s: &str) -> Result<(), Rejection> {
@@ -182,7 +357,10 @@ mod tests {
 
     #[test]
     fn accepts_a_faithful_summary() {
-        assert_eq!(ok("Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton."), Ok(()));
+        assert_eq!(
+            ok("Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton."),
+            Ok(())
+        );
     }
 
     #[test]
@@ -191,7 +369,10 @@ mod tests {
             ok("Julia Louis-Dreyfus played for Manchester United, the actress said."),
             Err(Rejection::UnsupportedName(_))
         ));
-        assert!(matches!(ok("The 62-year-old actress was inspired by Hillary Clinton."), Err(Rejection::UnsupportedNumber(_))));
+        assert!(matches!(
+            ok("The 62-year-old actress was inspired by Hillary Clinton."),
+            Err(Rejection::UnsupportedNumber(_))
+        ));
     }
 
     #[test]
@@ -202,13 +383,19 @@ mod tests {
             Err(Rejection::UnsupportedName(n)) if n == "Magazine"
         ));
         // A name in a different case is still that name.
-        assert_eq!(ok("Julia Louis-Dreyfus said her VEEP hairstyle was inspired by Hillary Clinton."), Ok(()));
+        assert_eq!(
+            ok("Julia Louis-Dreyfus said her VEEP hairstyle was inspired by Hillary Clinton."),
+            Ok(())
+        );
     }
 
     #[test]
     fn rejects_empty_and_looping_output() {
         assert_eq!(ok("Veep."), Err(Rejection::Empty));
-        assert_eq!(ok("Veep was inspired by Clinton. Veep was inspired by Clinton. Veep was inspired by Clinton."), Err(Rejection::Looping));
+        assert_eq!(
+            ok("Veep was inspired by Clinton. Veep was inspired by Clinton. Veep was inspired by Clinton."),
+            Err(Rejection::Looping)
+        );
     }
 
     #[test]

@@ -80,7 +80,9 @@ pub fn story_text(article: &Article, context: &dyn Context) -> (String, usize) {
     if others.is_empty() {
         return (article.text.clone(), 1);
     }
-    let mut texts: Vec<&str> = std::iter::once(article.text.as_str()).chain(others.iter().map(|o| o.article.text.as_str())).collect();
+    let mut texts: Vec<&str> = std::iter::once(article.text.as_str())
+        .chain(others.iter().map(|o| o.article.text.as_str()))
+        .collect();
     // Fullest first; the incoming article wins ties, then the newer source.
     texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
     let mut seen: std::collections::HashSet<String> = guard::content_words(texts[0]).into_iter().collect();
@@ -289,7 +291,8 @@ impl Summarize {
     /// With an already loaded model (shared between stages or an evaluation).
     pub fn with_model(options: Options, model: Arc<Model>) -> Self {
         llm::model::use_threads(options.threads);
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads.max(1)).build().ok().map(Arc::new);
+        let pool =
+            rayon::ThreadPoolBuilder::new().num_threads(options.threads.max(1)).build().ok().map(Arc::new);
         Summarize { options: Options { method: Method::Model, ..options }, model: Some(Ok(model)), pool }
     }
 
@@ -351,7 +354,13 @@ impl Summary {
     /// Shows the model's `draft` when the guard accepts it against the `article`; otherwise the
     /// extractive text stays and the reason is recorded. The draft is kept either way, for
     /// `briefd eval` and the article's metadata.
-    fn judge_draft(&mut self, draft: String, article: &str, injections: &injection::Injections, looped: bool) {
+    fn judge_draft(
+        &mut self,
+        draft: String,
+        article: &str,
+        injections: &injection::Injections,
+        looped: bool,
+    ) {
         match guard::check(&draft, article, injections, looped) {
             Ok(()) => {
                 self.text = draft.clone();

@@ -15,9 +15,9 @@ pub struct Sentence<'a> {
 }
 
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "st", "jr", "sr",
-    "inc", "ltd", "co", "corp", "vs", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "st", "jr",
+    "sr", "inc", "ltd", "co", "corp", "vs", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
 ];
 
 /// Splits `text` into sentences, paragraph by paragraph.
@@ -61,7 +61,8 @@ pub fn ends_in_abbreviation(piece: &str) -> bool {
     let last = body.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
     let lower = last.to_lowercase();
     // A single capital letter is an initial ("John F. Kennedy").
-    (last.chars().count() == 1 && last.chars().all(char::is_uppercase)) || ABBREVIATIONS.contains(&lower.as_str())
+    (last.chars().count() == 1 && last.chars().all(char::is_uppercase))
+        || ABBREVIATIONS.contains(&lower.as_str())
 }
 
 #[cfg(test)]

@@ -55,7 +55,8 @@ impl Tally {
             let short: String = reason.chars().take(48).collect();
             *failed_by_reason.entry(short).or_insert(0) += 1;
         }
-        let lost = seen.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+        let lost =
+            seen.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.to_string_lossy().into_owned()).collect();
         let duplicated = extra + seen.values().map(|n| n.saturating_sub(1)).sum::<usize>();
         Tally {
             scenario: scenario.to_string(),
@@ -73,7 +74,8 @@ impl Tally {
     /// Prints the row (seen with `--nocapture`, as `bench/faults` runs it).
     fn print(&self) {
         let failed: usize = self.failed.values().sum();
-        let rss = self.peak_rss_kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "-".into());
+        let rss =
+            self.peak_rss_kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "-".into());
         println!(
             "\n| scenario | files in | archived | failed | lost | duplicated | restarts | time | peak RSS |\n\
              |---|---:|---:|---:|---:|---:|---:|---:|---:|\n\
@@ -104,9 +106,11 @@ impl Tally {
 fn store_check(env: &Env) -> (i64, i64, bool) {
     let db = rusqlite::Connection::open(env.root().join("state/briefd.db")).unwrap();
     let (articles, distinct) = db
-        .query_row("SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.file_name')) FROM articles", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.file_name')) FROM articles",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     let integrity: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     (articles, distinct, integrity == "ok")
@@ -114,7 +118,8 @@ fn store_check(env: &Env) -> (i64, i64, bool) {
 
 /// Files still waiting (inbox or processing folder), by their inbox names.
 fn waiting(env: &Env) -> Vec<OsString> {
-    let mut out: Vec<OsString> = files_in(&env.inbox()).iter().map(|p| p.file_name().unwrap().to_os_string()).collect();
+    let mut out: Vec<OsString> =
+        files_in(&env.inbox()).iter().map(|p| p.file_name().unwrap().to_os_string()).collect();
     if let Ok(left) = inbox::claim::in_processing(&env.inbox().join(".processing")) {
         out.extend(left.into_iter().map(|c| c.original_name));
     }
@@ -219,7 +224,10 @@ fn recorded_sizes(env: &Env, name: &str) -> Vec<i64> {
 }
 
 fn archived_named(env: &Env, name: &str) -> Vec<std::path::PathBuf> {
-    env.archived().into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(name.split('.').next().unwrap())).collect()
+    env.archived()
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(name.split('.').next().unwrap()))
+        .collect()
 }
 
 /// A slow writer: a file written in place in small pieces over seconds, each pause shorter than
@@ -241,7 +249,9 @@ fn a_slowly_written_file_is_not_taken_half_written() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    env.wait_until("slow.txt archived", Duration::from_secs(30), || !archived_named(&env, "slow.txt").is_empty());
+    env.wait_until("slow.txt archived", Duration::from_secs(30), || {
+        !archived_named(&env, "slow.txt").is_empty()
+    });
     daemon.stop_gracefully();
     assert_eq!(recorded_sizes(&env, "slow.txt"), vec![text.len() as i64], "taken once, whole");
     assert_eq!(std::fs::read_to_string(&archived_named(&env, "slow.txt")[0]).unwrap(), text);
@@ -265,7 +275,9 @@ fn a_truncated_and_rewritten_file_is_taken_once_with_its_final_content() {
         std::thread::sleep(Duration::from_millis(100));
         f.write_all(last.as_bytes()).unwrap();
     }
-    env.wait_until("rewritten.txt archived", Duration::from_secs(20), || !archived_named(&env, "rewritten.txt").is_empty());
+    env.wait_until("rewritten.txt archived", Duration::from_secs(20), || {
+        !archived_named(&env, "rewritten.txt").is_empty()
+    });
     let briefing = env.wait_for_briefing(|md| md.contains("number 2"), Duration::from_secs(20));
     daemon.stop_gracefully();
     assert_eq!(recorded_sizes(&env, "rewritten.txt"), vec![last.len() as i64]);
@@ -280,7 +292,9 @@ fn a_file_renamed_in_from_a_temporary_name_is_taken_under_its_final_name() {
     std::fs::write(env.inbox().join("x.part"), support::article_text(3)).unwrap();
     // A good file behind it proves the daemon looked at the inbox while x.part sat there.
     env.drop_file("marker.txt", support::article_text(4).as_bytes());
-    env.wait_until("marker archived", Duration::from_secs(20), || !archived_named(&env, "marker.txt").is_empty());
+    env.wait_until("marker archived", Duration::from_secs(20), || {
+        !archived_named(&env, "marker.txt").is_empty()
+    });
     assert!(env.inbox().join("x.part").exists(), "a temporary name is not taken");
     std::fs::rename(env.inbox().join("x.part"), env.inbox().join("x.txt")).unwrap();
     env.wait_until("x.txt archived", Duration::from_secs(20), || !archived_named(&env, "x.txt").is_empty());
@@ -298,7 +312,9 @@ fn a_file_deleted_before_it_was_taken_is_forgotten() {
     // Deleted well inside the 300 ms settle time; if the daemon was quicker it must be archived.
     let deleted = std::fs::remove_file(env.inbox().join("gone.txt")).is_ok();
     env.drop_file("marker.txt", support::article_text(6).as_bytes());
-    env.wait_until("marker archived", Duration::from_secs(20), || !archived_named(&env, "marker.txt").is_empty());
+    env.wait_until("marker archived", Duration::from_secs(20), || {
+        !archived_named(&env, "marker.txt").is_empty()
+    });
     daemon.stop_gracefully();
     assert!(files_in(&env.failed()).is_empty(), "nothing failed");
     assert_eq!(recorded_sizes(&env, "gone.txt").len(), usize::from(!deleted));
@@ -311,10 +327,15 @@ fn the_same_name_dropped_again_with_new_content_is_processed_twice() {
     let env = Env::new();
     let mut daemon = env.start();
     env.drop_file("same.txt", support::article_text(8).as_bytes());
-    env.wait_until("first same.txt archived", Duration::from_secs(20), || archived_named(&env, "same.txt").len() == 1);
+    env.wait_until("first same.txt archived", Duration::from_secs(20), || {
+        archived_named(&env, "same.txt").len() == 1
+    });
     env.drop_file("same.txt", support::article_text(9).as_bytes());
-    env.wait_until("second same.txt archived", Duration::from_secs(20), || archived_named(&env, "same.txt").len() == 2);
-    let briefing = env.wait_for_briefing(|md| md.contains("number 8") && md.contains("number 9"), Duration::from_secs(20));
+    env.wait_until("second same.txt archived", Duration::from_secs(20), || {
+        archived_named(&env, "same.txt").len() == 2
+    });
+    let briefing = env
+        .wait_for_briefing(|md| md.contains("number 8") && md.contains("number 9"), Duration::from_secs(20));
     daemon.stop_gracefully();
     let mut contents: Vec<String> =
         archived_named(&env, "same.txt").iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
@@ -351,7 +372,10 @@ fn check_input(name: &OsStr, make: impl FnOnce(&Path), expect: Expect) -> Env {
             env.wait_until("the error report", Duration::from_secs(60), || report.exists());
             let text = std::fs::read_to_string(&report).unwrap();
             assert!(text.contains(reason), "{}: expected {reason:?} in:\n{text}", name.to_string_lossy());
-            assert!(std::fs::symlink_metadata(env.failed().join(name)).is_ok(), "the file itself is kept in failed/");
+            assert!(
+                std::fs::symlink_metadata(env.failed().join(name)).is_ok(),
+                "the file itself is kept in failed/"
+            );
         }
     }
     env.drop_file("after.txt", support::article_text(42).as_bytes());
@@ -372,13 +396,25 @@ fn latin1_text_is_decoded() {
 
 #[test]
 fn utf16_with_a_bom_is_decoded() {
-    check_input("utf16le_bom.txt".as_ref(), copy_from("utf16le_bom.txt"), Expect::Processed("Übersee harbour café"));
-    check_input("utf16be_bom.txt".as_ref(), copy_from("utf16be_bom.txt"), Expect::Processed("Bakers in Señora"));
+    check_input(
+        "utf16le_bom.txt".as_ref(),
+        copy_from("utf16le_bom.txt"),
+        Expect::Processed("Übersee harbour café"),
+    );
+    check_input(
+        "utf16be_bom.txt".as_ref(),
+        copy_from("utf16be_bom.txt"),
+        Expect::Processed("Bakers in Señora"),
+    );
 }
 
 #[test]
 fn utf16_without_a_bom_is_decoded() {
-    check_input("utf16le_no_bom.txt".as_ref(), copy_from("utf16le_no_bom.txt"), Expect::Processed("Tram drivers"));
+    check_input(
+        "utf16le_no_bom.txt".as_ref(),
+        copy_from("utf16le_no_bom.txt"),
+        Expect::Processed("Tram drivers"),
+    );
 }
 
 #[test]
@@ -396,7 +432,11 @@ fn text_over_the_size_limit_fails_with_the_limit_named() {
         drop(f);
         std::fs::rename(aside, to).unwrap();
     };
-    check_input("huge.txt".as_ref(), big, Expect::Failed("over the limit of 1048576 bytes (inbox.max_file_bytes"));
+    check_input(
+        "huge.txt".as_ref(),
+        big,
+        Expect::Failed("over the limit of 1048576 bytes (inbox.max_file_bytes"),
+    );
 }
 
 #[test]
@@ -562,8 +602,10 @@ fn content_never_decides_where_an_output_is_written() {
     let archived = env.archived();
     let day = support::today_utc();
     assert_eq!(archived, vec![env.root().join("archive").join(&day).join("evil.json")]);
-    let mut top: Vec<String> =
-        std::fs::read_dir(env.root()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut top: Vec<String> = std::fs::read_dir(env.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     top.sort();
     assert_eq!(top, ["archive", "briefings", "config.yaml", "daemon.log", "failed", "inbox", "state"]);
     assert!(!env.root().parent().unwrap().join("escaped.txt").exists());
@@ -572,7 +614,8 @@ fn content_never_decides_where_an_output_is_written() {
 /// Sets the soft limit on the size of any file `pid` writes (`None`: unlimited). A write past it
 /// fails with EFBIG, which is how these tests make a disk "full" without mounting anything.
 fn limit_file_size(pid: u32, bytes: Option<u64>) {
-    let limit = libc::rlimit { rlim_cur: bytes.unwrap_or(libc::RLIM_INFINITY), rlim_max: libc::RLIM_INFINITY };
+    let limit =
+        libc::rlimit { rlim_cur: bytes.unwrap_or(libc::RLIM_INFINITY), rlim_max: libc::RLIM_INFINITY };
     // SAFETY: a valid rlimit for a process we started.
     let rc = unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
     assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
@@ -613,15 +656,20 @@ fn a_full_disk_keeps_every_file_and_recovers_without_a_restart() {
     env.wait_until("the daemon reports the failure", Duration::from_secs(30), || {
         env.log().contains("will be retried")
     });
-    env.wait_until("a retry reported", Duration::from_secs(30), || env.log().matches("will be retried").count() >= 2);
+    env.wait_until("a retry reported", Duration::from_secs(30), || {
+        env.log().matches("will be retried").count() >= 2
+    });
     assert!(daemon.is_running(), "the daemon keeps running on a full disk");
     assert!(files_in(&env.failed()).is_empty(), "no file fails because the disk is full");
     assert_eq!(waiting(&env).len() + env.archived().len(), files + 1, "every file is kept");
 
     limit_file_size(daemon.pid(), None);
-    env.wait_until("every file archived after space returned", Duration::from_secs(60), || env.archived().len() == files + 1);
+    env.wait_until("every file archived after space returned", Duration::from_secs(60), || {
+        env.archived().len() == files + 1
+    });
     env.wait_for_briefing(|md| support::sources_in(md) == files + 1, Duration::from_secs(30));
-    let mut tally = Tally::account(&env, "state and briefings full (RLIMIT_FSIZE 0), then space back", &names);
+    let mut tally =
+        Tally::account(&env, "state and briefings full (RLIMIT_FSIZE 0), then space back", &names);
     tally.seconds = started.elapsed().as_secs_f64();
     daemon.stop_gracefully();
     tally.print();
@@ -644,7 +692,9 @@ fn an_unwritable_briefings_folder_is_retried_until_it_works() {
     std::fs::write(env.briefings(), b"in the way").unwrap();
     env.drop_file("news.txt", support::article_text(50).as_bytes());
     env.wait_until("news.txt archived", Duration::from_secs(20), || env.archived().len() == 1);
-    env.wait_until("the failure reported", Duration::from_secs(20), || env.log().contains("could not write the briefing"));
+    env.wait_until("the failure reported", Duration::from_secs(20), || {
+        env.log().contains("could not write the briefing")
+    });
     assert!(daemon.is_running());
     std::fs::remove_file(env.briefings()).unwrap();
     env.wait_for_briefing(|md| md.contains("number 50"), Duration::from_secs(30));

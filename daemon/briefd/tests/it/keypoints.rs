@@ -8,14 +8,21 @@ use crate::support::{self, Env};
 /// The key-point lines of the briefing's first story.
 fn point_lines(briefing: &str) -> Vec<String> {
     let section = briefing.split("**Key points**").nth(1).unwrap_or("");
-    section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).map(str::to_string).collect()
+    section
+        .lines()
+        .take_while(|l| !l.starts_with("**"))
+        .filter(|l| l.starts_with("- "))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Drops the two articles `names` of `plugins/keypoints/test_data/FOLDER` one after the other
 /// into a running daemon and returns the briefing once they are one story of two sources.
 fn two_source_story(env: &Env, folder: &str, names: [&str; 2]) -> String {
     let mut daemon = env.start();
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/keypoints/test_data").join(folder);
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/keypoints/test_data")
+        .join(folder);
     env.drop_file(names[0], &std::fs::read(data.join(names[0])).unwrap());
     env.wait_until("the first article archived", Duration::from_secs(20), || env.archived().len() == 1);
     env.drop_file(names[1], &std::fs::read(data.join(names[1])).unwrap());
@@ -62,12 +69,15 @@ fn seed_story_points_cover_the_meeting_and_the_alliance_and_cite_both_outlets() 
             && p.contains("[AP]")),
         "Russia's stance on the alliance, cited to both outlets: {points:#?}"
     );
-    let both = points.iter().filter(|p| p.contains("(2 sources)") && p.contains("[AP]") && p.matches('[').count() == 2);
+    let both = points
+        .iter()
+        .filter(|p| p.contains("(2 sources)") && p.contains("[AP]") && p.matches('[').count() == 2);
     assert!(both.count() >= 1, "a fact both outlets report cites both: {points:#?}");
 
     let json = json_briefing(&env);
     let story = &json["stories"][0];
-    let ids: Vec<i64> = story["sources"].as_array().unwrap().iter().map(|s| s["article_id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> =
+        story["sources"].as_array().unwrap().iter().map(|s| s["article_id"].as_i64().unwrap()).collect();
     for point in story["key_points"].as_array().unwrap() {
         for c in point["citations"].as_array().unwrap() {
             assert!(ids.contains(&c["article_id"].as_i64().unwrap()), "{point}");
@@ -92,7 +102,12 @@ fn outlets_disagreeing_on_a_number_give_a_point_that_shows_both_values() {
 
     let json = json_briefing(&env);
     let story = &json["stories"][0];
-    let point = story["key_points"].as_array().unwrap().iter().find(|p| p["sources_differ"] == true).expect("a flagged point");
+    let point = story["key_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sources_differ"] == true)
+        .expect("a flagged point");
     let mut cited: Vec<(i64, String)> = point["citations"]
         .as_array()
         .unwrap()
@@ -100,9 +115,14 @@ fn outlets_disagreeing_on_a_number_give_a_point_that_shows_both_values() {
         .map(|c| (c["article_id"].as_i64().unwrap(), c["value"].as_str().unwrap_or("").to_string()))
         .collect();
     cited.sort();
-    let ap_id = story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "AP").unwrap()["article_id"].as_i64().unwrap();
-    let reuters_id =
-        story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "Reuters").unwrap()["article_id"].as_i64().unwrap();
+    let ap_id = story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "AP").unwrap()
+        ["article_id"]
+        .as_i64()
+        .unwrap();
+    let reuters_id = story["sources"].as_array().unwrap().iter().find(|s| s["outlet"] == "Reuters").unwrap()
+        ["article_id"]
+        .as_i64()
+        .unwrap();
     assert!(cited.contains(&(ap_id, "12".into())) && cited.contains(&(reuters_id, "15".into())), "{point}");
 }
 
@@ -117,20 +137,42 @@ fn outlets_naming_a_different_minister_give_a_point_that_shows_both_names() {
     let points = point_lines(&briefing);
     let differ: Vec<&String> = points.iter().filter(|p| p.contains("**sources differ:**")).collect();
     assert_eq!(differ.len(), 1, "{briefing}");
-    assert!(differ[0].contains("Anna Berg / Maria Lund") || differ[0].contains("Maria Lund / Anna Berg"), "{briefing}");
+    assert!(
+        differ[0].contains("Anna Berg / Maria Lund") || differ[0].contains("Maria Lund / Anna Berg"),
+        "{briefing}"
+    );
     assert!(differ[0].contains("Anna Berg [AP]") && differ[0].contains("Maria Lund [Reuters]"), "{briefing}");
-    assert!(points.iter().filter(|p| p.contains("(2 sources)")).count() >= 2, "shared facts cite both: {briefing}");
+    assert!(
+        points.iter().filter(|p| p.contains("(2 sources)")).count() >= 2,
+        "shared facts cite both: {briefing}"
+    );
 
     let json = json_briefing(&env);
     let story = &json["stories"][0];
-    let point = story["key_points"].as_array().unwrap().iter().find(|p| p["sources_differ"] == true).expect("a flagged point");
-    let outlet_of = |id: i64| story["sources"].as_array().unwrap().iter().find(|s| s["article_id"] == id).unwrap()["outlet"].clone();
+    let point = story["key_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sources_differ"] == true)
+        .expect("a flagged point");
+    let outlet_of = |id: i64| {
+        story["sources"].as_array().unwrap().iter().find(|s| s["article_id"] == id).unwrap()["outlet"].clone()
+    };
     let mut cited: Vec<(String, String)> = point["citations"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (outlet_of(c["article_id"].as_i64().unwrap()).as_str().unwrap().to_string(), c["value"].as_str().unwrap_or("").to_string()))
+        .map(|c| {
+            (
+                outlet_of(c["article_id"].as_i64().unwrap()).as_str().unwrap().to_string(),
+                c["value"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     cited.sort();
-    assert_eq!(cited, [("AP".to_string(), "Anna Berg".to_string()), ("Reuters".to_string(), "Maria Lund".to_string())], "{point}");
+    assert_eq!(
+        cited,
+        [("AP".to_string(), "Anna Berg".to_string()), ("Reuters".to_string(), "Maria Lund".to_string())],
+        "{point}"
+    );
 }

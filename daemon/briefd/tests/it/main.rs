@@ -1,12 +1,12 @@
 //! End-to-end tests: the real `briefd` binary on a temporary inbox.
 
+mod faults;
+mod keypoints;
+mod merge;
 /// The plugin builder of the plugin-host tests, shared so both build the same way.
 #[allow(dead_code)]
 #[path = "../../../plugin-host/tests/it/support.rs"]
 mod plugin_build;
-mod faults;
-mod keypoints;
-mod merge;
 mod plugins;
 mod reader;
 mod support;
@@ -30,7 +30,9 @@ fn seeds_dropped_into_a_running_daemon_reach_the_briefing_as_one_story() {
     assert_eq!(briefing.matches("\n## ").count(), 1, "{briefing}");
     assert!(briefing.contains("Russia Warns Against U.S.-Korea-Japan Alliance"), "{briefing}");
     assert!(
-        briefing.contains("Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea"),
+        briefing.contains(
+            "Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea"
+        ),
         "{briefing}"
     );
     for junk in ["Adblock", "Leave a Comment", "Home »"] {
@@ -64,7 +66,10 @@ fn same_content_is_one_article_and_same_text_is_one_story() {
     assert!(briefing.contains("**2 sources**"), "{briefing}");
     assert!(briefing.contains("Harbour Times") && briefing.contains("Coast Daily"), "{briefing}");
     let status = env.briefd(&["status"]);
-    assert!(status.contains("done: 3") && status.contains("duplicate: 2") && status.contains("articles: 3"), "{status}");
+    assert!(
+        status.contains("done: 3") && status.contains("duplicate: 2") && status.contains("articles: 3"),
+        "{status}"
+    );
     daemon.stop_gracefully();
 }
 
@@ -73,9 +78,11 @@ fn same_content_is_one_article_and_same_text_is_one_story() {
 fn bad_input_fails_with_a_reason_and_the_daemon_keeps_running() {
     let env = Env::new();
     let outside = env.root().join("outside-secret.txt");
-    std::fs::write(&outside, "A secret text outside the inbox that must never be read by briefd at all.").unwrap();
+    std::fs::write(&outside, "A secret text outside the inbox that must never be read by briefd at all.")
+        .unwrap();
     let mut daemon = env.start();
-    for name in ["binary.png", "zero_bytes.txt", "whitespace_only.txt", "invalid_utf8.txt", "malformed.json"] {
+    for name in ["binary.png", "zero_bytes.txt", "whitespace_only.txt", "invalid_utf8.txt", "malformed.json"]
+    {
         env.drop_file(name, &std::fs::read(support::test_data(&format!("inputs/{name}"))).unwrap());
     }
     std::os::unix::fs::symlink(&outside, env.inbox().join("link-to-outside.txt")).unwrap();
@@ -115,7 +122,11 @@ fn bad_configs_are_refused_with_file_line_and_column() {
         ("unknown_key.yaml", ":3:3: inbox: unknown field `setle_millis`", "did you mean `settle_millis`?"),
         ("wrong_type.yaml", ":3:18: inbox.settle_millis: invalid type: string \"soon\"", "expected u64"),
         ("missing_inbox.yaml", ":1:1: missing field `inbox`", ""),
-        ("unknown_stage.yaml", ":5:11: stages[1].kind: unknown variant `summarise`", "did you mean `summarize`?"),
+        (
+            "unknown_stage.yaml",
+            ":5:11: stages[1].kind: unknown variant `summarise`",
+            "did you mean `summarize`?",
+        ),
     ];
     for (file, location_and_message, hint) in cases {
         let path = support::test_data(&format!("configs/{file}"));
@@ -126,7 +137,13 @@ fn bad_configs_are_refused_with_file_line_and_column() {
     // Semantic problems are all reported at once.
     let path = support::test_data("configs/bad_values.yaml");
     let out = env.briefd_fails(&["check-config", "--config", path.to_str().unwrap()]);
-    for needle in ["inbox.queue_capacity", "briefing.timezone", "stages[0]", "max_sentences must be at least 1", "4 problem(s)"] {
+    for needle in [
+        "inbox.queue_capacity",
+        "briefing.timezone",
+        "stages[0]",
+        "max_sentences must be at least 1",
+        "4 problem(s)",
+    ] {
         assert!(out.contains(needle), "missing {needle:?} in {out}");
     }
 }
@@ -166,7 +183,8 @@ fn nothing_is_lost_or_doubled_when_the_daemon_is_killed_repeatedly() {
     daemon.stop_gracefully();
 
     let archived = env.archived();
-    let mut names: Vec<String> = archived.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        archived.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), FILES, "each file archived once under its own name");
@@ -175,9 +193,11 @@ fn nothing_is_lost_or_doubled_when_the_daemon_is_killed_repeatedly() {
 
     let db = rusqlite::Connection::open(env.root().join("state/briefd.db")).unwrap();
     let (articles, distinct): (i64, i64) = db
-        .query_row("SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.file_name')) FROM articles", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT json_extract(data, '$.file_name')) FROM articles",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((articles, distinct), (FILES as i64, FILES as i64));
     let integrity: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
@@ -223,7 +243,8 @@ fn key_points_are_shown_with_their_source() {
     env.briefd(&["ingest", seed.to_str().unwrap()]);
     let briefing = env.briefing_today();
     let section = briefing.split("**Key points**").nth(1).expect("a key points section");
-    let points: Vec<&str> = section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).collect();
+    let points: Vec<&str> =
+        section.lines().take_while(|l| !l.starts_with("**")).filter(|l| l.starts_with("- ")).collect();
     assert!((1..=4).contains(&points.len()), "{briefing}");
     assert!(points.iter().all(|p| p.ends_with(" [AP]")), "{points:?}");
     assert!(points.iter().any(|p| p.contains("Wonsan")), "{points:?}");
@@ -255,7 +276,10 @@ fn json_lists_and_feeds_give_one_source_per_item() {
     assert!(report.contains("wrong_shape.json: the JSON object has no article text"), "{report}");
     assert!(report.contains("a list of article objects, or a JSON Feed"), "{report}");
     let status = env.briefd(&["status"]);
-    assert!(status.contains("done: 2") && status.contains("failed: 1") && status.contains("articles: 5"), "{status}");
+    assert!(
+        status.contains("done: 2") && status.contains("failed: 1") && status.contains("articles: 5"),
+        "{status}"
+    );
     daemon.stop_gracefully();
 }
 
@@ -266,7 +290,10 @@ fn a_kill_mid_list_neither_loses_nor_repeats_an_item() {
     const N: usize = 300;
     let env = Env::new();
     let items: Vec<String> = (0..N)
-        .map(|i| serde_json::json!({"title": format!("List item {i}"), "text": support::article_text(i)}).to_string())
+        .map(|i| {
+            serde_json::json!({"title": format!("List item {i}"), "text": support::article_text(i)})
+                .to_string()
+        })
         .collect();
     let db_path = env.root().join("state/briefd.db");
     let committed = || -> i64 {
@@ -283,8 +310,11 @@ fn a_kill_mid_list_neither_loses_nor_repeats_an_item() {
     env.wait_until("the list archived", Duration::from_secs(120), || env.archived().len() == 1);
     daemon.stop_gracefully();
     let db = rusqlite::Connection::open(&db_path).unwrap();
-    let (articles, distinct): (i64, i64) =
-        db.query_row("SELECT COUNT(*), COUNT(DISTINCT item_index) FROM articles", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (articles, distinct): (i64, i64) = db
+        .query_row("SELECT COUNT(*), COUNT(DISTINCT item_index) FROM articles", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
     assert_eq!((articles, distinct), (N as i64, N as i64), "killed after {before_kill} committed");
     assert!(files_in(&env.failed()).is_empty());
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::support::{self, Env};
 
 fn bridge_article(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plugins/dedupe/test_data/bridge").join(name);
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plugins/dedupe/test_data/bridge").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
@@ -69,6 +70,9 @@ fn an_article_bridging_two_stories_leaves_one_story_with_three_sources() {
     assert!(bridge.contains("centroids agree: combined"), "{bridge}");
     for moved in ["a_fire.txt", "b_recall.txt"] {
         let explained = env.briefd(&["explain", moved]);
-        assert!(explained.contains("merge: merged story") && explained.contains("c_bridge.txt"), "{explained}");
+        assert!(
+            explained.contains("merge: merged story") && explained.contains("c_bridge.txt"),
+            "{explained}"
+        );
     }
 }

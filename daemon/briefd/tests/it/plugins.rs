@@ -14,7 +14,8 @@ fn env_with(config: &str) -> Env {
     let folder = env.root().join("plugins");
     std::fs::create_dir(&folder).unwrap();
     let built = plugins();
-    for library in [&built.topics, &built.misbehaving, &built.phrase_filter, &built.wrong_abi, &built.garbage] {
+    for library in [&built.topics, &built.misbehaving, &built.phrase_filter, &built.wrong_abi, &built.garbage]
+    {
         std::fs::copy(library, folder.join(library.file_name().unwrap())).unwrap();
     }
     env
@@ -87,7 +88,8 @@ fn a_plugin_option_the_plugin_refuses_is_reported_by_check_config_and_run() {
 fn check_config_reports_config_and_plugin_problems_at_once() {
     let env = env_with("bad_option_and_values.yaml");
     let out = env.briefd_fails(&["check-config"]);
-    let needles = ["3 problem(s)", "inbox.queue_capacity", "briefing.timezone", "stages[1] (plugin): plugin `topics`"];
+    let needles =
+        ["3 problem(s)", "inbox.queue_capacity", "briefing.timezone", "stages[1] (plugin): plugin `topics`"];
     for needle in needles {
         assert!(out.contains(needle), "{needle:?} missing in:\n{out}");
     }
@@ -102,14 +104,20 @@ fn misbehaving_plugins_leave_the_daemon_running() {
     let mut daemon = env.start();
     // The marker sits in a full paragraph, which `clean` keeps (it drops short trailing lines).
     let text = |i: usize, marker: &str| {
-        format!("{}\nResidents were asked to {marker} only in a real emergency, the officials added on Monday.\n", support::article_text(i))
+        format!(
+            "{}\nResidents were asked to {marker} only in a real emergency, the officials added on Monday.\n",
+            support::article_text(i)
+        )
     };
     env.drop_file("panics.txt", text(1, "please panic").as_bytes());
     env.wait_until("the panicking article in failed/", Duration::from_secs(20), || {
         env.failed().join("panics.txt.error.txt").exists()
     });
     let report = std::fs::read_to_string(env.failed().join("panics.txt.error.txt")).unwrap();
-    assert!(report.contains("plugin `panics`: the plugin panicked: misbehaving stage panics on panics.txt"), "{report}");
+    assert!(
+        report.contains("plugin `panics`: the plugin panicked: misbehaving stage panics on panics.txt"),
+        "{report}"
+    );
 
     env.drop_file("hangs.txt", text(2, "please hang").as_bytes());
     env.wait_for_briefing(|md| md.contains("opens bridge number 2"), Duration::from_secs(20));
@@ -118,7 +126,10 @@ fn misbehaving_plugins_leave_the_daemon_running() {
     // Similar articles may share a story; what matters is that the failed one is not shown.
     assert!(!briefing.contains("opens bridge number 1"), "{briefing}");
     let log = std::fs::read_to_string(env.root().join("daemon.log")).unwrap();
-    assert!(log.contains("plugin disabled") && log.contains("took longer than timeout_millis (500 ms)"), "{log}");
+    assert!(
+        log.contains("plugin disabled") && log.contains("took longer than timeout_millis (500 ms)"),
+        "{log}"
+    );
     assert!(log.contains("returned the unknown status 42"), "garbage passed on and logged:\n{log}");
     let status = env.briefd(&["status"]);
     assert!(status.contains("done: 2") && status.contains("failed: 1"), "{status}");

@@ -15,21 +15,15 @@ fn reader_page(name: &str) -> Vec<u8> {
 }
 
 fn clean_feed(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/clean/test_data/feeds")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/clean/test_data/feeds").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The Markdown as a viewer shows it: HTML from a CommonMark renderer with the common extensions.
 fn as_html(markdown: &str) -> String {
-    let options =
-        pulldown_cmark::Options::all() - pulldown_cmark::Options::ENABLE_SMART_PUNCTUATION;
+    let options = pulldown_cmark::Options::all() - pulldown_cmark::Options::ENABLE_SMART_PUNCTUATION;
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(markdown, options),
-    );
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(markdown, options));
     html
 }
 
@@ -49,9 +43,7 @@ fn assert_only_briefing_markup(html: &str) {
 }
 
 fn briefing_json(env: &Env) -> Value {
-    let path = env
-        .briefings()
-        .join(format!("{}.json", support::today_utc()));
+    let path = env.briefings().join(format!("{}.json", support::today_utc()));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -90,36 +82,21 @@ fn hostile_titles_outlets_and_urls_stay_literal_text() {
     let html = as_html(&md);
     assert_only_briefing_markup(&html);
     assert!(md.contains("\\<img src=x onerror=alert(1)\\>"), "{md}");
-    assert!(
-        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
-        "{html}"
-    );
-    assert!(
-        md.contains("**\\[x\\](javascript:alert(1))**"),
-        "the hostile site name is escaped:\n{md}"
-    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    assert!(md.contains("**\\[x\\](javascript:alert(1))**"), "the hostile site name is escaped:\n{md}");
     assert!(!md.contains("<javascript:"), "{md}");
     assert!(
         md.contains("## Grain prices \\*soar\\* as the\\_drought spreads\n"),
         "no site tail, `*` escaped:\n{md}"
     );
-    assert!(
-        html.contains("Grain prices *soar* as the_drought spreads</h2>"),
-        "{html}"
-    );
+    assert!(html.contains("Grain prices *soar* as the_drought spreads</h2>"), "{html}");
     assert!(!html.contains("<em>soar"), "{html}");
     assert!(md.contains("**Prairie Ledger**"), "{md}");
-    assert!(
-        md.contains("<https://www.prairieledger.example/markets/grain-prices>"),
-        "{md}"
-    );
+    assert!(md.contains("<https://www.prairieledger.example/markets/grain-prices>"), "{md}");
     // The JSON keeps the strings as the page gave them, escaped for JSON by serde.
     let json = briefing_json(&env);
     let all = sources(&json);
-    let hostile = all
-        .iter()
-        .find(|s| s[1].contains("onerror"))
-        .unwrap_or_else(|| panic!("{all:?}"));
+    let hostile = all.iter().find(|s| s[1].contains("onerror")).unwrap_or_else(|| panic!("{all:?}"));
     assert_eq!(hostile[0], "[x](javascript:alert(1))");
     assert_eq!(hostile[1], "<img src=x onerror=alert(1)>");
     assert_eq!(hostile[2], "javascript:alert(1)");
@@ -140,19 +117,14 @@ fn rss_and_atom_feeds_give_one_source_per_item() {
     ] {
         env.drop_file(file, &clean_feed(name));
     }
-    env.wait_until("three feeds archived", Duration::from_secs(40), || {
-        env.archived().len() == 3
-    });
+    env.wait_until("three feeds archived", Duration::from_secs(40), || env.archived().len() == 3);
     let md = env.wait_for_briefing(|md| support::sources_in(md) == 7, Duration::from_secs(20));
     daemon.stop_gracefully();
     let json = briefing_json(&env);
     let all = sources(&json);
     assert_eq!(all.len(), 7, "{all:#?}");
-    let find = |title: &str| {
-        all.iter()
-            .find(|s| s[1] == title)
-            .unwrap_or_else(|| panic!("{title:?} in {all:#?}"))
-    };
+    let find =
+        |title: &str| all.iter().find(|s| s[1] == title).unwrap_or_else(|| panic!("{title:?} in {all:#?}"));
     assert_eq!(
         find("Ferry strike halts crossings to the islands"),
         &[
@@ -164,29 +136,16 @@ fn rss_and_atom_feeds_give_one_source_per_item() {
         ]
         .map(String::from)
     );
-    assert_eq!(
-        find("Council approves new fish market hall")[3],
-        "Tom Okafor"
-    );
-    assert_eq!(
-        find("Council approves new fish market hall")[4],
-        "2025-07-13T07:15:00Z"
-    );
+    assert_eq!(find("Council approves new fish market hall")[3], "Tom Okafor");
+    assert_eq!(find("Council approves new fish market hall")[4], "2025-07-13T07:15:00Z");
     let flood = find("Flood barrier holds as river peaks");
     assert_eq!(flood[0], "Valley Courier");
     assert_eq!(flood[2], "https://valleycourier.example/news/flood-barrier");
     assert_eq!(flood[3], "Lena Fischer");
-    assert_eq!(
-        find("Orchard harvest starts three weeks early")[3],
-        "Courier Desk",
-        "the feed's author"
-    );
+    assert_eq!(find("Orchard harvest starts three weeks early")[3], "Courier Desk", "the feed's author");
     assert_eq!(find("High pass reopens after rockfall")[0], "Mountain Post");
     assert_eq!(find("High pass reopens after rockfall")[3], "Marco Bianchi");
-    assert_eq!(
-        find("Climbers' hut rebuilt after avalanche")[4],
-        "2025-07-12T12:00:00Z"
-    );
+    assert_eq!(find("Climbers' hut rebuilt after avalanche")[4], "2025-07-12T12:00:00Z");
     // The content, not the markup, is the article.
     for junk in ["<item", "<p>", "&lt;p", "CDATA", "<entry", "rdf:"] {
         assert!(!md.contains(junk), "{junk:?} in the briefing:\n{md}");
@@ -216,13 +175,7 @@ fn an_outlet_is_a_name_and_the_headline_has_no_site_tail() {
     daemon.stop_gracefully();
     let all = sources(&briefing_json(&env));
     assert_eq!(all[0][0], "islandnewsnow.example", "{all:?}");
-    assert_eq!(
-        all[0][1], "Telescope spots water vapour on a distant moon",
-        "{all:?}"
-    );
-    assert!(
-        md.contains("## Telescope spots water vapour on a distant moon\n"),
-        "{md}"
-    );
+    assert_eq!(all[0][1], "Telescope spots water vapour on a distant moon", "{all:?}");
+    assert!(md.contains("## Telescope spots water vapour on a distant moon\n"), "{md}");
     assert!(!md.contains("https://www.islandnewsnow.example**"), "{md}");
 }

@@ -153,7 +153,11 @@ impl Env {
 
     /// Starts the daemon after `configure` adjusted the command (limits, user, ...).
     pub fn start_with(&self, configure: impl FnOnce(&mut Command)) -> Daemon {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.root().join("daemon.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root().join("daemon.log"))
+            .unwrap();
         let mut cmd = self.command();
         // Through a pipe, not straight into the file: a test that limits the daemon's file sizes
         // (a simulated full disk) still sees every line it logs.
@@ -174,7 +178,8 @@ impl Env {
 
     fn output(&self, args: &[&str]) -> (bool, String) {
         let out = self.command().args(args).output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         (out.status.success(), text)
     }
 

@@ -22,7 +22,8 @@ fn inputs() -> Vec<Article> {
         raw: Some(std::fs::read(test_data("harbour.txt")).unwrap()),
         ..Article::default()
     };
-    let cleaned: Article = serde_json::from_slice(&std::fs::read(test_data("cleaned.json")).unwrap()).unwrap();
+    let cleaned: Article =
+        serde_json::from_slice(&std::fs::read(test_data("cleaned.json")).unwrap()).unwrap();
     vec![raw, cleaned]
 }
 
@@ -47,14 +48,17 @@ fn check_contract(stage: &dyn Stage) {
                 assert_eq!(back, out, "{name}: the article does not survive its JSON encoding");
             }
             Outcome::Drop { reason } => assert!(!reason.trim().is_empty(), "{name}: drop without a reason"),
-            Outcome::Fail { message } => assert!(!message.trim().is_empty(), "{name}: failure without a message"),
+            Outcome::Fail { message } => {
+                assert!(!message.trim().is_empty(), "{name}: failure without a message")
+            }
         }
     }
 }
 
 fn loaded(path: &std::path::Path, options: serde_json::Value) -> PluginStage {
     let library = Library::load(path).unwrap();
-    let settings = PluginSettings { name: None, on_error: OnError::Fail, timeout: Duration::from_secs(30), options };
+    let settings =
+        PluginSettings { name: None, on_error: OnError::Fail, timeout: Duration::from_secs(30), options };
     PluginStage::new(library, settings).unwrap()
 }
 
@@ -68,7 +72,10 @@ fn built_in_stages_meet_the_stage_contract() {
 #[test]
 fn loaded_plugins_meet_the_same_stage_contract() {
     let plugins = plugins();
-    check_contract(&loaded(&plugins.topics, json!({"topics": {"harbour": ["harbour"]}, "title_prefix": true})));
+    check_contract(&loaded(
+        &plugins.topics,
+        json!({"topics": {"harbour": ["harbour"]}, "title_prefix": true}),
+    ));
     check_contract(&loaded(&plugins.phrase_filter, json!({"phrase": "sponsored content"})));
     check_contract(&loaded(&plugins.misbehaving, json!({"mode": "noop"})));
 }

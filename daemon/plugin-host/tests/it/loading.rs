@@ -35,7 +35,9 @@ fn the_rust_example_tags_and_prefixes_through_the_c_abi() {
         json!({"topics": {"transport": ["ferry", "tram"], "weather": ["storm"]}, "title_prefix": true}),
     );
     assert_eq!(stage.name(), "topics");
-    let Outcome::Continue(out) = stage.process(article("Crews return to work."), &EmptyContext) else { panic!() };
+    let Outcome::Continue(out) = stage.process(article("Crews return to work."), &EmptyContext) else {
+        panic!()
+    };
     assert_eq!(out.tags, ["topic:transport"]);
     assert_eq!(out.title.as_deref(), Some("[Transport] Ferry strike ends"));
 }
@@ -55,16 +57,28 @@ fn a_plugin_reads_the_hosts_context_through_the_query_callback() {
     struct Stories;
     impl Context for Stories {
         fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
-            if kind == "text_sha256" && value == "abc" { vec![3, 5] } else { vec![] }
+            if kind == "text_sha256" && value == "abc" {
+                vec![3, 5]
+            } else {
+                vec![]
+            }
         }
 
         fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
             let stored = |article_id| StoredArticle { article_id, story_id, article: article("earlier") };
-            if story_id == 3 { [9, 4].into_iter().take(limit).map(stored).collect() } else { Vec::new() }
+            if story_id == 3 {
+                [9, 4].into_iter().take(limit).map(stored).collect()
+            } else {
+                Vec::new()
+            }
         }
 
         fn story_size(&self, story_id: i64) -> u64 {
-            if story_id == 3 { 2 } else { 0 }
+            if story_id == 3 {
+                2
+            } else {
+                0
+            }
         }
     }
     let stage = start(&plugins().misbehaving, OnError::Fail, json!({"mode": "query"}));
@@ -78,7 +92,9 @@ fn a_plugin_for_another_abi_major_is_refused_before_it_is_called() {
     let error = Library::load(&plugins().wrong_abi).unwrap_err();
     assert!(matches!(error, PluginError::AbiMismatch { found: 2, expected: 1, .. }), "{error:?}");
     let message = error.to_string();
-    for needle in ["libwrong_abi.so", "stage ABI 2", "speaks ABI 1", "rebuild the plugin against stage-api 1.x"] {
+    for needle in
+        ["libwrong_abi.so", "stage ABI 2", "speaks ABI 1", "rebuild the plugin against stage-api 1.x"]
+    {
         assert!(message.contains(needle), "{needle:?} missing in: {message}");
     }
 }
@@ -95,7 +111,10 @@ fn missing_files_and_libraries_without_the_entry_symbol_are_refused() {
 fn options_the_plugin_refuses_stop_it_from_starting() {
     let library = Library::load(&plugins().topics).unwrap();
     let error = PluginStage::new(library, settings(OnError::Fail, json!({"topix": {}}))).err().unwrap();
-    assert!(error.to_string().contains("plugin `topics` did not start: options: unknown field `topix`"), "{error}");
+    assert!(
+        error.to_string().contains("plugin `topics` did not start: options: unknown field `topix`"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -103,7 +122,10 @@ fn a_panic_inside_the_plugin_fails_or_passes_the_article_as_on_error_says() {
     let failing = start(&plugins().misbehaving, OnError::Fail, json!({"mode": "panic"}));
     let outcome = failing.process(article("x"), &EmptyContext);
     let Outcome::Fail { message } = outcome else { panic!("{outcome:?}") };
-    assert!(message.contains("plugin `misbehaving`: the plugin panicked: misbehaving stage panics on a.txt"), "{message}");
+    assert!(
+        message.contains("plugin `misbehaving`: the plugin panicked: misbehaving stage panics on a.txt"),
+        "{message}"
+    );
     // Still usable afterwards: the panic was caught inside the plugin.
     assert!(matches!(failing.process(article("x"), &EmptyContext), Outcome::Fail { .. }));
     assert_eq!(failing.disabled(), None);
@@ -129,7 +151,10 @@ fn garbage_answers_fail_or_pass_the_article_as_on_error_says() {
 #[test]
 fn a_hanging_plugin_is_timed_out_and_disabled() {
     let library = Library::load(&plugins().misbehaving).unwrap();
-    let settings = PluginSettings { timeout: Duration::from_millis(200), ..settings(OnError::Fail, json!({"mode": "hang"})) };
+    let settings = PluginSettings {
+        timeout: Duration::from_millis(200),
+        ..settings(OnError::Fail, json!({"mode": "hang"}))
+    };
     let stage = PluginStage::new(library, settings).unwrap();
     let Outcome::Fail { message } = stage.process(article("x"), &EmptyContext) else { panic!() };
     assert!(message.contains("took longer than timeout_millis (200 ms)"), "{message}");

@@ -45,8 +45,16 @@ fn build() -> Plugins {
     let status = cargo.status().expect("running cargo to build the plugins");
     assert!(status.success(), "cargo build of the example plugins failed");
     let library = |crate_name: &str| {
-        let path = profile_dir.join(format!("{}{crate_name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
-        assert!(path.exists(), "{} was not built (is CARGO_TARGET_DIR the same for cargo test and cargo build?)", path.display());
+        let path = profile_dir.join(format!(
+            "{}{crate_name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
+        assert!(
+            path.exists(),
+            "{} was not built (is CARGO_TARGET_DIR the same for cargo test and cargo build?)",
+            path.display()
+        );
         path
     };
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +69,11 @@ fn build() -> Plugins {
             .arg(&out)
             .output()
             .unwrap_or_else(|e| panic!("cannot run the C compiler {cc:?} (set CC): {e}"));
-        assert!(built.status.success(), "{source} does not compile:\n{}", String::from_utf8_lossy(&built.stderr));
+        assert!(
+            built.status.success(),
+            "{source} does not compile:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
         out
     };
     Plugins {

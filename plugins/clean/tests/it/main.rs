@@ -28,12 +28,23 @@ fn seed_rewrite_loses_its_boilerplate() {
         x.title.as_deref(),
         Some("Russia Condemns Potential U.S.-South Korea-Japan Security Alliance Against North Korea")
     );
-    for junk in ["Home »", "You may also like", "Leave a Comment", "Akismet", "Adblock Detected", "disabling your AdBlocker", "U.S.Policy: The U"] {
+    for junk in [
+        "Home »",
+        "You may also like",
+        "Leave a Comment",
+        "Akismet",
+        "Adblock Detected",
+        "disabling your AdBlocker",
+        "U.S.Policy: The U",
+    ] {
         assert!(!x.text.contains(junk), "still has {junk:?}");
     }
     assert!(!x.text.starts_with("by"), "{}", &x.text[..60]);
     assert!(x.text.contains("Pyongyang, North Korea – In a notable display of solidarity"));
-    assert!(x.text.contains("The talks, held amidst escalating global tensions, underscored"), "spacing repaired");
+    assert!(
+        x.text.contains("The talks, held amidst escalating global tensions, underscored"),
+        "spacing repaired"
+    );
     assert!(x.text.contains("international scrutiny. Choe, in turn"), "spacing repaired");
 }
 
@@ -45,7 +56,8 @@ fn clean_items(name: &str) -> Result<Vec<Result<clean::Extracted, String>>, Stri
 
 #[test]
 fn a_json_list_gives_one_article_per_item() {
-    let items: Vec<_> = clean_items("json/list_of_three.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
+    let items: Vec<_> =
+        clean_items("json/list_of_three.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
     let outlets: Vec<_> = items.iter().map(|x| x.outlet.as_deref().unwrap_or("")).collect();
     assert_eq!(outlets, ["Port Daily", "Mountain Wire", "City Herald"]);
     assert_eq!(items[1].title.as_deref(), Some("Alpine pass reopens after rockfall"));
@@ -56,7 +68,8 @@ fn a_json_list_gives_one_article_per_item() {
 
 #[test]
 fn a_json_feed_gives_one_article_per_item() {
-    let items: Vec<_> = clean_items("json/feed_of_two.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
+    let items: Vec<_> =
+        clean_items("json/feed_of_two.json").unwrap().into_iter().map(|r| r.unwrap()).collect();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].outlet.as_deref(), Some("Coastal Times"), "the feed's title is the outlet");
     assert_eq!(items[0].author.as_deref(), Some("Mia Tanaka"));
@@ -80,12 +93,18 @@ fn a_json_file_of_another_shape_fails_naming_the_file_and_the_shapes() {
 fn the_stage_splits_a_list_and_refuses_to_return_it_as_one() {
     use stage_api::{Article, EmptyContext, Outcome, Stage};
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/json/list_of_three.json");
-    let article = Article { file_name: "list.json".into(), raw: Some(std::fs::read(path).unwrap()), ..Default::default() };
+    let article = Article {
+        file_name: "list.json".into(),
+        raw: Some(std::fs::read(path).unwrap()),
+        ..Default::default()
+    };
     let stage = Clean::new(Options::default());
     let outcomes = stage.process_items(article.clone(), &EmptyContext);
     assert_eq!(outcomes.len(), 3);
     assert!(outcomes.iter().all(|o| matches!(o, Outcome::Continue(a) if a.raw.is_none())));
-    let Outcome::Fail { message } = stage.process(article, &EmptyContext) else { panic!("one outcome for three") };
+    let Outcome::Fail { message } = stage.process(article, &EmptyContext) else {
+        panic!("one outcome for three")
+    };
     assert!(message.contains("holds 3 articles"), "{message}");
 }
 
@@ -236,9 +255,12 @@ mod large_inputs {
 
     #[test]
     fn a_50_mb_page_takes_the_linear_path() {
-        let paragraph = "<p>The harbour authority said on Monday that the new cranes would double the number of \
+        let paragraph =
+            "<p>The harbour authority said on Monday that the new cranes would double the number of \
                          containers handled each night.</p><script>var t = '<p>not text</p>';</script>\n";
-        let mut page = String::from("<html><head><title>Harbour cranes double the night shift</title></head><body><article>");
+        let mut page = String::from(
+            "<html><head><title>Harbour cranes double the night shift</title></head><body><article>",
+        );
         while page.len() < 50 * 1024 * 1024 {
             page.push_str(paragraph);
         }
@@ -267,7 +289,11 @@ mod large_inputs {
         );
         let started = Instant::now();
         let x = html::extract(&page).expect("text");
-        eprintln!("10,000-deep nesting: {:.3} s, peak RSS {:.0} MiB", started.elapsed().as_secs_f64(), peak_rss_mib());
+        eprintln!(
+            "10,000-deep nesting: {:.3} s, peak RSS {:.0} MiB",
+            started.elapsed().as_secs_f64(),
+            peak_rss_mib()
+        );
         assert_eq!(x.text, "The mayor opened the new bridge on Monday after years of delays.");
     }
 

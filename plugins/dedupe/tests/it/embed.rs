@@ -16,7 +16,9 @@ fn model_dir() -> PathBuf {
 }
 
 fn encoder() -> Arc<Encoder> {
-    Arc::new(Encoder::load(&model_dir()).unwrap_or_else(|e| panic!("the embedding tests need the model: {e}")))
+    Arc::new(
+        Encoder::load(&model_dir()).unwrap_or_else(|e| panic!("the embedding tests need the model: {e}")),
+    )
 }
 
 fn options(weight: f64, threshold: f64) -> Options {
@@ -30,7 +32,8 @@ fn options(weight: f64, threshold: f64) -> Options {
 /// Processes and commits `text` as file `name`; returns the story and the article.
 fn add(store: &Store, stage: &Dedupe, name: &str, text: &str) -> (i64, Article) {
     let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
-    let article = Article { text: text.into(), received_at: "2025-07-13T08:00:00Z".into(), ..Default::default() };
+    let article =
+        Article { text: text.into(), received_at: "2025-07-13T08:00:00Z".into(), ..Default::default() };
     let Outcome::Continue(article) = stage.process(article, store) else { panic!("not passed on") };
     (store.commit_item(file.id, &article, "2025-07-13").unwrap(), article)
 }
@@ -73,7 +76,8 @@ fn embeddings_alone_join_the_seed_pair_and_part_the_earthquakes() {
     };
     let (same, best) = run([seed("000_9df954c550cd2be9.txt"), seed("004_74facf148fc9e229.txt")]);
     assert!(same, "{best}");
-    let quakes = ["quake_chile.txt", "quake_sumatra.txt"].map(|n| std::fs::read_to_string(test_data(n)).unwrap());
+    let quakes =
+        ["quake_chile.txt", "quake_sumatra.txt"].map(|n| std::fs::read_to_string(test_data(n)).unwrap());
     let (same, best) = run(quakes);
     assert!(!same, "{best}");
 }

@@ -45,8 +45,10 @@ fn stories_of(texts: &[String]) -> Vec<(i64, Article)> {
 /// Issue 8: two different earthquakes in the same week stay two stories.
 #[test]
 fn two_earthquakes_in_one_week_stay_two_stories() {
-    let texts: Vec<String> =
-        ["quake_chile.txt", "quake_sumatra.txt"].iter().map(|n| std::fs::read_to_string(test_data(n)).unwrap()).collect();
+    let texts: Vec<String> = ["quake_chile.txt", "quake_sumatra.txt"]
+        .iter()
+        .map(|n| std::fs::read_to_string(test_data(n)).unwrap())
+        .collect();
     let out = stories_of(&texts);
     assert_ne!(out[0].0, out[1].0, "{:?}", out[1].1.metadata);
     assert!(out[1].1.metadata["dedupe.decision"].starts_with("new story"), "{:?}", out[1].1.metadata);
@@ -74,7 +76,11 @@ fn a_reposted_wire_story_is_a_near_copy() {
     let repost = paragraphs.join("\n\n");
     let out = stories_of(&[original, repost]);
     assert_eq!(out[0].0, out[1].0);
-    assert!(out[1].1.story.as_ref().unwrap().reason.starts_with("dedupe: near-copy"), "{:?}", out[1].1.metadata);
+    assert!(
+        out[1].1.story.as_ref().unwrap().reason.starts_with("dedupe: near-copy"),
+        "{:?}",
+        out[1].1.metadata
+    );
 }
 
 /// Clusters live in the store: reopening it finds the same stories for the same keys.
@@ -87,7 +93,8 @@ fn clusters_survive_reopening_the_store() {
     let first_story = {
         let store = Store::open(&path).unwrap();
         let file = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
-        let Outcome::Continue(article) = stage.process(Article { text: text.clone(), ..Default::default() }, &store)
+        let Outcome::Continue(article) =
+            stage.process(Article { text: text.clone(), ..Default::default() }, &store)
         else {
             panic!("not passed on")
         };
@@ -96,7 +103,8 @@ fn clusters_survive_reopening_the_store() {
     let store = Store::open(&path).unwrap();
     let file = store.accept_file(b"p2", b"b", "h2", 1).unwrap();
     let retold = text.replace("Tuesday", "Tuesday morning").replace("officials said", "authorities reported");
-    let Outcome::Continue(article) = stage.process(Article { text: retold, ..Default::default() }, &store) else {
+    let Outcome::Continue(article) = stage.process(Article { text: retold, ..Default::default() }, &store)
+    else {
         panic!("not passed on")
     };
     assert_eq!(article.story.as_ref().map(|s| s.story_id), Some(first_story));

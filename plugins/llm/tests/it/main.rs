@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use serde_json::Value;
 use candle_core::quantized::gguf_file::{self, ValueType};
 use candle_core::quantized::QTensor;
 use llm::generate::{self, Settings};
 use llm::{Error, Model};
+use serde_json::Value;
 
 /// The default model file, as `models/fetch` leaves it (relative to the repository).
 const MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
@@ -42,7 +42,11 @@ fn jsonl(name: &str) -> Vec<Value> {
 }
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().expect("ids are an array").iter().map(|i| i.as_u64().expect("ids are integers") as u32).collect()
+    v.as_array()
+        .expect("ids are an array")
+        .iter()
+        .map(|i| i.as_u64().expect("ids are integers") as u32)
+        .collect()
 }
 
 #[test]
@@ -58,7 +62,13 @@ fn tokenizer_matches_llama_cpp() {
         }
     }
     assert_eq!(cases.len(), 57);
-    assert!(mismatches.is_empty(), "{} of {} differ:\n{}", mismatches.len(), cases.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} differ:\n{}",
+        mismatches.len(),
+        cases.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// The ChatML template inserts control tokens by id and encodes the rest as text; that must give
@@ -121,11 +131,17 @@ fn greedy_tokens_agree_with_llama_cpp() {
         let (same_shared, full_shared) = agree(&ids(&case["greedy_ids"]));
         with_local += usize::from(full_local);
         with_shared += usize::from(full_shared);
-        report.push(format!("{}: {same_local} with llama.cpp here, {same_shared} with the shared reference", case["id"]));
+        report.push(format!(
+            "{}: {same_local} with llama.cpp here, {same_shared} with the shared reference",
+            case["id"]
+        ));
     }
     let report = report.join("\n");
     assert!(with_local >= 8, "{with_local} of 10 prompts agree with llama.cpp here for 32 tokens:\n{report}");
-    assert!(with_shared >= 5, "{with_shared} of 10 prompts agree with the shared reference for 32 tokens:\n{report}");
+    assert!(
+        with_shared >= 5,
+        "{with_shared} of 10 prompts agree with the shared reference for 32 tokens:\n{report}"
+    );
 }
 
 #[test]
@@ -143,7 +159,7 @@ fn a_truncated_model_is_a_clear_error() {
     for (name, len) in [("header.gguf", 1000), ("half.gguf", bytes.len() / 2), ("empty.gguf", 0)] {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes[..len]).expect("writing a temp file");
-        let error = llm::model::inspect(&path).err().expect("a damaged file is refused");
+        let error = llm::model::inspect(&path).expect_err("a damaged file is refused");
         // A cut header does not parse; a whole header with the tensors cut off is caught by the
         // tensor table, which names the first tensor it finds past the end.
         match name {
@@ -165,7 +181,7 @@ fn an_unsupported_architecture_is_named() {
     let arch = gguf_file::Value::String("gptneox".into());
     gguf_file::write(&mut file, &[("general.architecture", &arch)], &[]).expect("writing a GGUF");
     drop(file);
-    let error = llm::model::inspect(&path).err().expect("refused");
+    let error = llm::model::inspect(&path).expect_err("refused");
     assert!(matches!(&error, Error::Architecture { found, .. } if found == "gptneox"), "{error:?}");
     assert!(error.to_string().contains("\"gptneox\""), "{error}");
 }
@@ -197,14 +213,14 @@ fn a_missing_or_mistyped_key_is_named() {
     let mut metadata = llama_metadata(2);
     metadata.retain(|(key, _)| *key != "llama.block_count");
     write_gguf(&path, &metadata, &[]);
-    let error = llm::model::inspect(&path).err().expect("refused");
+    let error = llm::model::inspect(&path).expect_err("refused");
     assert!(matches!(&error, Error::MissingKey { key, .. } if key == "llama.block_count"), "{error:?}");
     let message = error.to_string();
     assert!(message.contains("keys.gguf") && message.contains("llama.block_count"), "{message}");
 
     metadata.push(("llama.block_count", gguf_file::Value::String("one".into())));
     write_gguf(&path, &metadata, &[]);
-    let error = llm::model::inspect(&path).err().expect("refused");
+    let error = llm::model::inspect(&path).expect_err("refused");
     assert!(
         matches!(&error, Error::KeyType { key, found: ValueType::String, .. } if key == "llama.block_count"),
         "{error:?}"
@@ -248,14 +264,14 @@ fn the_forward_pass_refuses_bad_positions_and_tokens() {
     pool.install(|| {
         let mut weights = model.weights.lock().expect("no test panics while holding the model");
         weights.clear();
-        let error = weights.forward(&[1], 5).err().expect("position 5 of an empty cache");
+        let error = weights.forward(&[1], 5).expect_err("position 5 of an empty cache");
         assert!(matches!(error, Error::Position { given: 5, filled: 0 }), "{error:?}");
-        let error = weights.forward(&[u32::MAX], 0).err().expect("no such token");
+        let error = weights.forward(&[u32::MAX], 0).expect_err("no such token");
         assert!(matches!(error, Error::Token { token: u32::MAX, .. }), "{error:?}");
         let too_long = vec![1u32; model.info.context_length + 1];
-        let error = weights.forward(&too_long, 0).err().expect("longer than the context");
+        let error = weights.forward(&too_long, 0).expect_err("longer than the context");
         assert!(matches!(error, Error::ContextFull { .. }), "{error:?}");
-        let error = weights.forward(&[], 0).err().expect("nothing to run");
+        let error = weights.forward(&[], 0).expect_err("nothing to run");
         assert!(matches!(error, Error::EmptyPrompt), "{error:?}");
         assert!(weights.forward(&[1, 2, 3], 0).is_ok());
     });

@@ -62,7 +62,15 @@ fn the_c_header_matches_the_rust_abi() {
     );
     writeln!(rust, "major {}", stage_api::ABI_MAJOR).unwrap();
     writeln!(rust, "symbol {ENTRY_SYMBOL_V1}").unwrap();
-    writeln!(rust, "status {} {} {} {}", Status::CONTINUE.0, Status::DROP.0, Status::FAIL.0, size_of::<Status>()).unwrap();
+    writeln!(
+        rust,
+        "status {} {} {} {}",
+        Status::CONTINUE.0,
+        Status::DROP.0,
+        Status::FAIL.0,
+        size_of::<Status>()
+    )
+    .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("report.c");
@@ -78,7 +86,11 @@ fn the_c_header_matches_the_rust_abi() {
         .arg(&program)
         .output()
         .unwrap_or_else(|e| panic!("cannot run the C compiler {cc:?} (set CC): {e}"));
-    assert!(built.status.success(), "the header does not compile:\n{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "the header does not compile:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let ran = Command::new(&program).output().unwrap();
     assert!(ran.status.success());
     let c = String::from_utf8(ran.stdout).unwrap();

@@ -56,7 +56,11 @@ fn injected_instructions_never_reach_the_summary() {
         let shown = summary.text.to_lowercase();
         assert!(!shown.is_empty());
         for word in forbidden {
-            assert!(!shown.contains(word), "shown summary carries injected {word:?}: {shown:?} (draft {:?})", summary.draft);
+            assert!(
+                !shown.contains(word),
+                "shown summary carries injected {word:?}: {shown:?} (draft {:?})",
+                summary.draft
+            );
         }
         assert_eq!(summary.injections, 1, "{text}");
     }
@@ -64,7 +68,8 @@ fn injected_instructions_never_reach_the_summary() {
 
 #[test]
 fn a_missing_model_is_a_problem_of_the_options() {
-    let options = Options { method: Method::Model, model_path: "/nonexistent/model.gguf".into(), ..Options::default() };
+    let options =
+        Options { method: Method::Model, model_path: "/nonexistent/model.gguf".into(), ..Options::default() };
     let problems = options.problems();
     let named = problems.iter().any(|p| p.contains("/nonexistent/model.gguf") && p.contains("models/fetch"));
     assert!(named, "{problems:?}");
@@ -81,7 +86,8 @@ fn the_stage_records_a_rejection_and_falls_back() {
     // accepted with no rejection, or the extractive summary with the reason recorded. The guard's
     // own decisions on chosen drafts are unit tests beside `Summary::judge_draft`.
     let stage = Summarize::with_model(Options::default(), model());
-    let summary = stage.summarize("Officials said the vote would take place on 12 May in Lyon, France.", None);
+    let summary =
+        stage.summarize("Officials said the vote would take place on 12 May in Lyon, France.", None);
     let draft = summary.draft.clone().expect("the model wrote a draft");
     assert!(summary.model_error.is_none(), "{:?}", summary.model_error);
     match summary.method {
