@@ -43,7 +43,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
         .filter(|t| !t.is_empty())
-        .map(|t| if t.len() > 3 { porter_stemmer::stem(t) } else { t.to_string() })
+        .map(|t| if t.len() > 3 { text::stem::stem(t) } else { t.to_string() })
         .filter(|t| !t.is_empty())
         .collect()
 }

@@ -34,7 +34,7 @@ pub fn run(dir: &Path, model_path: &Path, options: Options, limit: Option<usize>
     let started = Instant::now();
     for (n, item) in items.iter().enumerate() {
         let summary = stage.summarize(&item.article, None);
-        let lead3: Vec<&str> = summarize::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
+        let lead3: Vec<&str> = text::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
         let texts = [summary.text.as_str(), summary.draft.as_deref().unwrap_or(""), summary.extractive.as_str(), &lead3.join(" ")];
         for (system, text) in SYSTEMS.iter().zip(texts) {
             let r = rouge::score(&item.reference, text);
