@@ -73,7 +73,7 @@ pub fn run(
                 cited: p.citations.iter().map(|c| item.article.get(c.start..c.end)).collect(),
             })
             .collect();
-        let lead3: Vec<Shown<'_>> = summarize::sentences::split(&item.article)
+        let lead3: Vec<Shown<'_>> = text::sentences::split(&item.article)
             .into_iter()
             .take(3)
             .map(|s| Shown { text: s.text.to_string(), cited: vec![Some(s.text)] })

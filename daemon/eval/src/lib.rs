@@ -28,5 +28,5 @@ pub use summary_set::{summary_items, SummaryItem};
 /// Whether `word` (lower case) is a stop word, by the list the dedupe stage weighs words with,
 /// so that reader figures count content words the way the stages do.
 pub fn is_stop_word(word: &str) -> bool {
-    dedupe::tfidf::is_stop_word(word)
+    text::stop_words::NON_TOPICAL.contains(word)
 }

@@ -3,9 +3,12 @@
 //! than 3 characters Porter-stemmed; ROUGE-L is the longest common subsequence over the whole
 //! text (not the sentence-split `rougeLsum`).
 //!
-//! The stemmer is the `porter-stemmer` crate (Porter's original algorithm); rouge-score uses
-//! NLTK's Porter with its extensions, which stems a few words differently (`dying`, `skies`,
-//! `-ly` adverbs). The test against scores computed by rouge-score itself bounds the effect.
+//! The stemmer is `text::stem` (Porter's original algorithm); rouge-score uses NLTK's Porter in
+//! its default mode, with NLTK's extensions, which stems some words differently: a final `y`
+//! after a vowel (`delay`: ours `delai`), some `-lly`, `-bly` and `-logy` words, a few irregular
+//! ones (`dying`). Of the 18,287 distinct tokens it would stem in the summaries and same-story
+//! sets, 365 (2 %) come out differently. The test against scores computed by rouge-score itself
+//! bounds the effect.
 
 use std::collections::HashMap;
 
@@ -47,7 +50,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
         .filter(|t| !t.is_empty())
-        .map(|t| if t.len() > 3 { porter_stemmer::stem(t) } else { t.to_string() })
+        .map(|t| if t.len() > 3 { text::stem::stem(t) } else { t.to_string() })
         .filter(|t| !t.is_empty())
         .collect()
 }

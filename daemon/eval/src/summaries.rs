@@ -41,8 +41,7 @@ pub fn run(
     let started = Instant::now();
     for (n, item) in items.iter().enumerate() {
         let summary = stage.summarize(&item.article, None);
-        let lead3: Vec<&str> =
-            summarize::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
+        let lead3: Vec<&str> = text::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
         let texts = [
             summary.text.as_str(),
             summary.draft.as_deref().unwrap_or(""),

@@ -6,8 +6,7 @@
 //! Only English stopwords are known today; text in which no line qualifies as a good paragraph
 //! is left to the caller's simpler rules.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use text::stop_words::PROSE_MARKERS;
 
 /// jusText's defaults, in characters and stopword shares.
 const LENGTH_LOW: usize = 70;
@@ -23,18 +22,6 @@ enum Class {
     Bad,
 }
 
-static STOPWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    "a about above after again against all am an and any are as at be because been before being below between both \
-     but by can could did do does doing down during each few for from further had has have having he her here hers \
-     herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on \
-     once only or other our ours ourselves out over own said same she should so some such than that the their theirs \
-     them themselves then there these they this those through to too under until up us very was we were what when \
-     where which while who whom why will with would you your yours yourself yourselves also new one two year years \
-     may might must since still though told last first many much"
-        .split_whitespace()
-        .collect()
-});
-
 fn stopword_density(line: &str) -> f64 {
     let words: Vec<String> = line
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
@@ -44,7 +31,7 @@ fn stopword_density(line: &str) -> f64 {
     if words.is_empty() {
         return 0.0;
     }
-    words.iter().filter(|w| STOPWORDS.contains(w.as_str())).count() as f64 / words.len() as f64
+    words.iter().filter(|w| PROSE_MARKERS.contains(w)).count() as f64 / words.len() as f64
 }
 
 fn first_class(line: &str) -> Class {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::tfidf::is_stop_word;
+use text::stop_words::NON_TOPICAL;
 
 /// The lower-cased entity words of `text`.
 pub fn entities(text: &str) -> BTreeSet<String> {
@@ -39,7 +39,7 @@ fn is_entity(word: &str, sentence_start: bool) -> bool {
         return true;
     }
     let capitalised = word.chars().next().is_some_and(char::is_uppercase);
-    capitalised && !sentence_start && word.chars().count() > 1 && !is_stop_word(&word.to_lowercase())
+    capitalised && !sentence_start && word.chars().count() > 1 && !NON_TOPICAL.contains(&word.to_lowercase())
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use text::stop_words::NON_TOPICAL;
+use text::words::words;
+
 /// A sparse, L2-normalised vector over words.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vector(pub BTreeMap<String, f64>);
@@ -11,10 +14,10 @@ pub struct Vector(pub BTreeMap<String, f64>);
 /// Lower-case alphanumeric words, without stop words and one-letter tokens: the terms TF-IDF
 /// weighs.
 pub fn terms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+    words(text)
         .filter(|w| w.chars().count() > 1)
-        .map(|w| w.to_lowercase())
-        .filter(|w| !is_stop_word(w))
+        .map(str::to_lowercase)
+        .filter(|w| !NON_TOPICAL.contains(w))
         .collect()
 }
 
@@ -33,8 +36,7 @@ pub fn counts(terms: &[String]) -> BTreeMap<String, u32> {
 pub fn counts_with_lead(text: &str, lead_words: usize, lead_weight: u32) -> BTreeMap<String, u32> {
     let mut all = counts(&terms(text));
     if lead_weight > 1 && lead_words > 0 {
-        let lead: Vec<&str> =
-            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(lead_words).collect();
+        let lead: Vec<&str> = words(text).take(lead_words).collect();
         for term in terms(&lead.join(" ")) {
             if let Some(n) = all.get_mut(&term) {
                 *n += lead_weight - 1;
@@ -92,31 +94,9 @@ impl Vector {
     }
 }
 
-/// Common English function words; they say nothing about which story a text tells.
-pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
-}
-
-// Sorted, for binary search.
-const STOP_WORDS: &[&str] = &[
-    "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do",
-    "does", "during", "each", "few", "for", "from", "had", "has", "have", "he", "her", "here", "hers", "him",
-    "his", "how", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "not",
-    "now", "of", "on", "once", "one", "only", "or", "other", "our", "out", "over", "said", "same", "says",
-    "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were",
-    "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stop_words_are_sorted() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
-    }
 
     #[test]
     fn rare_shared_words_weigh_more_than_common_ones() {

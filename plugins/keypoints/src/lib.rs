@@ -49,6 +49,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 use stage_api::{Article, Citation, Context, KeyPoint, Outcome, Stage};
+use text::words::long_words_and_numbers;
 
 /// Options of the `keypoints` stage.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -145,13 +146,6 @@ impl Stage for Keypoints {
     }
 }
 
-pub(crate) fn content_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 4 || w.chars().any(|c| c.is_ascii_digit()))
-        .map(str::to_lowercase)
-        .collect()
-}
-
 /// Up to `max_points` cited points of one article's `text`, most important first.
 pub fn key_points(text: &str, max_points: usize, max_overlap: f64) -> Vec<KeyPoint> {
     let options = Options { max_points, max_overlap, ..Options::default() };
@@ -168,8 +162,8 @@ pub fn grounded<'a>(point: &KeyPoint, cited: impl Fn(&Citation) -> Option<&'a st
             None => return false,
         }
     }
-    let cited: HashSet<String> = content_words(&spans.join(" ")).into_iter().collect();
-    !cited.is_empty() && content_words(&point.text).iter().all(|w| cited.contains(w))
+    let cited: HashSet<String> = long_words_and_numbers(&spans.join(" ")).into_iter().collect();
+    !cited.is_empty() && long_words_and_numbers(&point.text).iter().all(|w| cited.contains(w))
 }
 
 #[cfg(test)]

@@ -24,10 +24,13 @@
 use std::collections::{HashMap, HashSet};
 
 use stage_api::{Citation, KeyPoint};
-use summarize::sentences;
+use text::sentences;
+use text::stem::stem;
+use text::stop_words::FUNCTION_WORDS;
+use text::words::{long_words_and_numbers, words};
 
 use crate::values::{self, Value};
-use crate::{content_words, grounded, Options};
+use crate::{grounded, Options};
 
 /// One article of the story, as the picker sees it.
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +129,7 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
                 eligible,
                 terms: terms(text),
                 names: names(text, s.text),
-                words: content_words(text).into_iter().collect(),
+                words: long_words_and_numbers(text).into_iter().collect(),
                 values,
             });
         }
@@ -164,61 +167,39 @@ fn unglued(text: &str, start: usize) -> Vec<(usize, &str)> {
 /// ("secur allianc").
 fn terms(text: &str) -> HashSet<String> {
     let text = without_dateline(text);
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !w.chars().any(|c| c.is_ascii_digit()))
+    let terms: Vec<String> = words(text)
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
         .filter(|w| w.chars().count() >= 4 || (w.chars().count() >= 2 && w.starts_with(char::is_uppercase)))
         .map(str::to_lowercase)
-        .filter(|w| !FUNCTION_WORDS.contains(&w.as_str()))
-        .map(|w| porter_stemmer::stem(&w))
+        .filter(|w| !FUNCTION_WORDS.contains(w))
+        .map(|w| stem(&w))
         .collect();
     let phrases: Vec<String> =
-        words.windows(2).filter(|p| p[0] != p[1]).map(|p| format!("{} {}", p[0], p[1])).collect();
-    words.into_iter().chain(phrases).collect()
+        terms.windows(2).filter(|p| p[0] != p[1]).map(|p| format!("{} {}", p[0], p[1])).collect();
+    terms.into_iter().chain(phrases).collect()
 }
 
 /// Stemmed names of `sentence` (of `article`): capitalised words that are not function words;
 /// the first word only when the article never writes it in lower case.
 fn names(sentence: &str, article: &str) -> Vec<String> {
     let sentence = without_dateline(sentence);
-    sentence
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+    words(sentence)
         .enumerate()
         .filter(|(_, w)| w.starts_with(char::is_uppercase) && !w.chars().any(|c| c.is_ascii_digit()))
-        .filter(|(_, w)| !FUNCTION_WORDS.contains(&w.to_lowercase().as_str()))
+        .filter(|(_, w)| !FUNCTION_WORDS.contains(&w.to_lowercase()))
         .filter(|&(i, w)| i > 0 || !contains_word(article, &w.to_lowercase()))
-        .map(|(_, w)| porter_stemmer::stem(&w.to_lowercase()))
+        .map(|(_, w)| stem(&w.to_lowercase()))
         .collect()
 }
 
 fn contains_word(text: &str, word: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric()).any(|w| w == word)
+    words(text).any(|w| w == word)
 }
 
 /// Every word of `text`, lower-cased and stemmed.
 fn vocabulary(text: &str) -> HashSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| porter_stemmer::stem(&w.to_lowercase()))
-        .collect()
+    words(text).map(|w| stem(&w.to_lowercase())).collect()
 }
-
-/// Words that say nothing of a fact, left out of the terms and names (a capitalised short one
-/// opening a sentence, "He", "The", would otherwise count as a name).
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "although", "among", "an", "and",
-    "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
-    "both", "but", "by", "can", "could", "did", "do", "does", "down", "during", "each", "either", "even",
-    "ever", "every", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "many",
-    "may", "more", "most", "much", "must", "my", "no", "nor", "not", "of", "on", "once", "only", "or",
-    "other", "our", "ours", "over", "same", "she", "should", "since", "so", "some", "such", "than", "that",
-    "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "though", "through",
-    "thus", "to", "too", "under", "until", "upon", "very", "was", "we", "were", "what", "when", "where",
-    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would",
-    "yet", "you", "your",
-];
 
 /// `text` without a leading dateline ("SEOUL, South Korea (AP) — ", "Pyongyang, North Korea – "):
 /// where the story was filed is not part of the fact it states.

@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::sentences;
+use text::sentences;
+use text::words::long_words;
 
 /// Sentences further down than this are never chosen: news puts what matters first.
 const CANDIDATES: usize = 12;
@@ -24,17 +25,17 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
     }
     let mut frequency: HashMap<String, f64> = HashMap::new();
     for s in &sentences {
-        for w in content_words(s.text) {
+        for w in long_words(s.text) {
             *frequency.entry(w).or_default() += 1.0;
         }
     }
-    let title_words: HashSet<String> = title.map(content_words).unwrap_or_default().into_iter().collect();
+    let title_words: HashSet<String> = title.map(long_words).unwrap_or_default().into_iter().collect();
 
     let mut scored: Vec<(usize, f64)> = candidates
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let words: HashSet<String> = content_words(s.text).into_iter().collect();
+            let words: HashSet<String> = long_words(s.text).into_iter().collect();
             let n_words = s.text.split_whitespace().count();
             let coverage = if words.is_empty() {
                 0.0
@@ -79,14 +80,6 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
     }
     chosen.sort_unstable();
     chosen.iter().map(|&i| candidates[i].text).collect::<Vec<_>>().join(" ")
-}
-
-/// Lower-cased words of four letters or more: a cheap stand-in for content words.
-fn content_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 4)
-        .map(str::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]

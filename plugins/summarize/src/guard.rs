@@ -9,6 +9,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use text::stop_words::NEWS_FILLER;
+use text::words::{content_words, lowercase_words, words};
+
 use crate::injection::{self, Injections};
 
 /// Fewer words than this is no summary.
@@ -64,7 +67,7 @@ impl fmt::Display for Rejection {
 
 /// Checks `summary` against `article` (whose hidden instructions are `injections`).
 pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool) -> Result<(), Rejection> {
-    let summary_words = words(summary);
+    let summary_words = lowercase_words(summary);
     if summary_words.len() < MIN_WORDS {
         return Err(Rejection::Empty);
     }
@@ -74,9 +77,9 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     if injection::is_instruction(summary) || summary_words.iter().any(|w| injections.payload.contains(w)) {
         return Err(Rejection::Injection);
     }
-    let article_words: HashSet<String> = words(article).into_iter().collect();
+    let article_words: HashSet<String> = lowercase_words(article).into_iter().collect();
     let article_stems: HashSet<&str> = article_words.iter().map(|w| stem(w)).collect();
-    for token in summary.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    for token in words(summary) {
         if token.chars().any(|c| c.is_ascii_digit()) && !article_words.contains(&token.to_lowercase()) {
             return Err(Rejection::UnsupportedNumber(token.to_string()));
         }
@@ -84,11 +87,8 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     // A name must be a name in the article too: written with a capital there at least once, so
     // a common word the model turned into a proper noun ("the World Paralympics" from "world")
     // is refused.
-    let article_names: HashSet<String> = article
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
-        .map(str::to_lowercase)
-        .collect();
+    let article_names: HashSet<String> =
+        words(article).filter(|w| w.starts_with(char::is_uppercase)).map(str::to_lowercase).collect();
     for name in names(summary) {
         if !article_names.contains(&name.to_lowercase()) {
             return Err(Rejection::UnsupportedName(name.to_string()));
@@ -106,16 +106,6 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     Ok(())
 }
 
-/// Lower-cased words: runs of letters and digits.
-pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
-/// Lower-cased words of four letters or more that are not function words.
-pub fn content_words(text: &str) -> Vec<String> {
-    words(text).into_iter().filter(|w| w.chars().count() >= 4 && !STOPWORDS.contains(&w.as_str())).collect()
-}
-
 /// A crude stem: the first six characters. Enough to accept "resigned" for "resignation".
 fn stem(word: &str) -> &str {
     match word.char_indices().nth(6) {
@@ -131,7 +121,7 @@ fn names(text: &str) -> Vec<&str> {
     for raw in text.split_whitespace() {
         let token = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let starts_upper = token.chars().next().is_some_and(char::is_uppercase);
-        if starts_upper && !sentence_start && !STOPWORDS.contains(&token.to_lowercase().as_str()) {
+        if starts_upper && !sentence_start && !NEWS_FILLER.contains(&token.to_lowercase()) {
             // "Louis-Dreyfus" and "O'Neill" are checked part by part, as `words` splits them.
             out.extend(token.split(|c: char| !c.is_alphanumeric()).filter(|p| p.chars().count() > 1));
         }
@@ -152,196 +142,6 @@ fn is_repetitive(words: &[String]) -> bool {
     }
     words.len() >= 20 && words.iter().collect::<HashSet<_>>().len() * 2 < words.len()
 }
-
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "after",
-    "again",
-    "against",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "during",
-    "each",
-    "few",
-    "for",
-    "from",
-    "further",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "itself",
-    "just",
-    "me",
-    "more",
-    "most",
-    "my",
-    "myself",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "out",
-    "over",
-    "own",
-    "same",
-    "she",
-    "should",
-    "so",
-    "some",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "very",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "yours",
-    "said",
-    "says",
-    "according",
-    "article",
-    "news",
-    "report",
-    "reports",
-    "reported",
-    "summary",
-    "however",
-    "while",
-    "according",
-    "including",
-    "many",
-    "much",
-    "will",
-    "would",
-    "there",
-    "year",
-    "years",
-    "time",
-    "people",
-    "new",
-    "been",
-    "also",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "the",
-    "this",
-    "that",
-    "these",
-    "those",
-    "it",
-    "its",
-    "he",
-    "she",
-    "they",
-    "we",
-    "in",
-    "on",
-    "at",
-    "a",
-    "an",
-    "but",
-    "and",
-    "or",
-    "after",
-    "as",
-    "for",
-    "with",
-    "by",
-    "from",
-    "one",
-    "two",
-    "three",
-];
 
 #[cfg(test)]
 mod tests {

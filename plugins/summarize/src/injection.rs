@@ -9,9 +9,8 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-
-use crate::guard::{content_words, words};
-use crate::sentences;
+use text::sentences;
+use text::words::{content_words, lowercase_words};
 
 static PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -59,7 +58,7 @@ pub fn find(text: &str) -> Injections {
         return Injections::default();
     }
     let rest = strip_ranges(text, &ranges);
-    let elsewhere: HashSet<String> = words(&rest).into_iter().collect();
+    let elsewhere: HashSet<String> = lowercase_words(&rest).into_iter().collect();
     let payload = ranges
         .iter()
         .flat_map(|r| content_words(&text[r.clone()]))

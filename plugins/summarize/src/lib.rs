@@ -51,7 +51,6 @@ pub mod error;
 pub mod extractive;
 pub mod guard;
 pub mod injection;
-pub mod sentences;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +58,8 @@ use std::sync::Arc;
 use llm::generate;
 use serde::Deserialize;
 use stage_api::{Article, Context, Outcome, Stage};
+use text::sentences;
+use text::words::content_words;
 
 pub use error::Error;
 pub use guard::Rejection;
@@ -85,12 +86,12 @@ pub fn story_text(article: &Article, context: &dyn Context) -> (String, usize) {
         .collect();
     // Fullest first; the incoming article wins ties, then the newer source.
     texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-    let mut seen: std::collections::HashSet<String> = guard::content_words(texts[0]).into_iter().collect();
+    let mut seen: std::collections::HashSet<String> = content_words(texts[0]).into_iter().collect();
     let mut out = texts[0].trim().to_string();
     for text in &texts[1..] {
         let mut added = Vec::new();
         for sentence in sentences::split(text) {
-            let words = guard::content_words(sentence.text);
+            let words = content_words(sentence.text);
             let new = words.iter().filter(|w| !seen.contains(*w)).count();
             // A sentence mostly made of new content words says something the story lacks.
             if words.len() >= 4 && new * 2 > words.len() {

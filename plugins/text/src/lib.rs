@@ -1,0 +1,14 @@
+//! Plain-text handling every stage shares: sentences ([`sentences`]), words ([`words`]), stop
+//! words ([`stop_words`]) and stemming ([`stem`]).
+//!
+//! The stages and the eval harness used to carry their own copies of these, and `keypoints`
+//! depended on `summarize` (and so on the inference engine) only for its sentence splitter.
+//! Here they live once, with no dependency heavier than a Unicode segmenter and a stemmer, so a
+//! stage that needs words does not pull in a model runtime.
+//!
+//! Everything here is pure: text in, text (or slices of it) out, no I/O and no state.
+
+pub mod sentences;
+pub mod stem;
+pub mod stop_words;
+pub mod words;

@@ -1,0 +1,76 @@
+//! Words: maximal runs of letters and digits, in any script; every other character (space,
+//! punctuation, apostrophe, hyphen) separates, so "Louis-Dreyfus" is two words and "O'Neill"
+//! is "O" and "Neill". Also the three kinds of content words the stages compare texts by, each
+//! lower-cased: [`long_words`], [`content_words`] and [`long_words_and_numbers`].
+
+use crate::stop_words::NEWS_FILLER;
+
+/// Words shorter than this, in characters, are taken to carry no content.
+pub const MIN_CONTENT_CHARS: usize = 4;
+
+/// The words of `text`, in order, as slices of it.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// The words of `text`, lower-cased.
+pub fn lowercase_words(text: &str) -> Vec<String> {
+    words(text).map(str::to_lowercase).collect()
+}
+
+/// Lower-cased words of [`MIN_CONTENT_CHARS`] characters or more: content words without a
+/// list, for weighing what a text is mostly about (`summarize`'s extractive summary).
+pub fn long_words(text: &str) -> Vec<String> {
+    words(text).filter(|w| is_long(w)).map(str::to_lowercase).collect()
+}
+
+/// Long words that are not [`NEWS_FILLER`]: what a summary must get from its article
+/// (`summarize`'s guard) and what makes a sentence new to a story.
+pub fn content_words(text: &str) -> Vec<String> {
+    long_words(text).into_iter().filter(|w| !NEWS_FILLER.contains(w)).collect()
+}
+
+/// Long words and every word holding a digit ("7", "3D"): what a key point asserts, numbers
+/// included, so a point with a changed number fails its grounding check (`keypoints`).
+pub fn long_words_and_numbers(text: &str) -> Vec<String> {
+    words(text)
+        .filter(|w| is_long(w) || w.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Length is counted before lower-casing, which lengthens a few letters (`İ`).
+fn is_long(word: &str) -> bool {
+    word.chars().count() >= MIN_CONTENT_CHARS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "Mr Louis-Dreyfus said on Monday: the O'Neill café cost 7 euros, 3D films 12.";
+
+    #[test]
+    fn words_are_runs_of_letters_and_digits() {
+        let found: Vec<&str> = words(TEXT).collect();
+        assert_eq!(
+            found,
+            [
+                "Mr", "Louis", "Dreyfus", "said", "on", "Monday", "the", "O", "Neill", "café", "cost", "7",
+                "euros", "3D", "films", "12"
+            ]
+        );
+        assert_eq!(words(" ,.- ").count(), 0);
+        assert_eq!(lowercase_words("Één Twee")[0], "één");
+    }
+
+    #[test]
+    fn the_kinds_of_content_words() {
+        let long = ["louis", "dreyfus", "said", "monday", "neill", "café", "cost", "euros", "films"];
+        assert_eq!(long_words(TEXT), long);
+        assert_eq!(content_words(TEXT), ["louis", "dreyfus", "neill", "café", "cost", "euros", "films"]);
+        let with_numbers =
+            ["louis", "dreyfus", "said", "monday", "neill", "café", "cost", "7", "euros", "3d"];
+        assert_eq!(long_words_and_numbers(TEXT), [&with_numbers[..], &["films", "12"]].concat());
+    }
+}
