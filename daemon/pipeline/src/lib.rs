@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use stage_api::{Article, Context, Outcome, Stage};
-use store::{StageResult, Store, StoreError};
+use store::{StageOutcome, StageResult, Store, StoreError};
 
 pub use build::{plugin_problems, BuildError};
 
@@ -148,17 +148,17 @@ impl Pipeline {
             return Ok(Step::Finished(Finished::Failed { stage: "pipeline".into(), message }, timings));
         }
         let (mut article, start) = match last.filter(|_| resumable) {
-            Some(last) => match (last.outcome.as_str(), last.article) {
-                ("continue", Some(saved)) => (saved, last.stage_index + 1),
-                ("drop", _) => {
+            Some(last) => match (last.outcome, last.article) {
+                (StageOutcome::Continue, Some(saved)) => (saved, last.stage_index + 1),
+                (StageOutcome::Drop, _) => {
                     let reason = last.detail.unwrap_or_default();
                     return Ok(Step::Finished(Finished::Dropped { stage: last.stage, reason }, timings));
                 }
-                ("fail", _) => {
+                (StageOutcome::Fail, _) => {
                     let message = last.detail.unwrap_or_default();
                     return Ok(Step::Finished(Finished::Failed { stage: last.stage, message }, timings));
                 }
-                _ => (article, 0),
+                (StageOutcome::Continue, None) => (article, 0),
             },
             None => (article, 0),
         };
@@ -191,11 +191,10 @@ impl Pipeline {
                     stage.name()
                 ),
             });
-            let mut result = stage_result(file_id, item_index, index, stage.as_ref(), millis);
+            let mut result = stage_result(file_id, item_index, index, stage.as_ref(), millis, &outcome);
             match outcome {
                 Outcome::Continue(mut next) => {
                     next.item_index = item_index;
-                    result.outcome = "continue".into();
                     // An article still carrying its raw bytes is not saved: resuming it means
                     // starting over, which keeps the bytes out of the database.
                     result.article = next.raw.is_none().then(|| next.clone());
@@ -221,7 +220,6 @@ impl Pipeline {
                     article = next;
                 }
                 Outcome::Drop { reason } => {
-                    result.outcome = "drop".into();
                     result.detail = Some(reason.clone());
                     store.record_stage(&result)?;
                     return Ok(Step::Finished(
@@ -230,7 +228,6 @@ impl Pipeline {
                     ));
                 }
                 Outcome::Fail { message } => {
-                    result.outcome = "fail".into();
                     result.detail = Some(message.clone());
                     store.record_stage(&result)?;
                     return Ok(Step::Finished(
@@ -260,21 +257,18 @@ impl Pipeline {
             .enumerate()
             .map(|(i, outcome)| {
                 let item_index = u32::try_from(i).unwrap_or(u32::MAX);
-                let mut result = stage_result(file_id, item_index, stage_index, stage, millis);
+                let mut result = stage_result(file_id, item_index, stage_index, stage, millis, &outcome);
                 match outcome {
                     Outcome::Continue(mut next) => {
                         next.item_index = item_index;
                         // The file's bytes stay with the file; each article carries its own text.
                         next.raw = None;
-                        result.outcome = "continue".into();
                         result.article = Some(next);
                     }
                     Outcome::Drop { reason } => {
-                        result.outcome = "drop".into();
                         result.detail = Some(reason);
                     }
                     Outcome::Fail { message } => {
-                        result.outcome = "fail".into();
                         result.detail = Some(message);
                     }
                 }
@@ -311,13 +305,19 @@ fn stage_result(
     stage_index: usize,
     stage: &dyn Stage,
     millis: f64,
+    outcome: &Outcome,
 ) -> StageResult {
+    let outcome = match outcome {
+        Outcome::Continue(_) => StageOutcome::Continue,
+        Outcome::Drop { .. } => StageOutcome::Drop,
+        Outcome::Fail { .. } => StageOutcome::Fail,
+    };
     StageResult {
         file_id,
         item_index,
         stage_index,
         stage: stage.name().to_string(),
-        outcome: String::new(),
+        outcome,
         millis,
         detail: None,
         article: None,

@@ -15,7 +15,10 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Context};
 
-pub use model::{FileRecord, FileState, MergeRecord, Source, StageResult, StatusReport, StoryView};
+pub use model::{
+    FileRecord, FileState, MergeRecord, Source, StageOutcome, StageResult, StateCount, StatusReport,
+    StoryView, UnknownValue,
+};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -452,7 +455,7 @@ mod tests {
             item_index: 0,
             stage_index: 1,
             stage: "dedupe".into(),
-            outcome: "continue".into(),
+            outcome: StageOutcome::Continue,
             millis: 1.0,
             detail: None,
             article: Some(bridge.clone()),
@@ -477,6 +480,39 @@ mod tests {
         let recorded = store.story_merges(a).unwrap();
         assert_eq!(recorded.len(), 1);
         assert_eq!((recorded[0].file_name.as_str(), recorded[0].reason.as_str()), ("c.txt", "centroids 0.6"));
+    }
+
+    #[test]
+    fn stage_outcomes_keep_their_stored_names() {
+        for outcome in [StageOutcome::Continue, StageOutcome::Drop, StageOutcome::Fail] {
+            assert_eq!(outcome.as_str().parse::<StageOutcome>(), Ok(outcome));
+            assert_eq!(outcome.to_string(), outcome.as_str());
+        }
+        assert_eq!(
+            ["continue", "drop", "fail"].map(|s| s.parse::<StageOutcome>().map(StageOutcome::as_str)),
+            [Ok("continue"), Ok("drop"), Ok("fail")]
+        );
+    }
+
+    #[test]
+    fn an_unknown_stored_outcome_is_an_error_naming_column_and_value() {
+        let (dir, store) = open();
+        let file = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
+        drop(store);
+        // A damaged database: the schema's CHECK would refuse the value, so it is bypassed here.
+        let conn = Connection::open(dir.path().join("state/briefd.db")).unwrap();
+        conn.pragma_update(None, "ignore_check_constraints", "ON").unwrap();
+        conn.execute(
+            "INSERT INTO stage_results (file_id, item_index, stage_index, stage, outcome, millis, at)
+             VALUES (?1, 0, 0, 'clean', 'skip', 1.0, 'T')",
+            params![file.id],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let error = store.last_stage_result(file.id, 0).expect_err("an unknown outcome is not read as one");
+        let message = format!("{error}");
+        assert!(message.contains("stage_results.outcome") && message.contains("\"skip\""), "{message}");
     }
 
     #[test]

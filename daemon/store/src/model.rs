@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
 use stage_api::Article;
 
 use crate::now;
@@ -33,16 +34,97 @@ impl FileState {
             FileState::Failed => "failed",
         }
     }
+}
 
-    fn parse(s: &str) -> FileState {
+impl std::fmt::Display for FileState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FileState {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
         match s {
-            "done" => FileState::Done,
-            "dropped" => FileState::Dropped,
-            "duplicate" => FileState::Duplicate,
-            "failed" => FileState::Failed,
-            _ => FileState::Accepted,
+            "accepted" => Ok(FileState::Accepted),
+            "done" => Ok(FileState::Done),
+            "dropped" => Ok(FileState::Dropped),
+            "duplicate" => Ok(FileState::Duplicate),
+            "failed" => Ok(FileState::Failed),
+            _ => Err(UnknownValue { column: "files.state", value: s.to_string() }),
         }
     }
+}
+
+impl FromSql for FileState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str()?.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// How a stage left an article, as recorded in `stage_results.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageOutcome {
+    /// The article went on to the next stage.
+    Continue,
+    /// The stage dropped it on purpose.
+    Drop,
+    /// The stage failed on it.
+    Fail,
+}
+
+impl StageOutcome {
+    /// The name stored in the database (the `CHECK` of `stage_results.outcome` lists the same).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageOutcome::Continue => "continue",
+            StageOutcome::Drop => "drop",
+            StageOutcome::Fail => "fail",
+        }
+    }
+}
+
+impl std::fmt::Display for StageOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StageOutcome {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s {
+            "continue" => Ok(StageOutcome::Continue),
+            "drop" => Ok(StageOutcome::Drop),
+            "fail" => Ok(StageOutcome::Fail),
+            _ => Err(UnknownValue { column: "stage_results.outcome", value: s.to_string() }),
+        }
+    }
+}
+
+impl ToSql for StageOutcome {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for StageOutcome {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str()?.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A stored column holds a value this build does not know (a hand-edited or damaged database:
+/// the schema's `CHECK` constraints keep every value briefd writes in the known set).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column} holds {value:?}, which this briefd does not know")]
+pub struct UnknownValue {
+    /// The column, as `table.column`.
+    pub column: &'static str,
+    /// The value found.
+    pub value: String,
 }
 
 /// One accepted file.
@@ -86,8 +168,8 @@ pub struct StageResult {
     pub stage_index: usize,
     /// The stage's name.
     pub stage: String,
-    /// "continue", "drop" or "fail".
-    pub outcome: String,
+    /// How the stage left the article.
+    pub outcome: StageOutcome,
     /// Time taken.
     pub millis: f64,
     /// The drop reason or failure message.
@@ -169,14 +251,13 @@ const FILE_COLUMNS: &str =
     "id, processing_name, original_name, content_hash, state, received_at, failed_stage, reason, destination";
 
 fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
-    let state: String = row.get(4)?;
     let destination: Option<Vec<u8>> = row.get(8)?;
     Ok(FileRecord {
         id: row.get(0)?,
         processing_name: row.get(1)?,
         original_name: row.get(2)?,
         content_hash: row.get(3)?,
-        state: FileState::parse(&state),
+        state: row.get(4)?,
         received_at: row.get(5)?,
         failed_stage: row.get(6)?,
         reason: row.get(7)?,
