@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
-use store::StatusReport;
+use store::{FileState, StatusReport};
 
 /// The report as printed: one count per line, then the recent failures and drops.
 pub fn render(report: &StatusReport) -> String {
     let mut out = String::new();
-    for (state, n) in &report.files {
-        let _ = writeln!(out, "{state:>10}: {n}");
+    for count in &report.files {
+        let _ = writeln!(out, "{:>10}: {}", state_label(count.state), count.n_files);
     }
     let _ = writeln!(out, "{:>10}: {}", "articles", report.articles);
     let _ = writeln!(out, "{:>10}: {}", "stories", report.stories);
@@ -17,29 +17,47 @@ pub fn render(report: &StatusReport) -> String {
     for (heading, list) in lists {
         if !list.is_empty() {
             let _ = writeln!(out, "\n{heading}:");
-            for (file, stage, reason, at) in list {
-                let _ = writeln!(out, "  {at}  {file}  [{stage}] {reason}");
+            for file in list {
+                let _ = writeln!(out, "  {}  {}  [{}] {}", file.at, file.name, file.stage, file.reason);
             }
         }
     }
     out
 }
 
+/// A state as people read it: an accepted file not finished yet is still being worked on.
+fn state_label(state: FileState) -> &'static str {
+    match state {
+        FileState::Accepted => "in flight",
+        other => other.as_str(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use store::{RecentFile, StateCount};
 
     #[test]
     fn counts_then_failures_and_drops_with_their_reasons() {
         let report = StatusReport {
-            files: vec![("done".into(), 2), ("failed".into(), 1)],
+            files: vec![
+                StateCount { state: FileState::Accepted, n_files: 3 },
+                StateCount { state: FileState::Done, n_files: 2 },
+                StateCount { state: FileState::Failed, n_files: 1 },
+            ],
             stories: 1,
             articles: 2,
-            recent_failures: vec![("a.txt".into(), "clean".into(), "no article text".into(), "T1".into())],
+            recent_failures: vec![RecentFile {
+                name: "a.txt".into(),
+                stage: "clean".into(),
+                reason: "no article text".into(),
+                at: "T1".into(),
+            }],
             recent_drops: Vec::new(),
         };
         let text = render(&report);
-        let counts = "      done: 2\n    failed: 1\n  articles: 2\n   stories: 1\n";
+        let counts = " in flight: 3\n      done: 2\n    failed: 1\n  articles: 2\n   stories: 1\n";
         assert_eq!(text, format!("{counts}\nrecent failures:\n  T1  a.txt  [clean] no article text\n"));
     }
 }

@@ -16,8 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Context};
 
 pub use model::{
-    FileRecord, FileState, MergeRecord, Source, StageOutcome, StageResult, StateCount, StatusReport,
-    StoryView, UnknownValue,
+    FileRecord, FileState, MergeRecord, RecentFile, Source, StageOutcome, StageResult, StateCount,
+    StatusReport, StoryView, UnknownValue,
 };
 
 /// Errors from the store.

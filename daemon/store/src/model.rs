@@ -224,16 +224,38 @@ pub struct MergeRecord {
 /// What `briefd status` shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusReport {
-    /// Files per state, in a fixed order.
-    pub files: Vec<(String, i64)>,
+    /// Files per state, in a fixed order (accepted, done, duplicate, dropped, failed).
+    pub files: Vec<StateCount>,
     /// Number of stories.
     pub stories: i64,
     /// Number of articles.
     pub articles: i64,
-    /// Latest failed files: name, stage, reason, time.
-    pub recent_failures: Vec<(String, String, String, String)>,
-    /// Latest dropped files: name, stage, reason, time.
-    pub recent_drops: Vec<(String, String, String, String)>,
+    /// Latest failed files, newest first.
+    pub recent_failures: Vec<RecentFile>,
+    /// Latest dropped files, newest first.
+    pub recent_drops: Vec<RecentFile>,
+}
+
+/// How many files are in one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateCount {
+    /// The state.
+    pub state: FileState,
+    /// Files in it.
+    pub n_files: i64,
+}
+
+/// A file that failed or was dropped, as `briefd status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentFile {
+    /// Its name in the inbox.
+    pub name: String,
+    /// The stage that failed or dropped it (empty when none was recorded).
+    pub stage: String,
+    /// Why (empty when none was recorded).
+    pub reason: String,
+    /// When it finished (or, if it never did, was received), RFC 3339 UTC.
+    pub at: String,
 }
 
 pub(crate) enum ReadError {
@@ -651,28 +673,36 @@ pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryV
 
 pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<StatusReport> {
     let mut report = StatusReport::default();
-    for state in ["accepted", "done", "duplicate", "dropped", "failed"] {
-        let n: i64 =
-            conn.query_row("SELECT COUNT(*) FROM files WHERE state = ?1", params![state], |r| r.get(0))?;
-        let label = if state == "accepted" { "in flight" } else { state };
-        report.files.push((label.to_string(), n));
+    let states =
+        [FileState::Accepted, FileState::Done, FileState::Duplicate, FileState::Dropped, FileState::Failed];
+    for state in states {
+        let n_files: i64 =
+            conn.query_row("SELECT COUNT(*) FROM files WHERE state = ?1", params![state.as_str()], |r| {
+                r.get(0)
+            })?;
+        report.files.push(StateCount { state, n_files });
     }
     // A story merged into another is part of it, not a story of its own.
     report.stories =
         conn.query_row("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL", [], |r| r.get(0))?;
     report.articles = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
-    let recent_of = |state: &str| -> rusqlite::Result<Vec<(String, String, String, String)>> {
+    let recent_of = |state: FileState| -> rusqlite::Result<Vec<RecentFile>> {
         let mut stmt = conn.prepare(
             "SELECT original_name, COALESCE(failed_stage, ''), COALESCE(reason, ''), COALESCE(finished_at, received_at)
              FROM files WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![state, recent as i64], |r| {
+        let rows = stmt.query_map(params![state.as_str(), recent as i64], |r| {
             let name: Vec<u8> = r.get(0)?;
-            Ok((String::from_utf8_lossy(&name).into_owned(), r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(RecentFile {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                stage: r.get(1)?,
+                reason: r.get(2)?,
+                at: r.get(3)?,
+            })
         })?;
         rows.collect()
     };
-    report.recent_failures = recent_of("failed")?;
-    report.recent_drops = recent_of("dropped")?;
+    report.recent_failures = recent_of(FileState::Failed)?;
+    report.recent_drops = recent_of(FileState::Dropped)?;
     Ok(report)
 }
