@@ -58,7 +58,7 @@ pub fn run(
         if !missing.is_empty() {
             invented_shown += 1;
             // Named in the log so each case can be looked at, not only counted.
-            tracing::info!(id = %item.id, method = summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
+            tracing::info!(id = %item.id, method = %summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
         }
         if let Some(draft) = &summary.draft {
             drafts += 1;
@@ -80,7 +80,7 @@ pub fn run(
             new_tokens += g.ids.len().saturating_sub(1);
             generate_seconds += g.generate_seconds;
         }
-        tracing::debug!(id = %item.id, n, method = summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
+        tracing::debug!(id = %item.id, n, method = %summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
     }
 
     writeln!(

@@ -118,6 +118,22 @@ pub enum Method {
     Model,
 }
 
+impl Method {
+    /// The name used in the config and in `Article::summary_method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Extractive => "extractive",
+            Method::Model => "model",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The default model file, as `models/fetch` leaves it (relative to the config's folder).
 pub const DEFAULT_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
 
@@ -215,8 +231,8 @@ impl Options {
 pub struct Summary {
     /// What the reader sees.
     pub text: String,
-    /// `"model"` or `"extractive"`.
-    pub method: &'static str,
+    /// How the text shown was made: [`Method::Model`] only when the guard accepted the draft.
+    pub method: Method,
     /// The model's draft, accepted or not.
     pub draft: Option<String>,
     /// Why the draft was refused.
@@ -310,7 +326,7 @@ impl Summarize {
             extractive::summarize(&safe_text, title, self.options.max_sentences, self.options.max_words);
         let mut summary = Summary {
             text: extractive.clone(),
-            method: "extractive",
+            method: Method::Extractive,
             draft: None,
             rejection: None,
             extractive,
@@ -365,7 +381,7 @@ impl Summary {
         match guard::check(&draft, article, injections, looped) {
             Ok(()) => {
                 self.text = draft.clone();
-                self.method = "model";
+                self.method = Method::Model;
             }
             Err(rejection) => self.rejection = Some(rejection),
         }
@@ -404,7 +420,7 @@ impl Stage for Summarize {
         }
         if !summary.text.is_empty() {
             article.summary = Some(summary.text);
-            article.summary_method = Some(summary.method.into());
+            article.summary_method = Some(summary.method.as_str().into());
         }
         Outcome::Continue(article)
     }
@@ -439,7 +455,7 @@ mod story_tests {
     fn extractive_only(extractive: &str) -> Summary {
         Summary {
             text: extractive.into(),
-            method: "extractive",
+            method: Method::Extractive,
             draft: None,
             rejection: None,
             extractive: extractive.into(),
@@ -450,12 +466,24 @@ mod story_tests {
     }
 
     #[test]
+    fn methods_keep_their_config_and_article_names() {
+        use serde::de::{value::StrDeserializer, IntoDeserializer};
+        for method in [Method::Extractive, Method::Model] {
+            let from_config: StrDeserializer<'_, serde::de::value::Error> =
+                method.as_str().into_deserializer();
+            assert_eq!(Method::deserialize(from_config), Ok(method));
+            assert_eq!(method.to_string(), method.as_str());
+        }
+        assert_eq!([Method::Extractive.as_str(), Method::Model.as_str()], ["extractive", "model"]);
+    }
+
+    #[test]
     fn a_refused_draft_leaves_the_extractive_summary_and_records_why() {
         let article = "Officials said the vote would take place on 12 May in Lyon, France.";
         let mut summary = extractive_only(article);
         let draft = "Officials said the vote would take place on 14 June in Paris.".to_string();
         summary.judge_draft(draft.clone(), article, &injection::find(article), false);
-        assert_eq!(summary.method, "extractive");
+        assert_eq!(summary.method, Method::Extractive);
         assert_eq!(summary.text, article);
         assert_eq!(summary.draft.as_deref(), Some(draft.as_str()));
         let reason = summary.rejection.expect("an invented date and place are refused").to_string();
@@ -469,7 +497,7 @@ mod story_tests {
         let draft = "The vote will take place on 12 May in Lyon, France, officials said.".to_string();
         summary.judge_draft(draft.clone(), article, &injection::find(article), false);
         assert!(summary.rejection.is_none(), "{:?}", summary.rejection.map(|r| r.to_string()));
-        assert_eq!(summary.method, "model");
+        assert_eq!(summary.method, Method::Model);
         assert_eq!(summary.text, draft);
     }
 
@@ -479,7 +507,7 @@ mod story_tests {
         let mut summary = extractive_only(article);
         let draft = "The vote will take place in Lyon, France, officials said.".to_string();
         summary.judge_draft(draft, article, &injection::find(article), true);
-        assert_eq!(summary.method, "extractive");
+        assert_eq!(summary.method, Method::Extractive);
         assert!(summary.rejection.is_some());
     }
 

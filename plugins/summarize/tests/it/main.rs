@@ -75,7 +75,7 @@ fn a_missing_model_is_a_problem_of_the_options() {
     assert!(named, "{problems:?}");
     let stage = Summarize::new(options);
     let summary = stage.summarize("The council met on Monday. It approved the budget.", None);
-    assert_eq!(summary.method, "extractive");
+    assert_eq!(summary.method, Method::Extractive);
     let recorded = summary.model_error.as_deref().is_some_and(|e| e.contains("/nonexistent/model.gguf"));
     assert!(recorded, "{summary:?}");
 }
@@ -91,14 +91,13 @@ fn the_stage_records_a_rejection_and_falls_back() {
     let draft = summary.draft.clone().expect("the model wrote a draft");
     assert!(summary.model_error.is_none(), "{:?}", summary.model_error);
     match summary.method {
-        "model" => {
+        Method::Model => {
             assert!(summary.rejection.is_none());
             assert_eq!(summary.text, draft);
         }
-        "extractive" => {
+        Method::Extractive => {
             assert!(summary.rejection.is_some(), "a draft not shown has a recorded reason: {draft:?}");
             assert_eq!(summary.text, summary.extractive);
         }
-        other => panic!("unknown method {other:?}"),
     }
 }
