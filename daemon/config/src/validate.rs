@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::raw::{RawConfig, RawPlugin, RawStage};
+use crate::raw::{RawConfig, RawInbox, RawPlugin, RawStage};
 use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, StageConfig};
 
 /// One thing wrong with a parsed configuration, named by its key path.
@@ -24,126 +24,18 @@ impl fmt::Display for Problem {
 }
 
 pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
-    let mut problems = Vec::new();
-    let mut problem = |key: &str, message: String| problems.push(Problem { key: key.to_string(), message });
-    let base = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base = std::path::absolute(&base).unwrap_or(base);
+    let mut problems = Problems::default();
+    let base = config_folder(path);
     let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
 
-    let paths = Paths {
-        inbox: resolve(&raw.inbox.path),
-        archive: resolve(&raw.archive),
-        failed: resolve(&raw.failed),
-        briefings: resolve(&raw.briefing.path),
-        database: resolve(&raw.database),
-    };
-    for (key, dir) in [
-        ("inbox.path", &paths.inbox),
-        ("archive", &paths.archive),
-        ("failed", &paths.failed),
-        ("briefing.path", &paths.briefings),
-    ] {
-        if dir.exists() && !dir.is_dir() {
-            problem(key, format!("{} exists but is not a folder; point it at a folder", dir.display()));
-        }
-    }
-    if paths.archive.starts_with(&paths.inbox) || paths.failed.starts_with(&paths.inbox) {
-        problem(
-            "archive",
-            "archive and failed must lie outside the inbox, or finished files would be taken again".into(),
-        );
-    }
-    if paths.database.is_dir() {
-        problem(
-            "database",
-            format!("{} is a folder; name a file such as state/briefd.db", paths.database.display()),
-        );
-    }
+    let paths = check_paths(&raw, &resolve, &mut problems);
+    let queue_capacity = check_inbox(&raw.inbox, &mut problems);
+    let timezone = timezone(&raw.briefing.timezone, &mut problems);
+    let indexed = stages(raw.stages, &resolve, &mut problems);
+    check_stage_order(&indexed, &mut problems);
+    check_stage_options(&indexed, &mut problems);
 
-    if raw.inbox.rescan_interval_seconds == 0 {
-        problem("inbox.rescan_interval_seconds", "must be at least 1".into());
-    }
-    if raw.inbox.max_file_bytes == 0 {
-        problem("inbox.max_file_bytes", "must be at least 1".into());
-    }
-    let queue_capacity = NonZeroUsize::new(raw.inbox.queue_capacity).unwrap_or_else(|| {
-        problem("inbox.queue_capacity", "must be at least 1".into());
-        NonZeroUsize::MIN
-    });
-
-    let timezone = if raw.briefing.timezone == "local" {
-        jiff::tz::TimeZone::system()
-    } else {
-        jiff::tz::TimeZone::get(&raw.briefing.timezone).unwrap_or_else(|_| {
-            problem(
-                "briefing.timezone",
-                format!(
-                    "unknown time zone {:?}; write an IANA name such as Europe/Berlin, or local",
-                    raw.briefing.timezone
-                ),
-            );
-            jiff::tz::TimeZone::UTC
-        })
-    };
-
-    if raw.stages.is_empty() {
-        problem("stages", "lists no stage; start with `- kind: clean`".into());
-    }
-    // Kept with their positions in the file, so that problems name the right entry even when an
-    // entry before them was refused.
-    let mut indexed: Vec<(usize, StageConfig)> = Vec::new();
-    for (i, stage) in raw.stages.into_iter().enumerate() {
-        match stage {
-            RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
-            RawStage::Dedupe(mut o) => {
-                // The encoder's folder, like every path in the config, is relative to its folder.
-                if let Some(e) = o.embeddings.as_mut() {
-                    e.model_dir = resolve(&e.model_dir);
-                }
-                indexed.push((i, StageConfig::Dedupe(o)))
-            }
-            RawStage::Summarize(mut o) => {
-                // Like every path in the config, the model file is relative to the config's folder.
-                o.model_path = resolve(&o.model_path);
-                indexed.push((i, StageConfig::Summarize(o)))
-            }
-            RawStage::Keypoints(o) => indexed.push((i, StageConfig::Keypoints(o))),
-            RawStage::Plugin(p) => match plugin(p, &resolve) {
-                Ok(p) => indexed.push((i, StageConfig::Plugin(p))),
-                Err(message) => problem(&format!("stages[{i}] (plugin)"), message),
-            },
-        }
-    }
-    match indexed.first() {
-        Some((0, StageConfig::Clean(_))) | None => {}
-        // Entry 0 was refused: that problem is already reported.
-        Some((index, _)) if *index > 0 => {}
-        Some((_, other)) => problem(
-            "stages[0]",
-            format!("is `{}`, but the first stage must be `clean`, which decodes the file", other.kind()),
-        ),
-    }
-    for (i, stage) in indexed.iter().map(|(i, s)| (*i, s)) {
-        let issues = match stage {
-            StageConfig::Clean(o) => o.problems(),
-            StageConfig::Dedupe(o) => o.problems(),
-            StageConfig::Summarize(o) => o.problems(),
-            StageConfig::Keypoints(o) => o.problems(),
-            StageConfig::Plugin(_) => Vec::new(),
-        };
-        for message in issues {
-            problem(&format!("stages[{i}] ({})", stage.kind()), message);
-        }
-        if i > 0 && matches!(stage, StageConfig::Clean(_)) {
-            problem(&format!("stages[{i}]"), "`clean` may appear only once, first".into());
-        }
-    }
-
-    if !problems.is_empty() {
+    if !problems.0.is_empty() {
         let plugins = indexed
             .into_iter()
             .filter_map(|(i, stage)| match stage {
@@ -151,7 +43,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
                 _ => None,
             })
             .collect();
-        return Err(ConfigError::Invalid { path: path.to_path_buf(), problems, plugins });
+        return Err(ConfigError::Invalid { path: path.to_path_buf(), problems: problems.0, plugins });
     }
     // With no problem, no entry was refused: the positions are those in the file.
     let stages: Vec<StageConfig> = indexed.into_iter().map(|(_, s)| s).collect();
@@ -171,6 +63,157 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_seconds),
         stages,
     })
+}
+
+/// The problems found so far, in the order they were found (which is the order reported).
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, key: &str, message: String) {
+        self.0.push(Problem { key: key.to_string(), message });
+    }
+}
+
+/// The folder every relative path in the config is resolved against: the config file's own.
+fn config_folder(path: &Path) -> PathBuf {
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::path::absolute(&base).unwrap_or(base)
+}
+
+/// The folders and the database, resolved, with what is wrong about where they are.
+fn check_paths(raw: &RawConfig, resolve: &dyn Fn(&Path) -> PathBuf, problems: &mut Problems) -> Paths {
+    let paths = Paths {
+        inbox: resolve(&raw.inbox.path),
+        archive: resolve(&raw.archive),
+        failed: resolve(&raw.failed),
+        briefings: resolve(&raw.briefing.path),
+        database: resolve(&raw.database),
+    };
+    for (key, dir) in [
+        ("inbox.path", &paths.inbox),
+        ("archive", &paths.archive),
+        ("failed", &paths.failed),
+        ("briefing.path", &paths.briefings),
+    ] {
+        if dir.exists() && !dir.is_dir() {
+            problems.add(key, format!("{} exists but is not a folder; point it at a folder", dir.display()));
+        }
+    }
+    if paths.archive.starts_with(&paths.inbox) || paths.failed.starts_with(&paths.inbox) {
+        problems.add(
+            "archive",
+            "archive and failed must lie outside the inbox, or finished files would be taken again".into(),
+        );
+    }
+    if paths.database.is_dir() {
+        problems.add(
+            "database",
+            format!("{} is a folder; name a file such as state/briefd.db", paths.database.display()),
+        );
+    }
+    paths
+}
+
+/// Checks the inbox's numbers; returns the queue capacity (1 in place of a refused 0).
+fn check_inbox(inbox: &RawInbox, problems: &mut Problems) -> NonZeroUsize {
+    if inbox.rescan_interval_seconds == 0 {
+        problems.add("inbox.rescan_interval_seconds", "must be at least 1".into());
+    }
+    if inbox.max_file_bytes == 0 {
+        problems.add("inbox.max_file_bytes", "must be at least 1".into());
+    }
+    NonZeroUsize::new(inbox.queue_capacity).unwrap_or_else(|| {
+        problems.add("inbox.queue_capacity", "must be at least 1".into());
+        NonZeroUsize::MIN
+    })
+}
+
+/// The briefing's time zone: `local` or an IANA name (UTC in place of an unknown one).
+fn timezone(name: &str, problems: &mut Problems) -> jiff::tz::TimeZone {
+    if name == "local" {
+        return jiff::tz::TimeZone::system();
+    }
+    jiff::tz::TimeZone::get(name).unwrap_or_else(|_| {
+        problems.add(
+            "briefing.timezone",
+            format!("unknown time zone {name:?}; write an IANA name such as Europe/Berlin, or local"),
+        );
+        jiff::tz::TimeZone::UTC
+    })
+}
+
+/// The stage entries with their positions in the file, paths resolved; a plugin entry that is
+/// refused is reported and left out. Keeping the positions lets later problems name the right
+/// entry even when an entry before them was refused.
+fn stages(
+    raw: Vec<RawStage>,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    problems: &mut Problems,
+) -> Vec<(usize, StageConfig)> {
+    if raw.is_empty() {
+        problems.add("stages", "lists no stage; start with `- kind: clean`".into());
+    }
+    let mut indexed: Vec<(usize, StageConfig)> = Vec::new();
+    for (i, stage) in raw.into_iter().enumerate() {
+        match stage {
+            RawStage::Clean(o) => indexed.push((i, StageConfig::Clean(o))),
+            RawStage::Dedupe(mut o) => {
+                // The encoder's folder, like every path in the config, is relative to its folder.
+                if let Some(e) = o.embeddings.as_mut() {
+                    e.model_dir = resolve(&e.model_dir);
+                }
+                indexed.push((i, StageConfig::Dedupe(o)))
+            }
+            RawStage::Summarize(mut o) => {
+                // Like every path in the config, the model file is relative to the config's folder.
+                o.model_path = resolve(&o.model_path);
+                indexed.push((i, StageConfig::Summarize(o)))
+            }
+            RawStage::Keypoints(o) => indexed.push((i, StageConfig::Keypoints(o))),
+            RawStage::Plugin(p) => match plugin(p, resolve) {
+                Ok(p) => indexed.push((i, StageConfig::Plugin(p))),
+                Err(message) => problems.add(&format!("stages[{i}] (plugin)"), message),
+            },
+        }
+    }
+    indexed
+}
+
+/// The first stage must be `clean`, which decodes the file.
+fn check_stage_order(indexed: &[(usize, StageConfig)], problems: &mut Problems) {
+    match indexed.first() {
+        Some((0, StageConfig::Clean(_))) | None => {}
+        // Entry 0 was refused: that problem is already reported.
+        Some((index, _)) if *index > 0 => {}
+        Some((_, other)) => problems.add(
+            "stages[0]",
+            format!("is `{}`, but the first stage must be `clean`, which decodes the file", other.kind()),
+        ),
+    }
+}
+
+/// Each built-in stage's own checks of its options, and `clean` appearing only first.
+fn check_stage_options(indexed: &[(usize, StageConfig)], problems: &mut Problems) {
+    for (i, stage) in indexed.iter().map(|(i, s)| (*i, s)) {
+        let issues = match stage {
+            StageConfig::Clean(o) => o.problems(),
+            StageConfig::Dedupe(o) => o.problems(),
+            StageConfig::Summarize(o) => o.problems(),
+            StageConfig::Keypoints(o) => o.problems(),
+            StageConfig::Plugin(_) => Vec::new(),
+        };
+        for message in issues {
+            problems.add(&format!("stages[{i}] ({})", stage.kind()), message);
+        }
+        if i > 0 && matches!(stage, StageConfig::Clean(_)) {
+            problems.add(&format!("stages[{i}]"), "`clean` may appear only once, first".into());
+        }
+    }
 }
 
 /// The plugin entry as data: its settings checked and its path resolved. The library is loaded,
