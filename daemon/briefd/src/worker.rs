@@ -81,60 +81,100 @@ impl Worker {
         let _enter = span.enter();
         let started = Instant::now();
         let path = self.processing_path(claimed);
-        let processing_name = claimed.processing_name.as_encoded_bytes();
-        let original_name = claimed.original_name.as_encoded_bytes();
 
-        let (record, bytes) = match self.store.file_by_processing_name(processing_name)? {
-            Some(record) if record.destination.is_some() => {
-                // A crash came between recording the outcome and moving the file.
-                self.move_out(&record, &path)?;
-                return Ok(self.report_of(&record, name));
-            }
-            Some(record) if record.state == FileState::Failed => {
-                // Refused (unreadable) and recorded, but the crash came before its destination was.
-                let stage = record.failed_stage.clone().unwrap_or_else(|| "inbox".into());
-                let reason = record.reason.clone().unwrap_or_else(|| "it could not be read".into());
-                return self.fail(record, &path, &stage, &reason, name, started);
-            }
-            Some(record) => (record, inbox::claim::read(&path, self.config.inbox.max_file_bytes)),
-            None => match inbox::claim::read(&path, self.config.inbox.max_file_bytes) {
-                Ok(bytes) => {
-                    let hash = inbox::claim::content_hash(&bytes);
-                    let record =
-                        self.store.accept_file(processing_name, original_name, &hash, bytes.len() as u64)?;
-                    (record, Ok(bytes))
-                }
-                Err(e) => {
-                    let reason = e.to_string();
-                    let record = self.store.refuse_file(processing_name, original_name, "inbox", &reason)?;
-                    return self.fail(record, &path, "inbox", &reason, name, started);
-                }
-            },
+        let (record, bytes) = match self.record(claimed, &path, &name, started)? {
+            Recorded::Settled(report) => return Ok(report),
+            Recorded::Taken(record, bytes) => (record, bytes),
         };
         let span_id = record.id;
         tracing::Span::current().record("file_id", span_id);
 
         if record.state == FileState::Duplicate {
-            let day = crate::today(&self.config.briefing.timezone);
-            let destination = self.archive_destination(&record, &day);
-            self.store.finish_file(
-                record.id,
-                FileState::Duplicate,
-                None,
-                Some("the same bytes arrived before"),
-                &destination,
-            )?;
-            self.move_to(&record, &path, &destination)?;
-            info!(file_id = record.id, outcome = "duplicate", total_ms = ms(started), "article finished");
-            return Ok(Report { file: name, outcome: Outcome::Duplicate, day: None });
+            return self.finish_duplicate(&record, &path, name, started);
         }
-
         let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(e) => return self.fail(record, &path, "inbox", &e.to_string(), name, started),
         };
+        let left_out = self.run_stages(&record, &name, bytes)?;
+        self.finish(record, &path, name, &left_out, started)
+    }
+
+    /// Finds or makes the file's record. A file a restart finds already settled (or refused) is
+    /// finished here; otherwise the record comes with the file's bytes, or why they could not be read.
+    fn record(
+        &self,
+        claimed: &Claimed,
+        path: &std::path::Path,
+        name: &str,
+        started: Instant,
+    ) -> anyhow::Result<Recorded> {
+        let processing_name = claimed.processing_name.as_encoded_bytes();
+        let original_name = claimed.original_name.as_encoded_bytes();
+        let max_bytes = self.config.inbox.max_file_bytes;
+        match self.store.file_by_processing_name(processing_name)? {
+            Some(record) if record.destination.is_some() => {
+                // A crash came between recording the outcome and moving the file.
+                self.move_out(&record, path)?;
+                Ok(Recorded::Settled(self.report_of(&record, name.to_string())))
+            }
+            Some(record) if record.state == FileState::Failed => {
+                // Refused (unreadable) and recorded, but the crash came before its destination was.
+                let stage = record.failed_stage.clone().unwrap_or_else(|| "inbox".into());
+                let reason = record.reason.clone().unwrap_or_else(|| "it could not be read".into());
+                Ok(Recorded::Settled(self.fail(record, path, &stage, &reason, name.to_string(), started)?))
+            }
+            Some(record) => Ok(Recorded::Taken(record, inbox::claim::read(path, max_bytes))),
+            None => match inbox::claim::read(path, max_bytes) {
+                Ok(bytes) => {
+                    let hash = inbox::claim::content_hash(&bytes);
+                    let record =
+                        self.store.accept_file(processing_name, original_name, &hash, bytes.len() as u64)?;
+                    Ok(Recorded::Taken(record, Ok(bytes)))
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    let record = self.store.refuse_file(processing_name, original_name, "inbox", &reason)?;
+                    Ok(Recorded::Settled(self.fail(
+                        record,
+                        path,
+                        "inbox",
+                        &reason,
+                        name.to_string(),
+                        started,
+                    )?))
+                }
+            },
+        }
+    }
+
+    /// Archives a file whose bytes arrived before, without running the stages.
+    fn finish_duplicate(
+        &self,
+        record: &FileRecord,
+        path: &std::path::Path,
+        name: String,
+        started: Instant,
+    ) -> anyhow::Result<Report> {
+        let day = crate::today(&self.config.briefing.timezone);
+        let destination = self.archive_destination(record, &day);
+        self.store.finish_file(
+            record.id,
+            FileState::Duplicate,
+            None,
+            Some("the same bytes arrived before"),
+            &destination,
+        )?;
+        self.move_to(record, path, &destination)?;
+        info!(file_id = record.id, outcome = "duplicate", total_ms = ms(started), "article finished");
+        Ok(Report { file: name, outcome: Outcome::Duplicate, day: None })
+    }
+
+    /// Runs the stages over the file's article(s), committing each one that comes through;
+    /// returns those dropped or failed.
+    fn run_stages(&self, record: &FileRecord, name: &str, bytes: Vec<u8>) -> anyhow::Result<Vec<LeftOut>> {
         let article = Article {
-            file_name: name.clone(),
+            file_name: name.to_string(),
             item_index: 0,
             received_at: record.received_at.clone(),
             raw: Some(bytes),
@@ -163,6 +203,19 @@ impl Worker {
             }
             Ok(())
         })?;
+        Ok(left_out)
+    }
+
+    /// Finishes a file whose articles are all settled: archived when any is in a story, else
+    /// dropped (every one dropped) or failed.
+    fn finish(
+        &self,
+        record: FileRecord,
+        path: &std::path::Path,
+        name: String,
+        left_out: &[LeftOut],
+        started: Instant,
+    ) -> anyhow::Result<Report> {
         // Dropped and failed articles come back on a resume (their results are recorded), so the
         // list is complete; committed ones are read from the store, resumed or not.
         let story_ids = self.store.file_stories(record.id)?;
@@ -174,14 +227,14 @@ impl Worker {
                 format!(
                     "{} of {n_items} articles not in the briefing: {}",
                     left_out.len(),
-                    describe(&left_out)
+                    describe(left_out)
                 )
             });
             if let Some(note) = &note {
                 warn!(file_id = record.id, reason = %note, "file archived with articles left out");
             }
             self.store.finish_file(record.id, FileState::Done, None, note.as_deref(), &destination)?;
-            self.move_to(&record, &path, &destination)?;
+            self.move_to(&record, path, &destination)?;
             info!(
                 file_id = record.id,
                 n_articles = story_ids.len(),
@@ -191,29 +244,13 @@ impl Worker {
             );
             return Ok(Report { file: name, outcome: Outcome::Done { story_ids }, day: Some(day) });
         }
-        // Nothing committed: one article says it in its own words; several are summed up.
-        let (stage, reason) = match left_out.as_slice() {
-            [one] if n_items == 1 => (one.stage.clone(), one.reason.clone()),
-            _ => {
-                let mut stages: Vec<&str> = left_out.iter().map(|l| l.stage.as_str()).collect();
-                stages.sort_unstable();
-                stages.dedup();
-                let stage = if stages.len() == 1 { stages[0].to_string() } else { "pipeline".to_string() };
-                (
-                    stage,
-                    format!(
-                        "none of the {n_items} articles in the file could be used: {}",
-                        describe(&left_out)
-                    ),
-                )
-            }
-        };
+        let (stage, reason) = nothing_committed(left_out, n_items);
         if left_out.iter().any(|l| l.failed) || left_out.is_empty() {
-            return self.fail(record, &path, &stage, &reason, name, started);
+            return self.fail(record, path, &stage, &reason, name, started);
         }
         let destination = self.archive_destination(&record, &day);
         self.store.finish_file(record.id, FileState::Dropped, Some(&stage), Some(&reason), &destination)?;
-        self.move_to(&record, &path, &destination)?;
+        self.move_to(&record, path, &destination)?;
         info!(file_id = record.id, outcome = "dropped", %stage, %reason, total_ms = ms(started), "file finished");
         Ok(Report { file: name, outcome: Outcome::Dropped { stage, reason }, day: None })
     }
@@ -374,6 +411,31 @@ struct LeftOut {
 }
 
 /// "item 2 (clean): no article text ...; item 5 (...)": the first few, then how many more.
+/// The stage and reason recorded for a file none of whose articles was committed: one article
+/// says it in its own words; several are summed up.
+fn nothing_committed(left_out: &[LeftOut], n_items: usize) -> (String, String) {
+    match left_out {
+        [one] if n_items == 1 => (one.stage.clone(), one.reason.clone()),
+        _ => {
+            let mut stages: Vec<&str> = left_out.iter().map(|l| l.stage.as_str()).collect();
+            stages.sort_unstable();
+            stages.dedup();
+            let stage = if stages.len() == 1 { stages[0].to_string() } else { "pipeline".to_string() };
+            let reason =
+                format!("none of the {n_items} articles in the file could be used: {}", describe(left_out));
+            (stage, reason)
+        }
+    }
+}
+
+/// A claimed file as the store knows it.
+enum Recorded {
+    /// Nothing left to run: finished now from what an earlier run recorded.
+    Settled(Report),
+    /// Recorded, with its bytes or why they could not be read.
+    Taken(FileRecord, Result<Vec<u8>, inbox::claim::ReadError>),
+}
+
 fn describe(left_out: &[LeftOut]) -> String {
     const SHOWN: usize = 5;
     let mut parts: Vec<String> = left_out
