@@ -302,18 +302,42 @@ impl Dedupe {
         for (term, &df) in terms.iter().zip(&dfs) {
             idf.insert(term.clone(), tfidf::idf(df, n));
         }
+        let candidates = self.candidate_stories(features, &terms, &dfs, &idf, context);
+        let members = self.members(article, &candidates, context);
+        add_member_idf(&members, &mut idf, n, context);
 
-        // Candidates: articles sharing LSH bands (near-copies) and those sharing the most of
-        // this article's most distinctive words that other articles hold at all.
+        let rule = self.options.rule();
+        let (scores, centroids) = self.score_stories(features, &candidates.stories, &members, &idf, &rule);
+        let decision = rule.decide(&scores);
+        let bridges = match &decision {
+            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
+                merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned())
+            }
+            _ => Vec::new(),
+        };
+        (decision, bridges)
+    }
+
+    /// Candidates: stories of articles sharing LSH bands (near-copies), all kept, and of those
+    /// sharing the most of this article's most distinctive words that other articles hold at
+    /// all, up to `max_candidate_stories` in all.
+    fn candidate_stories(
+        &self,
+        features: &Features,
+        terms: &[String],
+        dfs: &[u64],
+        idf: &HashMap<String, f64>,
+        context: &dyn Context,
+    ) -> Candidates {
         let mut by_weight: Vec<(&String, f64)> = terms
             .iter()
-            .zip(&dfs)
+            .zip(dfs)
             .filter(|(_, &df)| df > 0)
             .map(|(t, _)| (t, (1.0 + f64::from(features.counts[t]).ln()) * idf[t]))
             .collect();
         by_weight.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         let query: Vec<String> = by_weight.iter().take(QUERY_WORDS).map(|(t, _)| (*t).clone()).collect();
-        let mut story_order: Vec<i64> = Vec::new();
+        let mut stories: Vec<i64> = Vec::new();
         let band_hits = context.articles_with_keys(BAND_KEY, bands(features), CANDIDATE_ARTICLES);
         let word_hits = if query.is_empty() {
             Vec::new()
@@ -321,24 +345,33 @@ impl Dedupe {
             context.articles_with_keys(WORD_KEY, query, CANDIDATE_ARTICLES)
         };
         for hit in band_hits.iter().chain(&word_hits) {
-            if !story_order.contains(&hit.story_id) {
-                story_order.push(hit.story_id);
+            if !stories.contains(&hit.story_id) {
+                stories.push(hit.story_id);
             }
         }
         let banded: BTreeSet<i64> = band_hits.iter().map(|h| h.story_id).collect();
         let mut kept = 0;
-        story_order.retain(|s| {
+        stories.retain(|s| {
             kept += 1;
             banded.contains(s) || kept <= self.options.max_candidate_stories
         });
+        Candidates { stories, banded }
+    }
 
+    /// The candidate stories' recent articles within the time window, as features.
+    fn members(
+        &self,
+        article: &Article,
+        candidates: &Candidates,
+        context: &dyn Context,
+    ) -> Vec<(i64, Features)> {
         let window = i64::from(self.options.time_window_days) * 86_400;
         let mut members: Vec<(i64, Features)> = Vec::new();
-        for &story_id in &story_order {
+        for &story_id in &candidates.stories {
             for stored in context.story_articles(story_id, self.options.max_story_articles) {
                 if within_window(article, &stored.article, window) {
-                    let mut member =
-                        Features::of(&stored.article.text, banded.contains(&story_id), &self.options);
+                    let banded = candidates.banded.contains(&story_id);
+                    let mut member = Features::of(&stored.article.text, banded, &self.options);
                     if let Some(encoder) = self.encoder() {
                         // The vector stored with the article; embedded again only when it was
                         // made by another model (or before embeddings were switched on).
@@ -351,26 +384,24 @@ impl Dedupe {
                 }
             }
         }
+        members
+    }
 
-        // Document frequencies of the members' own words, so their vectors are weighed alike.
-        let missing: Vec<String> = members
-            .iter()
-            .flat_map(|(_, f)| f.counts.keys())
-            .filter(|t| !idf.contains_key(*t))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
-            idf.insert(term.clone(), tfidf::idf(df, n));
-        }
-
-        let rule = self.options.rule();
-        let mine = tfidf::vector(&features.counts, &idf, |_| true);
-        let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
+    /// Each candidate story scored against the article (stories with no member in the window
+    /// are left out), with the stories' centroids when merging is on.
+    fn score_stories(
+        &self,
+        features: &Features,
+        stories: &[i64],
+        members: &[(i64, Features)],
+        idf: &HashMap<String, f64>,
+        rule: &Rule,
+    ) -> (Vec<StoryScore>, BTreeMap<i64, Centroids>) {
+        let mine = tfidf::vector(&features.counts, idf, |_| true);
+        let mine_entities = tfidf::vector(&features.counts, idf, |t| features.entities.contains(t));
         let mut scores: Vec<StoryScore> = Vec::new();
         let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
-        for &story_id in &story_order {
+        for &story_id in stories {
             let mut score = StoryScore {
                 story_id,
                 n_articles: 0,
@@ -383,51 +414,79 @@ impl Dedupe {
             let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
             for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
                 score.n_articles += 1;
-                words.push(tfidf::vector(&member.counts, &idf, |_| true));
-                names.push(tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t)));
+                words.push(tfidf::vector(&member.counts, idf, |_| true));
+                names.push(tfidf::vector(&member.counts, idf, |t| member.entities.contains(t)));
                 vectors.extend(member.embedding.as_deref());
                 if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
                     score.near_copy = score.near_copy.max(mine.similarity(theirs));
                 }
             }
-            if score.n_articles > 0 {
-                (score.tfidf, score.entities) = match self.options.story_link {
-                    StoryLink::Centroid => (
-                        mine.cosine(&tfidf::centroid(&words)),
-                        mine_entities.cosine(&tfidf::centroid(&names)),
-                    ),
-                    StoryLink::Average => {
-                        let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
-                            v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
-                        };
-                        (mean(&words, &mine), mean(&names, &mine_entities))
-                    }
-                };
-                if let Some(mine) = &features.embedding {
-                    score.embedding = embed::story_similarity(
-                        mine,
-                        &vectors,
-                        self.options.story_link == StoryLink::Centroid,
-                    );
-                }
-                score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
-                scores.push(score);
-                if self.options.merge_stories {
-                    centroids.insert(
-                        story_id,
-                        Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
-                    );
-                }
+            if score.n_articles == 0 {
+                continue;
+            }
+            (score.tfidf, score.entities) = self.text_similarity(&mine, &mine_entities, &words, &names);
+            if let Some(mine) = &features.embedding {
+                score.embedding =
+                    embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
+            }
+            score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
+            scores.push(score);
+            if self.options.merge_stories {
+                centroids.insert(
+                    story_id,
+                    Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
+                );
             }
         }
-        let decision = rule.decide(&scores);
-        let bridges = match &decision {
-            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
-                merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned())
+        (scores, centroids)
+    }
+
+    /// The article's word and entity vectors against a story's members', linked as configured.
+    fn text_similarity(
+        &self,
+        mine: &tfidf::Vector,
+        mine_entities: &tfidf::Vector,
+        words: &[tfidf::Vector],
+        names: &[tfidf::Vector],
+    ) -> (f64, f64) {
+        match self.options.story_link {
+            StoryLink::Centroid => {
+                (mine.cosine(&tfidf::centroid(words)), mine_entities.cosine(&tfidf::centroid(names)))
             }
-            _ => Vec::new(),
-        };
-        (decision, bridges)
+            StoryLink::Average => {
+                let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
+                    v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
+                };
+                (mean(words, mine), mean(names, mine_entities))
+            }
+        }
+    }
+}
+
+/// The stories an article is compared with, in the order found (band hits first).
+struct Candidates {
+    stories: Vec<i64>,
+    /// Those found through shared LSH bands.
+    banded: BTreeSet<i64>,
+}
+
+/// Adds the document frequencies of the members' own words, so their vectors are weighed alike.
+fn add_member_idf(
+    members: &[(i64, Features)],
+    idf: &mut HashMap<String, f64>,
+    n: u64,
+    context: &dyn Context,
+) {
+    let missing: Vec<String> = members
+        .iter()
+        .flat_map(|(_, f)| f.counts.keys())
+        .filter(|t| !idf.contains_key(*t))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
+        idf.insert(term.clone(), tfidf::idf(df, n));
     }
 }
 
