@@ -25,10 +25,27 @@ pub fn extract(input: &str) -> Extracted {
     let input = strip_invisible(&input.replace("\r\n", "\n").replace('\r', "\n"));
     let lines: Vec<&str> = input.lines().map(str::trim).collect();
     let mut out = Extracted::default();
-    let mut breadcrumb_title = None;
     let mut keep = vec![true; lines.len()];
 
-    // Where the text came from: a line holding only a URL (maybe labelled "Source:"), anywhere.
+    let origin_host = take_origin_and_sign_off(&lines, &mut keep, &mut out);
+    let breadcrumb_title = take_header(&lines, &mut keep, &mut out);
+    if out.title.is_none() {
+        out.title = breadcrumb_title;
+    }
+    drop_boilerplate(&lines, &mut keep, out.title.as_deref());
+    keep_article_paragraphs(&lines, &mut keep);
+    drop_cut_off_end(&lines, &mut keep);
+
+    out.text = normalize_paragraphs(&join_kept(&lines, &keep));
+    if out.outlet.is_none() {
+        out.outlet = wire_outlet(&out.text).or(origin_host);
+    }
+    out
+}
+
+/// Takes the origin URL (a line holding only a URL, maybe labelled "Source:", anywhere) into
+/// `out.url` and a sign-off into `out.outlet`; returns the origin's host.
+fn take_origin_and_sign_off(lines: &[&str], keep: &mut [bool], out: &mut Extracted) -> Option<String> {
     let mut origin_host = None;
     // A sign-off ends the text: only the last few lines are looked at, so that a dashed list
     // in the body is never taken for one.
@@ -47,8 +64,14 @@ pub fn extract(input: &str) -> Extracted {
             keep[i] = false;
         }
     }
+    origin_host
+}
 
-    // The header: everything before the first line that reads like article text.
+/// The header: everything before the first line that reads like article text. Takes the
+/// headline, date, byline and section label out of it; returns the last part of a breadcrumb
+/// trail that reads like a headline (the title when no line is one).
+fn take_header(lines: &[&str], keep: &mut [bool], out: &mut Extracted) -> Option<String> {
+    let mut breadcrumb_title = None;
     let mut seen = 0;
     for (i, line) in lines.iter().enumerate() {
         if line.is_empty() || !keep[i] {
@@ -85,22 +108,25 @@ pub fn extract(input: &str) -> Extracted {
             keep[i] = false;
         }
     }
-    if out.title.is_none() {
-        out.title = breadcrumb_title;
-    }
+    breadcrumb_title
+}
 
+/// Drops boilerplate lines and repeats of the title.
+fn drop_boilerplate(lines: &[&str], keep: &mut [bool], title: Option<&str>) {
     for (i, line) in lines.iter().enumerate() {
         if !keep[i] || line.is_empty() {
             continue;
         }
-        let same_as_title = out.title.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(unquote(line)));
+        let same_as_title = title.is_some_and(|t| t.eq_ignore_ascii_case(unquote(line)));
         if same_as_title || is_boilerplate(line) {
             keep[i] = false;
         }
     }
+}
 
-    // Where the text has clear article paragraphs, lines that neither are one nor sit among
-    // them (menus, link lists, footers) go too.
+/// Where the text has clear article paragraphs, lines that neither are one nor sit among them
+/// (menus, link lists, footers) go too.
+fn keep_article_paragraphs(lines: &[&str], keep: &mut [bool]) {
     let candidates: Vec<usize> = (0..lines.len()).filter(|&i| keep[i] && !lines[i].is_empty()).collect();
     let candidate_lines: Vec<&str> = candidates.iter().map(|&i| lines[i]).collect();
     if let Some(verdicts) = crate::paragraphs::article_lines(&candidate_lines) {
@@ -108,9 +134,11 @@ pub fn extract(input: &str) -> Extracted {
             keep[i] = is_article;
         }
     }
+}
 
-    // A page saved mid-load often ends in cut-off fragments: short and without an ending.
-    // All of them go, so that cleaning the output again changes nothing.
+/// A page saved mid-load often ends in cut-off fragments: short and without an ending. All of
+/// them go, so that cleaning the output again changes nothing.
+fn drop_cut_off_end(lines: &[&str], keep: &mut [bool]) {
     while let Some(last) = (0..lines.len()).rev().find(|&i| keep[i] && !lines[i].is_empty()) {
         let line = lines[last];
         if word_count(line) >= 8 || ends_sentence(line) {
@@ -118,7 +146,11 @@ pub fn extract(input: &str) -> Extracted {
         }
         keep[last] = false;
     }
+}
 
+/// The kept lines as paragraphs: a blank line or a line ending a sentence ends one; a
+/// hard-wrapped paragraph is joined again.
+fn join_kept(lines: &[&str], keep: &[bool]) -> String {
     let mut text = String::new();
     let mut prev_kept: Option<&str> = None;
     for (i, line) in lines.iter().enumerate() {
@@ -141,11 +173,7 @@ pub fn extract(input: &str) -> Extracted {
         text.push_str(line);
         prev_kept = Some(line);
     }
-    out.text = normalize_paragraphs(&text);
-    if out.outlet.is_none() {
-        out.outlet = wire_outlet(&out.text).or(origin_host);
-    }
-    out
+    text
 }
 
 /// "Jane Doe, Reuters" gives ("Jane Doe", Some("Reuters")); a job title after the comma
