@@ -113,19 +113,33 @@ fn print_figures(label: &str, f: &Figures) {
 
 /// Runs the evaluation over `dir` and prints one line per figure.
 pub fn run(dir: &Path) -> anyhow::Result<()> {
-    let truth_path = dir.join("ground-truth.json");
-    let truth: HashMap<String, serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(&truth_path).with_context(|| format!("reading {}", truth_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", truth_path.display()))?;
-    let gold_of = |id: &str| -> String {
-        truth.get(id).and_then(|v| v["articleBody"].as_str()).unwrap_or_default().to_string()
-    };
+    let truth = Truth::load(&dir.join("ground-truth.json"))?;
+    let pages = html_pages(&dir.join("html"))?;
+    println!("html pages {}", pages.len());
+    score_html(&pages, &truth);
+    score_text(&dir.join("text"), &truth)
+}
 
-    // HTML pages: every extractor on the same pages, in one run.
+/// The gold article text of each page, by id.
+struct Truth(HashMap<String, serde_json::Value>);
+
+impl Truth {
+    fn load(path: &Path) -> anyhow::Result<Truth> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let truth = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        Ok(Truth(truth))
+    }
+
+    /// The page's gold text; empty for a page the file does not know.
+    fn gold_of(&self, id: &str) -> String {
+        self.0.get(id).and_then(|v| v["articleBody"].as_str()).unwrap_or_default().to_string()
+    }
+}
+
+/// The HTML pages of `html_dir` (`<id>.html` or `<id>.html.gz`) as (id, text), by name.
+fn html_pages(html_dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut pages: Vec<(String, String)> = Vec::new();
-    let html_dir = dir.join("html");
-    let mut names: Vec<_> = std::fs::read_dir(&html_dir)
+    let mut names: Vec<_> = std::fs::read_dir(html_dir)
         .with_context(|| format!("listing {}", html_dir.display()))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -147,7 +161,11 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         let id = name.trim_end_matches(".gz").trim_end_matches(".html").to_string();
         pages.push((id, String::from_utf8_lossy(&bytes).into_owned()));
     }
-    println!("html pages {}", pages.len());
+    Ok(pages)
+}
+
+/// HTML pages: every extractor on the same pages, in one run.
+fn score_html(pages: &[(String, String)], truth: &Truth) {
     type Extract = fn(&str) -> Result<clean::Extracted, String>;
     let variants: [(&str, Extract); 3] = [
         ("html briefd", |h| clean::html::extract(h)),
@@ -158,11 +176,11 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         let mut scores = Vec::new();
         let mut exact = Vec::new();
         let mut spent = Duration::ZERO;
-        for (id, html) in &pages {
+        for (id, html) in pages {
             let began = Instant::now();
             let text = extract(html).map(|x| x.text).unwrap_or_default();
             spent += began.elapsed();
-            let gold = gold_of(id);
+            let gold = truth.gold_of(id);
             exact.push(tokens(&gold) == tokens(&text));
             scores.push(page_score(&gold, &text));
         }
@@ -170,11 +188,12 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         let rate = pages.len() as f64 / spent.as_secs_f64().max(1e-9);
         println!("{label} pages/s {rate:.1}");
     }
+}
 
-    // Text saved from the web: the text cleaner against the same gold, line labels and a
-    // keep-everything baseline.
-    let text_dir = dir.join("text");
-    let mut ids: Vec<String> = std::fs::read_dir(&text_dir)
+/// Text saved from the web: the text cleaner against the same gold, line labels and a
+/// keep-everything baseline.
+fn score_text(text_dir: &Path, truth: &Truth) -> anyhow::Result<()> {
+    let mut ids: Vec<String> = std::fs::read_dir(text_dir)
         .with_context(|| format!("listing {}", text_dir.display()))?
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".full.txt").map(str::to_string))
@@ -182,45 +201,66 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     ids.sort();
     let (mut ours, mut everything, mut exact, mut exact_all) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut line_tp, mut line_fp, mut line_fn, mut all_b, mut all_lines) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut lines = LineCounts::default();
     for id in &ids {
         let full = std::fs::read_to_string(text_dir.join(format!("{id}.full.txt")))?;
         let labelled = std::fs::read_to_string(text_dir.join(format!("{id}.labelled.tsv")))?;
         let cleaned = clean::text::extract(&full);
         let output =
             cleaned.title.iter().cloned().chain([cleaned.text.clone()]).collect::<Vec<_>>().join("\n\n");
-        let gold = gold_of(id);
+        let gold = truth.gold_of(id);
         ours.push(page_score(&gold, &output));
         everything.push(page_score(&gold, &full));
         exact.push(tokens(&gold) == tokens(&output));
         exact_all.push(tokens(&gold) == tokens(&full));
-        let kept = normalise(&output);
-        for line in labelled.lines() {
-            let Some((label, text)) = line.split_once('\t') else { continue };
-            let is_body = label == "B";
-            let was_kept = kept.contains(&normalise(text));
-            all_lines += 1;
-            all_b += usize::from(is_body);
-            match (is_body, was_kept) {
-                (true, true) => line_tp += 1,
-                (false, true) => line_fp += 1,
-                (true, false) => line_fn += 1,
-                (false, false) => {}
-            }
-        }
+        lines.add(&labelled, &output);
     }
     println!("text pages {}", ids.len());
     print_figures("text clean", &figures(&ours, &exact));
     print_figures("text keep-everything", &figures(&everything, &exact_all));
-    let p = line_tp as f64 / (line_tp + line_fp).max(1) as f64;
-    let r = line_tp as f64 / (line_tp + line_fn).max(1) as f64;
-    println!("text lines precision {p:.3}");
-    println!("text lines recall {r:.3}");
-    println!("text lines F1 {:.3}", if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 });
-    let base_p = all_b as f64 / all_lines.max(1) as f64;
-    println!("text lines keep-everything F1 {:.3}", 2.0 * base_p / (base_p + 1.0));
+    lines.print();
     Ok(())
+}
+
+/// The labelled lines kept or left out by the text cleaner.
+#[derive(Default)]
+struct LineCounts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    /// Lines labelled article text (`B`).
+    body: usize,
+    all: usize,
+}
+
+impl LineCounts {
+    /// Counts one page's labelled lines (`label<TAB>text`) against the cleaner's `output`.
+    fn add(&mut self, labelled: &str, output: &str) {
+        let kept = normalise(output);
+        for line in labelled.lines() {
+            let Some((label, text)) = line.split_once('\t') else { continue };
+            let is_body = label == "B";
+            let was_kept = kept.contains(&normalise(text));
+            self.all += 1;
+            self.body += usize::from(is_body);
+            match (is_body, was_kept) {
+                (true, true) => self.tp += 1,
+                (false, true) => self.fp += 1,
+                (true, false) => self.fn_ += 1,
+                (false, false) => {}
+            }
+        }
+    }
+
+    fn print(&self) {
+        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
+        let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
+        println!("text lines precision {p:.3}");
+        println!("text lines recall {r:.3}");
+        println!("text lines F1 {:.3}", if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 });
+        let base_p = self.body as f64 / self.all.max(1) as f64;
+        println!("text lines keep-everything F1 {:.3}", 2.0 * base_p / (base_p + 1.0));
+    }
 }
 
 fn normalise(s: &str) -> String {
