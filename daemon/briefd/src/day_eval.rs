@@ -236,25 +236,7 @@ pub fn run(
         files.push(unpack(&pages, &label.id, &inbox)?);
     }
     files.sort();
-
-    // The config's own folders would mix this run with the user's state; only they change.
-    let root = work.path();
-    config.paths = config::Paths {
-        inbox: root.join("inbox"),
-        archive: root.join("archive"),
-        failed: root.join("failed"),
-        briefings: root.join("briefings"),
-        database: root.join("state").join("briefd.db"),
-    };
-    if options.no_model {
-        for stage in &mut config.stages {
-            if let StageConfig::Summarize(o) = stage {
-                // `Method`'s default is the extractive summary; briefd reaches the stage crates only
-                // through `pipeline` and `eval`, so the value is not named here.
-                o.method = Default::default();
-            }
-        }
-    }
+    set_apart(&mut config, work.path(), options.no_model);
     let briefings = config.paths.briefings.clone();
     let database = config.paths.database.clone();
 
@@ -275,30 +257,7 @@ pub fn run(
         eprintln!("warning: the run crossed midnight; scoring the stories of {days:?} together");
     }
 
-    let store = store::Store::open(&database)?;
-    let mut stories = Vec::new();
-    let mut texts = HashMap::new();
-    for day in &days {
-        let path = briefings.join(format!("{day}.json"));
-        let json = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let document: BriefingDocument = serde_json::from_str(&json)
-            .with_context(|| format!("parsing the briefing {}", path.display()))?;
-        stories.extend(document.stories);
-        for view in store.stories_for_day(day)? {
-            for source in view.sources {
-                texts.insert(source.article_id, source.article.text);
-            }
-        }
-        if let Some(write) = &options.write {
-            std::fs::create_dir_all(write).with_context(|| format!("creating {}", write.display()))?;
-            for ext in ["md", "json"] {
-                let from = briefings.join(format!("{day}.{ext}"));
-                let to = write.join(format!("{day}.{ext}"));
-                std::fs::copy(&from, &to)
-                    .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-            }
-        }
-    }
+    let (stories, texts) = read_days(&days, &briefings, &database, options.write.as_deref())?;
 
     let scores = score(&labels, &stories, &texts);
     let mut report = String::new();
@@ -320,6 +279,62 @@ pub fn run(
     }
     out.write_all(report.as_bytes()).context("writing the report")?;
     Ok(())
+}
+
+/// Points `config`'s folders into `root`: the config's own would mix this run with the user's
+/// state; only they change (and the summary method, with `no_model`).
+fn set_apart(config: &mut Config, root: &Path, no_model: bool) {
+    config.paths = config::Paths {
+        inbox: root.join("inbox"),
+        archive: root.join("archive"),
+        failed: root.join("failed"),
+        briefings: root.join("briefings"),
+        database: root.join("state").join("briefd.db"),
+    };
+    if no_model {
+        for stage in &mut config.stages {
+            if let StageConfig::Summarize(o) = stage {
+                // `Method`'s default is the extractive summary; briefd reaches the stage crates only
+                // through `pipeline` and `eval`, so the value is not named here.
+                o.method = Default::default();
+            }
+        }
+    }
+}
+
+/// The stories of the briefings of `days` and the text of each of their articles (by article
+/// id); each day's briefing files are copied to `write` when given.
+fn read_days(
+    days: &BTreeSet<String>,
+    briefings: &Path,
+    database: &Path,
+    write: Option<&Path>,
+) -> anyhow::Result<(Vec<BriefingStory>, HashMap<i64, String>)> {
+    let store = store::Store::open(database)?;
+    let mut stories = Vec::new();
+    let mut texts = HashMap::new();
+    for day in days {
+        let path = briefings.join(format!("{day}.json"));
+        let json = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let document: BriefingDocument = serde_json::from_str(&json)
+            .with_context(|| format!("parsing the briefing {}", path.display()))?;
+        stories.extend(document.stories);
+        for view in store.stories_for_day(day)? {
+            for source in view.sources {
+                texts.insert(source.article_id, source.article.text);
+            }
+        }
+        if let Some(write) = write {
+            std::fs::create_dir_all(write).with_context(|| format!("creating {}", write.display()))?;
+            for ext in ["md", "json"] {
+                let from = briefings.join(format!("{day}.{ext}"));
+                let to = write.join(format!("{day}.{ext}"));
+                std::fs::copy(&from, &to)
+                    .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+            }
+        }
+    }
+    Ok((stories, texts))
 }
 
 /// Gunzips `pages/<id>.html.gz` (or copies `pages/<id>.html`) into `inbox/<id>.html`.
@@ -467,24 +482,7 @@ pub fn score(labels: &[Label], stories: &[BriefingStory], texts: &HashMap<i64, S
     let label_of: HashMap<&str, &Label> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
     let mixes = stories.iter().filter_map(|story| mix(story, &label_of)).collect();
 
-    let mut spread: BTreeMap<&str, BTreeSet<Placed>> = BTreeMap::new();
-    for (label, place) in labels.iter().zip(&placed) {
-        spread.entry(label.story.as_str()).or_default().insert(*place);
-    }
-    let splits = spread
-        .into_iter()
-        .filter(|(_, places)| places.len() > 1)
-        .map(|(story, places)| {
-            let headlines = places
-                .iter()
-                .map(|p| match p {
-                    Placed::Story(idx) => stories[*idx].headline.clone(),
-                    Placed::Alone(i) => format!("(page {} not in the briefing)", labels[*i].id),
-                })
-                .collect();
-            (story.to_string(), headlines)
-        })
-        .collect();
+    let splits = splits(labels, stories, &placed);
 
     let mut scores = DayScores {
         pages: labels.len(),
@@ -499,54 +497,89 @@ pub fn score(labels: &[Label], stories: &[BriefingStory], texts: &HashMap<i64, S
     };
     let mut point_words = Vec::new();
     for story in stories {
-        let source_texts: Vec<&str> =
-            story.sources.iter().filter_map(|s| texts.get(&s.article_id).map(String::as_str)).collect();
-        if has_near_copies(&source_texts) {
-            scores.sources_near_copies.push(story.headline.clone());
-        }
-        if has_file_name(&story.headline, &story.sources) {
-            scores.headlines_with_file_name.push(story.headline.clone());
-        }
-        let sites = sites(story, &label_of);
-        if has_site_tail(&story.headline, &sites) {
-            scores.headlines_with_site_tail.push(story.headline.clone());
-        }
-        let titles: Vec<&str> = std::iter::once(story.headline.as_str())
-            .chain(story.sources.iter().map(|s| s.title.as_str()))
-            .collect();
-        let texts = std::iter::once(&story.headline)
-            .chain(&story.summary)
-            .chain(story.key_points.iter().map(|p| &p.text));
-        scores.texts_with_markup.extend(texts.filter(|t| has_markup(t)).cloned());
-        if let Some(summary) = &story.summary {
-            scores.summaries += 1;
-            if story.summary_method.as_deref() == Some("model") {
-                scores.summaries_model += 1;
-            }
-            if glued_title(summary, &titles).is_some() {
-                scores.summaries_with_glued_title.push(story.headline.clone());
-            }
-        }
-        for point in &story.key_points {
-            scores.points += 1;
-            point_words.push(point.text.split_whitespace().count());
-            let after_title = glued_title(&point.text, &titles);
-            if is_dateline(&point.text) || after_title.is_some_and(is_dateline) {
-                scores.points_with_dateline.push(point.text.clone());
-            }
-            if after_title.is_some() {
-                scores.points_with_glued_title.push(point.text.clone());
-            }
-            if story.summary.as_deref().is_some_and(|summary| repeats_summary(&point.text, summary)) {
-                scores.points_repeating_summary.push(point.text.clone());
-            }
-            if point.sources_differ {
-                scores.sources_differ_flags.push(point.text.clone());
-            }
-        }
+        check_story(story, texts, &label_of, &mut scores, &mut point_words);
     }
     (scores.points_mean_words, scores.points_median_words) = mean_median(&mut point_words);
     scores
+}
+
+/// The labelled stories whose pages are in more than one place, with the headlines of those
+/// places.
+fn splits(labels: &[Label], stories: &[BriefingStory], placed: &[Placed]) -> Vec<(String, Vec<String>)> {
+    let mut spread: BTreeMap<&str, BTreeSet<Placed>> = BTreeMap::new();
+    for (label, place) in labels.iter().zip(placed) {
+        spread.entry(label.story.as_str()).or_default().insert(*place);
+    }
+    spread
+        .into_iter()
+        .filter(|(_, places)| places.len() > 1)
+        .map(|(story, places)| {
+            let headlines = places
+                .iter()
+                .map(|p| match p {
+                    Placed::Story(idx) => stories[*idx].headline.clone(),
+                    Placed::Alone(i) => format!("(page {} not in the briefing)", labels[*i].id),
+                })
+                .collect();
+            (story.to_string(), headlines)
+        })
+        .collect()
+}
+
+/// Adds what is wrong with one briefing story (its sources, headline, summary and key points) to
+/// `scores`, and its points' word counts to `point_words`.
+fn check_story(
+    story: &BriefingStory,
+    texts: &HashMap<i64, String>,
+    label_of: &HashMap<&str, &Label>,
+    scores: &mut DayScores,
+    point_words: &mut Vec<usize>,
+) {
+    let source_texts: Vec<&str> =
+        story.sources.iter().filter_map(|s| texts.get(&s.article_id).map(String::as_str)).collect();
+    if has_near_copies(&source_texts) {
+        scores.sources_near_copies.push(story.headline.clone());
+    }
+    if has_file_name(&story.headline, &story.sources) {
+        scores.headlines_with_file_name.push(story.headline.clone());
+    }
+    let sites = sites(story, label_of);
+    if has_site_tail(&story.headline, &sites) {
+        scores.headlines_with_site_tail.push(story.headline.clone());
+    }
+    let titles: Vec<&str> = std::iter::once(story.headline.as_str())
+        .chain(story.sources.iter().map(|s| s.title.as_str()))
+        .collect();
+    let texts = std::iter::once(&story.headline)
+        .chain(&story.summary)
+        .chain(story.key_points.iter().map(|p| &p.text));
+    scores.texts_with_markup.extend(texts.filter(|t| has_markup(t)).cloned());
+    if let Some(summary) = &story.summary {
+        scores.summaries += 1;
+        if story.summary_method.as_deref() == Some("model") {
+            scores.summaries_model += 1;
+        }
+        if glued_title(summary, &titles).is_some() {
+            scores.summaries_with_glued_title.push(story.headline.clone());
+        }
+    }
+    for point in &story.key_points {
+        scores.points += 1;
+        point_words.push(point.text.split_whitespace().count());
+        let after_title = glued_title(&point.text, &titles);
+        if is_dateline(&point.text) || after_title.is_some_and(is_dateline) {
+            scores.points_with_dateline.push(point.text.clone());
+        }
+        if after_title.is_some() {
+            scores.points_with_glued_title.push(point.text.clone());
+        }
+        if story.summary.as_deref().is_some_and(|summary| repeats_summary(&point.text, summary)) {
+            scores.points_repeating_summary.push(point.text.clone());
+        }
+        if point.sources_differ {
+            scores.sources_differ_flags.push(point.text.clone());
+        }
+    }
 }
 
 /// The labels of `story`'s pages when there is more than one, with the borderline rule applied.

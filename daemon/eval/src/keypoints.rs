@@ -98,6 +98,19 @@ pub fn run(
         options.max_points,
         options.max_overlap
     )?;
+    print_table(&figures, out)?;
+    writeln!(out, "(n: articles, or points for the grounding rate, or articles with two points or more for redundancy; lead3 n may differ)")?;
+    for text in failures.iter().take(10) {
+        writeln!(out, "unsupported point: {text}")?;
+    }
+    Ok(())
+}
+
+/// One line per figure and dataset: briefd, lead-3 and their ratio.
+fn print_table(
+    figures: &BTreeMap<&str, BTreeMap<String, Vec<Figures>>>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "{:<44} {:<8} {:>4} {:>8} {:>8} {:>6}",
@@ -135,10 +148,6 @@ pub fn run(
             };
             writeln!(out, "{name:<44} {dataset:<8} {n:>4} {:>8} {:>8} {ratio:>6}", cell(ours), cell(base))?;
         }
-    }
-    writeln!(out, "(n: articles, or points for the grounding rate, or articles with two points or more for redundancy; lead3 n may differ)")?;
-    for text in failures.iter().take(10) {
-        writeln!(out, "unsupported point: {text}")?;
     }
     Ok(())
 }

@@ -320,50 +320,8 @@ pub fn run(
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
-    let sims = similarity_matrix(&docs);
-    let (base_threshold, base) = (5..=60)
-        .map(|t| {
-            let t = f64::from(t) / 100.0;
-            (t, score(&average_link(&sims, t), &gold, all))
-        })
-        .max_by(|a, b| a.1.bcubed.f1.total_cmp(&b.1.bcubed.f1))
-        .expect("the grid is not empty");
-    print_scores(&mut out, "baseline ", &base)?;
-    writeln!(
-        out,
-        "baseline threshold {base_threshold:.2} (TF-IDF cosine, average link, tuned on the whole set)"
-    )?;
-    writeln!(out, "ratio B-cubed F1 {:.3}", ours.bcubed.f1 / base.bcubed.f1)?;
-    writeln!(out, "ratio pairwise F1 {:.3}", ours.pairwise.f1 / base.pairwise.f1)?;
-
-    // What each signal adds: the same run with one signal switched off, same thresholds.
-    let ablations = [
-        ("without entities", dedupe::Options { entity_weight: 0.0, ..options.clone() }),
-        ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
-        ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
-        (
-            "average link instead of centroid",
-            dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() },
-        ),
-        (
-            if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
-            dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
-        ),
-        (
-            if options.lead_weight > 1 { "without the lead weight" } else { "with lead_weight 3" },
-            dedupe::Options { lead_weight: if options.lead_weight > 1 { 1 } else { 3 }, ..options.clone() },
-        ),
-    ];
-    let runs =
-        cluster_many(&docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder.as_ref())?;
-    for ((name, _), predicted) in ablations.iter().zip(runs) {
-        let s = score(&predicted, &gold, all);
-        writeln!(
-            out,
-            "{name} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
-            s.bcubed.precision, s.bcubed.recall, s.bcubed.f1, s.pairwise.f1
-        )?;
-    }
+    baseline_report(&mut out, &docs, &gold, &ours)?;
+    ablation_report(&mut out, &docs, &gold, options, encoder.as_ref())?;
 
     let embedding = match (&encoder, &model_dir) {
         (Some(encoder), Some(model_dir)) => {
@@ -381,6 +339,66 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// The baseline (TF-IDF cosine, average link, threshold tuned on the whole set) and our ratio
+/// to it.
+fn baseline_report(out: &mut String, docs: &[Doc], gold: &[&str], ours: &Scores) -> anyhow::Result<()> {
+    let all = |_| true;
+    let sims = similarity_matrix(docs);
+    let (base_threshold, base) = (5..=60)
+        .map(|t| {
+            let t = f64::from(t) / 100.0;
+            (t, score(&average_link(&sims, t), gold, all))
+        })
+        .max_by(|a, b| a.1.bcubed.f1.total_cmp(&b.1.bcubed.f1))
+        .expect("the grid is not empty");
+    print_scores(out, "baseline ", &base)?;
+    writeln!(
+        out,
+        "baseline threshold {base_threshold:.2} (TF-IDF cosine, average link, tuned on the whole set)"
+    )?;
+    writeln!(out, "ratio B-cubed F1 {:.3}", ours.bcubed.f1 / base.bcubed.f1)?;
+    writeln!(out, "ratio pairwise F1 {:.3}", ours.pairwise.f1 / base.pairwise.f1)?;
+    Ok(())
+}
+
+/// What each signal adds: the same run with one signal switched off, same thresholds.
+fn ablation_report(
+    out: &mut String,
+    docs: &[Doc],
+    gold: &[&str],
+    options: &dedupe::Options,
+    encoder: Option<&Arc<Encoder>>,
+) -> anyhow::Result<()> {
+    let all = |_| true;
+    let ablations = [
+        ("without entities", dedupe::Options { entity_weight: 0.0, ..options.clone() }),
+        ("without tfidf", dedupe::Options { entity_weight: 1.0, ..options.clone() }),
+        ("without near-copy", dedupe::Options { near_copy_threshold: 1.0, ..options.clone() }),
+        (
+            "average link instead of centroid",
+            dedupe::Options { story_link: dedupe::StoryLink::Average, ..options.clone() },
+        ),
+        (
+            if options.merge_stories { "without bridging merges" } else { "with bridging merges" },
+            dedupe::Options { merge_stories: !options.merge_stories, ..options.clone() },
+        ),
+        (
+            if options.lead_weight > 1 { "without the lead weight" } else { "with lead_weight 3" },
+            dedupe::Options { lead_weight: if options.lead_weight > 1 { 1 } else { 3 }, ..options.clone() },
+        ),
+    ];
+    let runs = cluster_many(docs, &ablations.iter().map(|a| a.1.clone()).collect::<Vec<_>>(), encoder)?;
+    for ((name, _), predicted) in ablations.iter().zip(runs) {
+        let s = score(&predicted, gold, all);
+        writeln!(
+            out,
+            "{name} B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+            s.bcubed.precision, s.bcubed.recall, s.bcubed.f1, s.pairwise.f1
+        )?;
+    }
+    Ok(())
 }
 
 /// What the embedding lines need: the set, the configured options and the loaded encoder.

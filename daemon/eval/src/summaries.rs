@@ -30,56 +30,11 @@ pub fn run(
     let model = Arc::new(Model::load(model_path)?);
     let stage = Summarize::with_model(options, model.clone());
 
-    // scores[system][dataset] = per-article scores
-    let mut scores: BTreeMap<&str, BTreeMap<String, Vec<Rouge>>> = BTreeMap::new();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut rejected, mut drafts) = (0usize, 0usize);
-    // Summaries carrying a name or number the article lacks: (shown, model drafts).
-    let (mut invented_shown, mut invented_drafts) = (0usize, 0usize);
-    let (mut prompt_tokens, mut prompt_seconds, mut new_tokens, mut generate_seconds) =
-        (0usize, 0f64, 0usize, 0f64);
+    let mut tally = Tally::default();
     let started = Instant::now();
     for (n, item) in items.iter().enumerate() {
         let summary = stage.summarize(&item.article, None);
-        let lead3: Vec<&str> = text::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
-        let texts = [
-            summary.text.as_str(),
-            summary.draft.as_deref().unwrap_or(""),
-            summary.extractive.as_str(),
-            &lead3.join(" "),
-        ];
-        for (system, text) in SYSTEMS.iter().zip(texts) {
-            let r = rouge::score(&item.reference, text);
-            for dataset in [item.dataset.as_str(), "overall"] {
-                scores.entry(system).or_default().entry(dataset.to_string()).or_default().push(r);
-            }
-        }
-        let missing = unsupported(&summary.text, &item.article);
-        if !missing.is_empty() {
-            invented_shown += 1;
-            // Named in the log so each case can be looked at, not only counted.
-            tracing::info!(id = %item.id, method = %summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
-        }
-        if let Some(draft) = &summary.draft {
-            drafts += 1;
-            if !unsupported(draft, &item.article).is_empty() {
-                invented_drafts += 1;
-            }
-        }
-        if let Some(rejection) = &summary.rejection {
-            rejected += 1;
-            *reasons.entry(rejection.kind().to_string()).or_default() += 1;
-        }
-        if let Some(e) = &summary.model_error {
-            *reasons.entry(format!("model error: {e}")).or_default() += 1;
-        }
-        if let Some(g) = &summary.generation {
-            prompt_tokens += g.prompt_tokens;
-            prompt_seconds += g.prompt_seconds;
-            // The first new token comes out of the prompt pass; the rest are timed as generation.
-            new_tokens += g.ids.len().saturating_sub(1);
-            generate_seconds += g.generate_seconds;
-        }
+        tally.add(item, &summary);
         tracing::debug!(id = %item.id, n, method = %summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
     }
 
@@ -92,51 +47,128 @@ pub fn run(
         stage_threads(&stage),
         started.elapsed().as_secs_f64()
     )?;
-    writeln!(out, "ROUGE F1 x100 (rouge-score style, stemmed)")?;
-    writeln!(out, "{:<12} {:<8} {:>4} {:>7} {:>7} {:>7}", "system", "dataset", "n", "R1", "R2", "RL")?;
-    for system in SYSTEMS {
-        for (dataset, list) in &scores[system] {
-            let mean =
-                |f: fn(&Rouge) -> f64| 100.0 * list.iter().map(f).sum::<f64>() / list.len().max(1) as f64;
-            writeln!(
-                out,
-                "{system:<12} {dataset:<8} {:>4} {:>7.2} {:>7.2} {:>7.2}",
-                list.len(),
-                mean(|r| r.rouge1.f1),
-                mean(|r| r.rouge2.f1),
-                mean(|r| r.rouge_l.f1)
-            )?;
+    tally.print_rouge(out)?;
+    tally.print_guard(items.len(), out)?;
+    tally.print_speed(model.load_seconds, out)?;
+    Ok(())
+}
+
+/// Everything counted over the articles.
+#[derive(Default)]
+struct Tally {
+    /// scores[system][dataset] = per-article scores
+    scores: BTreeMap<&'static str, BTreeMap<String, Vec<Rouge>>>,
+    reasons: BTreeMap<String, usize>,
+    rejected: usize,
+    drafts: usize,
+    /// Summaries carrying a name or number the article lacks: shown, and model drafts.
+    invented_shown: usize,
+    invented_drafts: usize,
+    prompt_tokens: usize,
+    prompt_seconds: f64,
+    new_tokens: usize,
+    generate_seconds: f64,
+}
+
+impl Tally {
+    fn add(&mut self, item: &super::SummaryItem, summary: &summarize::Summary) {
+        let lead3: Vec<&str> = text::sentences::split(&item.article).iter().take(3).map(|s| s.text).collect();
+        let texts = [
+            summary.text.as_str(),
+            summary.draft.as_deref().unwrap_or(""),
+            summary.extractive.as_str(),
+            &lead3.join(" "),
+        ];
+        for (system, text) in SYSTEMS.iter().zip(texts) {
+            let r = rouge::score(&item.reference, text);
+            for dataset in [item.dataset.as_str(), "overall"] {
+                self.scores.entry(system).or_default().entry(dataset.to_string()).or_default().push(r);
+            }
+        }
+        let missing = unsupported(&summary.text, &item.article);
+        if !missing.is_empty() {
+            self.invented_shown += 1;
+            // Named in the log so each case can be looked at, not only counted.
+            tracing::info!(id = %item.id, method = %summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
+        }
+        if let Some(draft) = &summary.draft {
+            self.drafts += 1;
+            if !unsupported(draft, &item.article).is_empty() {
+                self.invented_drafts += 1;
+            }
+        }
+        if let Some(rejection) = &summary.rejection {
+            self.rejected += 1;
+            *self.reasons.entry(rejection.kind().to_string()).or_default() += 1;
+        }
+        if let Some(e) = &summary.model_error {
+            *self.reasons.entry(format!("model error: {e}")).or_default() += 1;
+        }
+        if let Some(g) = &summary.generation {
+            self.prompt_tokens += g.prompt_tokens;
+            self.prompt_seconds += g.prompt_seconds;
+            // The first new token comes out of the prompt pass; the rest are timed as generation.
+            self.new_tokens += g.ids.len().saturating_sub(1);
+            self.generate_seconds += g.generate_seconds;
         }
     }
-    let share = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
-    writeln!(
-        out,
-        "unsupported names/numbers: shown {:.1}% ({invented_shown} of {}), model drafts {:.1}% ({invented_drafts} of {drafts})",
-        share(invented_shown, items.len()),
-        items.len(),
-        share(invented_drafts, drafts)
-    )?;
-    let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
-    writeln!(
-        out,
-        "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}",
-        drafts - rejected
-    )?;
-    for (reason, count) in &reasons {
-        writeln!(out, "  {reason}: {count}")?;
+
+    fn print_rouge(&self, out: &mut dyn Write) -> anyhow::Result<()> {
+        writeln!(out, "ROUGE F1 x100 (rouge-score style, stemmed)")?;
+        writeln!(out, "{:<12} {:<8} {:>4} {:>7} {:>7} {:>7}", "system", "dataset", "n", "R1", "R2", "RL")?;
+        for system in SYSTEMS {
+            for (dataset, list) in &self.scores[system] {
+                let mean =
+                    |f: fn(&Rouge) -> f64| 100.0 * list.iter().map(f).sum::<f64>() / list.len().max(1) as f64;
+                writeln!(
+                    out,
+                    "{system:<12} {dataset:<8} {:>4} {:>7.2} {:>7.2} {:>7.2}",
+                    list.len(),
+                    mean(|r| r.rouge1.f1),
+                    mean(|r| r.rouge2.f1),
+                    mean(|r| r.rouge_l.f1)
+                )?;
+            }
+        }
+        Ok(())
     }
-    if prompt_seconds > 0.0 && generate_seconds > 0.0 {
+
+    fn print_guard(&self, n_items: usize, out: &mut dyn Write) -> anyhow::Result<()> {
+        let Tally { invented_shown, invented_drafts, drafts, rejected, .. } = *self;
+        let share = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
         writeln!(
             out,
-            "speed: prompt {:.1} tok/s ({} tokens), generation {:.1} tok/s ({} tokens), load {:.2} s",
-            prompt_tokens as f64 / prompt_seconds,
-            prompt_tokens,
-            new_tokens as f64 / generate_seconds,
-            new_tokens,
-            model.load_seconds
+            "unsupported names/numbers: shown {:.1}% ({invented_shown} of {}), model drafts {:.1}% ({invented_drafts} of {drafts})",
+            share(invented_shown, n_items),
+            n_items,
+            share(invented_drafts, drafts)
         )?;
+        let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
+        writeln!(
+            out,
+            "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}",
+            drafts - rejected
+        )?;
+        for (reason, count) in &self.reasons {
+            writeln!(out, "  {reason}: {count}")?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn print_speed(&self, load_seconds: f64, out: &mut dyn Write) -> anyhow::Result<()> {
+        if self.prompt_seconds > 0.0 && self.generate_seconds > 0.0 {
+            writeln!(
+                out,
+                "speed: prompt {:.1} tok/s ({} tokens), generation {:.1} tok/s ({} tokens), load {:.2} s",
+                self.prompt_tokens as f64 / self.prompt_seconds,
+                self.prompt_tokens,
+                self.new_tokens as f64 / self.generate_seconds,
+                self.new_tokens,
+                load_seconds
+            )?;
+        }
+        Ok(())
+    }
 }
 
 fn stage_threads(stage: &Summarize) -> usize {

@@ -137,30 +137,9 @@ impl Pipeline {
     ) -> Result<Step, StoreError> {
         let item_index = article.item_index;
         let mut timings = Timings::new();
-        let last = store.last_stage_result(file_id, item_index)?;
-        let resumable = last
-            .as_ref()
-            .is_some_and(|last| self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage));
-        if last.is_some() && !resumable && article.raw.is_none() {
-            // A split article exists only as its saved state; without a stage list that matches
-            // it there is nothing to run it from.
-            let message = "the configured stages changed while this file's articles were being processed; drop the file again".to_string();
-            return Ok(Step::Finished(Finished::Failed { stage: "pipeline".into(), message }, timings));
-        }
-        let (mut article, start) = match last.filter(|_| resumable) {
-            Some(last) => match (last.outcome, last.article) {
-                (StageOutcome::Continue, Some(saved)) => (saved, last.stage_index + 1),
-                (StageOutcome::Drop, _) => {
-                    let reason = last.detail.unwrap_or_default();
-                    return Ok(Step::Finished(Finished::Dropped { stage: last.stage, reason }, timings));
-                }
-                (StageOutcome::Fail, _) => {
-                    let message = last.detail.unwrap_or_default();
-                    return Ok(Step::Finished(Finished::Failed { stage: last.stage, message }, timings));
-                }
-                (StageOutcome::Continue, None) => (article, 0),
-            },
-            None => (article, 0),
+        let (mut article, start) = match self.resume_point(store, file_id, article)? {
+            Resume::From(article, start) => (article, start),
+            Resume::Finished(finished) => return Ok(Step::Finished(finished, timings)),
         };
         if start > 0 {
             tracing::info!(
@@ -198,25 +177,7 @@ impl Pipeline {
                     // An article still carrying its raw bytes is not saved: resuming it means
                     // starting over, which keeps the bytes out of the database.
                     result.article = next.raw.is_none().then(|| next.clone());
-                    if next.story_merges.is_empty() || next.story_merges == merges_before {
-                        store.record_stage(&result)?;
-                    } else {
-                        // Applied now, with the result, so the later stages (summaries, key
-                        // points) already read the merged story, and a restart finds both or
-                        // neither. A merge stays even if a later stage fails the article: the
-                        // evidence was the article's text, which dedupe had already judged.
-                        for merge in store.record_stage_with_merges(&result, &next)? {
-                            tracing::info!(
-                                file_id,
-                                item_index,
-                                from_story = merge.from_story,
-                                into_story = merge.into_story,
-                                n_moved = merge.n_moved,
-                                reason = %merge.reason,
-                                "stories merged"
-                            );
-                        }
-                    }
+                    record_continue(store, &result, &next, &merges_before)?;
                     article = next;
                 }
                 Outcome::Drop { reason } => {
@@ -239,6 +200,37 @@ impl Pipeline {
         }
         article.raw = None;
         Ok(Step::Finished(Finished::Done(article), timings))
+    }
+
+    /// Where an article starts: after its last recorded stage when that result still matches the
+    /// configured stages, from the start otherwise; or already finished when a stage dropped or
+    /// failed it.
+    fn resume_point(&self, store: &Store, file_id: i64, article: Article) -> Result<Resume, StoreError> {
+        let last = store.last_stage_result(file_id, article.item_index)?;
+        let resumable = last
+            .as_ref()
+            .is_some_and(|last| self.stages.get(last.stage_index).is_some_and(|s| s.name() == last.stage));
+        if last.is_some() && !resumable && article.raw.is_none() {
+            // A split article exists only as its saved state; without a stage list that matches
+            // it there is nothing to run it from.
+            let message = "the configured stages changed while this file's articles were being processed; drop the file again".to_string();
+            return Ok(Resume::Finished(Finished::Failed { stage: "pipeline".into(), message }));
+        }
+        Ok(match last.filter(|_| resumable) {
+            Some(last) => match (last.outcome, last.article) {
+                (StageOutcome::Continue, Some(saved)) => Resume::From(saved, last.stage_index + 1),
+                (StageOutcome::Drop, _) => {
+                    let reason = last.detail.unwrap_or_default();
+                    Resume::Finished(Finished::Dropped { stage: last.stage, reason })
+                }
+                (StageOutcome::Fail, _) => {
+                    let message = last.detail.unwrap_or_default();
+                    Resume::Finished(Finished::Failed { stage: last.stage, message })
+                }
+                (StageOutcome::Continue, None) => Resume::From(article, 0),
+            },
+            None => Resume::From(article, 0),
+        })
     }
 
     /// Records the articles a stage split a file into, numbered in order, in one transaction.
@@ -290,6 +282,42 @@ pub struct Item {
     pub finished: Finished,
     /// The time each stage took for it (the splitting stage counts for the first article).
     pub timings: Timings,
+}
+
+/// Where running one article begins.
+enum Resume {
+    /// At this stage index, with this article.
+    From(Article, usize),
+    /// Nowhere: its recorded results already finish it.
+    Finished(Finished),
+}
+
+/// Records a stage's result for an article it passed on, with the story merges the stage newly
+/// asked for (`merges_before` are those asked for before it).
+fn record_continue(
+    store: &Store,
+    result: &StageResult,
+    next: &Article,
+    merges_before: &[stage_api::StoryMerge],
+) -> Result<(), StoreError> {
+    if next.story_merges.is_empty() || next.story_merges == merges_before {
+        return store.record_stage(result);
+    }
+    // Applied now, with the result, so the later stages (summaries, key points) already read
+    // the merged story, and a restart finds both or neither. A merge stays even if a later stage
+    // fails the article: the evidence was the article's text, which dedupe had already judged.
+    for merge in store.record_stage_with_merges(result, next)? {
+        tracing::info!(
+            file_id = result.file_id,
+            item_index = result.item_index,
+            from_story = merge.from_story,
+            into_story = merge.into_story,
+            n_moved = merge.n_moved,
+            reason = %merge.reason,
+            "stories merged"
+        );
+    }
+    Ok(())
 }
 
 /// Where running one article stopped.
