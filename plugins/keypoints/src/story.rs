@@ -14,8 +14,9 @@
 //! A point shows the part of its sentence a reader keeps ([`compress`]: no dateline, byline,
 //! trailing attribution or aside) and cites exactly that span, and points are kept short: only
 //! sentences of 6 to 32 kept words may be points, and each kept word past 20 costs a little
-//! score. A sentence whose content words are mostly in the story's summary already (more than
-//! half of them) is not shown again as a point.
+//! score. A sentence whose content words are mostly in one sentence of the story's summary
+//! already (more than half of them) is not shown again as a point, unless another source gives other values for
+//! it: a "sources differ" point says what the summary cannot.
 //!
 //! A pair where either sentence names someone or somewhere (a capitalised word) that the other
 //! source never mentions must reach the higher `Options::min_agreement_unshared_names`: two
@@ -90,13 +91,21 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
     if sentences.is_empty() {
         return Points::default();
     }
+    let idf = inverse_frequencies(&sentences);
+    let agree = agreements(&sentences, sources, &idf, options);
     if let Some(summary) = summary {
-        let summary: HashSet<String> = content_words(summary).into_iter().collect();
+        // Compared sentence by sentence: words of a point scattered over the summary's
+        // sentences are a new combination, not a repeat.
+        let summary: Vec<HashSet<String>> =
+            sentences::split(summary).iter().map(|s| content_words(s.text).into_iter().collect()).collect();
         let repeats: Vec<usize> = (0..sentences.len())
             .filter(|&i| {
                 let words = &sentences[i].words;
-                sentences[i].eligible && words.iter().filter(|w| summary.contains(*w)).count() * 2 > words.len()
+                sentences[i].eligible
+                    && summary.iter().any(|s| words.iter().filter(|w| s.contains(*w)).count() * 2 > words.len())
             })
+            // Where the sources differ on what it says, the point says what the summary cannot.
+            .filter(|&i| !agree[i].iter().any(|&(j, _)| differs(&sentences, sources, i, j)))
             .collect();
         // A story told in one or two sentences keeps them as points rather than have none.
         if repeats.len() < sentences.iter().filter(|s| s.eligible).count() {
@@ -105,8 +114,6 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
             }
         }
     }
-    let idf = inverse_frequencies(&sentences);
-    let agree = agreements(&sentences, sources, &idf, options);
     let scores = scores(&sentences, &agree);
     let mut order: Vec<usize> = (0..sentences.len()).filter(|&i| sentences[i].eligible).collect();
     // Ties go to the earlier source (the article being processed), then the earlier sentence.
@@ -148,6 +155,12 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
         }
     }
     out
+}
+
+/// Whether sentences `i` and `j` give different values for the same slot.
+fn differs(sentences: &[Sentence<'_>], sources: &[Source<'_>], i: usize, j: usize) -> bool {
+    let (a, b) = (&sentences[i], &sentences[j]);
+    !values::conflicts(&a.values, &b.values, sources[a.source].text, sources[b.source].text).is_empty()
 }
 
 fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
