@@ -10,7 +10,10 @@
 //! the one-source case. A point reported by several outlets cites each of them; one whose
 //! outlets give different numbers, dates or names is flagged `sources_differ` and shows both
 //! values.
-//! A point is kept only if it passes [`grounded`] against its citations.
+//! A point is kept only if it passes [`grounded`] against its citations. A point shows only
+//! the part of its sentence a reader keeps ([`compress`]) and is not one the story's summary
+//! already says; when the sources differ on a value the summary states, the summary is
+//! rewritten to state every source's value ([`reconcile`]).
 //!
 //! # How points are chosen
 //!
@@ -45,6 +48,7 @@
 //! and each citation carries the `value` its sentence gives.
 
 pub mod compress;
+pub mod reconcile;
 pub mod story;
 pub mod values;
 
@@ -141,10 +145,16 @@ impl Stage for Keypoints {
             None => Vec::new(),
         };
         let mut sources = vec![story::Source { article_id: None, text: &article.text }];
-        sources.extend(
-            earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }),
-        );
-        article.key_points = story::key_points(&sources, &self.options);
+        sources.extend(earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }));
+        let found = story::key_points_beside(&sources, article.summary.as_deref(), &self.options);
+        article.key_points = found.points;
+        if let Some(summary) = article.summary.as_deref() {
+            if let Some(reconciled) = reconcile::reconcile(summary, &found.differing) {
+                article.summary = Some(reconciled);
+                let shown: Vec<String> = found.differing.iter().map(|v| v.join(" / ")).collect();
+                article.metadata.insert("summary_sources_differ".into(), shown.join("; "));
+            }
+        }
         Outcome::Continue(article)
     }
 }
