@@ -32,8 +32,19 @@ const CONNECTIVES: [&str; 11] = [
 ];
 
 /// Words that make a short final clause an attribution.
-const ATTRIBUTION: [&str; 11] =
-    ["said", "says", "say", "told", "reported", "reports", "added", "according", "announced", "confirmed", "stated"];
+const ATTRIBUTION: [&str; 11] = [
+    "said",
+    "says",
+    "say",
+    "told",
+    "reported",
+    "reports",
+    "added",
+    "according",
+    "announced",
+    "confirmed",
+    "stated",
+];
 
 /// Asides that may close a sentence without carrying its fact.
 const ASIDES: [&str; 2] = [", which ", ", who "];
@@ -67,7 +78,10 @@ fn trailing_cut(body: &str) -> Option<usize> {
         let clause = body[at + 2..].trim_end_matches(['.', '!']);
         let words: Vec<String> = clause
             .split_whitespace()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .collect();
         let attribution = words.len() <= 8
             && words.iter().any(|w| ATTRIBUTION.contains(&w.as_str()))
@@ -101,7 +115,10 @@ mod tests {
             shown("The ferry ran aground near the island of Holm, according to the coast guard."),
             "The ferry ran aground near the island of Holm"
         );
-        assert_eq!(shown("Police arrested the man in Oslo, he said."), "Police arrested the man in Oslo");
+        assert_eq!(
+            shown("Police arrested the man in Oslo, he said."),
+            "Police arrested the man in Oslo"
+        );
     }
 
     #[test]
@@ -119,7 +136,9 @@ mod tests {
     #[test]
     fn drops_a_trailing_aside_and_a_leading_connective() {
         assert_eq!(
-            shown("The plant will close in March, which the union called a betrayal of its workers."),
+            shown(
+                "The plant will close in March, which the union called a betrayal of its workers."
+            ),
             "The plant will close in March"
         );
         assert_eq!(
@@ -127,13 +146,21 @@ mod tests {
             "Reuters reported that 14 crossings were cancelled on Tuesday."
         );
         let lower = "However, the council closed the bridge on Monday.";
-        assert_eq!(shown(lower), lower, "the source's case is kept, so a lower-case rest keeps its opening");
+        assert_eq!(
+            shown(lower),
+            lower,
+            "the source's case is kept, so a lower-case rest keeps its opening"
+        );
     }
 
     #[test]
     fn strips_the_dateline_and_stays_a_span() {
-        let sentence = "LONDON (Reuters) - The operator cancelled 14 crossings on Tuesday, the company said.";
-        assert_eq!(shown(sentence), "The operator cancelled 14 crossings on Tuesday");
+        let sentence =
+            "LONDON (Reuters) - The operator cancelled 14 crossings on Tuesday, the company said.";
+        assert_eq!(
+            shown(sentence),
+            "The operator cancelled 14 crossings on Tuesday"
+        );
         let range = kept(sentence);
         assert!(sentence.is_char_boundary(range.start) && sentence.is_char_boundary(range.end));
     }

@@ -15,8 +15,8 @@
 //! trailing attribution or aside) and cites exactly that span, and points are kept short: only
 //! sentences of 6 to 32 kept words may be points, and each kept word past 20 costs a little
 //! score. A sentence whose content words are mostly in one sentence of the story's summary
-//! already (more than half of them) is not shown again as a point, unless another source gives other values for
-//! it: a "sources differ" point says what the summary cannot.
+//! already (more than half of them) is not shown again as a point, unless another source
+//! gives other values for it: a "sources differ" point says what the summary cannot.
 //!
 //! A pair where either sentence names someone or somewhere (a capitalised word) that the other
 //! source never mentions must reach the higher `Options::min_agreement_unshared_names`: two
@@ -102,7 +102,10 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
             .filter(|&i| {
                 let words = &sentences[i].words;
                 sentences[i].eligible
-                    && summary.iter().any(|s| words.iter().filter(|w| s.contains(*w)).count() * 2 > words.len())
+                    && summary.iter().any(|s| {
+                        let repeated = words.iter().filter(|w| s.contains(*w)).count();
+                        2 * repeated > words.len()
+                    })
             })
             // Where the sources differ on what it says, the point says what the summary cannot.
             .filter(|&i| !agree[i].iter().any(|&(j, _)| differs(&sentences, sources, i, j)))
@@ -174,8 +177,8 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
             let kept = compress::kept(full);
             let text = &full[kept.clone()];
             let n_words = text.split_whitespace().count();
-            let eligible =
-                (6..=32).contains(&n_words) && full.ends_with(['.', '!', '"', '\u{201D}']) && !full.ends_with('?');
+            let statement = full.ends_with(['.', '!', '"', '\u{201D}']) && !full.ends_with('?');
+            let eligible = (6..=32).contains(&n_words) && statement;
             out.push(Sentence {
                 source,
                 index,

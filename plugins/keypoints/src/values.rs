@@ -87,7 +87,8 @@ pub fn values(sentence: &str) -> Vec<Value> {
             if let Some((end, low, high)) = range_at(sentence, &tokens, i) {
                 let (last_start, last) = tokens[end];
                 // "between 25 and 100": the slot is the word before "between".
-                let before = if i > 0 && tokens[i - 1].1.eq_ignore_ascii_case("between") { i.checked_sub(2) } else { i.checked_sub(1) };
+                let between = i > 0 && tokens[i - 1].1.eq_ignore_ascii_case("between");
+                let before = if between { i.checked_sub(2) } else { i.checked_sub(1) };
                 out.push(Value {
                     text: sentence[start..last_start + last.len()].to_string(),
                     start,
@@ -159,7 +160,9 @@ fn range_at(sentence: &str, tokens: &[(usize, &str)], i: usize) -> Option<(usize
     let gap = sentence[prev_start + prev.len()..next_start].trim();
     let high_at = if matches!(gap, "-" | "\u{2013}" | "\u{2014}") {
         j
-    } else if gap.is_empty() && (next.eq_ignore_ascii_case("to") || (between && next.eq_ignore_ascii_case("and"))) {
+    } else if gap.is_empty()
+        && (next.eq_ignore_ascii_case("to") || (between && next.eq_ignore_ascii_case("and")))
+    {
         let &(high_start, _) = tokens.get(j + 1)?;
         // The word joining the two numbers must be followed by nothing but a space.
         if !sentence[next_start + next.len()..high_start].trim().is_empty() {
@@ -252,7 +255,11 @@ pub fn conflicts(a: &[Value], b: &[Value], a_article: &str, b_article: &str) -> 
                         && x.after == y.after
                         && !mentions_any(b_article, &x.text)
                         && !mentions_any(a_article, &y.text)
-                } else if x.kind == Kind::Number && !x.after.is_empty() && !y.after.is_empty() && x.after != y.after {
+                } else if x.kind == Kind::Number
+                    && !x.after.is_empty()
+                    && !y.after.is_empty()
+                    && x.after != y.after
+                {
                     // Counts of different things, unless one sole figure of each sentence in the
                     // same slot.
                     !x.before.is_empty() && x.before == y.before && only_number(a) && only_number(b)
@@ -373,7 +380,8 @@ mod tests {
             ("The flu killed 25 \u{2013} 100 million people.", "25 \u{2013} 100"),
             ("The flu killed 25 million to 100 million people.", "25 million to 100 million"),
         ] {
-            let numbers: Vec<Value> = values(sentence).into_iter().filter(|v| v.kind == Kind::Number).collect();
+            let numbers: Vec<Value> =
+                values(sentence).into_iter().filter(|v| v.kind == Kind::Number).collect();
             assert_eq!(numbers.len(), 1, "{sentence}: {numbers:?}");
             assert_eq!(numbers[0].text, text);
             assert_eq!(numbers[0].span, Some((25.0, 100.0)));
