@@ -318,7 +318,10 @@ mod tests {
         let title = "NASA adds five companies to lunar lander program";
         let text = "NASA adds five  companies to Lunar Lander program\nWASHINGTON \u{2014} NASA announced \
                     five companies.\n\nMore text.";
-        assert_eq!(without_title_line(text, title), "WASHINGTON \u{2014} NASA announced five companies.\n\nMore text.");
+        assert_eq!(
+            without_title_line(text, title),
+            "WASHINGTON \u{2014} NASA announced five companies.\n\nMore text."
+        );
         let other = "NASA adds five companies to its list of bidders on Monday.";
         assert_eq!(without_title_line(other, title), other);
         assert_eq!(without_title_line(title, title), title, "a text that is only the title stays");

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use summarize::lead;
+use text::lead;
 
 /// Openings that only link a sentence to the one before it.
 const CONNECTIVES: [&str; 11] = [
@@ -78,10 +78,7 @@ fn trailing_cut(body: &str) -> Option<usize> {
         let clause = body[at + 2..].trim_end_matches(['.', '!']);
         let words: Vec<String> = clause
             .split_whitespace()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
             .collect();
         let attribution = words.len() <= 8
             && words.iter().any(|w| ATTRIBUTION.contains(&w.as_str()))
@@ -90,11 +87,7 @@ fn trailing_cut(body: &str) -> Option<usize> {
             return Some(at);
         }
     }
-    ASIDES
-        .iter()
-        .filter_map(|aside| body.find(aside))
-        .min()
-        .filter(|&at| long_enough(at) && unquoted(at))
+    ASIDES.iter().filter_map(|aside| body.find(aside)).min().filter(|&at| long_enough(at) && unquoted(at))
 }
 
 #[cfg(test)]
@@ -115,10 +108,7 @@ mod tests {
             shown("The ferry ran aground near the island of Holm, according to the coast guard."),
             "The ferry ran aground near the island of Holm"
         );
-        assert_eq!(
-            shown("Police arrested the man in Oslo, he said."),
-            "Police arrested the man in Oslo"
-        );
+        assert_eq!(shown("Police arrested the man in Oslo, he said."), "Police arrested the man in Oslo");
     }
 
     #[test]
@@ -136,9 +126,7 @@ mod tests {
     #[test]
     fn drops_a_trailing_aside_and_a_leading_connective() {
         assert_eq!(
-            shown(
-                "The plant will close in March, which the union called a betrayal of its workers."
-            ),
+            shown("The plant will close in March, which the union called a betrayal of its workers."),
             "The plant will close in March"
         );
         assert_eq!(
@@ -146,21 +134,13 @@ mod tests {
             "Reuters reported that 14 crossings were cancelled on Tuesday."
         );
         let lower = "However, the council closed the bridge on Monday.";
-        assert_eq!(
-            shown(lower),
-            lower,
-            "the source's case is kept, so a lower-case rest keeps its opening"
-        );
+        assert_eq!(shown(lower), lower, "the source's case is kept, so a lower-case rest keeps its opening");
     }
 
     #[test]
     fn strips_the_dateline_and_stays_a_span() {
-        let sentence =
-            "LONDON (Reuters) - The operator cancelled 14 crossings on Tuesday, the company said.";
-        assert_eq!(
-            shown(sentence),
-            "The operator cancelled 14 crossings on Tuesday"
-        );
+        let sentence = "LONDON (Reuters) - The operator cancelled 14 crossings on Tuesday, the company said.";
+        assert_eq!(shown(sentence), "The operator cancelled 14 crossings on Tuesday");
         let range = kept(sentence);
         assert!(sentence.is_char_boundary(range.start) && sentence.is_char_boundary(range.end));
     }

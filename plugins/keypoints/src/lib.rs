@@ -145,7 +145,9 @@ impl Stage for Keypoints {
             None => Vec::new(),
         };
         let mut sources = vec![story::Source { article_id: None, text: &article.text }];
-        sources.extend(earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }));
+        sources.extend(
+            earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }),
+        );
         let found = story::key_points_beside(&sources, article.summary.as_deref(), &self.options);
         article.key_points = found.points;
         if let Some(summary) = article.summary.as_deref() {

@@ -55,14 +55,9 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
         let joined = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
         let next = after.next();
         // A full stop or comma followed by a digit continues the number ("12.5", "12,000").
-        let continues =
-            matches!(next, Some('.' | ',')) && after.next().is_some_and(|c| c.is_ascii_digit());
+        let continues = matches!(next, Some('.' | ',')) && after.next().is_some_and(|c| c.is_ascii_digit());
         let before_continues = matches!(before, Some('.' | ','))
-            && text[..at]
-                .chars()
-                .rev()
-                .nth(1)
-                .is_some_and(|c| c.is_ascii_digit());
+            && text[..at].chars().rev().nth(1).is_some_and(|c| c.is_ascii_digit());
         if !joined(before) && !joined(next) && !continues && !before_continues {
             return Some(at);
         }
@@ -78,8 +73,7 @@ mod tests {
     #[test]
     fn a_summary_stating_one_side_states_both() {
         let differing = vec![vec!["14".to_string(), "12".to_string()]];
-        let summary =
-            "The ferry operator cancelled 14 crossings on Tuesday as the storm hit in 2014.";
+        let summary = "The ferry operator cancelled 14 crossings on Tuesday as the storm hit in 2014.";
         assert_eq!(
             reconcile(summary, &differing).as_deref(),
             Some("The ferry operator cancelled 14 / 12 (sources differ) crossings on Tuesday as the storm hit in 2014.")
@@ -90,26 +84,16 @@ mod tests {
             Some("Storm Ciaran forced the operator to cancel 14 / 12 (sources differ) sailings.")
         );
         let done = reconcile(summary, &differing).expect("changed");
-        assert_eq!(
-            reconcile(&done, &differing),
-            None,
-            "a reconciled summary stays as it is"
-        );
+        assert_eq!(reconcile(&done, &differing), None, "a reconciled summary stays as it is");
     }
 
     #[test]
     fn a_summary_without_the_values_is_left_alone() {
         let differing = vec![vec!["14".to_string(), "12".to_string()]];
         assert_eq!(
-            reconcile(
-                "Crossings fell 12.5 percent in 2012 and 1,214 ships docked.",
-                &differing
-            ),
+            reconcile("Crossings fell 12.5 percent in 2012 and 1,214 ships docked.", &differing),
             None
         );
-        assert_eq!(
-            reconcile("The ferry operator cancelled crossings.", &[]),
-            None
-        );
+        assert_eq!(reconcile("The ferry operator cancelled crossings.", &[]), None);
     }
 }

@@ -96,8 +96,10 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
     if let Some(summary) = summary {
         // Compared sentence by sentence: words of a point scattered over the summary's
         // sentences are a new combination, not a repeat.
-        let summary: Vec<HashSet<String>> =
-            sentences::split(summary).iter().map(|s| content_words(s.text).into_iter().collect()).collect();
+        let summary: Vec<HashSet<String>> = sentences::split(summary)
+            .iter()
+            .map(|s| long_words_and_numbers(s.text).into_iter().collect())
+            .collect();
         let repeats: Vec<usize> = (0..sentences.len())
             .filter(|&i| {
                 let words = &sentences[i].words;
@@ -148,7 +150,9 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
         chosen.push((i, support));
     }
 
-    let text_of = |c: &Citation| sources.iter().find(|s| s.article_id == c.article_id).and_then(|s| s.text.get(c.start..c.end));
+    let text_of = |c: &Citation| {
+        sources.iter().find(|s| s.article_id == c.article_id).and_then(|s| s.text.get(c.start..c.end))
+    };
     let mut out = Points::default();
     for (primary, support) in chosen {
         let (point, differing) = point(&sentences, sources, primary, &support);
@@ -169,7 +173,8 @@ fn differs(sentences: &[Sentence<'_>], sources: &[Source<'_>], i: usize, j: usiz
 fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
     let mut out = Vec::new();
     for (source, s) in sources.iter().enumerate() {
-        let pieces = sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
+        let pieces =
+            sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
         for (index, (start, full)) in pieces.enumerate() {
             if full.split_whitespace().count() < 5 {
                 continue;
@@ -374,7 +379,8 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
             let position = 1.0 / (1.0 + 0.15 * s.index as f64);
             // Short points are what a reader keeps; past 20 words each word costs a little.
             let length = 0.05 * s.text.split_whitespace().count().saturating_sub(20) as f64;
-            let agreeing = agree[i].iter().map(|&(j, _)| sentences[j].source).collect::<HashSet<usize>>().len();
+            let agreeing =
+                agree[i].iter().map(|&(j, _)| sentences[j].source).collect::<HashSet<usize>>().len();
             2.0 * c / best_coverage
                 + 2.0 * position
                 + 0.3 * numbers.min(3) as f64

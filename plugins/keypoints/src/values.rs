@@ -149,9 +149,8 @@ pub fn values(sentence: &str) -> Vec<Value> {
 fn range_at(sentence: &str, tokens: &[(usize, &str)], i: usize) -> Option<(usize, f64, f64)> {
     let low = parse_number(tokens[i].1)?;
     let between = i > 0 && tokens[i - 1].1.eq_ignore_ascii_case("between");
-    let magnitude = |j: usize| {
-        tokens.get(j).map(|t| t.1.to_lowercase()).filter(|t| MAGNITUDES.contains(&t.as_str()))
-    };
+    let magnitude =
+        |j: usize| tokens.get(j).map(|t| t.1.to_lowercase()).filter(|t| MAGNITUDES.contains(&t.as_str()));
     // "25 million to 100 million": both ends carry the same magnitude word.
     let low_magnitude = magnitude(i + 1);
     let j = if low_magnitude.is_some() { i + 2 } else { i + 1 };

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use text::sentences;
 use text::words::long_words;
 
-use crate::lead;
+use text::lead;
 
 /// Sentences further down than this are never chosen: news puts what matters first.
 const CANDIDATES: usize = 12;
@@ -110,7 +110,12 @@ mod tests {
                     first landing is planned for next year.";
         let s = summarize(text, Some("NASA adds five companies to lunar lander program"), 2, 90);
         assert!(s.starts_with("NASA announced on Monday"), "{s}");
-        let s = summarize("SEOUL, South Korea (AP) \u{2014} North Korea fired a missile into the sea on Monday.", None, 2, 90);
+        let s = summarize(
+            "SEOUL, South Korea (AP) \u{2014} North Korea fired a missile into the sea on Monday.",
+            None,
+            2,
+            90,
+        );
         assert_eq!(s, "North Korea fired a missile into the sea on Monday.");
     }
 

@@ -51,7 +51,6 @@ pub mod error;
 pub mod extractive;
 pub mod guard;
 pub mod injection;
-pub mod lead;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -151,8 +151,15 @@ fn outlets_naming_a_different_minister_give_a_point_that_shows_both_names() {
     let summary = story["summary"].as_str().expect("the story has a summary");
     let both = ["Anna Berg / Maria Lund (sources differ)", "Maria Lund / Anna Berg (sources differ)"];
     assert!(both.iter().any(|b| summary.contains(b)) || !summary.contains("Berg"), "{summary}");
-    let point = story["key_points"].as_array().unwrap().iter().find(|p| p["sources_differ"] == true).expect("a flagged point");
-    let outlet_of = |id: i64| story["sources"].as_array().unwrap().iter().find(|s| s["article_id"] == id).unwrap()["outlet"].clone();
+    let point = story["key_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sources_differ"] == true)
+        .expect("a flagged point");
+    let outlet_of = |id: i64| {
+        story["sources"].as_array().unwrap().iter().find(|s| s["article_id"] == id).unwrap()["outlet"].clone()
+    };
     let mut cited: Vec<(String, String)> = point["citations"]
         .as_array()
         .unwrap()

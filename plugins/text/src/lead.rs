@@ -13,14 +13,7 @@
 //! ("Seoul, South Korea") or a month ("Nov. 19").
 
 /// Dashes that end a dateline, with the spaces around them.
-const DASHES: [&str; 6] = [
-    " \u{2014} ",
-    " \u{2013} ",
-    " -- ",
-    " - ",
-    "\u{2014}",
-    " \u{2014}",
-];
+const DASHES: [&str; 6] = [" \u{2014} ", " \u{2013} ", " -- ", " - ", "\u{2014}", " \u{2014}"];
 
 const MONTHS: [&str; 24] = [
     "jan",
@@ -120,25 +113,18 @@ fn is_dateline(head: &str) -> bool {
     }
     let all_capitalised = words.iter().all(|w| {
         let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-        w.is_empty()
-            || w.starts_with(char::is_uppercase)
-            || w.starts_with(|c: char| c.is_ascii_digit())
+        w.is_empty() || w.starts_with(char::is_uppercase) || w.starts_with(|c: char| c.is_ascii_digit())
     });
     if !all_capitalised {
         return false;
     }
     let letters = |w: &str| w.chars().filter(|c| c.is_alphabetic()).count();
-    let in_capitals = words.iter().any(|w| {
-        letters(w) >= 2
-            && w.chars()
-                .filter(|c| c.is_alphabetic())
-                .all(char::is_uppercase)
-    });
+    let in_capitals = words
+        .iter()
+        .any(|w| letters(w) >= 2 && w.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase));
     let month = words.first().is_some_and(|w| {
         MONTHS.contains(&w.trim_end_matches('.').to_lowercase().as_str())
-            && words
-                .get(1)
-                .is_some_and(|d| d.trim_end_matches(',').chars().all(|c| c.is_ascii_digit()))
+            && words.get(1).is_some_and(|d| d.trim_end_matches(',').chars().all(|c| c.is_ascii_digit()))
     });
     in_capitals || agency || outside.contains(',') || month
 }
@@ -150,34 +136,13 @@ mod tests {
     #[test]
     fn strips_the_usual_datelines() {
         for (sentence, body) in [
-            (
-                "WASHINGTON \u{2014} NASA announced five companies.",
-                "NASA announced five companies.",
-            ),
-            (
-                "LONDON (Reuters) - Britain's economy grew 0.2%.",
-                "Britain's economy grew 0.2%.",
-            ),
-            (
-                "SEOUL, South Korea (AP) \u{2014} North Korea fired a missile.",
-                "North Korea fired a missile.",
-            ),
-            (
-                "Nov. 19 (UPI) -- A fire destroyed the old mill.",
-                "A fire destroyed the old mill.",
-            ),
-            (
-                "(CNN) -- A fire destroyed the old mill.",
-                "A fire destroyed the old mill.",
-            ),
-            (
-                "Pyongyang, North Korea \u{2013} Talks resumed on Monday.",
-                "Talks resumed on Monday.",
-            ),
-            (
-                "WASHINGTON\u{2014}NASA announced five companies.",
-                "NASA announced five companies.",
-            ),
+            ("WASHINGTON \u{2014} NASA announced five companies.", "NASA announced five companies."),
+            ("LONDON (Reuters) - Britain's economy grew 0.2%.", "Britain's economy grew 0.2%."),
+            ("SEOUL, South Korea (AP) \u{2014} North Korea fired a missile.", "North Korea fired a missile."),
+            ("Nov. 19 (UPI) -- A fire destroyed the old mill.", "A fire destroyed the old mill."),
+            ("(CNN) -- A fire destroyed the old mill.", "A fire destroyed the old mill."),
+            ("Pyongyang, North Korea \u{2013} Talks resumed on Monday.", "Talks resumed on Monday."),
+            ("WASHINGTON\u{2014}NASA announced five companies.", "NASA announced five companies."),
         ] {
             assert_eq!(without_lead(sentence), body, "{sentence}");
         }
@@ -200,23 +165,13 @@ mod tests {
     /// then a dateline; and a byline line.
     #[test]
     fn strips_a_glued_headline_and_byline() {
-        let sentence = "NASA adds five companies to commercial lunar lander program\nWASHINGTON \u{2014} NASA \
-                        announced on Monday that five more companies may bid.";
-        assert_eq!(
-            without_lead(sentence),
-            "NASA announced on Monday that five more companies may bid."
-        );
         let sentence =
-            "By Jane Doe, Associated Press\nThe council voted to close the plant on Friday.";
-        assert_eq!(
-            without_lead(sentence),
-            "The council voted to close the plant on Friday."
-        );
+            "NASA adds five companies to commercial lunar lander program\nWASHINGTON \u{2014} NASA \
+                        announced on Monday that five more companies may bid.";
+        assert_eq!(without_lead(sentence), "NASA announced on Monday that five more companies may bid.");
+        let sentence = "By Jane Doe, Associated Press\nThe council voted to close the plant on Friday.";
+        assert_eq!(without_lead(sentence), "The council voted to close the plant on Friday.");
         let sentence = "The council voted on Friday.\nIt will close the plant.";
-        assert_eq!(
-            without_lead(sentence),
-            sentence,
-            "a line that ends a sentence stays"
-        );
+        assert_eq!(without_lead(sentence), sentence, "a line that ends a sentence stays");
     }
 }
