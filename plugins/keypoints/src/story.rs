@@ -94,20 +94,21 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
     let idf = inverse_frequencies(&sentences);
     let agree = agreements(&sentences, sources, &idf, options);
     if let Some(summary) = summary {
-        // Compared sentence by sentence: words of a point scattered over the summary's
-        // sentences are a new combination, not a repeat.
-        let summary: Vec<HashSet<String>> = sentences::split(summary)
+        // Mostly in one of the summary's sentences, or almost all somewhere in it: a point whose
+        // words are only scattered over the summary tells a new combination and stays.
+        let by_sentence: Vec<HashSet<String>> = sentences::split(summary)
             .iter()
             .map(|s| long_words_and_numbers(s.text).into_iter().collect())
             .collect();
+        let whole: HashSet<&String> = by_sentence.iter().flatten().collect();
         let repeats: Vec<usize> = (0..sentences.len())
             .filter(|&i| {
                 let words = &sentences[i].words;
-                sentences[i].eligible
-                    && summary.iter().any(|s| {
-                        let repeated = words.iter().filter(|w| s.contains(*w)).count();
-                        2 * repeated > words.len()
-                    })
+                let in_sentence = by_sentence
+                    .iter()
+                    .any(|s| 2 * words.iter().filter(|w| s.contains(*w)).count() > words.len());
+                let in_whole = 5 * words.iter().filter(|w| whole.contains(w)).count() >= 4 * words.len();
+                sentences[i].eligible && !words.is_empty() && (in_sentence || in_whole)
             })
             // Where the sources differ on what it says, the point says what the summary cannot.
             .filter(|&i| !agree[i].iter().any(|&(j, _)| differs(&sentences, sources, i, j)))

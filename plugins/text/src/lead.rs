@@ -63,12 +63,31 @@ pub fn body_start(sentence: &str) -> usize {
             let after = head_end + dash.len();
             offset += after + (rest[after..].len() - rest[after..].trim_start().len());
         }
+    } else if let Some(end) = glued_agency_end(rest) {
+        offset += end;
     }
     // Nothing may be left but the dateline itself.
     if sentence[offset..].split_whitespace().count() < 2 {
         return 0;
     }
     offset
+}
+
+/// The end of a dashless dateline whose agency is glued to the first word, as some sites save
+/// it: "Hong Kong (CNN Business)A muddled view …", "(CNN)The president …". Without the dash the
+/// form has to be strict: at most four capitalised words before the parenthesis, at most three
+/// capitalised words in it, and a capital letter right after it with no space.
+fn glued_agency_end(text: &str) -> Option<usize> {
+    let open = text.find('(')?;
+    let close = open + text[open..].find(')')?;
+    let capitalised = |s: &str, most: usize| {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        words.len() <= most && words.iter().all(|w| w.starts_with(char::is_uppercase))
+    };
+    let glued = text[close + 1..].starts_with(char::is_uppercase);
+    let agency = &text[open + 1..close];
+    (glued && !agency.trim().is_empty() && capitalised(&text[..open], 4) && capitalised(agency, 3))
+        .then_some(close + 1)
 }
 
 /// `sentence` from [`body_start`].
@@ -146,6 +165,17 @@ mod tests {
         ] {
             assert_eq!(without_lead(sentence), body, "{sentence}");
         }
+    }
+
+    /// Some saved pages glue the agency to the first word, with no dash; a parenthesis in a
+    /// sentence's own words is left alone.
+    #[test]
+    fn an_agency_glued_to_the_first_word_goes() {
+        let s = "Hong Kong (CNN Business)A muddled view of US-China trade talks weighs on investors.";
+        assert_eq!(without_lead(s), "A muddled view of US-China trade talks weighs on investors.");
+        assert_eq!(without_lead("(CNN)The president spoke on Monday."), "The president spoke on Monday.");
+        let own = "The United Nations (UN) said on Monday that aid would arrive.";
+        assert_eq!(without_lead(own), own);
     }
 
     /// A name, a clause or a range with a dash is not a dateline.
