@@ -73,7 +73,7 @@ fn trailing_cut(body: &str) -> Option<usize> {
         return None;
     }
     let long_enough = |at: usize| body[..at].split_whitespace().count() >= 6;
-    let unquoted = |at: usize| body[..at].matches(['"', '\u{201C}', '\u{201D}']).count() % 2 == 0;
+    let unquoted = |at: usize| body[..at].matches(['"', '\u{201C}', '\u{201D}']).count().is_multiple_of(2);
     if let Some(at) = body.rfind(", ") {
         let clause = body[at + 2..].trim_end_matches(['.', '!']);
         let words: Vec<String> = clause
