@@ -167,6 +167,9 @@ impl Clean {
         let names: Vec<&str> = extracted.outlet.iter().chain(&extracted.url).map(String::as_str).collect();
         let strip = |title: String| attribution::strip_site_name(&repair::repair(&title), &names);
         extracted.title = extracted.title.map(strip);
+        if let Some(title) = &extracted.title {
+            extracted.text = without_title_line(&extracted.text, title).to_string();
+        }
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
             return Err(if whitespace_only {
@@ -181,6 +184,29 @@ impl Clean {
         }
         Ok(extracted)
     }
+}
+
+/// `text` without an opening that repeats `title` (case and spacing aside): pages and feeds
+/// often open the body with the headline, and once single line breaks are joined the headline
+/// reads as the start of the first sentence ("NASA adds five companies to lunar lander program
+/// WASHINGTON — NASA announced …"). The title itself stays in `title`; a text that is only the
+/// title is left alone.
+fn without_title_line<'a>(text: &'a str, title: &str) -> &'a str {
+    let mut rest = text.trim_start();
+    for word in title.split_whitespace() {
+        let Some(next) = rest.split_whitespace().next() else { return text };
+        if next.to_lowercase() != word.to_lowercase() {
+            return text;
+        }
+        rest = rest[next.len()..].trim_start();
+    }
+    // A first sentence that merely opens with the headline's words goes on in lower case
+    // ("Quake kills 12 in Tarvos on Monday"); a glued headline is followed by a new start.
+    let new_start = rest.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit() || c == '(');
+    if !new_start || rest.split_whitespace().count() < 2 || title.trim().is_empty() {
+        return text;
+    }
+    rest
 }
 
 fn format_name(format: Format) -> &'static str {
@@ -284,5 +310,22 @@ mod tests {
     #[test]
     fn strips_zero_width_and_soft_hyphens() {
         assert_eq!(strip_invisible("co\u{00AD}op\u{200B}er\u{0007}ate"), "cooperate");
+    }
+
+    /// Issue "a briefing a reader can trust": the headline glued onto the first sentence.
+    #[test]
+    fn drops_an_opening_that_repeats_the_title() {
+        let title = "NASA adds five companies to lunar lander program";
+        let text = "NASA adds five  companies to Lunar Lander program\nWASHINGTON \u{2014} NASA announced \
+                    five companies.\n\nMore text.";
+        assert_eq!(
+            without_title_line(text, title),
+            "WASHINGTON \u{2014} NASA announced five companies.\n\nMore text."
+        );
+        let other = "NASA adds five companies to its list of bidders on Monday.";
+        assert_eq!(without_title_line(other, title), other);
+        assert_eq!(without_title_line(title, title), title, "a text that is only the title stays");
+        let opening = "NASA adds five companies to lunar lander program on Monday, officials said.";
+        assert_eq!(without_title_line(opening, title), opening, "a sentence opening with the headline stays");
     }
 }

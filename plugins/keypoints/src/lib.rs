@@ -10,22 +10,27 @@
 //! the one-source case. A point reported by several outlets cites each of them; one whose
 //! outlets give different numbers, dates or names is flagged `sources_differ` and shows both
 //! values.
-//! A point is kept only if it passes [`grounded`] against its citations.
+//! A point is kept only if it passes [`grounded`] against its citations. A point shows only
+//! the part of its sentence a reader keeps ([`compress`]) and is not one the story's summary
+//! already says; when the sources differ on a value the summary states, the summary is
+//! rewritten to state every source's value ([`reconcile`]).
 //!
 //! # How points are chosen
 //!
 //! The story's sources are the joining article and its story's newest `max_sources - 1` other
 //! articles (`Context::story_articles`). Their sentences come from the shared splitter, with
 //! paragraphs glued without a space (`community.Dr Venter`, as XSum delivers them) cut apart;
-//! sentences under 5 words are ignored, and only those of 8 to 50 words that end as a statement
-//! (not a question) may become points; the others can still be cited in support. Each eligible
-//! sentence scores
+//! sentences under 5 words are ignored, and only those that end as a statement (not a question)
+//! and whose shown part ([`compress`]: without dateline, byline, trailing attribution or aside)
+//! has 6 to 32 words may become points; the others can still be cited in support. A point shows
+//! and cites that part only. Each eligible sentence scores
 //!
 //! ```text
 //!   2 * coverage / (best coverage among eligible sentences)
 //! + 2 / (1 + 0.15 * index)              index: its position in its article
 //! + 0.3 * min(numbers, 3) + 0.1 * min(names, 5)
 //! + min(other sources with a sentence saying the same, 3)
+//! - 0.05 * max(shown words - 20, 0)
 //! ```
 //!
 //! where coverage sums, over its content words, how many other sentences of the story hold the
@@ -42,6 +47,8 @@
 //! same slot ([`values`]), the point is `sources_differ`, its text shows both values ("12 / 15")
 //! and each citation carries the `value` its sentence gives.
 
+pub mod compress;
+pub mod reconcile;
 pub mod story;
 pub mod values;
 
@@ -141,7 +148,15 @@ impl Stage for Keypoints {
         sources.extend(
             earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }),
         );
-        article.key_points = story::key_points(&sources, &self.options);
+        let found = story::key_points_beside(&sources, article.summary.as_deref(), &self.options);
+        article.key_points = found.points;
+        if let Some(summary) = article.summary.as_deref() {
+            if let Some(reconciled) = reconcile::reconcile(summary, &found.differing) {
+                article.summary = Some(reconciled);
+                let shown: Vec<String> = found.differing.iter().map(|v| v.join(" / ")).collect();
+                article.metadata.insert("summary_sources_differ".into(), shown.join("; "));
+            }
+        }
         Outcome::Continue(article)
     }
 }

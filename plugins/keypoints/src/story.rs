@@ -11,6 +11,13 @@
 //! purpose: two outlets that disagree on a death toll still report the same fact, and that is
 //! exactly the case to flag.
 //!
+//! A point shows the part of its sentence a reader keeps ([`compress`]: no dateline, byline,
+//! trailing attribution or aside) and cites exactly that span, and points are kept short: only
+//! sentences of 6 to 32 kept words may be points, and each kept word past 20 costs a little
+//! score. A sentence whose content words are mostly in one sentence of the story's summary
+//! already (more than half of them) is not shown again as a point, unless another source
+//! gives other values for it: a "sources differ" point says what the summary cannot.
+//!
 //! A pair where either sentence names someone or somewhere (a capitalised word) that the other
 //! source never mentions must reach the higher `Options::min_agreement_unshared_names`: two
 //! similar sentences with a name the other outlet lacks are more often two events of one kind
@@ -29,6 +36,7 @@ use text::stem::stem;
 use text::stop_words::FUNCTION_WORDS;
 use text::words::{long_words_and_numbers, words};
 
+use crate::compress;
 use crate::values::{self, Value};
 use crate::{grounded, Options};
 
@@ -44,7 +52,10 @@ pub struct Source<'a> {
 struct Sentence<'a> {
     source: usize,
     index: usize,
+    /// Byte offset of `text` in its article.
     start: usize,
+    /// The part of the sentence a point shows ([`compress::kept`]); values, words and
+    /// citations are of this span.
     text: &'a str,
     /// Whether it may be shown as a point (not just cited in support).
     eligible: bool,
@@ -52,20 +63,63 @@ struct Sentence<'a> {
     terms: HashSet<String>,
     /// Stemmed names (capitalised words, not function words, not the dateline).
     names: Vec<String>,
-    /// Content words as the grounding check sees them: what redundancy compares.
+    /// Content words of `text` as the grounding check sees them: what redundancy compares.
     words: HashSet<String>,
     values: Vec<Value>,
+}
+
+/// The points of a story and the values its sources disagree on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Points {
+    /// Cited points, most important first.
+    pub points: Vec<KeyPoint>,
+    /// For each slot the sources give different values for, those values as the points show
+    /// them (the shown sentence's first): what the story's summary must not state alone.
+    pub differing: Vec<Vec<String>>,
 }
 
 /// Up to `options.max_points` cited points for a story told by `sources` (the article being
 /// processed first), most important first. Every point returned passes [`grounded`].
 pub fn key_points(sources: &[Source<'_>], options: &Options) -> Vec<KeyPoint> {
-    let sentences = split(sources);
+    key_points_beside(sources, None, options).points
+}
+
+/// [`key_points`] for a story whose summary is `summary`: a sentence that mostly repeats it is
+/// not a point.
+pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options: &Options) -> Points {
+    let mut sentences = split(sources);
     if sentences.is_empty() {
-        return Vec::new();
+        return Points::default();
     }
     let idf = inverse_frequencies(&sentences);
     let agree = agreements(&sentences, sources, &idf, options);
+    if let Some(summary) = summary {
+        // Mostly in one of the summary's sentences, or almost all somewhere in it: a point whose
+        // words are only scattered over the summary tells a new combination and stays.
+        let by_sentence: Vec<HashSet<String>> = sentences::split(summary)
+            .iter()
+            .map(|s| long_words_and_numbers(s.text).into_iter().collect())
+            .collect();
+        let whole: HashSet<&String> = by_sentence.iter().flatten().collect();
+        let repeats: Vec<usize> = (0..sentences.len())
+            .filter(|&i| {
+                let words = &sentences[i].words;
+                let in_sentence = by_sentence
+                    .iter()
+                    .any(|s| 2 * words.iter().filter(|w| s.contains(*w)).count() > words.len());
+                let in_whole = 5 * words.iter().filter(|w| whole.contains(w)).count() >= 4 * words.len();
+                sentences[i].eligible && !words.is_empty() && (in_sentence || in_whole)
+            })
+            // Where the sources differ on what it says, the point says what the summary cannot.
+            .filter(|&i| !agree[i].iter().any(|&(j, _)| differs(&sentences, sources, i, j)))
+            .collect();
+        // A story told in one or two sentences keeps them as points rather than have none.
+        if repeats.len() < sentences.iter().filter(|s| s.eligible).count() {
+            for i in repeats {
+                sentences[i].eligible = false;
+            }
+        }
+    }
     let scores = scores(&sentences, &agree);
     let mut order: Vec<usize> = (0..sentences.len()).filter(|&i| sentences[i].eligible).collect();
     // Ties go to the earlier source (the article being processed), then the earlier sentence.
@@ -100,11 +154,21 @@ pub fn key_points(sources: &[Source<'_>], options: &Options) -> Vec<KeyPoint> {
     let text_of = |c: &Citation| {
         sources.iter().find(|s| s.article_id == c.article_id).and_then(|s| s.text.get(c.start..c.end))
     };
-    chosen
-        .into_iter()
-        .map(|(primary, support)| point(&sentences, sources, primary, &support))
-        .filter(|p| grounded(p, text_of))
-        .collect()
+    let mut out = Points::default();
+    for (primary, support) in chosen {
+        let (point, differing) = point(&sentences, sources, primary, &support);
+        if grounded(&point, text_of) {
+            out.points.push(point);
+            out.differing.extend(differing);
+        }
+    }
+    out
+}
+
+/// Whether sentences `i` and `j` give different values for the same slot.
+fn differs(sentences: &[Sentence<'_>], sources: &[Source<'_>], i: usize, j: usize) -> bool {
+    let (a, b) = (&sentences[i], &sentences[j]);
+    !values::conflicts(&a.values, &b.values, sources[a.source].text, sources[b.source].text).is_empty()
 }
 
 fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
@@ -112,25 +176,27 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
     for (source, s) in sources.iter().enumerate() {
         let pieces =
             sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
-        for (index, (start, text)) in pieces.enumerate() {
-            let n_words = text.split_whitespace().count();
-            if n_words < 5 {
+        for (index, (start, full)) in pieces.enumerate() {
+            if full.split_whitespace().count() < 5 {
                 continue;
             }
-            let eligible = (8..=50).contains(&n_words)
-                && text.ends_with(['.', '!', '"', '\u{201D}'])
-                && !text.ends_with('?');
-            let values = values::values(text);
+            let kept = compress::kept(full);
+            let text = &full[kept.clone()];
+            let n_words = text.split_whitespace().count();
+            let statement = full.ends_with(['.', '!', '"', '\u{201D}']) && !full.ends_with('?');
+            let eligible = (6..=32).contains(&n_words) && statement;
             out.push(Sentence {
                 source,
                 index,
-                start,
+                start: start + kept.start,
                 text,
                 eligible,
-                terms: terms(text),
-                names: names(text, s.text),
+                // Matching reads the whole sentence, so what the point leaves out (an
+                // attribution, an aside) still counts as the sentence's wording.
+                terms: terms(full),
+                names: names(full, s.text),
                 words: long_words_and_numbers(text).into_iter().collect(),
-                values,
+                values: values::values(text),
             });
         }
     }
@@ -312,6 +378,8 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
                 .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
                 .count();
             let position = 1.0 / (1.0 + 0.15 * s.index as f64);
+            // Short points are what a reader keeps; past 20 words each word costs a little.
+            let length = 0.05 * s.text.split_whitespace().count().saturating_sub(20) as f64;
             let agreeing =
                 agree[i].iter().map(|&(j, _)| sentences[j].source).collect::<HashSet<usize>>().len();
             2.0 * c / best_coverage
@@ -319,6 +387,7 @@ fn scores(sentences: &[Sentence<'_>], agree: &[Vec<(usize, f64)>]) -> Vec<f64> {
                 + 0.3 * numbers.min(3) as f64
                 + 0.1 * names.min(5) as f64
                 + agreeing.min(3) as f64
+                - length
         })
         .collect()
 }
@@ -348,8 +417,14 @@ fn support(
 
 /// The key point of sentence `primary` cited with its `support`; when a supporting sentence
 /// gives other values for the same slots, the point shows each value ("12 / 15") and every
-/// citation carries the value its sentence gives.
-fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, support: &[usize]) -> KeyPoint {
+/// citation carries the value its sentence gives. Also returns, per differing slot, the values
+/// shown.
+fn point(
+    sentences: &[Sentence<'_>],
+    sources: &[Source<'_>],
+    primary: usize,
+    support: &[usize],
+) -> (KeyPoint, Vec<Vec<String>>) {
     let p = &sentences[primary];
     // alternatives[k] = other values given for p.values[k]
     let mut alternatives: Vec<Vec<String>> = vec![Vec::new(); p.values.len()];
@@ -374,12 +449,14 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
     let sources_differ = !differing.is_empty();
 
     let mut text = p.text.to_string();
+    let mut groups = Vec::new();
     // From the end, so earlier offsets stay valid.
     for &k in differing.iter().rev() {
         let v = &p.values[k];
         let mut shown = vec![v.text.clone()];
         shown.extend(alternatives[k].iter().cloned());
         text.replace_range(v.start..v.start + v.text.len(), &shown.join(" / "));
+        groups.insert(0, shown);
     }
     let own_values: Vec<String> = differing.iter().map(|&k| p.values[k].text.clone()).collect();
     let cite = |s: &Sentence<'_>, value: Option<String>| Citation {
@@ -405,7 +482,7 @@ fn point(sentences: &[Sentence<'_>], sources: &[Source<'_>], primary: usize, sup
         };
         citations.push(cite(&sentences[j], value));
     }
-    KeyPoint { text, citations, sources_differ }
+    (KeyPoint { text, citations, sources_differ }, groups)
 }
 
 #[cfg(test)]

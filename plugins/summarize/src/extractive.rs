@@ -1,10 +1,14 @@
 //! The extractive summary: lead sentences, scored by position, coverage of the article's frequent
-//! content words and overlap with the headline, returned in article order.
+//! content words and overlap with the headline, returned in article order. Each is shown from
+//! its first real word ([`lead`]): a headline or byline line glued on before it and a dateline
+//! ("WASHINGTON —") are not part of what it says.
 
 use std::collections::{HashMap, HashSet};
 
 use text::sentences;
 use text::words::long_words;
+
+use text::lead;
 
 /// Sentences further down than this are never chosen: news puts what matters first.
 const CANDIDATES: usize = 12;
@@ -79,7 +83,7 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
         words += n;
     }
     chosen.sort_unstable();
-    chosen.iter().map(|&i| candidates[i].text).collect::<Vec<_>>().join(" ")
+    chosen.iter().map(|&i| lead::without_lead(candidates[i].text)).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -96,6 +100,23 @@ mod tests {
             s,
             "The mayor opened the new bridge on Monday. Thousands of people walked across the bridge."
         );
+    }
+
+    /// Issue "a briefing a reader can trust": no glued headline line and no dateline.
+    #[test]
+    fn starts_after_a_glued_headline_and_the_dateline() {
+        let text = "NASA adds five companies to lunar lander program\nWASHINGTON \u{2014} NASA announced on \
+                    Monday that five more companies may bid for lunar lander missions. The agency said the \
+                    first landing is planned for next year.";
+        let s = summarize(text, Some("NASA adds five companies to lunar lander program"), 2, 90);
+        assert!(s.starts_with("NASA announced on Monday"), "{s}");
+        let s = summarize(
+            "SEOUL, South Korea (AP) \u{2014} North Korea fired a missile into the sea on Monday.",
+            None,
+            2,
+            90,
+        );
+        assert_eq!(s, "North Korea fired a missile into the sea on Monday.");
     }
 
     #[test]

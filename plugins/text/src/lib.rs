@@ -1,5 +1,6 @@
-//! Plain-text handling every stage shares: sentences ([`sentences`]), words ([`words`]), stop
-//! words ([`stop_words`]) and stemming ([`stem`]).
+//! Plain-text handling every stage shares: sentences ([`sentences`]), where a news sentence's
+//! own words start after a glued headline or dateline ([`lead`]), words ([`words`]), stop words
+//! ([`stop_words`]) and stemming ([`stem`]).
 //!
 //! The stages and the eval harness used to carry their own copies of these, and `keypoints`
 //! depended on `summarize` (and so on the inference engine) only for its sentence splitter.
@@ -8,6 +9,7 @@
 //!
 //! Everything here is pure: text in, text (or slices of it) out, no I/O and no state.
 
+pub mod lead;
 pub mod sentences;
 pub mod stem;
 pub mod stop_words;
