@@ -100,14 +100,20 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
             .iter()
             .map(|s| long_words_and_numbers(s.text).into_iter().collect())
             .collect();
-        let whole: HashSet<&String> = by_sentence.iter().flatten().collect();
+        // Over the whole summary short words count too ("tip", "pre"), grammar does not.
+        let meaningful = |t: &str| -> Vec<String> {
+            words(t).map(str::to_lowercase).filter(|w| !FUNCTION_WORDS.contains(w)).collect()
+        };
+        let whole: HashSet<String> = meaningful(summary).into_iter().collect();
         let repeats: Vec<usize> = (0..sentences.len())
             .filter(|&i| {
                 let words = &sentences[i].words;
                 let in_sentence = by_sentence
                     .iter()
                     .any(|s| 2 * words.iter().filter(|w| s.contains(*w)).count() > words.len());
-                let in_whole = 5 * words.iter().filter(|w| whole.contains(w)).count() >= 4 * words.len();
+                let own = meaningful(sentences[i].text);
+                let in_whole =
+                    !own.is_empty() && 5 * own.iter().filter(|w| whole.contains(*w)).count() >= 4 * own.len();
                 sentences[i].eligible && !words.is_empty() && (in_sentence || in_whole)
             })
             // Where the sources differ on what it says, the point says what the summary cannot.
@@ -500,6 +506,27 @@ mod tests {
         let json = test_file(name);
         let value: serde_json::Value = serde_json::from_str(&json).expect("test data is JSON");
         value["text"].as_str().expect("articles have a text").to_string()
+    }
+
+    /// Issue 16: a sentence the summary already says is not a point, whether it is mostly in
+    /// one summary sentence or its words (short ones included) are almost all in the summary;
+    /// a sentence with new facts stays.
+    #[test]
+    fn a_sentence_the_summary_already_says_is_not_a_point() {
+        let text = "The city council approved the new harbour bridge on Monday after a long debate. \
+                    Pro tip: read more about the harbour bridge plan here today. \
+                    Construction will cost 40 million euros and should take three years to finish. \
+                    The mayor said residents will be able to walk across the bridge by the summer of 2028.";
+        let summary = "The city council approved the new harbour bridge on Monday after a long debate. \
+                       Pro tip: read about the plan here.";
+        let sources = [Source { article_id: None, text }];
+        let found = key_points_beside(&sources, Some(summary), &Options::default());
+        let texts: Vec<&str> = found.points.iter().map(|p| p.text.as_str()).collect();
+        assert!(!texts.iter().any(|t| t.contains("approved")), "{texts:#?}");
+        assert!(!texts.iter().any(|t| t.contains("Pro tip")), "{texts:#?}");
+        assert!(texts.iter().any(|t| t.contains("40 million euros")), "{texts:#?}");
+        let without = key_points(&sources, &Options::default());
+        assert!(without.iter().any(|p| p.text.contains("approved")), "{without:#?}");
     }
 
     /// Issue 4, bar 3: two outlets that disagree on the death toll give a point flagged as
