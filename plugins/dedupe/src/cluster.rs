@@ -177,9 +177,9 @@ mod tests {
     #[test]
     fn a_story_sharing_too_few_lead_anchors_is_not_joined() {
         let one_name = StoryScore { anchors: 1, ..score(3, 0.5, 0.0) };
-        assert!(matches!(RULE.decide(&[one_name.clone()]), Decision::SameStory(_)));
+        assert!(matches!(RULE.decide(std::slice::from_ref(&one_name)), Decision::SameStory(_)));
         let rule = Rule { min_anchors: 2, ..RULE };
-        assert!(matches!(rule.decide(&[one_name.clone()]), Decision::NewStory(Some(_))));
+        assert!(matches!(rule.decide(std::slice::from_ref(&one_name)), Decision::NewStory(Some(_))));
         let two = StoryScore { anchors: 2, ..one_name };
         assert!(matches!(rule.decide(&[two]), Decision::SameStory(_)));
     }
