@@ -16,7 +16,8 @@
 //!
 //! Reading: the figures count what a reader would stumble on. A **near copy** is two sources of
 //! one story whose cleaned texts share at least [`NEAR_COPY_JACCARD`] of their word 4-shingles
-//! (the same wire text listed twice). A **site tail** is a headline ending in ` - X`, ` | X`
+//! (the same wire text listed twice as two independent sources; one listed as a reprint of the
+//! other is shown for what it is). A **site tail** is a headline ending in ` - X`, ` | X`
 //! (or an en or em dash) where X names the outlet or the host of one of the story's sources. A
 //! **glued title** is a summary whose first words are the headline's. A **dateline** is a key
 //! point that opens with a place, date or agency and a dash (`WASHINGTON —`,
@@ -116,6 +117,9 @@ pub struct BriefingSource {
     pub url: Option<String>,
     /// The file it came in as.
     pub file: String,
+    /// The source it reprints, when the briefing lists it as a reprint.
+    #[serde(default)]
+    pub reprint_of: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +158,8 @@ pub struct DayScores {
     /// Labels whose pages sit in more than one briefing story (or outside the briefing):
     /// the label and the headlines of the stories it is spread over.
     pub splits: Vec<(String, Vec<String>)>,
-    /// Stories listing two sources that are near copies of each other.
+    /// Stories listing two sources that are near copies of each other, both as independent
+    /// sources (a copy shown as a reprint of the other is not a stumble).
     pub sources_near_copies: Vec<String>,
     /// Headlines that are, or hold, a file name.
     pub headlines_with_file_name: Vec<String>,
@@ -535,8 +540,13 @@ fn check_story(
     scores: &mut DayScores,
     point_words: &mut Vec<usize>,
 ) {
-    let source_texts: Vec<&str> =
-        story.sources.iter().filter_map(|s| texts.get(&s.article_id).map(String::as_str)).collect();
+    // A reprint listed under the source it copies is not shown as another source.
+    let source_texts: Vec<&str> = story
+        .sources
+        .iter()
+        .filter(|s| s.reprint_of.is_none())
+        .filter_map(|s| texts.get(&s.article_id).map(String::as_str))
+        .collect();
     if has_near_copies(&source_texts) {
         scores.sources_near_copies.push(story.headline.clone());
     }
@@ -997,6 +1007,10 @@ mod tests {
         let texts = HashMap::from([(0, wire.clone()), (1, edited)]);
         let stories = [story("A", &["p1", "p2"]), story("B", &["p3"])];
         assert_eq!(score(&labels, &stories, &texts).sources_near_copies, vec!["A".to_string()]);
+        // Listed as a reprint of the other, the copy is not a second source.
+        let mut shown = story("A", &["p1", "p2"]);
+        shown.sources[1].reprint_of = Some(0);
+        assert!(score(&labels, &[shown, story("B", &["p3"])], &texts).sources_near_copies.is_empty());
     }
 
     #[test]

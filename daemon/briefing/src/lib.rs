@@ -12,7 +12,11 @@
 //! JSON schema `briefd.briefing/1` (fields are only ever added within version 1):
 //! `{ schema, date, timezone, stories: [{ id, headline, summary, summary_method,
 //! key_points: [{ text, n_sources, sources_differ, citations: [{ article_id, start, end, value? }] }],
-//! sources: [{ article_id, outlet, title, url, file, author, published, received_at }] }] }`.
+//! sources: [{ article_id, outlet, title, url, file, author, published, received_at, reprint_of? }],
+//! n_sources }] }`. `reprint_of` names the source a reprint copies ([`reprint`]); `n_sources`
+//! counts the independent sources, which is what "(N sources)" says.
+
+pub mod reprint;
 
 pub mod escape;
 
@@ -38,6 +42,8 @@ pub struct Story {
     pub key_points: Vec<KeyPoint>,
     /// Every source, oldest first.
     pub sources: Vec<SourceLine>,
+    /// How many of the sources are independent (not reprints of another source).
+    pub n_sources: usize,
 }
 
 /// A key point and the article spans that support it.
@@ -87,6 +93,10 @@ pub struct SourceLine {
     pub published: Option<String>,
     /// When briefd finished it, RFC 3339 UTC.
     pub received_at: String,
+    /// The article id of the source this one reprints (an exact or near copy); absent for an
+    /// independent source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reprint_of: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -106,26 +116,33 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
             let lead = lead(&v.sources);
             let summarised = story_summary(&v.sources).unwrap_or(lead);
             let latest = v.sources.iter().map(|s| s.finished_at.clone()).max().unwrap_or_default();
+            let originals = reprint::originals(&v.sources);
+            let mut sources: Vec<SourceLine> = v.sources.iter().map(source_line).collect();
+            for line in &mut sources {
+                line.reprint_of = originals.get(&line.article_id).copied();
+            }
             let story = Story {
                 id: v.id,
                 headline: lead.article.headline().to_string(),
                 summary: summarised.article.summary.clone(),
                 summary_method: summarised.article.summary_method.clone(),
-                key_points: key_points(&v.sources),
-                sources: v.sources.iter().map(source_line).collect(),
+                key_points: key_points(&v.sources, &originals),
+                n_sources: sources.len() - originals.len(),
+                sources,
             };
             (latest, story)
         })
         .collect();
     stories.sort_by(|(a_latest, a), (b_latest, b)| {
-        b.sources.len().cmp(&a.sources.len()).then_with(|| b_latest.cmp(a_latest)).then(a.id.cmp(&b.id))
+        b.n_sources.cmp(&a.n_sources).then_with(|| b_latest.cmp(a_latest)).then(a.id.cmp(&b.id))
     });
     stories.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The key points of the newest source that has any, with every citation naming its article:
-/// a citation without an id points into that source itself.
-fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
+/// a citation without an id points into that source itself. A point cited from a source and its
+/// reprint counts one source.
+fn key_points(sources: &[Source], originals: &std::collections::BTreeMap<i64, i64>) -> Vec<KeyPoint> {
     let Some(holder) = sources.iter().rev().find(|s| !s.article.key_points.is_empty()) else {
         return Vec::new();
     };
@@ -144,8 +161,11 @@ fn key_points(sources: &[Source]) -> Vec<KeyPoint> {
                     value: c.value.clone(),
                 })
                 .collect();
-            let n_sources =
-                citations.iter().map(|c| c.article_id).collect::<std::collections::BTreeSet<_>>().len();
+            let n_sources = citations
+                .iter()
+                .map(|c| reprint::independent(c.article_id, originals))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
             KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
         })
         .collect()
@@ -178,12 +198,13 @@ fn source_line(s: &Source) -> SourceLine {
         author: s.article.author.clone(),
         published: s.article.published.clone(),
         received_at: s.finished_at.clone(),
+        reprint_of: None,
     }
 }
 
 /// The Markdown briefing for `date` (YYYY-MM-DD), times shown in `tz`.
 pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> String {
-    let n_sources: usize = stories.iter().map(|s| s.sources.len()).sum();
+    let n_sources: usize = stories.iter().map(|s| s.n_sources).sum();
     let mut out = format!("# Briefing for {date}\n\n");
     if stories.is_empty() {
         out.push_str("No stories yet today. Drop article files into the inbox and they will appear here.\n");
@@ -206,8 +227,8 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
                 out.push_str(&format!("- {}\n", key_point_line(point, &story.sources)));
             }
         }
-        out.push_str(&format!("\n**{}**\n\n", plural(story.sources.len(), "source", "sources")));
-        for s in &story.sources {
+        out.push_str(&format!("\n**{}**\n\n", plural(story.n_sources, "source", "sources")));
+        for (s, reprinted) in reprint::listed(&story.sources) {
             let mut parts = Vec::new();
             if let Some(outlet) = s.outlet.as_deref().map(escape::text).filter(|o| !o.is_empty()) {
                 parts.push(format!("**{outlet}**"));
@@ -223,7 +244,11 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
                 parts.push(format!("published {}", escape::text(published)));
             }
             parts.push(format!("received {}", local_time(&s.received_at, tz)));
-            out.push_str(&format!("- {}\n", parts.join(" · ")));
+            if reprinted {
+                out.push_str(&format!("  - reprinted by {}\n", parts.join(" · ")));
+            } else {
+                out.push_str(&format!("- {}\n", parts.join(" · ")));
+            }
         }
     }
     out
@@ -410,6 +435,8 @@ mod tests {
         let mut second = source(2, "2025-07-13T09:00:00Z", "Site <iframe src=//evil>", svg, "x");
         second.article.url = Some("https://example.com/a b\"><script>alert(1)</script>(x)".into());
         second.article.key_points.clear();
+        // Listed as a reprint of the lead, so its strings go through the reprint line too.
+        second.article.metadata.insert(reprint::REPRINT_OF.into(), "1".into());
         let mut third = source(3, "2025-07-13T09:10:00Z", "# Heading\n- item", None, "x");
         third.article.file_name = "<img src=y>`.html".into();
         third.article.key_points.clear();
@@ -450,6 +477,7 @@ mod tests {
         assert!(html.contains("“# Heading - item”"), "{html}");
         assert!(html.contains("<code>&lt;img src=y&gt;'.html</code>"), "{html}");
         assert!(html.contains("data:text/html;base64,PHNjcmlwdD4="), "{html}");
+        assert!(html.contains("reprinted by <strong>&lt;svg onload=alert(1)&gt;</strong>"), "{html}");
     }
 
     #[test]

@@ -308,7 +308,7 @@ pub fn run(
     print_scores(&mut out, "", &ours)?;
     writeln!(
         out,
-        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {} lead_words {} lead_weight {}",
+        "options same_story_threshold {} entity_weight {} near_copy_threshold {} story_link {:?} merge_stories {} story_merge_threshold {} lead_words {} lead_weight {} core_share {} min_anchors {}",
         options.same_story_threshold,
         options.entity_weight,
         options.near_copy_threshold,
@@ -316,7 +316,9 @@ pub fn run(
         options.merge_stories,
         options.story_merge_threshold,
         options.lead_words,
-        options.lead_weight
+        options.lead_weight,
+        options.core_share,
+        options.min_anchors
     )?;
     writeln!(out, "dedupe ms per document {:.2}", elapsed * 1000.0 / docs.len() as f64)?;
 
@@ -612,7 +614,61 @@ fn sweep_report(
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
     merge_report(out, docs, gold, base)?;
+    core_report(out, docs, gold, base)?;
     Ok((grid, mean))
+}
+
+/// The precision rules by the same rule: `core_share` (the share of a story's articles a new one
+/// must reach the join threshold with one by one) crossed with `min_anchors` (lead anchors it
+/// must share with one of them), at the configured threshold and weights; each fold takes the
+/// best pair on the other three, the earlier (off, then the looser) winning ties.
+fn core_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<()> {
+    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
+    topics.sort();
+    topics.dedup();
+    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
+    let points: Vec<(f64, usize)> =
+        [0.0, 0.5, 1.0].into_iter().flat_map(|core| [0, 1, 2, 3].map(|anchors| (core, anchors))).collect();
+    let options: Vec<_> = points
+        .iter()
+        .map(|&(core_share, min_anchors)| dedupe::Options {
+            core_share,
+            min_anchors,
+            embeddings: None,
+            ..base.clone()
+        })
+        .collect();
+    let mut core_grid = Vec::new();
+    for ((core, anchors), predicted) in points.iter().zip(cluster_many(docs, &options, None)?) {
+        let whole = score(&predicted, gold, |_| true);
+        writeln!(
+            out,
+            "core sweep core_share {core:.2} min_anchors {anchors} \
+             B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
+            whole.bcubed.precision, whole.bcubed.recall, whole.bcubed.f1, whole.pairwise.f1
+        )?;
+        core_grid.push(((core, anchors), predicted));
+    }
+    let mut held_out = Vec::new();
+    for fold in 0..4 {
+        let train = |p: &Vec<i64>| score(p, gold, |i| fold_of(i) != fold).bcubed.f1;
+        let mut best = &core_grid[0];
+        for candidate in &core_grid[1..] {
+            if train(&candidate.1) > train(&best.1) {
+                best = candidate;
+            }
+        }
+        let f1 = score(&best.1, gold, |i| fold_of(i) == fold).bcubed.f1;
+        let (core, anchors) = best.0;
+        writeln!(
+            out,
+            "core cv fold {fold} chose core_share {core:.2} min_anchors {anchors} held-out B-cubed F1 {f1:.3}"
+        )?;
+        held_out.push(f1);
+    }
+    let mean = held_out.iter().sum::<f64>() / held_out.len() as f64;
+    writeln!(out, "core cv mean held-out B-cubed F1 {mean:.3}")?;
+    Ok(())
 }
 
 /// Bridging merges, by the same rule: each merge threshold (and "off") at the configured join

@@ -20,6 +20,14 @@ pub struct StoryScore {
     pub embedding: f64,
     /// The best estimated shingle Jaccard (MinHash) with any of them.
     pub near_copy: f64,
+    /// The store id of the article that best estimate is with: what a near-copy reprints.
+    pub near_copy_of: Option<i64>,
+    /// Share (0..1) of the compared articles the new one reaches the join threshold with on its
+    /// own (1 for a story of one article).
+    pub agreement: f64,
+    /// The most event anchors (runs of names and numbers in the leads) the new article shares
+    /// with one of the compared articles.
+    pub anchors: usize,
     /// The weighted combination the same-story threshold applies to.
     pub combined: f64,
 }
@@ -47,6 +55,11 @@ pub struct Rule {
     /// Share of the embedding cosine in the combined score (the rest is the TF-IDF and entity
     /// mix); 0 when embeddings are off.
     pub embedding_weight: f64,
+    /// Share (0..1) of a story's compared articles the new one must reach the join threshold
+    /// with on its own; 0 lets the centroid alone decide.
+    pub core_share: f64,
+    /// Event anchors the article must share with one of a story's articles to join it.
+    pub min_anchors: usize,
 }
 
 impl Rule {
@@ -65,10 +78,25 @@ impl Rule {
         if let Some(copy) = best_by(|s| s.near_copy).filter(|s| s.near_copy >= self.near_copy_threshold) {
             return Decision::NearCopy(copy);
         }
-        match best_by(|s| s.combined) {
+        let joinable: Vec<StoryScore> = scores.iter().filter(|s| self.joinable(s)).cloned().collect();
+        let best_joinable = joinable
+            .iter()
+            .max_by(|a, b| a.combined.total_cmp(&b.combined).then(b.story_id.cmp(&a.story_id)))
+            .cloned();
+        match best_joinable {
             Some(best) if best.combined >= self.same_story_threshold => Decision::SameStory(best),
-            best => Decision::NewStory(best),
+            _ => Decision::NewStory(best_by(|s| s.combined)),
         }
+    }
+
+    /// Whether the article agrees with enough of the story's articles one by one (a story whose
+    /// centroid it reaches through one member it shares a topic with, a digest, a round-up or an
+    /// earlier bridge, is not joined on the strength of that member alone), and names the same
+    /// event in its lead as one of them (two developments of one company share its name, not
+    /// the people, places and figures of the lead).
+    pub fn joinable(&self, score: &StoryScore) -> bool {
+        // The small slack keeps "all of them" (1.0) from failing on the rounding of a share.
+        score.agreement + 1e-9 >= self.core_share && score.anchors >= self.min_anchors
     }
 }
 
@@ -76,8 +104,17 @@ impl StoryScore {
     /// One line for logs, metadata and `briefd explain`.
     pub fn describe(&self) -> String {
         format!(
-            "story {}: tfidf {:.3}, entities {:.3}, embedding {:.3}, combined {:.3}, near-copy {:.2} over {} article(s)",
-            self.story_id, self.tfidf, self.entities, self.embedding, self.combined, self.near_copy, self.n_articles
+            "story {}: tfidf {:.3}, entities {:.3}, embedding {:.3}, combined {:.3}, near-copy {:.2} \
+             over {} article(s), {:.2} of them agreeing alone, {} lead anchor(s) shared",
+            self.story_id,
+            self.tfidf,
+            self.entities,
+            self.embedding,
+            self.combined,
+            self.near_copy,
+            self.n_articles,
+            self.agreement,
+            self.anchors
         )
     }
 }
@@ -94,6 +131,9 @@ mod tests {
             entities: combined,
             embedding: 0.0,
             near_copy,
+            near_copy_of: None,
+            agreement: 1.0,
+            anchors: 9,
             combined,
         }
     }
@@ -103,6 +143,8 @@ mod tests {
         same_story_threshold: 0.3,
         entity_weight: 0.5,
         embedding_weight: 0.0,
+        core_share: 0.0,
+        min_anchors: 0,
     };
 
     #[test]
@@ -117,6 +159,29 @@ mod tests {
         assert!(matches!(RULE.decide(&[]), Decision::NewStory(None)));
         let d = RULE.decide(&[score(5, 0.4, 0.0), score(3, 0.4, 0.0)]);
         assert!(matches!(d, Decision::SameStory(s) if s.story_id == 3));
+    }
+
+    #[test]
+    fn a_story_reached_through_one_member_is_not_joined_when_the_core_disagrees() {
+        let through_one = StoryScore { agreement: 1.0 / 3.0, ..score(1, 0.5, 0.0) };
+        let with_core = StoryScore { agreement: 1.0, ..score(2, 0.35, 0.0) };
+        let off = RULE.decide(&[through_one.clone(), with_core.clone()]);
+        assert!(matches!(off, Decision::SameStory(s) if s.story_id == 1));
+        let rule = Rule { core_share: 0.5, ..RULE };
+        let d = rule.decide(&[through_one.clone(), with_core]);
+        assert!(matches!(d, Decision::SameStory(s) if s.story_id == 2));
+        // The best candidate is still reported when nothing is joinable.
+        assert!(matches!(rule.decide(&[through_one]), Decision::NewStory(Some(s)) if s.story_id == 1));
+    }
+
+    #[test]
+    fn a_story_sharing_too_few_lead_anchors_is_not_joined() {
+        let one_name = StoryScore { anchors: 1, ..score(3, 0.5, 0.0) };
+        assert!(matches!(RULE.decide(std::slice::from_ref(&one_name)), Decision::SameStory(_)));
+        let rule = Rule { min_anchors: 2, ..RULE };
+        assert!(matches!(rule.decide(std::slice::from_ref(&one_name)), Decision::NewStory(Some(_))));
+        let two = StoryScore { anchors: 2, ..one_name };
+        assert!(matches!(rule.decide(&[two]), Decision::SameStory(_)));
     }
 
     #[test]

@@ -63,6 +63,14 @@
 //! story (the smaller id), so the outcome never depends on hash order. An article that arrives
 //! with a story already set (by an earlier stage) keeps it.
 //!
+//! An exact or near copy names the article it copies (`metadata["dedupe.reprint_of"]`, the store
+//! id; [`REPRINT_OF`]), so the briefing can list it as a reprint, not as another outlet. A dated
+//! article is only compared with a story whose dated members lie within `time_window_days` of
+//! it, and an undated one never bridges stories whose dates lie further apart than that.
+//! Two optional join rules ask more than the centroid score: `core_share` (the share of the
+//! story's articles the new one must reach the threshold with one by one) and `min_anchors` (runs
+//! of names and numbers in the lead it must share with one of them; [`entities::lead_anchors`]).
+//!
 //! # Bridging merges
 //!
 //! Every other candidate story whose combined score also reaches `same_story_threshold` is
@@ -96,6 +104,13 @@ pub const TEXT_FINGERPRINT: &str = "text_sha256";
 pub const BAND_KEY: &str = "minhash_band";
 /// Key kind of the distinct words, for document frequencies and candidate retrieval.
 pub const WORD_KEY: &str = "word";
+
+/// Metadata key naming (by store article id) the article an exact or near copy reprints; the
+/// briefing lists the copy under that source and does not count it as another outlet.
+pub const REPRINT_OF: &str = "dedupe.reprint_of";
+
+/// How many articles of a story are searched for the one an exact copy repeats.
+const EXACT_COPY_SEARCH: usize = 200;
 
 /// How many of an article's most distinctive words look up candidate articles.
 const QUERY_WORDS: usize = 24;
@@ -133,6 +148,12 @@ pub struct Options {
     pub lead_words: usize,
     /// How many times a term of the lead counts (1: no more than anywhere else).
     pub lead_weight: u32,
+    /// Share (0..1) of a story's compared articles a new one must reach `same_story_threshold`
+    /// with one by one to join (or bridge) it; 0 lets the centroid alone decide.
+    pub core_share: f64,
+    /// Event anchors (runs of names and numbers in the first `lead_words` words) a new article
+    /// must share with one of a story's articles to join (or bridge) it; 0 asks for none.
+    pub min_anchors: usize,
 }
 
 /// How a story's articles combine into one score against a new article.
@@ -180,6 +201,8 @@ impl Default for Options {
             // every fold chose lead weight 3 over 1.
             lead_words: 60,
             lead_weight: 3,
+            core_share: 0.0,
+            min_anchors: 0,
         }
     }
 }
@@ -197,6 +220,7 @@ impl Options {
         unit("same_story_threshold", self.same_story_threshold);
         unit("entity_weight", self.entity_weight);
         unit("story_merge_threshold", self.story_merge_threshold);
+        unit("core_share", self.core_share);
         if self.time_window_days == 0 {
             problems.push("time_window_days is 0; write at least 1".into());
         }
@@ -221,6 +245,8 @@ impl Options {
             same_story_threshold: self.same_story_threshold,
             entity_weight: self.entity_weight,
             embedding_weight: self.embeddings.as_ref().map_or(0.0, |e| e.weight),
+            core_share: self.core_share,
+            min_anchors: self.min_anchors,
         }
     }
 }
@@ -242,6 +268,8 @@ struct Features {
     signature: Option<minhash::Signature>,
     /// The sentence embedding, when embeddings are on.
     embedding: Option<Vec<f32>>,
+    /// The event anchors of the lead ([`entities::lead_anchors`]).
+    anchors: Vec<Vec<String>>,
 }
 
 impl Features {
@@ -251,6 +279,7 @@ impl Features {
             entities: entities::entities(text),
             signature: with_signature.then(|| signature_of(text)),
             embedding: None,
+            anchors: entities::lead_anchors(text, options.lead_words),
         }
     }
 }
@@ -302,42 +331,18 @@ impl Dedupe {
         for (term, &df) in terms.iter().zip(&dfs) {
             idf.insert(term.clone(), tfidf::idf(df, n));
         }
-        let candidates = self.candidate_stories(features, &terms, &dfs, &idf, context);
-        let members = self.members(article, &candidates, context);
-        add_member_idf(&members, &mut idf, n, context);
 
-        let rule = self.options.rule();
-        let (scores, centroids) = self.score_stories(features, &candidates.stories, &members, &idf, &rule);
-        let decision = rule.decide(&scores);
-        let bridges = match &decision {
-            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
-                merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned())
-            }
-            _ => Vec::new(),
-        };
-        (decision, bridges)
-    }
-
-    /// Candidates: stories of articles sharing LSH bands (near-copies), all kept, and of those
-    /// sharing the most of this article's most distinctive words that other articles hold at
-    /// all, up to `max_candidate_stories` in all.
-    fn candidate_stories(
-        &self,
-        features: &Features,
-        terms: &[String],
-        dfs: &[u64],
-        idf: &HashMap<String, f64>,
-        context: &dyn Context,
-    ) -> Candidates {
+        // Candidates: articles sharing LSH bands (near-copies) and those sharing the most of
+        // this article's most distinctive words that other articles hold at all.
         let mut by_weight: Vec<(&String, f64)> = terms
             .iter()
-            .zip(dfs)
+            .zip(&dfs)
             .filter(|(_, &df)| df > 0)
             .map(|(t, _)| (t, (1.0 + f64::from(features.counts[t]).ln()) * idf[t]))
             .collect();
         by_weight.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         let query: Vec<String> = by_weight.iter().take(QUERY_WORDS).map(|(t, _)| (*t).clone()).collect();
-        let mut stories: Vec<i64> = Vec::new();
+        let mut story_order: Vec<i64> = Vec::new();
         let band_hits = context.articles_with_keys(BAND_KEY, bands(features), CANDIDATE_ARTICLES);
         let word_hits = if query.is_empty() {
             Vec::new()
@@ -345,33 +350,38 @@ impl Dedupe {
             context.articles_with_keys(WORD_KEY, query, CANDIDATE_ARTICLES)
         };
         for hit in band_hits.iter().chain(&word_hits) {
-            if !stories.contains(&hit.story_id) {
-                stories.push(hit.story_id);
+            if !story_order.contains(&hit.story_id) {
+                story_order.push(hit.story_id);
             }
         }
         let banded: BTreeSet<i64> = band_hits.iter().map(|h| h.story_id).collect();
         let mut kept = 0;
-        stories.retain(|s| {
+        story_order.retain(|s| {
             kept += 1;
             banded.contains(s) || kept <= self.options.max_candidate_stories
         });
-        Candidates { stories, banded }
-    }
 
-    /// The candidate stories' recent articles within the time window, as features.
-    fn members(
-        &self,
-        article: &Article,
-        candidates: &Candidates,
-        context: &dyn Context,
-    ) -> Vec<(i64, Features)> {
         let window = i64::from(self.options.time_window_days) * 86_400;
-        let mut members: Vec<(i64, Features)> = Vec::new();
-        for &story_id in &candidates.stories {
-            for stored in context.story_articles(story_id, self.options.max_story_articles) {
+        let mut members: Vec<(i64, i64, Features)> = Vec::new();
+        let mut spans: BTreeMap<i64, DateSpan> = BTreeMap::new();
+        let own_date = article.published.as_deref().and_then(seconds);
+        let mut fetched: Vec<(i64, Vec<stage_api::StoredArticle>)> = Vec::new();
+        for &story_id in &story_order {
+            let stored = context.story_articles(story_id, self.options.max_story_articles);
+            let span = DateSpan::of(stored.iter().map(|s| &s.article));
+            spans.insert(story_id, span);
+            // A dated article is never tied to a story by its undated members alone: they are
+            // compared by arrival time, which would bridge years (an old piece and today's news).
+            if own_date.is_none_or(|d| span.is_empty() || span.within(d, window)) {
+                fetched.push((story_id, stored));
+            }
+        }
+        story_order.retain(|id| fetched.iter().any(|(f, _)| f == id));
+        for (story_id, stored_articles) in fetched {
+            for stored in stored_articles {
                 if within_window(article, &stored.article, window) {
-                    let banded = candidates.banded.contains(&story_id);
-                    let mut member = Features::of(&stored.article.text, banded, &self.options);
+                    let mut member =
+                        Features::of(&stored.article.text, banded.contains(&story_id), &self.options);
                     if let Some(encoder) = self.encoder() {
                         // The vector stored with the article; embedded again only when it was
                         // made by another model (or before embeddings were switched on).
@@ -380,28 +390,30 @@ impl Dedupe {
                         let text = embed::input_text(stored.article.title.as_deref(), &stored.article.text);
                         member.embedding = encoder.embedding_of(stored_vector, &text).ok();
                     }
-                    members.push((story_id, member));
+                    members.push((story_id, stored.article_id, member));
                 }
             }
         }
-        members
-    }
 
-    /// Each candidate story scored against the article (stories with no member in the window
-    /// are left out), with the stories' centroids when merging is on.
-    fn score_stories(
-        &self,
-        features: &Features,
-        stories: &[i64],
-        members: &[(i64, Features)],
-        idf: &HashMap<String, f64>,
-        rule: &Rule,
-    ) -> (Vec<StoryScore>, BTreeMap<i64, Centroids>) {
-        let mine = tfidf::vector(&features.counts, idf, |_| true);
-        let mine_entities = tfidf::vector(&features.counts, idf, |t| features.entities.contains(t));
+        // Document frequencies of the members' own words, so their vectors are weighed alike.
+        let missing: Vec<String> = members
+            .iter()
+            .flat_map(|(_, _, f)| f.counts.keys())
+            .filter(|t| !idf.contains_key(*t))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
+            idf.insert(term.clone(), tfidf::idf(df, n));
+        }
+
+        let rule = self.options.rule();
+        let mine = tfidf::vector(&features.counts, &idf, |_| true);
+        let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
         let mut scores: Vec<StoryScore> = Vec::new();
         let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
-        for &story_id in stories {
+        for &story_id in &story_order {
             let mut score = StoryScore {
                 story_id,
                 n_articles: 0,
@@ -409,84 +421,83 @@ impl Dedupe {
                 entities: 0.0,
                 embedding: 0.0,
                 near_copy: 0.0,
+                near_copy_of: None,
+                agreement: 1.0,
+                anchors: 0,
                 combined: 0.0,
             };
+            let mut agreeing = 0usize;
             let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
-            for (_, member) in members.iter().filter(|(s, _)| *s == story_id) {
+            for (_, article_id, member) in members.iter().filter(|(s, _, _)| *s == story_id) {
                 score.n_articles += 1;
-                words.push(tfidf::vector(&member.counts, idf, |_| true));
-                names.push(tfidf::vector(&member.counts, idf, |t| member.entities.contains(t)));
+                let member_words = tfidf::vector(&member.counts, &idf, |_| true);
+                let member_names = tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t));
+                // Embeddings are left out: the share is about shared words and names.
+                let words_only = Rule { embedding_weight: 0.0, ..rule };
+                let alone =
+                    words_only.combine(mine.cosine(&member_words), mine_entities.cosine(&member_names), 0.0);
+                if alone >= rule.same_story_threshold {
+                    agreeing += 1;
+                }
+                let shared = entities::shared_anchors(&features.anchors, &member.anchors);
+                score.anchors = score.anchors.max(shared);
+                words.push(member_words);
+                names.push(member_names);
                 vectors.extend(member.embedding.as_deref());
                 if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
-                    score.near_copy = score.near_copy.max(mine.similarity(theirs));
+                    let similarity = mine.similarity(theirs);
+                    // The earliest article wins a tie (members come newest first): the copy
+                    // points at what it copies, not at an earlier copy of the same text.
+                    if similarity > 0.0 && similarity >= score.near_copy {
+                        score.near_copy = similarity;
+                        score.near_copy_of = Some(*article_id);
+                    }
                 }
             }
-            if score.n_articles == 0 {
-                continue;
-            }
-            (score.tfidf, score.entities) = self.text_similarity(&mine, &mine_entities, &words, &names);
-            if let Some(mine) = &features.embedding {
-                score.embedding =
-                    embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
-            }
-            score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
-            scores.push(score);
-            if self.options.merge_stories {
-                centroids.insert(
-                    story_id,
-                    Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
-                );
-            }
-        }
-        (scores, centroids)
-    }
-
-    /// The article's word and entity vectors against a story's members', linked as configured.
-    fn text_similarity(
-        &self,
-        mine: &tfidf::Vector,
-        mine_entities: &tfidf::Vector,
-        words: &[tfidf::Vector],
-        names: &[tfidf::Vector],
-    ) -> (f64, f64) {
-        match self.options.story_link {
-            StoryLink::Centroid => {
-                (mine.cosine(&tfidf::centroid(words)), mine_entities.cosine(&tfidf::centroid(names)))
-            }
-            StoryLink::Average => {
-                let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
-                    v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
+            if score.n_articles > 0 {
+                score.agreement = agreeing as f64 / score.n_articles as f64;
+                (score.tfidf, score.entities) = match self.options.story_link {
+                    StoryLink::Centroid => (
+                        mine.cosine(&tfidf::centroid(&words)),
+                        mine_entities.cosine(&tfidf::centroid(&names)),
+                    ),
+                    StoryLink::Average => {
+                        let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
+                            v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
+                        };
+                        (mean(&words, &mine), mean(&names, &mine_entities))
+                    }
                 };
-                (mean(words, mine), mean(names, mine_entities))
+                if let Some(mine) = &features.embedding {
+                    score.embedding = embed::story_similarity(
+                        mine,
+                        &vectors,
+                        self.options.story_link == StoryLink::Centroid,
+                    );
+                }
+                score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
+                scores.push(score);
+                if self.options.merge_stories {
+                    centroids.insert(
+                        story_id,
+                        Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
+                    );
+                }
             }
         }
-    }
-}
-
-/// The stories an article is compared with, in the order found (band hits first).
-struct Candidates {
-    stories: Vec<i64>,
-    /// Those found through shared LSH bands.
-    banded: BTreeSet<i64>,
-}
-
-/// Adds the document frequencies of the members' own words, so their vectors are weighed alike.
-fn add_member_idf(
-    members: &[(i64, Features)],
-    idf: &mut HashMap<String, f64>,
-    n: u64,
-    context: &dyn Context,
-) {
-    let missing: Vec<String> = members
-        .iter()
-        .flat_map(|(_, f)| f.counts.keys())
-        .filter(|t| !idf.contains_key(*t))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
-        idf.insert(term.clone(), tfidf::idf(df, n));
+        let decision = rule.decide(&scores);
+        let bridges = match &decision {
+            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
+                let mut found = merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned());
+                // An undated article reaches stories of any date by arrival time; it must not
+                // make one story of reports whose publication dates lie far apart.
+                let joined_span = spans.get(&joined.story_id).copied().unwrap_or_default();
+                found.retain(|b| spans.get(&b.score.story_id).is_none_or(|s| s.near(&joined_span, window)));
+                found
+            }
+            _ => Vec::new(),
+        };
+        (decision, bridges)
     }
 }
 
@@ -522,6 +533,37 @@ fn within_window(a: &Article, b: &Article, window_seconds: i64) -> bool {
     match (published, received) {
         ((Some(x), Some(y)), _) | (_, (Some(x), Some(y))) => (x - y).abs() <= window_seconds,
         _ => true,
+    }
+}
+
+/// The publication dates of a story's dated articles: earliest and latest, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct DateSpan(Option<(i64, i64)>);
+
+impl DateSpan {
+    fn of<'a>(articles: impl Iterator<Item = &'a Article>) -> DateSpan {
+        let dates = articles.filter_map(|a| a.published.as_deref().and_then(seconds));
+        dates.fold(DateSpan(None), |span, t| match span.0 {
+            None => DateSpan(Some((t, t))),
+            Some((lo, hi)) => DateSpan(Some((lo.min(t), hi.max(t)))),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Whether `t` lies within `window` seconds of the span.
+    fn within(&self, t: i64, window: i64) -> bool {
+        self.0.is_some_and(|(lo, hi)| t >= lo - window && t <= hi + window)
+    }
+
+    /// Whether the two spans lie within `window` of each other (an empty span is near anything).
+    fn near(&self, other: &DateSpan, window: i64) -> bool {
+        match (self.0, other.0) {
+            (Some((lo, hi)), Some((olo, ohi))) => lo.max(olo) - hi.min(ohi) <= window,
+            _ => true,
+        }
     }
 }
 
@@ -577,6 +619,9 @@ impl Stage for Dedupe {
                     "dedupe.decision".into(),
                     format!("exact copy of an article in story {story_id}"),
                 );
+                if let Some(original) = exact_original(context, story_id, &fingerprint) {
+                    article.metadata.insert(REPRINT_OF.into(), original.to_string());
+                }
             } else {
                 let (decision, bridges) = self.decide(&article, &features, context);
                 record(&mut article, &decision, &self.options);
@@ -598,6 +643,16 @@ impl Stage for Dedupe {
     }
 }
 
+/// The oldest article of `story_id` with this text fingerprint: the one an exact copy repeats.
+fn exact_original(context: &dyn Context, story_id: i64, fingerprint: &str) -> Option<i64> {
+    context
+        .story_articles(story_id, EXACT_COPY_SEARCH)
+        .into_iter()
+        .filter(|s| s.article.fingerprints.get(TEXT_FINGERPRINT).map(String::as_str) == Some(fingerprint))
+        .map(|s| s.article_id)
+        .min()
+}
+
 /// The embedding's share of a same-story reason, empty when embeddings are off.
 fn embedding_part(s: &StoryScore, options: &Options) -> String {
     match &options.embeddings {
@@ -617,6 +672,9 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
             );
             article.story =
                 Some(StoryMatch { story_id: s.story_id, reason: reason.clone(), score: s.near_copy });
+            if let Some(original) = s.near_copy_of {
+                article.metadata.insert(REPRINT_OF.into(), original.to_string());
+            }
             (reason, Some(s))
         }
         Decision::SameStory(s) => {
@@ -637,6 +695,19 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
         }
         Decision::NewStory(best) => {
             let reason = match best {
+                Some(s) if s.combined >= options.same_story_threshold => format!(
+                    "new story: best candidate story {} scored {:.3} >= {:.3}, but the article reaches \
+                     the threshold with {:.2} of its {} article(s) one by one (core_share {:.2}) and \
+                     shares {} lead anchor(s) with one of them (min_anchors {})",
+                    s.story_id,
+                    s.combined,
+                    options.same_story_threshold,
+                    s.agreement,
+                    s.n_articles,
+                    options.core_share,
+                    s.anchors,
+                    options.min_anchors
+                ),
                 Some(s) => format!(
                     "new story: best candidate story {} scored {:.3} < {:.3} (tfidf {:.3}, entities {:.3}, near-copy {:.2})",
                     s.story_id, s.combined, options.same_story_threshold, s.tfidf, s.entities, s.near_copy
@@ -781,6 +852,9 @@ mod tests {
             entities: 0.4,
             embedding: 0.0,
             near_copy: 0.0,
+            near_copy_of: None,
+            agreement: 1.0,
+            anchors: 3,
             combined: 0.4,
         };
         let bridge = Bridge { score: other, tfidf: 0.5, entities: 0.5, combined: 0.5 };
@@ -790,6 +864,119 @@ mod tests {
         assert_eq!(article.story_merges[0].story_id, 2);
         let reason = &article.story_merges[0].reason;
         assert!(reason.starts_with("merged story 2 (1 article(s)) into story 5 (3)"), "{reason}");
+    }
+
+    /// Committed articles in memory: each with its story, as the store would hand them out.
+    struct Memory(Vec<stage_api::StoredArticle>);
+
+    impl Memory {
+        fn add(&mut self, story_id: i64, text: &str, published: Option<&str>) {
+            let mut article = Article {
+                text: text.into(),
+                published: published.map(Into::into),
+                received_at: "2019-11-19T10:00:00Z".into(),
+                ..Default::default()
+            };
+            article.fingerprints.insert(TEXT_FINGERPRINT.into(), text_fingerprint(text));
+            let article_id = self.0.len() as i64 + 1;
+            self.0.push(stage_api::StoredArticle { article_id, story_id, article });
+        }
+    }
+
+    impl Context for Memory {
+        fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
+            let holds = |s: &&stage_api::StoredArticle| {
+                s.article.fingerprints.get(kind).map(String::as_str) == Some(value)
+            };
+            self.0.iter().filter(holds).map(|s| s.story_id).collect()
+        }
+        fn article_count(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn key_counts(&self, _: &str, values: Vec<String>) -> Vec<u64> {
+            let docs: Vec<BTreeMap<String, u32>> =
+                self.0.iter().map(|s| tfidf::counts(&tfidf::terms(&s.article.text))).collect();
+            values.iter().map(|v| docs.iter().filter(|d| d.contains_key(v)).count() as u64).collect()
+        }
+        fn articles_with_keys(&self, _: &str, _: Vec<String>, limit: usize) -> Vec<stage_api::KeyHit> {
+            let hit = |s: &stage_api::StoredArticle| stage_api::KeyHit {
+                article_id: s.article_id,
+                story_id: s.story_id,
+                shared: 1,
+            };
+            self.0.iter().map(hit).take(limit).collect()
+        }
+        fn story_articles(&self, story_id: i64, limit: usize) -> Vec<stage_api::StoredArticle> {
+            self.0.iter().rev().filter(|s| s.story_id == story_id).take(limit).cloned().collect()
+        }
+    }
+
+    const LANDER: &str = "NASA adds five companies, SpaceX and Blue Origin among them, to its Artemis \
+        lunar lander \
+        programme. The agency said the companies may bid to deliver payloads to the Moon surface.";
+
+    #[test]
+    fn a_dated_article_is_not_tied_to_a_story_through_its_undated_member() {
+        let mut memory = Memory(Vec::new());
+        memory.add(1, LANDER, Some("2019-11-18"));
+        // An undated page of the same story, compared by arrival time only.
+        memory.add(1, &format!("{LANDER} Europa"), None);
+        let old = Article {
+            text: format!("{LANDER} A piece from years before."),
+            published: Some("2015-04-07".into()),
+            received_at: "2019-11-19T11:00:00Z".into(),
+            ..Default::default()
+        };
+        let Outcome::Continue(out) = Dedupe::default().process(old.clone(), &memory) else { panic!() };
+        assert_eq!(out.story, None, "{:?}", out.metadata);
+        // The same text dated within the window joins.
+        let recent = Article { published: Some("2019-11-19".into()), ..old };
+        let Outcome::Continue(out) = Dedupe::default().process(recent, &memory) else { panic!("dropped") };
+        assert_eq!(out.story.map(|s| s.story_id), Some(1), "{:?}", out.metadata);
+    }
+
+    #[test]
+    fn date_spans_far_apart_are_not_near() {
+        let at = |d: &str| Article { published: Some(d.into()), ..Default::default() };
+        let week = 7 * 86_400;
+        let recent = DateSpan::of([at("2019-11-18"), at("2019-11-20")].iter());
+        let old = DateSpan::of([at("2015-04-07")].iter());
+        assert!(!recent.near(&old, week) && !old.near(&recent, week));
+        assert!(recent.near(&DateSpan::of([at("2019-11-25")].iter()), week));
+        assert!(recent.near(&DateSpan::default(), week), "an undated story is near anything");
+        let day = seconds("2019-11-19").expect("a date");
+        assert!(recent.within(day, week) && !old.within(day, week));
+    }
+
+    #[test]
+    fn an_exact_copy_names_the_article_it_reprints() {
+        let mut memory = Memory(Vec::new());
+        memory.add(4, LANDER, Some("2019-11-18"));
+        memory.add(4, "Another text of the same story.", Some("2019-11-18"));
+        let copy = Article { text: LANDER.to_uppercase(), ..Default::default() };
+        let Outcome::Continue(out) = Dedupe::default().process(copy, &memory) else { panic!("dropped") };
+        assert_eq!(out.story.map(|s| s.story_id), Some(4));
+        assert_eq!(out.metadata.get(REPRINT_OF).map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn a_near_copy_names_the_article_it_reprints_and_a_rewrite_names_none() {
+        let mut memory = Memory(Vec::new());
+        memory.add(2, "Unrelated council news about a harbour wall and a tram line in Perth.", None);
+        memory.add(3, LANDER, None);
+        let copy = Article { text: format!("{LANDER} Share this story by email."), ..Default::default() };
+        let Outcome::Continue(out) = Dedupe::default().process(copy, &memory) else { panic!("dropped") };
+        let joined = out.story.as_ref().is_some_and(|s| s.story_id == 3 && s.reason.contains("near-copy"));
+        assert!(joined, "{:?}", out.story);
+        assert_eq!(out.metadata.get(REPRINT_OF).map(String::as_str), Some("2"));
+        let rewrite = Article {
+            text: "SpaceX and Blue Origin join NASA Artemis lunar lander list; five companies may now bid \
+                   for Moon payloads."
+                .into(),
+            ..Default::default()
+        };
+        let Outcome::Continue(out) = Dedupe::default().process(rewrite, &memory) else { panic!("dropped") };
+        assert!(!out.metadata.contains_key(REPRINT_OF), "{:?}", out.metadata);
     }
 
     #[test]

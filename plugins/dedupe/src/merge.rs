@@ -68,6 +68,7 @@ pub fn bridges(
     scores
         .iter()
         .filter(|s| s.story_id != joined.story_id && s.combined >= rule.same_story_threshold)
+        .filter(|s| rule.joinable(s))
         .filter_map(|s| {
             let theirs = centroids(s.story_id)?;
             let tfidf = mine.words.cosine(&theirs.words);
@@ -97,6 +98,8 @@ mod tests {
         same_story_threshold: 0.3,
         entity_weight: 0.5,
         embedding_weight: 0.0,
+        core_share: 0.0,
+        min_anchors: 0,
     };
 
     fn score(story_id: i64, combined: f64) -> StoryScore {
@@ -107,6 +110,9 @@ mod tests {
             entities: combined,
             embedding: 0.0,
             near_copy: 0.0,
+            near_copy_of: None,
+            agreement: 1.0,
+            anchors: 9,
             combined,
         }
     }
