@@ -331,12 +331,64 @@ impl Dedupe {
         for (term, &df) in terms.iter().zip(&dfs) {
             idf.insert(term.clone(), tfidf::idf(df, n));
         }
+        let (mut story_order, banded) = self.candidates(features, &terms, &dfs, &idf, context);
+        let window = i64::from(self.options.time_window_days) * 86_400;
+        let (members, spans) = self.members(article, &mut story_order, &banded, window, context);
 
-        // Candidates: articles sharing LSH bands (near-copies) and those sharing the most of
-        // this article's most distinctive words that other articles hold at all.
+        // Document frequencies of the members' own words, so their vectors are weighed alike.
+        let missing: Vec<String> = members
+            .iter()
+            .flat_map(|(_, _, f)| f.counts.keys())
+            .filter(|t| !idf.contains_key(*t))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
+            idf.insert(term.clone(), tfidf::idf(df, n));
+        }
+
+        let rule = self.options.rule();
+        let mut scores: Vec<StoryScore> = Vec::new();
+        let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
+        for &story_id in &story_order {
+            let mine: Vec<_> = members.iter().filter(|(s, _, _)| *s == story_id).collect();
+            if let Some((score, centroid)) = self.score_story(story_id, &mine, features, &idf, &rule) {
+                scores.push(score);
+                if self.options.merge_stories {
+                    centroids.insert(story_id, centroid);
+                }
+            }
+        }
+        let decision = rule.decide(&scores);
+        let bridges = match &decision {
+            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
+                let mut found = merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned());
+                // An undated article reaches stories of any date by arrival time; it must not
+                // make one story of reports whose publication dates lie far apart.
+                let joined_span = spans.get(&joined.story_id).copied().unwrap_or_default();
+                found.retain(|b| spans.get(&b.score.story_id).is_none_or(|s| s.near(&joined_span, window)));
+                found
+            }
+            _ => Vec::new(),
+        };
+        (decision, bridges)
+    }
+
+    /// The candidate stories, in the order found, and those among them that share an LSH band
+    /// (near-copies): articles sharing bands, and those sharing the most of this article's
+    /// most distinctive words that other articles hold at all.
+    fn candidates(
+        &self,
+        features: &Features,
+        terms: &[String],
+        dfs: &[u64],
+        idf: &HashMap<String, f64>,
+        context: &dyn Context,
+    ) -> (Vec<i64>, BTreeSet<i64>) {
         let mut by_weight: Vec<(&String, f64)> = terms
             .iter()
-            .zip(&dfs)
+            .zip(dfs)
             .filter(|(_, &df)| df > 0)
             .map(|(t, _)| (t, (1.0 + f64::from(features.counts[t]).ln()) * idf[t]))
             .collect();
@@ -360,13 +412,26 @@ impl Dedupe {
             kept += 1;
             banded.contains(s) || kept <= self.options.max_candidate_stories
         });
+        (story_order, banded)
+    }
 
-        let window = i64::from(self.options.time_window_days) * 86_400;
+    /// The members of the candidate stories within the time window, as (story, article,
+    /// features), and each story's span of publication dates; drops from `story_order` the
+    /// stories a dated article may not be compared with.
+    #[allow(clippy::type_complexity)]
+    fn members(
+        &self,
+        article: &Article,
+        story_order: &mut Vec<i64>,
+        banded: &BTreeSet<i64>,
+        window: i64,
+        context: &dyn Context,
+    ) -> (Vec<(i64, i64, Features)>, BTreeMap<i64, DateSpan>) {
         let mut members: Vec<(i64, i64, Features)> = Vec::new();
         let mut spans: BTreeMap<i64, DateSpan> = BTreeMap::new();
         let own_date = article.published.as_deref().and_then(seconds);
         let mut fetched: Vec<(i64, Vec<stage_api::StoredArticle>)> = Vec::new();
-        for &story_id in &story_order {
+        for &story_id in story_order.iter() {
             let stored = context.story_articles(story_id, self.options.max_story_articles);
             let span = DateSpan::of(stored.iter().map(|s| &s.article));
             spans.insert(story_id, span);
@@ -394,110 +459,83 @@ impl Dedupe {
                 }
             }
         }
+        (members, spans)
+    }
 
-        // Document frequencies of the members' own words, so their vectors are weighed alike.
-        let missing: Vec<String> = members
-            .iter()
-            .flat_map(|(_, _, f)| f.counts.keys())
-            .filter(|t| !idf.contains_key(*t))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for (term, df) in missing.iter().zip(context.key_counts(WORD_KEY, missing.clone())) {
-            idf.insert(term.clone(), tfidf::idf(df, n));
+    /// The article scored against one story's `members` (none: the story is left out), with
+    /// the story's centroids.
+    fn score_story(
+        &self,
+        story_id: i64,
+        members: &[&(i64, i64, Features)],
+        features: &Features,
+        idf: &HashMap<String, f64>,
+        rule: &Rule,
+    ) -> Option<(StoryScore, Centroids)> {
+        if members.is_empty() {
+            return None;
         }
-
-        let rule = self.options.rule();
-        let mine = tfidf::vector(&features.counts, &idf, |_| true);
-        let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
-        let mut scores: Vec<StoryScore> = Vec::new();
-        let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
-        for &story_id in &story_order {
-            let mut score = StoryScore {
-                story_id,
-                n_articles: 0,
-                tfidf: 0.0,
-                entities: 0.0,
-                embedding: 0.0,
-                near_copy: 0.0,
-                near_copy_of: None,
-                agreement: 1.0,
-                anchors: 0,
-                combined: 0.0,
-            };
-            let mut agreeing = 0usize;
-            let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
-            for (_, article_id, member) in members.iter().filter(|(s, _, _)| *s == story_id) {
-                score.n_articles += 1;
-                let member_words = tfidf::vector(&member.counts, &idf, |_| true);
-                let member_names = tfidf::vector(&member.counts, &idf, |t| member.entities.contains(t));
-                // Embeddings are left out: the share is about shared words and names.
-                let words_only = Rule { embedding_weight: 0.0, ..rule };
-                let alone =
-                    words_only.combine(mine.cosine(&member_words), mine_entities.cosine(&member_names), 0.0);
-                if alone >= rule.same_story_threshold {
-                    agreeing += 1;
-                }
-                let shared = entities::shared_anchors(&features.anchors, &member.anchors);
-                score.anchors = score.anchors.max(shared);
-                words.push(member_words);
-                names.push(member_names);
-                vectors.extend(member.embedding.as_deref());
-                if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
-                    let similarity = mine.similarity(theirs);
-                    // The earliest article wins a tie (members come newest first): the copy
-                    // points at what it copies, not at an earlier copy of the same text.
-                    if similarity > 0.0 && similarity >= score.near_copy {
-                        score.near_copy = similarity;
-                        score.near_copy_of = Some(*article_id);
-                    }
-                }
-            }
-            if score.n_articles > 0 {
-                score.agreement = agreeing as f64 / score.n_articles as f64;
-                (score.tfidf, score.entities) = match self.options.story_link {
-                    StoryLink::Centroid => (
-                        mine.cosine(&tfidf::centroid(&words)),
-                        mine_entities.cosine(&tfidf::centroid(&names)),
-                    ),
-                    StoryLink::Average => {
-                        let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
-                            v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
-                        };
-                        (mean(&words, &mine), mean(&names, &mine_entities))
-                    }
-                };
-                if let Some(mine) = &features.embedding {
-                    score.embedding = embed::story_similarity(
-                        mine,
-                        &vectors,
-                        self.options.story_link == StoryLink::Centroid,
-                    );
-                }
-                score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
-                scores.push(score);
-                if self.options.merge_stories {
-                    centroids.insert(
-                        story_id,
-                        Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) },
-                    );
-                }
-            }
-        }
-        let decision = rule.decide(&scores);
-        let bridges = match &decision {
-            Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
-                let mut found = merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned());
-                // An undated article reaches stories of any date by arrival time; it must not
-                // make one story of reports whose publication dates lie far apart.
-                let joined_span = spans.get(&joined.story_id).copied().unwrap_or_default();
-                found.retain(|b| spans.get(&b.score.story_id).is_none_or(|s| s.near(&joined_span, window)));
-                found
-            }
-            _ => Vec::new(),
+        let mine = tfidf::vector(&features.counts, idf, |_| true);
+        let mine_entities = tfidf::vector(&features.counts, idf, |t| features.entities.contains(t));
+        let mut score = StoryScore {
+            story_id,
+            n_articles: 0,
+            tfidf: 0.0,
+            entities: 0.0,
+            embedding: 0.0,
+            near_copy: 0.0,
+            near_copy_of: None,
+            agreement: 1.0,
+            anchors: 0,
+            combined: 0.0,
         };
-        (decision, bridges)
+        let mut agreeing = 0usize;
+        let (mut words, mut names, mut vectors) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, article_id, member) in members.iter().copied() {
+            score.n_articles += 1;
+            let member_words = tfidf::vector(&member.counts, idf, |_| true);
+            let member_names = tfidf::vector(&member.counts, idf, |t| member.entities.contains(t));
+            // Embeddings are left out: the share is about shared words and names.
+            let words_only = Rule { embedding_weight: 0.0, ..*rule };
+            let alone =
+                words_only.combine(mine.cosine(&member_words), mine_entities.cosine(&member_names), 0.0);
+            if alone >= rule.same_story_threshold {
+                agreeing += 1;
+            }
+            let shared = entities::shared_anchors(&features.anchors, &member.anchors);
+            score.anchors = score.anchors.max(shared);
+            words.push(member_words);
+            names.push(member_names);
+            vectors.extend(member.embedding.as_deref());
+            if let (Some(mine), Some(theirs)) = (&features.signature, &member.signature) {
+                let similarity = mine.similarity(theirs);
+                // The earliest article wins a tie (members come newest first): the copy
+                // points at what it copies, not at an earlier copy of the same text.
+                if similarity > 0.0 && similarity >= score.near_copy {
+                    score.near_copy = similarity;
+                    score.near_copy_of = Some(*article_id);
+                }
+            }
+        }
+        score.agreement = agreeing as f64 / score.n_articles as f64;
+        (score.tfidf, score.entities) = match self.options.story_link {
+            StoryLink::Centroid => {
+                (mine.cosine(&tfidf::centroid(&words)), mine_entities.cosine(&tfidf::centroid(&names)))
+            }
+            StoryLink::Average => {
+                let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
+                    v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
+                };
+                (mean(&words, &mine), mean(&names, &mine_entities))
+            }
+        };
+        if let Some(mine) = &features.embedding {
+            score.embedding =
+                embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
+        }
+        score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
+        let centroids = Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) };
+        Some((score, centroids))
     }
 }
 
