@@ -13,11 +13,11 @@
 //! article but an accident).
 //!
 //! [`Rule::default`] is what site-fold cross-validation on the dev pages chose
-//! (`briefd eval extraction`: each fold's rule chosen on the other folds' sites, scored on its
-//! own). On the 90 dev pages every fold chose [`Rule::PRIMARY_ONLY`]: no filtering rule in the
-//! grid raised F1 on the training sites, since the paragraphs Readability drops are body text
-//! about as often as boilerplate. So the default keeps the trafilatura port's text as it is,
-//! and the eval keeps scoring the alternatives, so a better rule shows up when one exists.
+//! (`briefd eval extraction`, `cv ...` lines: each fold's method chosen on the other folds'
+//! sites, scored on its own). On the 90 dev pages every fold chose [`Rule::PRIMARY_ONLY`]: no
+//! filtering rule in the grid raised F1 on the training sites. So the default keeps the
+//! trafilatura port's text as it is, and the eval keeps scoring the alternatives, so that a better rule shows
+//! up when one exists.
 
 use std::collections::HashSet;
 
