@@ -3,7 +3,8 @@
 //! text/<id>.labelled.tsv), with the benchmark's own token metric:
 //! `\w+` tokens (case kept), multisets of 4-token shingles, per-page tp/fp/fn normalised to sum
 //! to 1, precision and recall averaged over pages, F1 of the two means, and ± from 1,000
-//! bootstrap resamples of pages.
+//! bootstrap resamples of pages. The extraction method is then cross-validated over sites
+//! ([`site_folds`]): the `cv ...` lines are figures on sites the choice never saw.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -11,9 +12,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clean::html::HtmlExtractor;
+use clean::html::{Focus, HtmlExtractor};
 
-use super::{mean_std, SplitMix};
+use super::{mean_std, site_folds, SplitMix};
 
 /// One page's shingle counts, normalised so that tp + fp + fn = 1.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,7 +80,8 @@ pub struct Figures {
     pub std: (f64, f64, f64),
 }
 
-fn prf(scores: &[PageScore]) -> (f64, f64, f64) {
+/// Mean precision, mean recall and the F1 of the two, over `scores`.
+pub(crate) fn prf(scores: &[PageScore]) -> (f64, f64, f64) {
     let p: Vec<f64> = scores.iter().filter(|s| s.tp + s.fp > 0.0).map(|s| s.tp / (s.tp + s.fp)).collect();
     let r: Vec<f64> = scores.iter().filter(|s| s.tp + s.fn_ > 0.0).map(|s| s.tp / (s.tp + s.fn_)).collect();
     let p = mean_std(&p).0;
@@ -117,6 +119,15 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let pages = html_pages(&dir.join("html"))?;
     println!("html pages {}", pages.len());
     score_html(&pages, &truth);
+    let cv_pages: Vec<site_folds::Page> = pages
+        .iter()
+        .map(|(id, html)| site_folds::Page {
+            gold: truth.gold_of(id),
+            host: site_folds::host(&truth.url_of(id)),
+            outputs: clean::html::Outputs::read(html),
+        })
+        .collect();
+    site_folds::run(&cv_pages);
     score_text(&dir.join("text"), &truth)
 }
 
@@ -133,6 +144,11 @@ impl Truth {
     /// The page's gold text; empty for a page the file does not know.
     fn gold_of(&self, id: &str) -> String {
         self.0.get(id).and_then(|v| v["articleBody"].as_str()).unwrap_or_default().to_string()
+    }
+
+    /// The page's url; empty for a page the file does not know.
+    fn url_of(&self, id: &str) -> String {
+        self.0.get(id).and_then(|v| v["url"].as_str()).unwrap_or_default().to_string()
     }
 }
 
@@ -167,10 +183,11 @@ fn html_pages(html_dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
 /// HTML pages: every extractor on the same pages, in one run.
 fn score_html(pages: &[(String, String)], truth: &Truth) {
     type Extract = fn(&str) -> Result<clean::Extracted, String>;
-    let variants: [(&str, Extract); 3] = [
+    let variants: [(&str, Extract); 4] = [
         ("html briefd", |h| clean::html::extract(h)),
         ("html trafilatura-rs", |h| clean::html::extract_only(h, HtmlExtractor::Trafilatura)),
         ("html readability", |h| clean::html::extract_only(h, HtmlExtractor::Readability)),
+        ("html trafilatura-rs-precision", |h| clean::html::extract_trafilatura(h, Focus::Precision)),
     ];
     for (label, extract) in variants {
         let mut scores = Vec::new();

@@ -8,9 +8,10 @@
 //! functions the stage itself runs, for what an article leaving the pipeline does not show:
 //! each HTML extractor alone, the model's draft beside the summary shown, and the key points of
 //! some 6,000 document pairs (built in memory as two-source stories, no store needed). Shared
-//! pieces have their own modules: [`rouge`]
-//! (rouge-score's ROUGE), [`stats`] (means and bootstrap resampling), [`summary_set`] (the
-//! summaries set's reader) and [`options`] (which stage options a run uses).
+//! pieces have their own modules: [`rouge`] (rouge-score's ROUGE), [`site_folds`] (the HTML
+//! extraction method cross-validated over sites), [`stats`] (means and bootstrap resampling),
+//! [`summary_set`] (the summaries set's reader) and [`options`] (which stage options a run
+//! uses).
 
 pub mod agreement;
 pub mod extraction;
@@ -18,6 +19,7 @@ pub mod keypoints;
 pub mod options;
 pub mod rouge;
 pub mod same_story;
+pub mod site_folds;
 pub mod stats;
 pub mod summaries;
 pub mod summary_set;

@@ -1,14 +1,24 @@
 //! HTML pages: the main content and metadata.
 //!
-//! Two extractors are available, both real HTML5 parsers with content scoring: the `trafilatura`
-//! crate (a port of trafilatura's algorithm, with jusText and Readability fallbacks) and
-//! `dom_smoothie` (a port of Mozilla Readability). `briefd eval extraction` scores both on the
-//! same pages; the default is the one that scored higher there.
+//! Two extractors can run on a page, both real HTML5 parsers with content scoring: the
+//! `trafilatura` crate (a port of trafilatura's algorithm, with jusText and Readability
+//! fallbacks) and `dom_smoothie` (a port of Mozilla Readability). A [`Method`] says how they are
+//! combined: the trafilatura port's output is the base, read with a [`Focus`] (its balanced
+//! heuristics or its precision-first ones), and a [`Rule`] can drop its paragraphs that
+//! Readability does not support ([`crate::reconcile`]). `briefd eval extraction` scores each
+//! extractor alone and chooses the method by cross-validation over sites, which is how
+//! [`Method::default`] was chosen: on the 90 dev pages four of five site folds chose the balanced
+//! focus with no filtering. One chose the precision focus, which then lost 0.057 F1 on its
+//! held-out sites. Unlike Python trafilatura's `favor_precision`, the port's precision focus
+//! is no more precise than its balanced one on those pages (0.944 against 0.945) but loses
+//! recall (0.925 against 0.992) and finds no text on 5 pages instead of 1.
+//! `docs/benchmarks.md` has the figures.
 
 use dom_smoothie::{Config, Readability, TextMode};
 use serde::Deserialize;
 
 use crate::attribution::{strip_site_name, PageMeta};
+use crate::reconcile::{reconcile, Rule};
 use crate::{normalize_paragraphs, strip_invisible, Extracted};
 
 /// Which main-content extractor reads HTML pages.
@@ -22,9 +32,29 @@ pub enum HtmlExtractor {
     Readability,
 }
 
-/// Extracts the article from an HTML page with the default extractor.
+/// Which of the trafilatura port's heuristics pick the article's blocks (its `ExtractionFocus`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Focus {
+    /// The port's default balance of precision and recall.
+    #[default]
+    Balanced,
+    /// The port's precision-first heuristics: stricter link density and length thresholds, no
+    /// tail text, no fallback that widens the text (Python's `favor_precision=True`).
+    Precision,
+}
+
+/// How a page's text is read from the two extractors' outputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Method {
+    /// The heuristics the trafilatura port runs with.
+    pub focus: Focus,
+    /// Which of its paragraphs must Readability support to stay.
+    pub rule: Rule,
+}
+
+/// Extracts the article from an HTML page by [`Method::default`].
 pub fn extract(html: &str) -> Result<Extracted, String> {
-    extract_with(html, HtmlExtractor::default())
+    extract_by(html, &Method::default())
 }
 
 /// Nesting deeper than this is never a real page; tree-building extractors would spend minutes
@@ -35,11 +65,13 @@ pub const MAX_NESTING: usize = 512;
 /// page as nodes (a 50 MB page would cost gigabytes and minutes), and no news article needs more.
 pub const MAX_TREE_BYTES: usize = 8 * 1024 * 1024;
 
-/// Extracts the article from an HTML page with `extractor`, falling back to the other extractor
-/// and then to plain tag stripping, so a page that confuses one still yields its text; the
-/// outlet, URL and title then come from the page's own metadata ([`attribute`]).
-pub fn extract_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
-    extract_text_with(html, extractor).map(|x| attribute(html, x))
+/// Extracts the article from an HTML page by `method`: the trafilatura port's text, reconciled
+/// with Readability's under the method's rule; Readability alone when the port finds no text,
+/// and plain tag stripping when neither does, so a page that confuses one extractor still
+/// yields its text. The outlet, URL and title then come from the page's own metadata
+/// ([`attribute`]).
+pub fn extract_by(html: &str, method: &Method) -> Result<Extracted, String> {
+    extract_text_by(html, method).map(|x| attribute(html, x))
 }
 
 /// The outlet by the page's own names ([`crate::attribution`]), the URL and title from its
@@ -57,35 +89,118 @@ fn attribute(html: &str, mut x: Extracted) -> Extracted {
     x
 }
 
-fn extract_text_with(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
-    if html.len() > MAX_TREE_BYTES || max_nesting(html) > MAX_NESTING {
-        return Ok(crate::text::extract(&strip_tags(html)));
+fn extract_text_by(html: &str, method: &Method) -> Result<Extracted, String> {
+    if takes_linear_path(html) {
+        return Ok(linear(html));
     }
-    let other = match extractor {
-        HtmlExtractor::Trafilatura => HtmlExtractor::Readability,
-        HtmlExtractor::Readability => HtmlExtractor::Trafilatura,
-    };
-    let has_text = |r: &Result<Extracted, String>| r.as_ref().is_ok_and(|x| !x.text.trim().is_empty());
-    let first = extract_only(html, extractor);
-    if has_text(&first) {
-        return first;
+    let primary = extract_trafilatura(html, method.focus);
+    // Readability runs only when its text is needed: to reconcile with, or as the fallback.
+    if has_text(&primary) && method.rule == Rule::PRIMARY_ONLY {
+        return primary;
     }
-    let second = extract_only(html, other);
-    if has_text(&second) {
-        return second;
+    let secondary = extract_only(html, HtmlExtractor::Readability);
+    combine(html, &primary, &secondary, &method.rule)
+}
+
+/// Whether `html` skips the tree-building extractors for the linear pass ([`MAX_TREE_BYTES`],
+/// [`MAX_NESTING`]).
+pub fn takes_linear_path(html: &str) -> bool {
+    html.len() > MAX_TREE_BYTES || max_nesting(html) > MAX_NESTING
+}
+
+/// The linear pass: tags stripped, the rest read as plain text.
+fn linear(html: &str) -> Extracted {
+    crate::text::extract(&strip_tags(html))
+}
+
+fn has_text(r: &Result<Extracted, String>) -> bool {
+    r.as_ref().is_ok_and(|x| !x.text.trim().is_empty())
+}
+
+/// One page's text from the two extractors' outputs under `rule`, with the fallbacks of
+/// [`extract_by`]; metadata comes from the extractor whose text is used.
+fn combine(
+    html: &str,
+    primary: &Result<Extracted, String>,
+    secondary: &Result<Extracted, String>,
+    rule: &Rule,
+) -> Result<Extracted, String> {
+    if let (Ok(first), true) = (primary, has_text(primary)) {
+        let other = secondary.as_ref().map(|x| x.text.as_str()).unwrap_or_default();
+        return Ok(Extracted { text: reconcile(&first.text, other, rule), ..first.clone() });
     }
-    let stripped = crate::text::extract(&strip_tags(html));
+    if has_text(secondary) {
+        return secondary.clone();
+    }
+    let stripped = linear(html);
     if stripped.text.trim().is_empty() {
-        first
+        primary.clone()
     } else {
         Ok(stripped)
+    }
+}
+
+/// Every extractor's output for one page, so that an evaluation can read the page by many
+/// methods without running the extractors again for each.
+pub struct Outputs<'a> {
+    html: &'a str,
+    linear: bool,
+    balanced: Result<Extracted, String>,
+    precision: Result<Extracted, String>,
+    readability: Result<Extracted, String>,
+}
+
+impl<'a> Outputs<'a> {
+    /// Runs every extractor on `html` (none when the page takes the linear path).
+    pub fn read(html: &'a str) -> Outputs<'a> {
+        let linear = takes_linear_path(html);
+        let run = |f: &dyn Fn() -> Result<Extracted, String>| {
+            if linear {
+                Err(String::new())
+            } else {
+                f()
+            }
+        };
+        Outputs {
+            html,
+            linear,
+            balanced: run(&|| extract_trafilatura(html, Focus::Balanced)),
+            precision: run(&|| extract_trafilatura(html, Focus::Precision)),
+            readability: run(&|| extract_only(html, HtmlExtractor::Readability)),
+        }
+    }
+
+    /// The trafilatura port's own text with `focus` (empty when it failed or did not run).
+    pub fn trafilatura(&self, focus: Focus) -> &str {
+        let out = match focus {
+            Focus::Balanced => &self.balanced,
+            Focus::Precision => &self.precision,
+        };
+        out.as_ref().map_or("", |x| x.text.as_str())
+    }
+
+    /// Readability's own text (empty when it failed or did not run).
+    pub fn readability(&self) -> &str {
+        self.readability.as_ref().map_or("", |x| x.text.as_str())
+    }
+
+    /// The text [`extract_by`] gives for this page under `method`.
+    pub fn text(&self, method: &Method) -> String {
+        if self.linear {
+            return linear(self.html).text;
+        }
+        let primary = match method.focus {
+            Focus::Balanced => &self.balanced,
+            Focus::Precision => &self.precision,
+        };
+        combine(self.html, primary, &self.readability, &method.rule).map(|x| x.text).unwrap_or_default()
     }
 }
 
 /// Only the extractor named, no fallbacks: for scoring each extractor on its own.
 pub fn extract_only(html: &str, extractor: HtmlExtractor) -> Result<Extracted, String> {
     match extractor {
-        HtmlExtractor::Trafilatura => with_trafilatura(html),
+        HtmlExtractor::Trafilatura => extract_trafilatura(html, Focus::Balanced),
         HtmlExtractor::Readability => with_readability(html),
     }
 }
@@ -250,8 +365,13 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
-fn with_trafilatura(html: &str) -> Result<Extracted, String> {
-    let options = trafilatura::Options::default();
+/// The trafilatura port alone, with `focus`, no fallbacks.
+pub fn extract_trafilatura(html: &str, focus: Focus) -> Result<Extracted, String> {
+    let focus = match focus {
+        Focus::Balanced => trafilatura::ExtractionFocus::Balanced,
+        Focus::Precision => trafilatura::ExtractionFocus::FavorPrecision,
+    };
+    let options = trafilatura::Options::default().with_focus(focus);
     let result = trafilatura::extract(html, &options)
         .map_err(|e| format!("no article found in the HTML page ({e}); is it a saved news page?"))?;
     let m = result.metadata;
@@ -299,6 +419,57 @@ pub fn fragment_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SHARE_BAR: &str = include_str!("../test_data/html/share_bar.html");
+
+    fn methods() -> Vec<Method> {
+        let strict = Rule { min_support: 0.5, keep_words: 1000, min_kept_share: 0.3 };
+        let mut out = Vec::new();
+        for focus in [Focus::Balanced, Focus::Precision] {
+            for rule in [Rule::PRIMARY_ONLY, strict] {
+                out.push(Method { focus, rule });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn outputs_read_once_give_what_extract_by_gives() {
+        let outputs = Outputs::read(SHARE_BAR);
+        for method in methods() {
+            let x = extract_by(SHARE_BAR, &method).expect("the page has an article");
+            assert!(x.text.contains("approved the new school budget"), "{method:?}: {}", x.text);
+            assert_eq!(outputs.text(&method), x.text, "{method:?}");
+        }
+    }
+
+    #[test]
+    fn outputs_of_a_linear_page_are_the_linear_text() {
+        let html = format!(
+            "<html><body>{}<p>The mayor opened the new bridge on Monday after years of delays.</p></body></html>",
+            "<div>".repeat(600)
+        );
+        assert!(takes_linear_path(&html));
+        let outputs = Outputs::read(&html);
+        for method in methods() {
+            let x = extract_by(&html, &method).expect("the linear pass always reads");
+            assert!(x.text.contains("new bridge"), "{}", x.text);
+            assert_eq!(outputs.text(&method), x.text);
+        }
+    }
+
+    #[test]
+    fn attribution_is_the_same_whatever_the_method() {
+        for method in methods() {
+            let x = extract_by(SHARE_BAR, &method).expect("the page has an article");
+            assert_eq!(x.outlet.as_deref(), Some("The Valley Courier"), "{method:?}");
+            assert_eq!(
+                x.title.as_deref(),
+                Some("Council approves school budget after long debate"),
+                "{method:?}"
+            );
+        }
+    }
 
     #[test]
     fn deep_nesting_takes_the_linear_path() {

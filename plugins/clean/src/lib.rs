@@ -18,8 +18,9 @@
 //!    are refused as damaged rather than read as Latin-1.
 //! 2. **Detect** ([`detect`]): JSON when the text parses as JSON; HTML by its tags; Markdown by
 //!    front matter, headings or links; else plain text. The extension only breaks ties.
-//! 3. **Read** the format. HTML: the `trafilatura` crate first, then `dom_smoothie`
-//!    (Readability) when it finds no text, then one linear pass that strips tags and hands the
+//! 3. **Read** the format. HTML ([`html::Method`]): the `trafilatura` crate's text, whose
+//!    paragraphs a [`reconcile::Rule`] can check against `dom_smoothie`'s (Readability); then
+//!    Readability alone when the trafilatura crate finds no text, then one linear pass that strips tags and hands the
 //!    rest to the plain-text reader. Pages over [`html::MAX_TREE_BYTES`] or nested deeper than
 //!    [`html::MAX_NESTING`] go straight to the linear pass, which stays linear on hostile input;
 //!    the tree builders would spend minutes or the stack on it. Plain text ([`text`]): headline,
@@ -42,6 +43,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod paragraphs;
+pub mod reconcile;
 pub mod repair;
 pub mod text;
 
