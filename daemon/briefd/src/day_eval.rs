@@ -165,6 +165,10 @@ pub struct DayScores {
     pub headlines_with_file_name: Vec<String>,
     /// Headlines ending in the outlet's or host's name.
     pub headlines_with_site_tail: Vec<String>,
+    /// Headlines that another story of the day also has (the reader cannot tell them apart).
+    pub headlines_duplicated: Vec<String>,
+    /// Sources whose outlet, shown as each key point's tag, is a URL.
+    pub sources_outlet_is_url: Vec<String>,
     /// Summaries in the briefing.
     pub summaries: usize,
     /// Summaries written by the model.
@@ -401,6 +405,8 @@ pub fn render(s: &DayScores, details: bool) -> String {
     line("sources_near_copies", s.sources_near_copies.len().to_string());
     line("headlines_with_file_name", s.headlines_with_file_name.len().to_string());
     line("headlines_with_site_tail", s.headlines_with_site_tail.len().to_string());
+    line("headlines_duplicated", s.headlines_duplicated.len().to_string());
+    line("sources_outlet_is_url", s.sources_outlet_is_url.len().to_string());
     line("summaries", s.summaries.to_string());
     line("summaries_model", s.summaries_model.to_string());
     line("summaries_with_glued_title", s.summaries_with_glued_title.len().to_string());
@@ -442,6 +448,8 @@ pub fn render(s: &DayScores, details: bool) -> String {
             ("stories with near-copy sources", &s.sources_near_copies),
             ("headlines with a file name", &s.headlines_with_file_name),
             ("headlines with a site tail", &s.headlines_with_site_tail),
+            ("headlines another story also has", &s.headlines_duplicated),
+            ("outlets that are URLs", &s.sources_outlet_is_url),
             ("summaries with the title glued on (story headline)", &s.summaries_with_glued_title),
             ("headlines, summaries and points with markup", &s.texts_with_markup),
             ("points with a dateline", &s.points_with_dateline),
@@ -501,7 +509,16 @@ pub fn score(labels: &[Label], stories: &[BriefingStory], texts: &HashMap<i64, S
         ..DayScores::default()
     };
     let mut point_words = Vec::new();
+    let mut headline_count: HashMap<&str, usize> = HashMap::new();
     for story in stories {
+        *headline_count.entry(story.headline.trim()).or_default() += 1;
+    }
+    for story in stories {
+        if headline_count[story.headline.trim()] > 1 {
+            scores.headlines_duplicated.push(story.headline.clone());
+        }
+        let outlets = story.sources.iter().filter_map(|s| s.outlet.as_deref());
+        scores.sources_outlet_is_url.extend(outlets.filter(|o| is_url(o)).map(str::to_string));
         check_story(story, texts, &label_of, &mut scores, &mut point_words);
     }
     (scores.points_mean_words, scores.points_median_words) = mean_median(&mut point_words);
@@ -639,6 +656,12 @@ pub fn host_name(url: &str) -> Option<String> {
         labels.pop();
     }
     labels.last().map(|l| l.to_string())
+}
+
+/// An outlet name that is really an address (`https://www.facebook.com/CBSPolitics`).
+fn is_url(text: &str) -> bool {
+    let text = text.trim();
+    text.contains("://") || text.starts_with("www.")
 }
 
 /// Lower-cased letters and digits only, so `Fox News` and `foxnews` compare equal.
@@ -1030,6 +1053,77 @@ mod tests {
         assert!(has_site_tail("September 2018 open thread - The GiveWell Blog", &["givewell".to_string()]));
         assert_eq!(host_name("https://www.telegraph.co.uk/tennis/x").as_deref(), Some("telegraph"));
         assert_eq!(host_name("https://edition.cnn.com/2019/x").as_deref(), Some("cnn"));
+    }
+
+    #[test]
+    fn repeated_headlines_and_url_outlets_are_counted() {
+        let labels = [label("p1", "a", false), label("p2", "b", false), label("p3", "c", false)];
+        let mut first = story("엔터 미디어", &["p1"]);
+        first.sources[0].outlet = Some("https://www.facebook.com/CBSPolitics".into());
+        let mut third = story("Sweden drops Assange rape investigation", &["p3"]);
+        third.sources[0].outlet = Some("BBC News".into());
+        let stories = [first, story("엔터 미디어 ", &["p2"]), third];
+        let scores = score(&labels, &stories, &HashMap::new());
+        assert_eq!(scores.headlines_duplicated.len(), 2, "both stories named alike are counted");
+        assert_eq!(scores.sources_outlet_is_url, vec!["https://www.facebook.com/CBSPolitics".to_string()]);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).expect("gzip to memory");
+        encoder.finish().expect("gzip to memory")
+    }
+
+    fn page(title: &str, body: &str) -> String {
+        let head = format!("<html><head><title>{title}</title></head>");
+        format!("{head}<body><article><h1>{title}</h1>{body}</article></body></html>")
+    }
+
+    /// The whole command on a tiny day: pages unpacked, ingested with the test config, the
+    /// briefing written and read back, and a page the cleaner refuses listed as left out.
+    #[test]
+    fn a_small_day_runs_through_ingest_and_is_scored() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let day = root.path().join("day");
+        let html = root.path().join("extraction").join("html");
+        std::fs::create_dir_all(&day).expect("mkdir");
+        std::fs::create_dir_all(&html).expect("mkdir");
+        let harbour = "<p>The harbour bridge opened on Monday in Rotterdam after four years of work, \
+                       officials said.</p>";
+        let plague = "<p>Health officials in Beijing confirmed a third case of plague on Tuesday and \
+                      quarantined 28 contacts.</p>";
+        let pages = [
+            ("p1", "harbour", page("Harbour bridge opens", &harbour.repeat(3))),
+            ("p2", "plague", page("Plague case in Beijing", &plague.repeat(3))),
+            ("p3", "empty", "<html><body><nav>Home</nav></body></html>".to_string()),
+        ];
+        let mut tsv = String::from("id\tstory\tborderline\turl\n");
+        for (id, story, text) in &pages {
+            std::fs::write(html.join(format!("{id}.html.gz")), gzip(text.as_bytes())).expect("write page");
+            tsv += &format!("{id}\t{story}\tno\thttps://www.{story}.example/{id}\n");
+        }
+        std::fs::write(day.join("clusters.tsv"), tsv).expect("write labels");
+        let config_path = root.path().join("config.yaml");
+        let test_config = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join("config.yaml");
+        std::fs::copy(test_config, &config_path).expect("copy config");
+        let config = Config::load(&config_path).expect("test config loads");
+        let kept = root.path().join("kept");
+        let options = Options { write: Some(kept.clone()), ..Options::default() };
+
+        let mut out = Vec::new();
+        run(&day, config, &options, &mut out).expect("the day runs");
+        let report = String::from_utf8(out).expect("utf-8 report");
+
+        for line in ["files 3\n", "files_done 2\n", "pages 3\n", "pages_in_briefing 2\n", "stories 2\n"] {
+            assert!(report.contains(line), "{line:?} missing from:\n{report}");
+        }
+        assert!(report.contains("wrong_merges 0\n"), "{report}");
+        assert!(report.contains("pages not in the briefing:\n  p3 (empty): failed in clean"), "{report}");
+        let written: Vec<_> =
+            std::fs::read_dir(&kept).expect("kept folder").map(|e| e.expect("entry").path()).collect();
+        assert_eq!(written.len(), 2, "the md and the json: {written:?}");
+        assert!(!root.path().join("inbox").exists(), "the run works in its own temporary folder");
     }
 
     #[test]
