@@ -349,15 +349,16 @@ impl Dedupe {
         }
 
         let rule = self.options.rule();
+        let mine = tfidf::vector(&features.counts, &idf, |_| true);
+        let mine_entities = tfidf::vector(&features.counts, &idf, |t| features.entities.contains(t));
         let mut scores: Vec<StoryScore> = Vec::new();
         let mut centroids: BTreeMap<i64, Centroids> = BTreeMap::new();
         for &story_id in &story_order {
-            let mine: Vec<_> = members.iter().filter(|(s, _, _)| *s == story_id).collect();
-            if let Some((score, centroid)) = self.score_story(story_id, &mine, features, &idf, &rule) {
+            let theirs: Vec<_> = members.iter().filter(|(s, _, _)| *s == story_id).collect();
+            let scored = self.score_story(story_id, &theirs, features, (&mine, &mine_entities), &idf, &rule);
+            if let Some((score, centroid)) = scored {
                 scores.push(score);
-                if self.options.merge_stories {
-                    centroids.insert(story_id, centroid);
-                }
+                centroids.extend(centroid.map(|c| (story_id, c)));
             }
         }
         let decision = rule.decide(&scores);
@@ -462,21 +463,20 @@ impl Dedupe {
         (members, spans)
     }
 
-    /// The article scored against one story's `members` (none: the story is left out), with
-    /// the story's centroids.
+    /// The article (its word and name vectors `mine`) scored against one story's `members`
+    /// (none: the story is left out), with the story's centroids when merging is on.
     fn score_story(
         &self,
         story_id: i64,
         members: &[&(i64, i64, Features)],
         features: &Features,
+        (mine, mine_entities): (&tfidf::Vector, &tfidf::Vector),
         idf: &HashMap<String, f64>,
         rule: &Rule,
-    ) -> Option<(StoryScore, Centroids)> {
+    ) -> Option<(StoryScore, Option<Centroids>)> {
         if members.is_empty() {
             return None;
         }
-        let mine = tfidf::vector(&features.counts, idf, |_| true);
-        let mine_entities = tfidf::vector(&features.counts, idf, |t| features.entities.contains(t));
         let mut score = StoryScore {
             story_id,
             n_articles: 0,
@@ -526,7 +526,7 @@ impl Dedupe {
                 let mean = |v: &[tfidf::Vector], me: &tfidf::Vector| {
                     v.iter().map(|x| me.cosine(x)).sum::<f64>() / v.len() as f64
                 };
-                (mean(&words, &mine), mean(&names, &mine_entities))
+                (mean(&words, mine), mean(&names, mine_entities))
             }
         };
         if let Some(mine) = &features.embedding {
@@ -534,7 +534,10 @@ impl Dedupe {
                 embed::story_similarity(mine, &vectors, self.options.story_link == StoryLink::Centroid);
         }
         score.combined = rule.combine(score.tfidf, score.entities, score.embedding);
-        let centroids = Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) };
+        let centroids = self
+            .options
+            .merge_stories
+            .then(|| Centroids { words: tfidf::centroid(&words), entities: tfidf::centroid(&names) });
         Some((score, centroids))
     }
 }
