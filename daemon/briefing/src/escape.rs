@@ -96,8 +96,15 @@ fn push_line_start(word: &str, out: &mut String) {
 }
 
 fn push_escaped(word: &str, out: &mut String) {
-    for c in word.chars() {
-        if ALWAYS.contains(&c) {
+    let chars: Vec<char> = word.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // A `_` between two letters or digits can neither open nor close emphasis (CommonMark's
+        // flanking rules), so `a_fire.txt` and `snake_case` stay as written.
+        let intraword = c == '_'
+            && i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if ALWAYS.contains(&c) && !intraword {
             out.push('\\');
         }
         out.push(c);
@@ -159,6 +166,7 @@ mod tests {
             "~~struck~~ ^sup^ ~sub~ $x^2$",
             "[^1] footnote [[wiki]]",
             "Title {#id .class}",
+            "snake_case_name __init__ a_b_c _x_ x_ _ é_ü 1_000",
             "back\\slash at the end\\",
             "line one\nline two\r\n\n- item\u{1b}[31m",
             "<!-- comment --> <?php ?> <![CDATA[x]]>",
@@ -181,7 +189,7 @@ mod tests {
             text("Fire at Notre-Dame, 3 dead; (AP) says 50% gone."),
             "Fire at Notre-Dame, 3 dead; (AP) says 50% gone."
         );
-        assert_eq!(text("*Breaking*: a_b"), "\\*Breaking\\*: a\\_b");
+        assert_eq!(text("*Breaking*: a_b _c_ d__e"), "\\*Breaking\\*: a_b \\_c\\_ d\\_\\_e");
         assert_eq!(text("1. x"), "1\\. x");
         assert_eq!(text("3)"), "3\\)");
         assert_eq!(text("001.txt 1.5"), "001.txt 1.5");
@@ -227,7 +235,7 @@ mod tests {
     proptest! {
         /// Whatever the string, the rendered Markdown shows exactly its words and nothing else.
         #[test]
-        fn any_string_renders_as_itself(s in "[ -~\\n\\t\u{a0}é“”—]{0,40}") {
+        fn any_string_renders_as_itself(s in "([ -~\\n\\t\u{a0}é“”—]|[a_*]{1,3}){0,40}") {
             for context in ["{}", "- {}", "## {}"] {
                 let markdown = context.replace("{}", &text(&s));
                 let (shown, markup) = rendered(&markdown);

@@ -38,6 +38,7 @@ fn example_plugins_between_built_in_stages_shape_the_briefing() {
     }
     env.wait_until("all three files archived", Duration::from_secs(20), || env.archived().len() == 3);
     let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == 2, Duration::from_secs(10));
+    // The plugin's tag is part of the title, so the briefing shows it as text, escaped.
     assert!(briefing.contains("## \\[Harbour\\] Harbour wall repaired after winter storms"), "{briefing}");
     assert!(briefing.contains("## New public library opens in the old town"), "{briefing}");
     assert!(!briefing.contains("gadgets"), "the advertorial was dropped:\n{briefing}");

@@ -86,7 +86,7 @@ fn hostile_titles_outlets_and_urls_stay_literal_text() {
     assert!(md.contains("**\\[x\\](javascript:alert(1))**"), "the hostile site name is escaped:\n{md}");
     assert!(!md.contains("<javascript:"), "{md}");
     assert!(
-        md.contains("## Grain prices \\*soar\\* as the\\_drought spreads\n"),
+        md.contains("## Grain prices \\*soar\\* as the_drought spreads\n"),
         "no site tail, `*` escaped:\n{md}"
     );
     assert!(html.contains("Grain prices *soar* as the_drought spreads</h2>"), "{html}");
