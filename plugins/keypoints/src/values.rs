@@ -9,7 +9,10 @@
 //! followed by different words count other things ("40 homes" / "300 residents") and differ
 //! only when the word before each is the same and each is the only number of its sentence
 //! ("cancelled 14 crossings" / "cancelled 12 sailings": one count of one thing, named two
-//! ways); two sentences with several numbers each are too easily matched number to number.
+//! ways). Two numbers differ only when each is its sentence's one figure the other sentence
+//! does not give: with several left over, sentences are too easily matched number to number
+//! ("25 million in Europe alone" / "more than 100 million, from 450 million" count different
+//! things).
 //!
 //! A range ("25 to 100", "25-100", "between 25 and 100", "25 – 100") is one value, never a
 //! conflict between its ends, and a number inside the other source's range agrees with it: an
@@ -241,8 +244,18 @@ pub fn conflicts(a: &[Value], b: &[Value], a_article: &str, b_article: &str) -> 
     let mut out = Vec::new();
     let only_number = |values: &[Value]| values.iter().filter(|v| v.kind == Kind::Number).count() == 1;
     let same = |x: &Value, y: &Value| x.text == y.text || (x.kind == Kind::Number && numbers_agree(x, y));
+    let unmatched_numbers = |xs: &[Value], ys: &[Value]| {
+        xs.iter().filter(|x| x.kind == Kind::Number && !ys.iter().any(|y| same(x, y))).count()
+    };
+    // With two or more numbers left over on either side, which figure answers which is a guess
+    // ("25 million in Europe alone" against "more than 100 million … from 450 million"): the
+    // sentences may count different things, so only one figure each against one can differ.
+    let numbers_pair_up = unmatched_numbers(a, b) == 1 && unmatched_numbers(b, a) == 1;
     for (i, x) in a.iter().enumerate() {
         if b.iter().any(|y| same(x, y)) {
+            continue;
+        }
+        if x.kind == Kind::Number && !numbers_pair_up {
             continue;
         }
         let found = b.iter().position(|y| {
@@ -418,5 +431,22 @@ mod tests {
         assert_eq!(conflicts(&c, &d, "", ""), [(0, 0)]);
         let e = values("The operator cancelled 12 crossings because of the storm.");
         assert_eq!(conflicts(&c, &e, "", ""), [(0, 0)]);
+    }
+
+    /// Figures of two scopes ("in Europe alone" against the world) are not one figure told two
+    /// ways: with several figures left on a side, no pair is said to differ.
+    #[test]
+    fn several_unmatched_figures_on_a_side_do_not_conflict() {
+        let a =
+            values("The pandemic killed an estimated 25 million people in Europe alone in the 14th century.");
+        let b = values(
+            "More than 100 million people may have perished, cutting the population from 450 million.",
+        );
+        assert!(conflicts(&a, &b, "", "").is_empty());
+        assert!(conflicts(&b, &a, "", "").is_empty());
+        // Figures both give do not count against the pair that differs.
+        let c = values("In 2019 the quake killed 12 people in 3 towns.");
+        let d = values("The quake killed 15 people in 3 towns in 2019.");
+        assert_eq!(conflicts(&c, &d, "", ""), [(1, 0)]);
     }
 }
