@@ -8,7 +8,8 @@
 //! `og:site_name`, the JSON-LD `publisher.name`, the wire credit of a dateline ("SEOUL (AP) —"),
 //! then the host of the page's `og:url`, canonical link or extracted URL without `www.`; a site
 //! name in lower case gives way to a publisher name that is the same name with capitals
-//! ("usatoday" to "USA TODAY"). A
+//! ("usatoday" to "USA TODAY"), and a site name that is only a subdomain of the page's host
+//! ("Hosted" on `hosted.ap.org`) names a platform, not an outlet, and is passed over. A
 //! usable name ([`outlet_name`]) is not a URL (`og:site_name` is sometimes one) and not a file
 //! name. The same check runs on every article's outlet whatever its format (`crate::merge`),
 //! with the host of the article's URL as the last resort.
@@ -70,8 +71,14 @@ impl PageMeta {
     /// The outlet of the article whose text is `text`, extracted at `extracted_url`: the first
     /// usable name of the cascade in the module docs.
     pub fn outlet(&self, text: &str, extracted_url: Option<&str>) -> Option<String> {
-        let named: Vec<String> =
-            self.site_name.iter().chain(&self.publishers).filter_map(|n| outlet_name(n, "")).collect();
+        let host = self.url.as_deref().or(extracted_url).and_then(host_of);
+        let named: Vec<String> = self
+            .site_name
+            .iter()
+            .chain(&self.publishers)
+            .filter_map(|n| outlet_name(n, ""))
+            .filter(|n| !host.as_deref().is_some_and(|h| names_a_subdomain(n, h)))
+            .collect();
         // A site name in lower case ("usatoday", "livescience.com") is often a handle or a host;
         // a publisher name that is the same name, written as people write it, reads better.
         let has_capitals = |n: &str| n.chars().any(char::is_uppercase);
@@ -83,9 +90,7 @@ impl PageMeta {
             let same = |n: &&String| has_capitals(n) && name_keys(n).iter().any(|k| keys.contains(k));
             named.iter().find(same).unwrap_or(first).clone()
         });
-        first
-            .or_else(|| crate::text::wire_outlet(text))
-            .or_else(|| self.url.as_deref().or(extracted_url).and_then(host_of))
+        first.or_else(|| crate::text::wire_outlet(text)).or(host)
     }
 
     /// Every name the page goes by, for recognising a title's tail.
@@ -177,20 +182,33 @@ fn name_keys(name: &str) -> Vec<String> {
     });
     if let Some(host) = host {
         keys.push(key(&host));
-        let mut labels: Vec<&str> = host.split('.').collect();
-        labels.pop();
-        // A second-level domain under a country code ("co.uk", "com.br") is not the site's name.
-        if labels.len() > 1
-            && matches!(labels.last(), Some(&("co" | "com" | "org" | "net" | "ac" | "gov" | "edu")))
-        {
-            labels.pop();
-        }
         // A one- or two-letter label ("ap", or the "e" of "C.A.R.E.") names nothing reliably.
-        if let Some(label) = labels.last().filter(|l| l.chars().count() >= 3) {
+        if let Some(label) = host_labels(&host).1.filter(|l| l.chars().count() >= 3) {
             keys.push(key(label));
         }
     }
     keys
+}
+
+/// A host's subdomains and its main label: `(["hosted"], Some("ap"))` for `hosted.ap.org`.
+fn host_labels(host: &str) -> (Vec<&str>, Option<&str>) {
+    let mut labels: Vec<&str> = host.split('.').collect();
+    labels.pop();
+    // A second-level domain under a country code ("co.uk", "com.br") is not the site's name.
+    if labels.len() > 1
+        && matches!(labels.last(), Some(&("co" | "com" | "org" | "net" | "ac" | "gov" | "edu")))
+    {
+        labels.pop();
+    }
+    let main = labels.pop();
+    (labels, main)
+}
+
+/// Whether `name` is only a label of `host` left of its main one (`Hosted` on
+/// `hosted.ap.org`): the name of a hosting platform or section, not of who wrote the article.
+fn names_a_subdomain(name: &str, host: &str) -> bool {
+    let key = name_keys(name).swap_remove(0);
+    host_labels(host).0.iter().any(|l| l.eq_ignore_ascii_case(&key))
 }
 
 /// The parts of a page that name it, found by one linear scan so that a page of any size costs
@@ -388,5 +406,20 @@ mod tests {
         assert_eq!(p.title.as_deref(), Some("A title"));
         assert_eq!(page("", "").outlet("x", Some("https://www.x.example/y")).as_deref(), Some("x.example"));
         assert_eq!(page("", "").outlet("x", None), None);
+    }
+
+    /// A site name that is only the subdomain of the page's host names a platform: the wire
+    /// credit, else the host, says more.
+    #[test]
+    fn a_subdomain_as_site_name_gives_way() {
+        let head = r#"<meta property="og:site_name" content="Hosted">
+            <meta property="og:url" content="https://hosted.ap.org/eagle/article/1/x">"#;
+        let p = PageMeta::read(&format!("<html><head>{head}</head><body></body></html>"));
+        assert_eq!(p.outlet("WASHINGTON (AP) — The envoy said", None).as_deref(), Some("AP"));
+        assert_eq!(p.outlet("The envoy said", None).as_deref(), Some("hosted.ap.org"));
+        let sky = r#"<meta property="og:site_name" content="Sky News">
+            <meta property="og:url" content="https://news.sky.com/story/x">"#;
+        let p = PageMeta::read(&format!("<html><head>{sky}</head><body></body></html>"));
+        assert_eq!(p.outlet("x", None).as_deref(), Some("Sky News"));
     }
 }
