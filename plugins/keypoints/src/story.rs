@@ -190,7 +190,7 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
             let text = &full[kept.clone()];
             let n_words = text.split_whitespace().count();
             let statement = full.ends_with(['.', '!', '"', '\u{201D}']) && !full.ends_with('?');
-            let eligible = (6..=32).contains(&n_words) && statement;
+            let eligible = (6..=32).contains(&n_words) && statement && quotes_balanced(text);
             out.push(Sentence {
                 source,
                 index,
@@ -207,6 +207,24 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
         }
     }
     out
+}
+
+/// Whether every quotation `text` opens it also closes, and it closes none it did not open. A
+/// sentence that starts or ends inside a quotation ("And we are going,” said …") reads as a
+/// fragment out of its context, so it is no point.
+fn quotes_balanced(text: &str) -> bool {
+    let mut open = 0usize;
+    for c in text.chars() {
+        match c {
+            '\u{201C}' => open += 1,
+            '\u{201D}' => match open.checked_sub(1) {
+                Some(left) => open = left,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    open == 0 && text.matches('"').count() % 2 == 0
 }
 
 /// `text` (at byte `start` of its article) cut where a full stop after a word of two letters or
@@ -635,6 +653,21 @@ mod tests {
     /// Paragraphs glued without a break ("community.Dr Venter", as XSum delivers them) are cut
     /// into their sentences, each at its own offset, so they can be points; initials and
     /// abbreviations stay inside their sentence.
+    #[test]
+    fn a_sentence_inside_an_open_quotation_is_no_point() {
+        assert!(quotes_balanced("“We are going,” said the vice president of the company."));
+        assert!(quotes_balanced("He said \"we are going\" and left the building at noon."));
+        assert!(!quotes_balanced("And we are going,” said the vice president of the company."));
+        assert!(!quotes_balanced("“Any final agreement must be made with her management team."));
+        assert!(!quotes_balanced("Any final agreement must be made with her \"management team."));
+        let text = "The mayor opened the new bridge over the river on Monday morning. “Any final \
+                    agreement must be made with the council and its planning team. \
+                    The bridge cost the city 12 million euros over three long years.";
+        let points = key_points(&[Source { article_id: None, text }], &Options::default());
+        assert!(!points.is_empty());
+        assert!(points.iter().all(|p| !p.text.contains("agreement")), "{points:?}");
+    }
+
     #[test]
     fn glued_paragraphs_are_cut_into_sentences() {
         let text = "The institute was vilified by the scientific community.Dr Venter has not gained a \
