@@ -224,7 +224,7 @@ fn quotes_balanced(text: &str) -> bool {
             _ => {}
         }
     }
-    open == 0 && text.matches('"').count() % 2 == 0
+    open == 0 && text.matches('"').count().is_multiple_of(2)
 }
 
 /// `text` (at byte `start` of its article) cut where a full stop after a word of two letters or
