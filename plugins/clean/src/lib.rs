@@ -188,28 +188,48 @@ impl Clean {
     }
 }
 
-/// `text` without an opening that repeats `title` (case and spacing aside): pages and feeds
-/// often open the body with the headline, and once single line breaks are joined the headline
-/// reads as the start of the first sentence ("NASA adds five companies to lunar lander program
-/// WASHINGTON — NASA announced …"). The title itself stays in `title`; a text that is only the
-/// title is left alone.
+/// `text` without an opening that repeats `title`: pages and feeds often open the body with the
+/// headline, and once single line breaks are joined the headline reads as the start of the first
+/// sentence ("NASA adds five companies to lunar lander program WASHINGTON — NASA announced …").
+/// Words are compared by their letters and digits without case, so quotes, dashes and
+/// separators do not matter, and the page's heading may hold up to [`EXTRA_HEADING_WORDS`]
+/// words the title lacks ("Michael Anastassiades’" for "Anastassiades'"): the `<title>` is
+/// often a shortened heading. The title itself stays in `title`; a text that is only the title
+/// is left alone.
 fn without_title_line<'a>(text: &'a str, title: &str) -> &'a str {
+    let key =
+        |w: &str| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let wanted: Vec<String> = title.split_whitespace().map(key).filter(|k| !k.is_empty()).collect();
+    if wanted.is_empty() {
+        return text;
+    }
     let mut rest = text.trim_start();
-    for word in title.split_whitespace() {
+    let (mut matched, mut extra) = (0, 0);
+    while matched < wanted.len() {
         let Some(next) = rest.split_whitespace().next() else { return text };
-        if next.to_lowercase() != word.to_lowercase() {
-            return text;
+        let k = key(next);
+        if k == wanted[matched] {
+            matched += 1;
+        } else if !k.is_empty() {
+            // A word the title lacks, never the first: the text must open like the title.
+            extra += 1;
+            if matched == 0 || extra > EXTRA_HEADING_WORDS {
+                return text;
+            }
         }
         rest = rest[next.len()..].trim_start();
     }
     // A first sentence that merely opens with the headline's words goes on in lower case
     // ("Quake kills 12 in Tarvos on Monday"); a glued headline is followed by a new start.
     let new_start = rest.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit() || c == '(');
-    if !new_start || rest.split_whitespace().count() < 2 || title.trim().is_empty() {
+    if !new_start || rest.split_whitespace().count() < 2 {
         return text;
     }
     rest
 }
+
+/// Words a page's heading may add to its `<title>` and still be read as the same headline.
+const EXTRA_HEADING_WORDS: usize = 2;
 
 fn format_name(format: Format) -> &'static str {
     match format {
@@ -329,5 +349,19 @@ mod tests {
         assert_eq!(without_title_line(title, title), title, "a text that is only the title stays");
         let opening = "NASA adds five companies to lunar lander program on Monday, officials said.";
         assert_eq!(without_title_line(opening, title), opening, "a sentence opening with the headline stays");
+        let title = "Design Week 2018 | Anastassiades' light installation for FLOS";
+        let text = "Design Week 2018 | Michael Anastassiades\u{2019} light installation for FLOS During the \
+                    week, the showroom features an installation.";
+        assert_eq!(
+            without_title_line(text, title),
+            "During the week, the showroom features an installation."
+        );
+        let title = "'The Medium is the Message': the 7th Light Festival";
+        let text = "\u{2018}The Medium is the Message\u{2019}: the 7th Light Festival As of 29 November, thirty works.";
+        assert_eq!(without_title_line(text, title), "As of 29 November, thirty works.");
+        let far = "Design Week 2018 opened in a city where a young Anastassiades once sold light \
+                   installation parts for FLOS Then it closed.";
+        let design = "Design Week 2018 | Anastassiades' light installation for FLOS";
+        assert_eq!(without_title_line(far, design), far, "more than a heading's extra words apart");
     }
 }
