@@ -335,15 +335,23 @@ fn read_days(
         }
         if let Some(write) = write {
             std::fs::create_dir_all(write).with_context(|| format!("creating {}", write.display()))?;
-            for ext in ["md", "json"] {
-                let from = briefings.join(format!("{day}.{ext}"));
-                let to = write.join(format!("{day}.{ext}"));
-                std::fs::copy(&from, &to)
-                    .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+            for name in ["md", "json", "html"].map(|ext| format!("{day}.{ext}")) {
+                copy(briefings, write, &name)?;
             }
         }
     }
+    if let Some(write) = write {
+        for name in ["index.html", "feed.atom"] {
+            copy(briefings, write, name)?;
+        }
+    }
     Ok((stories, texts))
+}
+
+fn copy(from_dir: &Path, to_dir: &Path, name: &str) -> anyhow::Result<()> {
+    let (from, to) = (from_dir.join(name), to_dir.join(name));
+    std::fs::copy(&from, &to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
 }
 
 /// Gunzips `pages/<id>.html.gz` (or copies `pages/<id>.html`) into `inbox/<id>.html`.

@@ -159,7 +159,7 @@ enum EvalSet {
         /// The folder of <id>.html.gz pages; DIR/../extraction/html by default.
         #[arg(long, value_name = "DIR")]
         pages: Option<PathBuf>,
-        /// Keep the day's briefing (YYYY-MM-DD.md and .json) in this folder.
+        /// Keep the day's briefing (YYYY-MM-DD.md, .json and .html, index.html, feed.atom) in this folder.
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
         /// Summarize with `method: extractive` instead of the configured method (no model).

@@ -50,14 +50,19 @@ pub fn code(s: &str) -> String {
     format!("`{}`", folded.join(" ").replace('`', "'"))
 }
 
+/// `url` parsed, when it is a well-formed `http` or `https` URL with a host: the only URLs any
+/// briefing format makes a link of.
+pub fn web_url(url: &str) -> Option<url::Url> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    (matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some_and(|h| !h.is_empty()))
+        .then_some(parsed)
+}
+
 /// An autolink to `url` when it is a well-formed `http` or `https` URL, else `None` (the caller
 /// shows it as [`text`]). A `javascript:`, `data:`, `vbscript:` or `file:` URL, or anything that
 /// is not a URL at all, is never made a link.
 pub fn link(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url.trim()).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return None;
-    }
+    let parsed = web_url(url)?;
     // `Url` serialises with spaces, quotes, `<`, `>` and non-ASCII percent-encoded already;
     // the rest is encoded here so the URL cannot end the autolink early, nor read as markup to
     // a renderer that linkifies bare text and stops a link at a parenthesis.

@@ -20,6 +20,13 @@ pub mod reprint;
 
 pub mod escape;
 
+pub mod html;
+
+pub mod atom;
+
+#[cfg(test)]
+mod hostile;
+
 use serde::Serialize;
 use store::{Source, StoryView};
 
@@ -311,11 +318,11 @@ fn tags<'c>(citations: impl Iterator<Item = &'c Citation>, sources: &[SourceLine
     seen.join(" ")
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn local_time(rfc3339: &str, tz: &jiff::tz::TimeZone) -> String {
+pub(crate) fn local_time(rfc3339: &str, tz: &jiff::tz::TimeZone) -> String {
     match rfc3339.parse::<jiff::Timestamp>() {
         Ok(t) => t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string(),
         Err(_) => rfc3339.to_string(),

@@ -309,6 +309,11 @@ impl Store {
         })
     }
 
+    /// The days (YYYY-MM-DD) that have articles, newest first, at most `limit`.
+    pub fn days(&self, limit: usize) -> Result<Vec<String>> {
+        model::days(&self.conn(), limit).map_err(|e| self.err(e))
+    }
+
     /// Counts per state and the latest failures and drops.
     pub fn status(&self, recent: usize) -> Result<StatusReport> {
         model::status(&self.conn(), recent).map_err(|e| self.err(e))
@@ -400,6 +405,19 @@ mod tests {
         assert_eq!(b.state, FileState::Duplicate);
         // Accepting the same processing name again (a restart) returns the same record.
         assert_eq!(store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap().id, a.id);
+    }
+
+    #[test]
+    fn days_are_listed_newest_first_once_each() {
+        let (_dir, store) = open();
+        for (name, day) in
+            [("a", "2025-07-12"), ("b", "2025-07-14"), ("c", "2025-07-12"), ("d", "2025-07-13")]
+        {
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+            store.commit_item(file.id, &Article { text: name.into(), ..Default::default() }, day).unwrap();
+        }
+        assert_eq!(store.days(10).unwrap(), ["2025-07-14", "2025-07-13", "2025-07-12"]);
+        assert_eq!(store.days(1).unwrap(), ["2025-07-14"]);
     }
 
     #[test]

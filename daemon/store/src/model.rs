@@ -671,6 +671,14 @@ pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryV
     Ok(stories)
 }
 
+pub(crate) fn days(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<String>> {
+    // The index on `day` makes this a walk down its newest end.
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT day FROM articles ORDER BY day DESC LIMIT ?1")?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let days = stmt.query_map(params![limit], |row| row.get(0))?.collect();
+    days
+}
+
 pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<StatusReport> {
     let mut report = StatusReport::default();
     let states =

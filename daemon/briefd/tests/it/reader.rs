@@ -100,6 +100,46 @@ fn hostile_titles_outlets_and_urls_stay_literal_text() {
     assert_eq!(hostile[0], "[x](javascript:alert(1))");
     assert_eq!(hostile[1], "<img src=x onerror=alert(1)>");
     assert_eq!(hostile[2], "javascript:alert(1)");
+    assert_web_formats_inert(&env, 2);
+}
+
+/// The day's web page, the index and the Atom feed show the hostile strings as text: no element
+/// or attribute of an article's, no `javascript:` link, and the headline reads as written.
+fn assert_web_formats_inert(env: &Env, n_stories: usize) {
+    let day = support::today_utc();
+    let page = std::fs::read_to_string(env.briefings().join(format!("{day}.html"))).unwrap();
+    assert_eq!(std::fs::read_to_string(env.briefings().join("index.html")).unwrap(), page);
+    let check = |html: &str| {
+        let doc = dom_query::Document::from(html);
+        for bad in ["script", "img", "iframe", "svg", "object", "embed", "form", "base"] {
+            assert_eq!(doc.select(bad).length(), 0, "<{bad}> in:\n{html}");
+        }
+        for node in doc.select("*").nodes() {
+            for attr in node.attrs() {
+                let (name, value) = (attr.name.local.to_string(), attr.value.to_string());
+                assert!(!name.starts_with("on") && name != "style", "{name} in:\n{html}");
+                assert!(
+                    !value.to_lowercase().contains("javascript:") || name != "href",
+                    "{value} in:\n{html}"
+                );
+            }
+        }
+        doc
+    };
+    let doc = check(&page);
+    let headlines: Vec<String> = doc.select("article h2").iter().map(|h| h.text().to_string()).collect();
+    assert_eq!(headlines.len(), n_stories, "{page}");
+    assert!(headlines.iter().any(|h| h == "<img src=x onerror=alert(1)>"), "{headlines:?}");
+    let xml = std::fs::read(env.briefings().join("feed.atom")).unwrap();
+    let feed = feed_rs::parser::parse(xml.as_slice()).unwrap();
+    assert_eq!(feed.entries.len(), n_stories);
+    assert!(feed
+        .entries
+        .iter()
+        .any(|e| e.title.as_ref().is_some_and(|t| t.content == "<img src=x onerror=alert(1)>")));
+    for entry in &feed.entries {
+        check(entry.content.as_ref().and_then(|c| c.body.as_deref()).unwrap_or_default());
+    }
 }
 
 /// RSS 2.0, Atom and RSS 1.0 files dropped into the inbox give one source per item, with the
