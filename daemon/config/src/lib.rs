@@ -10,6 +10,7 @@
 //! plugin checks its own options) is `pipeline::Pipeline::build`'s job, for `briefd run` and
 //! `briefd check-config` alike.
 
+mod locate;
 mod raw;
 mod validate;
 
@@ -122,7 +123,7 @@ impl StageConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read the config file: {source}", path.display())]
+    #[error("{}: cannot read the config file", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -141,8 +142,9 @@ pub enum ConfigError {
         /// What is wrong and what to write instead.
         message: String,
     },
-    /// The values parsed but cannot be used; every problem is listed.
-    #[error("{}: {} problem(s):\n{}", path.display(), problems.len(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    /// Keys of the wrong shape, or values that cannot be used; every problem is listed, each
+    /// with its line and column when the file writes its key.
+    #[error("{}: {} problem(s):\n{}", path.display(), problems.len(), list(path, problems))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -152,6 +154,19 @@ pub enum ConfigError {
         /// can start them too, so that one report names the plugins' problems with the rest.
         plugins: Vec<(usize, PluginConfig)>,
     },
+}
+
+/// One line per problem, as compilers write them: `file:line:column: key: message`, or
+/// `file: key: message` for a key the file does not write.
+fn list(path: &Path, problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| match p.location {
+            Some(_) => format!("  {}:{p}", path.display()),
+            None => format!("  {}: {p}", path.display()),
+        })
+        .collect();
+    lines.join("\n")
 }
 
 impl Config {
@@ -164,7 +179,15 @@ impl Config {
 
     /// Parses and validates `text` as if read from `path` (paths resolve against its folder).
     pub fn from_yaml(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw = raw::parse(path, text)?;
-        validate::validate(path, raw)
+        let checked = raw::parse(path, text).and_then(|raw| validate::validate(path, raw));
+        checked.map_err(|e| match e {
+            ConfigError::Invalid { path, mut problems, plugins } => {
+                for p in &mut problems {
+                    p.location = p.location.or_else(|| locate::locate(text, &locate::steps(&p.key)));
+                }
+                ConfigError::Invalid { path, problems, plugins }
+            }
+            other => other,
+        })
     }
 }

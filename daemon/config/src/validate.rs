@@ -8,17 +8,29 @@ use std::time::Duration;
 use crate::raw::{RawConfig, RawInbox, RawPlugin, RawStage};
 use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, StageConfig};
 
-/// One thing wrong with a parsed configuration, named by its key path.
+/// One thing wrong with a configuration, named by its key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Where, e.g. `inbox.settle_millis` or `stages[2]`.
+    /// Where, e.g. `inbox.settle_millis` or `stages[2].max_new_tokens`.
     pub key: String,
     /// What is wrong and what to write instead.
     pub message: String,
+    /// The 1-based line and column of the key in the file, when it is written there.
+    pub location: Option<(usize, usize)>,
+}
+
+impl Problem {
+    /// A problem at `key`, not located yet.
+    pub fn new(key: &str, message: &str) -> Problem {
+        Problem { key: key.to_string(), message: message.to_string(), location: None }
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((line, column)) = self.location {
+            write!(f, "{line}:{column}: ")?;
+        }
         write!(f, "{}: {}", self.key, self.message)
     }
 }
@@ -71,7 +83,7 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, key: &str, message: String) {
-        self.0.push(Problem { key: key.to_string(), message });
+        self.0.push(Problem::new(key, &message));
     }
 }
 

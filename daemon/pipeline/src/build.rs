@@ -56,7 +56,7 @@ pub fn plugin_problems(plugins: &[(usize, PluginConfig)]) -> Vec<Problem> {
 
 /// Loads and starts one plugin entry, the plugin checking its options as it starts.
 fn start_plugin(index: usize, plugin: &PluginConfig) -> Result<PluginStage, Problem> {
-    let problem = |message: String| Problem { key: format!("stages[{index}] (plugin)"), message };
+    let problem = |message: String| Problem::new(&format!("stages[{index}] (plugin)"), &message);
     // The loader's errors open with the file; a plugin's refusal names only the stage.
     let library = Library::load(&plugin.path).map_err(|e| problem(e.to_string()))?;
     PluginStage::new(library, plugin.settings.clone())

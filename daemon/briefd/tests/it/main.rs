@@ -116,27 +116,61 @@ fn bad_input_fails_with_a_reason_and_the_daemon_keeps_running() {
     daemon.stop_gracefully();
 }
 
-/// Issue 3, bar 5: a bad config names file, line and column and what to write instead.
+/// Issue 3, bar 5, and issue 19, bar 3: a bad config names file, line and column, the full path
+/// of the field, what was expected in a user's words and what to write instead; every problem
+/// at once.
 #[test]
 fn bad_configs_are_refused_with_file_line_and_column() {
     let env = Env::new();
-    let cases = [
-        ("unknown_key.yaml", ":3:3: inbox: unknown field `setle_millis`", "did you mean `settle_millis`?"),
-        ("wrong_type.yaml", ":3:18: inbox.settle_millis: invalid type: string \"soon\"", "expected u64"),
-        ("missing_inbox.yaml", ":1:1: missing field `inbox`", ""),
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "unknown_key.yaml",
+            &[":3:3: inbox.setle_millis: unknown field `setle_millis`", "did you mean `settle_millis`?"],
+        ),
+        (
+            "wrong_type.yaml",
+            &[":3:3: inbox.settle_millis: expected a whole number, 0 or more, found the text \"soon\""],
+        ),
+        ("missing_inbox.yaml", &["missing_inbox.yaml: inbox: missing; the config needs `inbox:`"]),
         (
             "unknown_stage.yaml",
-            ":5:11: stages[1].kind: unknown variant `summarise`",
-            "did you mean `summarize`?",
+            &[":5:5: stages[1].kind: unknown stage kind `summarise`", "did you mean `summarize`?"],
+        ),
+        // Inside `stages:`, each field by its full path and line.
+        (
+            "stage_fields.yaml",
+            &[
+                "3 problem(s)",
+                ":6:5: stages[1].max_new_tokens: expected a whole number, 0 or more, found the text \"lots\"",
+                ":7:5: stages[1].modle_path: unknown field `modle_path`",
+                "did you mean `model_path`?",
+                ":9:5: stages[2].lead_weight: expected a whole number, 0 or more, found -1",
+            ],
+        ),
+        // Several problems of shape in one file, all reported.
+        (
+            "many.yaml",
+            &[
+                "5 problem(s)",
+                ":7:1: databse: unknown key `databse`",
+                "did you mean `database`?",
+                ":3:3: inbox.settle_millis: expected a whole number, 0 or more, found 1.5",
+                ":4:3: inbox.setle: unknown field `setle`",
+                ":6:3: briefing.debounce_millis: expected a whole number, 0 or more, found the text \"soon\"",
+                ":10:3: stages[1]: has no `kind`",
+            ],
         ),
     ];
-    for (file, location_and_message, hint) in cases {
+    for (file, needles) in cases {
         let path = support::test_data(&format!("configs/{file}"));
         let out = env.briefd_fails(&["check-config", "--config", path.to_str().unwrap()]);
-        assert!(out.contains(&format!("{file}{location_and_message}")), "{file}: {out}");
-        assert!(out.contains(hint), "{file}: {out}");
+        for needle in needles {
+            let needle = if needle.starts_with(':') { format!("{file}{needle}") } else { needle.to_string() };
+            assert!(out.contains(&needle), "{file}: {needle:?} not in:\n{out}");
+        }
+        assert!(!out.contains("u64") && !out.contains("usize"), "no Rust type names:\n{out}");
     }
-    // Semantic problems are all reported at once.
+    // Semantic problems are all reported at once, each at its line.
     let path = support::test_data("configs/bad_values.yaml");
     let out = env.briefd_fails(&["check-config", "--config", path.to_str().unwrap()]);
     for needle in [
@@ -148,6 +182,9 @@ fn bad_configs_are_refused_with_file_line_and_column() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in {out}");
     }
+    // A missing file says why once.
+    let out = env.briefd_fails(&["check-config", "--config", "/nonexistent/briefd.yaml"]);
+    assert_eq!(out.matches("No such file or directory").count(), 1, "{out}");
 }
 
 /// Issue 3, bar 3: files dropped while the daemon is killed with SIGKILL at random moments and

@@ -50,8 +50,8 @@ fn an_article_bridging_two_stories_leaves_one_story_with_three_sources() {
         assert!(sources.contains(name), "the merged story lists {name}:\n{after}");
     }
     // The key points were recomputed over the merged story: they cite both strands.
-    // Citations are article text in the Markdown, so the `_` of a file name is escaped there.
-    for name in ["[a\\_fire.txt]", "[b\\_recall.txt]"] {
+    // Citations are article text in the Markdown; a `_` between letters stays as written.
+    for name in ["[a_fire.txt]", "[b_recall.txt]"] {
         assert!(points.contains(name), "a key point cites {name}:\n{after}");
     }
     daemon.stop_gracefully();
