@@ -61,6 +61,33 @@ pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord])
     out
 }
 
+/// The editor's side of a story, as `briefd explain` prints it: the model summary written for
+/// which revision, or why it was rejected, and whether the story waits in the queue.
+pub fn explain_editor(record: &store::EditorRecord) -> String {
+    let mut out = String::new();
+    match &record.written {
+        Some((revision, store::Written::Summary(_))) if *revision == record.revision => {
+            out += &format!("model summary: shown (revision {revision}, {} source(s))\n", record.n_sources)
+        }
+        Some((revision, store::Written::Rejected(reason))) if *revision == record.revision => {
+            out += &format!(
+            "model summary: rejected for revision {revision}: {reason}; the extractive summary is shown\n"
+        )
+        }
+        Some((revision, _)) => {
+            out += &format!(
+                "model summary: written for revision {revision}, stale (story at revision {})\n",
+                record.revision
+            )
+        }
+        None => {}
+    }
+    if record.queued {
+        out += &format!("model summary: queued (revision {})\n", record.revision);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use stage_api::{Article, StoredArticle, StoryMatch};
