@@ -152,28 +152,22 @@ impl<W: Writer> Editor<W> {
             let moved = store.story_revision(story_id).is_ok_and(|r| r != Some(revision));
             changed.fetch_or(moved, Ordering::SeqCst) || moved
         };
-        info!(story_id, revision, sources = stale.sources.len(), "editor: writing the story's summary");
+        info!(story_id, revision, sources = stale.sources.len(), "writing the story's summary");
         let started = Instant::now();
         let sources: Vec<Article> = stale.sources.into_iter().map(|s| s.article).collect();
         let draft = match self.writer.write(&sources, &cancel) {
             Ok(draft) => draft,
             Err(Cancelled) if stop.load(Ordering::SeqCst) => {
-                info!(story_id, revision, "editor: stopping; the story stays queued");
+                info!(story_id, revision, "stopping; the story stays queued");
                 return Ok(Step::Stopped);
             }
             Err(Cancelled) => {
-                info!(
-                    story_id,
-                    revision, "editor: a source joined during generation; the story stays queued"
-                );
+                info!(story_id, revision, "a source joined during generation; the story stays queued");
                 return Ok(Step::Superseded { story_id, revision });
             }
         };
         if !self.store.commit_story_summary(story_id, revision, &draft.written, draft.n_sources)? {
-            info!(
-                story_id,
-                revision, "editor: the story changed while its summary was written; draft dropped"
-            );
+            info!(story_id, revision, "the story changed while its summary was written; draft dropped");
             return Ok(Step::Superseded { story_id, revision });
         }
         let accepted = matches!(draft.written, Written::Summary(_));
@@ -183,14 +177,14 @@ impl<W: Writer> Editor<W> {
                 revision,
                 sources = draft.n_sources,
                 seconds = started.elapsed().as_secs_f64(),
-                "editor: model summary written"
+                "model summary written"
             ),
             Written::Rejected(reason) => warn!(
                 story_id,
                 revision,
                 reason = reason.as_str(),
                 seconds = started.elapsed().as_secs_f64(),
-                "editor: model summary rejected; the extractive summary stays"
+                "model summary rejected; the extractive summary stays"
             ),
         }
         let days = self.store.story_days(story_id)?;
@@ -217,7 +211,7 @@ impl<W: Writer> Editor<W> {
                 Ok(Step::Superseded { .. }) => {}
                 Ok(Step::Stopped) => return,
                 Err(e) => {
-                    warn!(error = %e, retry_seconds = RETRY.as_secs_f64(), "editor: the store failed; will retry");
+                    warn!(error = %e, retry_seconds = RETRY.as_secs_f64(), "the store failed; will retry");
                     sleep_unless(RETRY, stop);
                 }
             }
