@@ -194,19 +194,21 @@ impl<W: Writer> Editor<W> {
     /// Works through the queue until `stop` is set, waiting for changes when it is empty;
     /// `on_write` gets the days of each story written (their briefings are due).
     pub fn run(&self, stop: &AtomicBool, mut on_write: impl FnMut(&[String])) {
-        let mut idle_since = None;
+        // The store's change counter when the queue was last found empty: until it moves, there
+        // is nothing to look for.
+        let mut idle_at: Option<u64> = None;
         while !stop.load(Ordering::SeqCst) {
-            match self.step(stop) {
-                Ok(Step::Idle) => {
-                    // Nothing queued: wait for the pipeline to change a story.
-                    let epoch = *idle_since.get_or_insert(self.store.epoch());
-                    if self.store.epoch() == epoch {
-                        std::thread::sleep(IDLE_POLL);
-                    } else {
-                        idle_since = None;
-                    }
+            if let Some(epoch) = idle_at {
+                if self.store.epoch() == epoch {
+                    std::thread::sleep(IDLE_POLL);
                     continue;
                 }
+                idle_at = None;
+            }
+            // Read before the queue is, so a change that lands in between is not missed.
+            let epoch = self.store.epoch();
+            match self.step(stop) {
+                Ok(Step::Idle) => idle_at = Some(epoch),
                 Ok(Step::Wrote { days, .. }) => on_write(&days),
                 Ok(Step::Superseded { .. }) => {}
                 Ok(Step::Stopped) => return,
@@ -215,7 +217,6 @@ impl<W: Writer> Editor<W> {
                     sleep_unless(RETRY, stop);
                 }
             }
-            idle_since = None;
         }
     }
 
@@ -270,6 +271,16 @@ mod tests {
             if cancel() {
                 return Err(Cancelled);
             }
+            let text: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
+            Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len() })
+        }
+    }
+
+    /// A writer that summarises by joining the sources' texts, and can be shared between threads.
+    struct Echo;
+
+    impl Writer for Echo {
+        fn write(&self, sources: &[Article], _cancel: Cancel<'_>) -> Result<Draft, Cancelled> {
             let text: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
             Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len() })
         }
@@ -365,6 +376,27 @@ mod tests {
         assert_eq!(editor.step(&stop).unwrap(), Step::Stopped);
         assert_eq!(shown(&store), [None]);
         assert_eq!(store.status(1).unwrap().queued_summaries, 1);
+    }
+
+    #[test]
+    fn run_writes_what_is_queued_later_and_stops_when_asked() {
+        let (_dir, store) = open();
+        let editor = Editor::new(store.clone(), Echo);
+        let stop = AtomicBool::new(false);
+        let written = std::sync::Mutex::new(0);
+        std::thread::scope(|scope| {
+            scope.spawn(|| editor.run(&stop, |_| *written.lock().unwrap() += 1));
+            // Queued while the editor idles: the change counter wakes it.
+            std::thread::sleep(Duration::from_millis(250));
+            commit(&store, "late", None);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while *written.lock().unwrap() == 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            stop.store(true, Ordering::SeqCst);
+        });
+        assert_eq!(*written.lock().unwrap(), 1);
+        assert_eq!(shown(&store), [Some("late".to_string())]);
     }
 
     #[test]
