@@ -94,6 +94,31 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_editors_record_says_shown_rejected_stale_or_queued() {
+        let record = |written, queued| store::EditorRecord {
+            revision: 3,
+            queued,
+            written,
+            n_sources: 2,
+            written_at: Some("T".into()),
+        };
+        let shown = explain_editor(&record(Some((3, store::Written::Summary("S".into()))), false));
+        assert_eq!(shown, "model summary: shown (revision 3, 2 source(s))\n");
+        let rejected =
+            explain_editor(&record(Some((3, store::Written::Rejected("unsupported number".into()))), false));
+        assert!(
+            rejected.starts_with("model summary: rejected for revision 3: unsupported number;"),
+            "{rejected}"
+        );
+        let stale = explain_editor(&record(Some((2, store::Written::Summary("S".into()))), true));
+        assert_eq!(
+            stale,
+            "model summary: written for revision 2, stale (story at revision 3)\nmodel summary: queued (revision 3)\n"
+        );
+        assert_eq!(explain_editor(&record(None, false)), "");
+    }
+
     /// An article that joined story 5, which a later merge moved into story 9, names both.
     #[test]
     fn a_moved_article_names_the_story_it_joined_and_the_merge() {

@@ -131,7 +131,8 @@ pub enum Method {
     /// Chosen sentences of the article itself.
     #[default]
     Extractive,
-    /// Written by a local model, checked against the article, extractive when refused.
+    /// Written by a local model off the article path (the daemon's editor), checked against the
+    /// sources; the extractive summary is shown until then, and when the draft is refused.
     Model,
 }
 
