@@ -7,11 +7,14 @@
 //!   in the inbox (backpressure, bounded memory under any burst);
 //! - the **pipeline** thread takes queued files one at a time (so story assignment is
 //!   deterministic; stages parallelise inside themselves) and runs the [`Worker`];
-//! - the **publisher** task rewrites a day's briefing after changes settle for the debounce time.
+//! - the **publisher** task rewrites a day's briefing after changes settle for the debounce time;
+//! - with `method: model`, the **editor** thread (`editor::Editor`) owns the model and writes the
+//!   stories' model summaries from the store's queue, off the article path; each one it commits
+//!   marks its days for the publisher.
 //!
-//! On shutdown the intake stops taking files, the pipeline finishes the article in hand (or
-//! leaves it, recorded, for the next start once `shutdown_timeout` passes), and the briefing is
-//! flushed.
+//! On shutdown the intake stops taking files, the editor cancels the generation in hand (its
+//! story stays queued), the pipeline finishes the article in hand (or leaves it, recorded, for
+//! the next start once `shutdown_timeout` passes), and the briefing is flushed.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +43,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let (_lock, store, worker) = open(&config, pipeline)?;
-    let running = Running::start(config, store, worker)?;
+    // The model loads here, once (seconds); the store queues changed stories from now on.
+    let editor = editor::Editor::for_config(&config, store.clone());
+    if editor.is_some() {
+        let queued = store.status(0).map(|s| s.queued_summaries).unwrap_or_default();
+        info!(queued, "editor started: stories awaiting a model summary resume");
+    }
+    let running = Running::start(config, store, worker, editor)?;
     shutdown.await;
     running.stop().await;
     info!("briefd stopped");
@@ -80,11 +89,18 @@ struct Running {
     publisher: tokio::task::JoinHandle<()>,
     pipeline_thread: std::thread::JoinHandle<()>,
     pipeline_done: tokio::sync::oneshot::Receiver<()>,
+    editor_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
-    /// Starts the pipeline thread, the publisher and the intake, joined by a bounded queue.
-    fn start(config: Arc<Config>, store: Arc<Store>, worker: Worker) -> anyhow::Result<Running> {
+    /// Starts the pipeline thread, the publisher and the intake, joined by a bounded queue, and
+    /// the editor's thread when there is one.
+    fn start(
+        config: Arc<Config>,
+        store: Arc<Store>,
+        worker: Worker,
+        editor: Option<editor::ModelEditor>,
+    ) -> anyhow::Result<Running> {
         let dirty = Arc::new(Dirty::default());
         dirty.mark(&crate::today(&config.briefing.timezone));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -104,6 +120,25 @@ impl Running {
                 .context("starting the pipeline thread")?
         };
 
+        let editor_thread = match editor {
+            None => None,
+            Some(editor) => {
+                let dirty = dirty.clone();
+                let stopping = stopping.clone();
+                let thread = std::thread::Builder::new()
+                    .name("editor".into())
+                    .spawn(move || {
+                        editor.run(&stopping, |days| {
+                            for day in days {
+                                dirty.mark(day);
+                            }
+                        })
+                    })
+                    .context("starting the editor thread")?;
+                Some(thread)
+            }
+        };
+
         let publisher = publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone());
         let publisher = tokio::spawn(publisher);
         let intake = tokio::spawn(intake(config.clone(), queue_tx, stop_rx));
@@ -117,6 +152,7 @@ impl Running {
             publisher,
             pipeline_thread,
             pipeline_done,
+            editor_thread,
         })
     }
 
@@ -138,6 +174,18 @@ impl Running {
                 "the article in flight did not finish in time; \
                  it is recorded and will resume at the next start"
             ),
+        }
+        if let Some(editor) = self.editor_thread {
+            // The editor checks `stopping` between tokens, so this is one token's wait.
+            let deadline = Instant::now() + self.config.shutdown_timeout;
+            while !editor.is_finished() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if editor.is_finished() {
+                let _ = editor.join();
+            } else {
+                warn!("the editor did not stop in time; its story stays queued for the next start");
+            }
         }
         if let Err(e) = self.publisher.await {
             error!(error = %e, "publisher task ended abnormally");

@@ -24,9 +24,10 @@
 //! `LONDON (Reuters) -`, `Nov 19 (AP) —`, `Hong Kong (CNN)`). A point **repeats the summary**
 //! when at least [`REPEAT_SHARE`] of its content words are in the summary.
 //!
-//! With the shipped config the summarize stage runs the model on every article (a few seconds
-//! each on two cores), so a run takes minutes; `--no-model` switches that stage to its own
-//! `method: extractive` for a quick look, which changes only the summaries.
+//! With the shipped config the editor writes every story's model summary once the day's files
+//! are in (`ingest` drains its queue; a few seconds per story on two cores), so a run takes
+//! minutes; `--no-model` switches the summarize stage to its own `method: extractive` for a
+//! quick look, which changes only the summaries.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;

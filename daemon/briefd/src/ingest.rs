@@ -1,6 +1,8 @@
 //! `briefd ingest PATH...`: process files once, then exit. Each file is *copied* into the
 //! processing folder (the original stays where it is) and goes through the same worker as the
-//! daemon's files, so the store, archive, failed folder and briefing end up the same.
+//! daemon's files, so the store, archive, failed folder and briefing end up the same. With
+//! `method: model` the editor then writes the model summary of every queued story before the
+//! briefings are written, as the daemon's editor would have.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +78,7 @@ pub fn ingest(
     let store = Arc::new(Store::open(&config.paths.database)?);
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     worker.recover()?;
+    let editor = editor::Editor::for_config(&config, store.clone());
     let mut summary = Summary::default();
     let mut days = std::collections::BTreeSet::new();
     for file in files {
@@ -97,6 +100,12 @@ pub fn ingest(
             days.insert(day.clone());
         }
         progress(&report);
+    }
+    if let Some(editor) = editor {
+        let written = editor.drain(&std::sync::atomic::AtomicBool::new(false), |changed| {
+            days.extend(changed.iter().cloned());
+        })?;
+        tracing::info!(stories = written, "editor: model summaries written");
     }
     for day in days {
         crate::publish::write_day(&config, &store, &day)?;

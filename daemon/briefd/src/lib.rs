@@ -61,11 +61,63 @@ pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord])
     out
 }
 
+/// The editor's side of a story, as `briefd explain` prints it: the model summary written for
+/// which revision, or why it was rejected, and whether the story waits in the queue.
+pub fn explain_editor(record: &store::EditorRecord) -> String {
+    let mut out = String::new();
+    match &record.written {
+        Some((revision, store::Written::Summary(_))) if *revision == record.revision => {
+            out += &format!("model summary: shown (revision {revision}, {} source(s))\n", record.n_sources)
+        }
+        Some((revision, store::Written::Rejected(reason))) if *revision == record.revision => {
+            out += &format!(
+            "model summary: rejected for revision {revision}: {reason}; the extractive summary is shown\n"
+        )
+        }
+        Some((revision, _)) => {
+            out += &format!(
+                "model summary: written for revision {revision}, stale (story at revision {})\n",
+                record.revision
+            )
+        }
+        None => {}
+    }
+    if record.queued {
+        out += &format!("model summary: queued (revision {})\n", record.revision);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use stage_api::{Article, StoredArticle, StoryMatch};
 
     use super::*;
+
+    #[test]
+    fn the_editors_record_says_shown_rejected_stale_or_queued() {
+        let record = |written, queued| store::EditorRecord {
+            revision: 3,
+            queued,
+            written,
+            n_sources: 2,
+            written_at: Some("T".into()),
+        };
+        let shown = explain_editor(&record(Some((3, store::Written::Summary("S".into()))), false));
+        assert_eq!(shown, "model summary: shown (revision 3, 2 source(s))\n");
+        let rejected =
+            explain_editor(&record(Some((3, store::Written::Rejected("unsupported number".into()))), false));
+        assert!(
+            rejected.starts_with("model summary: rejected for revision 3: unsupported number;"),
+            "{rejected}"
+        );
+        let stale = explain_editor(&record(Some((2, store::Written::Summary("S".into()))), true));
+        assert_eq!(
+            stale,
+            "model summary: written for revision 2, stale (story at revision 3)\nmodel summary: queued (revision 3)\n"
+        );
+        assert_eq!(explain_editor(&record(None, false)), "");
+    }
 
     /// An article that joined story 5, which a later merge moved into story 9, names both.
     #[test]

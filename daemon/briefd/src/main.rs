@@ -341,6 +341,9 @@ fn explain(config_path: &Path, article: &str) -> anyhow::Result<ExitCode> {
     for stored in found {
         let merges = store.story_merges(stored.story_id)?;
         print!("{}", briefd::explain(&stored, &merges));
+        if let Some(record) = store.editor_record(stored.story_id)? {
+            print!("{}", briefd::explain_editor(&record));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,11 @@ pub fn render(report: &StatusReport) -> String {
     }
     let _ = writeln!(out, "{:>10}: {}", "articles", report.articles);
     let _ = writeln!(out, "{:>10}: {}", "stories", report.stories);
+    if report.queued_summaries > 0 {
+        // Only with `method: model` does anything queue; the editor works through these.
+        let _ =
+            writeln!(out, "{:>10}: {} (stories awaiting a model summary)", "queued", report.queued_summaries);
+    }
     let lists = [("recent failures", &report.recent_failures), ("recent drops", &report.recent_drops)];
     for (heading, list) in lists {
         if !list.is_empty() {
@@ -55,9 +60,20 @@ mod tests {
                 at: "T1".into(),
             }],
             recent_drops: Vec::new(),
+            queued_summaries: 0,
         };
         let text = render(&report);
         let counts = " in flight: 3\n      done: 2\n    failed: 1\n  articles: 2\n   stories: 1\n";
         assert_eq!(text, format!("{counts}\nrecent failures:\n  T1  a.txt  [clean] no article text\n"));
+    }
+
+    #[test]
+    fn the_editors_queue_is_counted_when_it_holds_stories() {
+        let report = StatusReport { stories: 4, queued_summaries: 3, ..StatusReport::default() };
+        assert!(
+            render(&report).contains("    queued: 3 (stories awaiting a model summary)\n"),
+            "{}",
+            render(&report)
+        );
     }
 }

@@ -14,7 +14,9 @@
 //! key_points: [{ text, n_sources, sources_differ, citations: [{ article_id, start, end, value? }] }],
 //! sources: [{ article_id, outlet, title, url, file, author, published, received_at, reprint_of? }],
 //! n_sources }] }`. `reprint_of` names the source a reprint copies ([`reprint`]); `n_sources`
-//! counts the independent sources, which is what "(N sources)" says.
+//! counts the independent sources, which is what "(N sources)" says. `summary_method` is
+//! `"model"` when a local model wrote the summary (the Markdown says so under it), else
+//! `"extractive"` (sentences of the sources themselves).
 
 pub mod reprint;
 
@@ -40,9 +42,10 @@ pub struct Story {
     pub id: i64,
     /// The lead source's headline.
     pub headline: String,
-    /// The story's summary: the newest one written over all its sources, else the lead's.
+    /// The story's summary: the editor's model summary when it is current for the story, else
+    /// the newest extractive one written over all its sources, else the lead's.
     pub summary: Option<String>,
-    /// How the summary was made.
+    /// How the summary was made: `model` (written by a local model) or `extractive`.
     pub summary_method: Option<String>,
     /// Key points with citations: those of the story's newest article that has any (the
     /// keypoints stage computes them over every source the story had when that article joined).
@@ -114,6 +117,12 @@ struct Document<'a> {
     stories: &'a [Story],
 }
 
+/// The `summary_method` of a summary a local model wrote.
+pub const MODEL: &str = "model";
+
+/// What the Markdown says under a summary a local model wrote.
+pub const MODEL_MARKER: &str = "_Summary written by a local model._";
+
 /// Orders and shapes the stored stories: most sources first, then most recently updated.
 pub fn stories(views: &[StoryView]) -> Vec<Story> {
     let mut stories: Vec<(String, Story)> = views
@@ -131,8 +140,11 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
             let story = Story {
                 id: v.id,
                 headline: lead.article.headline().to_string(),
-                summary: summarised.article.summary.clone(),
-                summary_method: summarised.article.summary_method.clone(),
+                summary: v.model_summary.clone().or_else(|| summarised.article.summary.clone()),
+                summary_method: match &v.model_summary {
+                    Some(_) => Some(MODEL.to_string()),
+                    None => summarised.article.summary_method.clone(),
+                },
                 key_points: key_points(&v.sources, &originals),
                 n_sources: sources.len() - originals.len(),
                 sources,
@@ -227,6 +239,10 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         match &story.summary {
             Some(summary) => out.push_str(&format!("{}\n", escape::text(summary))),
             None => out.push_str("_No summary._\n"),
+        }
+        if story.summary.is_some() && story.summary_method.as_deref() == Some(MODEL) {
+            // Model-written text can be fluent and wrong in ways extracted sentences cannot.
+            out.push_str(&format!("\n{MODEL_MARKER}\n"));
         }
         if !story.key_points.is_empty() {
             out.push_str("\n**Key points**\n\n");
@@ -382,6 +398,7 @@ mod tests {
             StoryView {
                 id: 1,
                 sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")],
+                model_summary: None,
             },
             StoryView {
                 id: 2,
@@ -395,6 +412,7 @@ mod tests {
                     ),
                     newest,
                 ],
+                model_summary: None,
             },
         ]
     }
@@ -450,7 +468,11 @@ mod tests {
         let mut fourth = source(4, "2025-07-13T09:20:00Z", "Fourth", Some("  "), "x");
         fourth.article.url = Some("data:text/html;base64,PHNjcmlwdD4=".into());
         fourth.article.key_points.clear();
-        let views = [StoryView { id: 7, sources: vec![lead, second, third, fourth] }];
+        let views = [StoryView {
+            id: 7,
+            sources: vec![lead, second, third, fourth],
+            model_summary: Some("<b>model</b> [x](javascript:1) wrote *this*".into()),
+        }];
         let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&views));
         let mut html = String::new();
         let options = pulldown_cmark::Options::all() - pulldown_cmark::Options::ENABLE_SMART_PUNCTUATION;
@@ -462,7 +484,7 @@ mod tests {
     fn hostile_article_strings_render_as_text() {
         let html = hostile_day_as_html();
         // Only the briefing's own markup may appear as tags.
-        let allowed = ["h1", "h2", "p", "strong", "ul", "li", "code", "a"];
+        let allowed = ["h1", "h2", "p", "strong", "em", "ul", "li", "code", "a"];
         for tag in html.split('<').skip(1) {
             let name: String =
                 tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
@@ -485,6 +507,30 @@ mod tests {
         assert!(html.contains("<code>&lt;img src=y&gt;'.html</code>"), "{html}");
         assert!(html.contains("data:text/html;base64,PHNjcmlwdD4="), "{html}");
         assert!(html.contains("reprinted by <strong>&lt;svg onload=alert(1)&gt;</strong>"), "{html}");
+        assert!(html.contains("&lt;b&gt;model&lt;/b&gt; [x](javascript:1) wrote *this*"), "{html}");
+        assert!(html.contains("<em>Summary written by a local model.</em>"), "{html}");
+    }
+
+    #[test]
+    fn a_current_model_summary_is_shown_and_marked_in_both_formats() {
+        let mut views = sample();
+        let extractive = stories(&views);
+        assert_eq!(extractive[0].summary_method.as_deref(), Some("extractive"));
+        let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &extractive);
+        assert!(!md.contains(MODEL_MARKER), "{md}");
+
+        views[1].model_summary = Some("Russia warned its allies on Sunday.".into());
+        let s = stories(&views);
+        assert_eq!(s[0].summary.as_deref(), Some("Russia warned its allies on Sunday."));
+        assert_eq!(s[0].summary_method.as_deref(), Some(MODEL));
+        assert_eq!(s[1].summary_method.as_deref(), Some("extractive"), "only the story that has one");
+        let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &s);
+        assert!(md.contains(&format!("Russia warned its allies on Sunday.\n\n{MODEL_MARKER}\n")), "{md}");
+        assert_eq!(md.matches(MODEL_MARKER).count(), 1, "{md}");
+        let json: serde_json::Value =
+            serde_json::from_str(&json("2025-07-13", &jiff::tz::TimeZone::UTC, &s)).unwrap();
+        assert_eq!(json["stories"][0]["summary_method"], "model");
+        assert_eq!(json["stories"][1]["summary_method"], "extractive");
     }
 
     #[test]

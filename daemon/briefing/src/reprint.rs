@@ -71,7 +71,11 @@ mod tests {
     fn a_reprint_is_listed_under_its_source_and_not_counted() {
         let mut copy = source(3, Some("1"));
         copy.article.outlet = Some("Mirror Daily".into());
-        let views = [store::StoryView { id: 5, sources: vec![source(1, None), source(2, None), copy] }];
+        let views = [store::StoryView {
+            id: 5,
+            sources: vec![source(1, None), source(2, None), copy],
+            model_summary: None,
+        }];
         let story = &crate::stories(&views)[0];
         assert_eq!(story.n_sources, 2);
         assert_eq!(story.sources.iter().map(|s| s.reprint_of).collect::<Vec<_>>(), [None, None, Some(1)]);

@@ -10,14 +10,15 @@ mod migrations;
 mod model;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Context};
 
 pub use model::{
-    FileRecord, FileState, MergeRecord, RecentFile, Source, StageOutcome, StageResult, StateCount,
-    StatusReport, StoryView, UnknownValue,
+    EditorRecord, FileRecord, FileState, MergeRecord, RecentFile, Source, StageOutcome, StageResult,
+    StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
 };
 
 /// Errors from the store.
@@ -68,6 +69,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Whether a change to a story queues it for a model summary (`method: model`).
+    queue_summaries: AtomicBool,
+    /// Bumped after every committed change to a story, so the editor can tell, with one atomic
+    /// load between two tokens, whether it needs to look its story's revision up.
+    epoch: AtomicU64,
 }
 
 impl Store {
@@ -86,7 +92,28 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         migrations::migrate(&mut conn, path)?;
-        Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+            queue_summaries: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+        })
+    }
+
+    /// From now on, every story an article joins or a merge changes is queued for the editor's
+    /// model summary (in the transaction that changes it). Off by default: with extractive
+    /// summaries nothing would ever take the queue's work.
+    pub fn queue_model_summaries(&self, on: bool) {
+        self.queue_summaries.store(on, Ordering::SeqCst);
+    }
+
+    /// A number that grows after every committed change to a story (in this process).
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The database file.
@@ -211,8 +238,17 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let merged = model_merge(&tx, result.file_id, result.item_index, article).map_err(|e| self.err(e))?;
+        if self.queue_summaries.load(Ordering::SeqCst) {
+            for merge in &merged {
+                model::dequeue(&tx, merge.from_story).map_err(|e| self.err(e))?;
+                model::enqueue(&tx, merge.into_story).map_err(|e| self.err(e))?;
+            }
+        }
         model::record_stage(&tx, result).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
+        if !merged.is_empty() {
+            self.changed();
+        }
         Ok(merged)
     }
 
@@ -277,7 +313,11 @@ impl Store {
             return Ok(story_id);
         }
         let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
+        if self.queue_summaries.load(Ordering::SeqCst) {
+            model::enqueue(&tx, story_id).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))?;
+        self.changed();
         Ok(story_id)
     }
 
@@ -312,6 +352,49 @@ impl Store {
     /// The days (YYYY-MM-DD) that have articles, newest first, at most `limit`.
     pub fn days(&self, limit: usize) -> Result<Vec<String>> {
         model::days(&self.conn(), limit).map_err(|e| self.err(e))
+    }
+
+    /// The first story of the editor's queue (most independent sources, then the newest change)
+    /// with its revision and newest `max_sources` articles (newest first), read together.
+    pub fn next_stale_story(&self, max_sources: usize) -> Result<Option<StaleStory>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let next = model::next_stale_story(&tx, max_sources).map_err(|e| self.read_err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(next)
+    }
+
+    /// The story's current revision; `None` when it was merged away (or is unknown).
+    pub fn story_revision(&self, story_id: i64) -> Result<Option<i64>> {
+        model::story_revision(&self.conn(), story_id).map_err(|e| self.err(e))
+    }
+
+    /// Records, in one transaction, what the editor made of `revision` of `story_id` and takes the
+    /// story off the queue, if `revision` is still current. `Ok(false)` when the story changed
+    /// meanwhile: nothing is written and it stays queued.
+    pub fn commit_story_summary(
+        &self,
+        story_id: i64,
+        revision: i64,
+        written: &Written,
+        n_sources: usize,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let done = model::commit_story_summary(&tx, story_id, revision, written, n_sources)
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(done)
+    }
+
+    /// The editor's record for a live story (`None` when merged away or unknown).
+    pub fn editor_record(&self, story_id: i64) -> Result<Option<EditorRecord>> {
+        model::editor_record(&self.conn(), story_id).map_err(|e| self.err(e))
+    }
+
+    /// The days (YYYY-MM-DD) of a story's articles: the briefings that show it.
+    pub fn story_days(&self, story_id: i64) -> Result<Vec<String>> {
+        model::story_days(&self.conn(), story_id).map_err(|e| self.err(e))
     }
 
     /// Counts per state and the latest failures and drops.
@@ -498,6 +581,121 @@ mod tests {
         let recorded = store.story_merges(a).unwrap();
         assert_eq!(recorded.len(), 1);
         assert_eq!((recorded[0].file_name.as_str(), recorded[0].reason.as_str()), ("c.txt", "centroids 0.6"));
+    }
+
+    /// Commits an article named `name` into `story` (a new story when `None`), optionally a
+    /// reprint of article `reprint_of`.
+    fn commit(store: &Store, name: &str, story: Option<i64>, reprint_of: Option<i64>) -> i64 {
+        let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+        let mut article = Article { text: name.into(), ..Default::default() };
+        article.story = story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 });
+        if let Some(of) = reprint_of {
+            article.metadata.insert("dedupe.reprint_of".into(), of.to_string());
+        }
+        store.commit_item(file.id, &article, "2025-07-13").unwrap()
+    }
+
+    #[test]
+    fn the_queue_puts_more_independent_sources_first_then_the_newest_change() {
+        let (_dir, store) = open();
+        store.queue_model_summaries(true);
+        let a = commit(&store, "a1", None, None);
+        commit(&store, "a2", Some(a), None);
+        let b = commit(&store, "b1", None, None);
+        // Three sources, but two are reprints of the first: one independent source.
+        let c = commit(&store, "c1", None, None);
+        commit(&store, "c2", Some(c), Some(4));
+        commit(&store, "c3", Some(c), Some(4));
+        assert_eq!(store.status(1).unwrap().queued_summaries, 3);
+        let order = |store: &Store| -> Vec<i64> {
+            let mut out = Vec::new();
+            while let Some(next) = store.next_stale_story(9).unwrap() {
+                out.push(next.story_id);
+                let rejected = Written::Rejected("test".into());
+                assert!(store.commit_story_summary(next.story_id, next.revision, &rejected, 1).unwrap());
+            }
+            out
+        };
+        // a has two independent sources; c changed after b.
+        assert_eq!(order(&store), vec![a, c, b]);
+        assert_eq!(store.status(1).unwrap().queued_summaries, 0);
+        // A new source requeues; the sources come newest first.
+        commit(&store, "b2", Some(b), None);
+        let next = store.next_stale_story(9).unwrap().expect("b is queued again");
+        assert_eq!((next.story_id, next.revision), (b, 2));
+        let names: Vec<&str> = next.sources.iter().map(|s| s.article.text.as_str()).collect();
+        assert_eq!(names, ["b2", "b1"]);
+    }
+
+    #[test]
+    fn a_summary_commits_only_for_the_revision_it_read() {
+        let (dir, store) = open();
+        store.queue_model_summaries(true);
+        let a = commit(&store, "a1", None, None);
+        let read = store.next_stale_story(9).unwrap().expect("queued");
+        let epoch = store.epoch();
+        // A source joins while the draft is written.
+        commit(&store, "a2", Some(a), None);
+        assert!(store.epoch() > epoch);
+        assert_eq!(store.story_revision(a).unwrap(), Some(read.revision + 1));
+        let draft = Written::Summary("a draft of one source".into());
+        assert!(!store.commit_story_summary(a, read.revision, &draft, 1).unwrap());
+        assert_eq!(store.stories_for_day("2025-07-13").unwrap()[0].model_summary, None);
+        assert_eq!(store.status(1).unwrap().queued_summaries, 1, "still queued");
+        // The current revision commits, and is shown.
+        let read = store.next_stale_story(9).unwrap().expect("still queued");
+        assert_eq!(read.sources.len(), 2);
+        let draft = Written::Summary("a summary of both".into());
+        assert!(store.commit_story_summary(a, read.revision, &draft, 2).unwrap());
+        assert_eq!(
+            store.stories_for_day("2025-07-13").unwrap()[0].model_summary.as_deref(),
+            Some("a summary of both")
+        );
+        let record = store.editor_record(a).unwrap().expect("live story");
+        assert_eq!((record.revision, record.queued, record.n_sources), (2, false, 2));
+        // A later change makes it stale: not shown, queued, and that survives reopening.
+        commit(&store, "a3", Some(a), None);
+        drop(store);
+        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        assert_eq!(store.stories_for_day("2025-07-13").unwrap()[0].model_summary, None);
+        assert_eq!(store.next_stale_story(9).unwrap().map(|s| (s.story_id, s.revision)), Some((a, 3)));
+    }
+
+    #[test]
+    fn a_merge_requeues_the_story_it_made_and_drops_the_one_merged_away() {
+        let (_dir, store) = open();
+        store.queue_model_summaries(true);
+        let a = commit(&store, "a1", None, None);
+        let b = commit(&store, "b1", None, None);
+        let bridge_file = store.accept_file(b"c", b"c.txt", "c", 1).unwrap();
+        let mut bridge = Article { text: "c".into(), ..Default::default() };
+        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
+        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "test".into(), score: 0.6 }];
+        let result = StageResult {
+            file_id: bridge_file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "dedupe".into(),
+            outcome: StageOutcome::Continue,
+            millis: 1.0,
+            detail: None,
+            article: Some(bridge.clone()),
+        };
+        let before = store.story_revision(a).unwrap().unwrap();
+        store.record_stage_with_merges(&result, &bridge).unwrap();
+        assert_eq!(store.story_revision(a).unwrap(), Some(before + 1));
+        assert_eq!(store.story_revision(b).unwrap(), None);
+        assert_eq!(store.status(1).unwrap().queued_summaries, 1);
+        let next = store.next_stale_story(9).unwrap().expect("a is queued");
+        assert_eq!((next.story_id, next.sources.len()), (a, 2));
+    }
+
+    #[test]
+    fn nothing_is_queued_unless_asked() {
+        let (_dir, store) = open();
+        commit(&store, "a1", None, None);
+        assert_eq!(store.status(1).unwrap().queued_summaries, 0);
+        assert!(store.next_stale_story(9).unwrap().is_none());
     }
 
     #[test]

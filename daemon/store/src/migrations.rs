@@ -106,6 +106,30 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX story_merges_by_into ON story_merges(into_story);
     "#,
+    // 4: the editor. A story's revision counts the changes to its sources (an article joining, a
+    // merge); the queue holds the stories whose model summary is stale, with what orders the
+    // work (independent sources, then the newest change); a story's model summary, or the
+    // reason its draft was rejected, is kept with the revision it was written for, and shown
+    // only while that revision is current. Stories of an older schema keep revision 0 and are
+    // not queued: only changes from now on are.
+    r#"
+    ALTER TABLE stories ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE summary_queue (
+        story_id      INTEGER PRIMARY KEY REFERENCES stories(id),
+        n_independent INTEGER NOT NULL,
+        changed_at    TEXT NOT NULL
+    );
+    CREATE INDEX summary_queue_by_order ON summary_queue(n_independent DESC, changed_at DESC, story_id DESC);
+    CREATE TABLE story_summaries (
+        story_id   INTEGER PRIMARY KEY REFERENCES stories(id),
+        revision   INTEGER NOT NULL,
+        summary    TEXT,
+        rejected   TEXT,
+        n_sources  INTEGER NOT NULL,
+        written_at TEXT NOT NULL,
+        CHECK ((summary IS NULL) != (rejected IS NULL))
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

@@ -185,6 +185,44 @@ pub struct StoryView {
     pub id: i64,
     /// Its articles, oldest first.
     pub sources: Vec<Source>,
+    /// The model's summary of the story, when the editor wrote one for its current revision and
+    /// the guard passed it.
+    pub model_summary: Option<String>,
+}
+
+/// A story whose model summary is stale, as the editor takes it from the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleStory {
+    /// Story id.
+    pub story_id: i64,
+    /// Its revision when read: a summary is committed only for this revision.
+    pub revision: i64,
+    /// Its newest articles, newest first.
+    pub sources: Vec<stage_api::StoredArticle>,
+}
+
+/// What the editor made of one revision of a story.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    /// A draft the guard passed: shown while the revision is current.
+    Summary(String),
+    /// Why no model summary is shown for the revision (the guard's reason, or a model error).
+    Rejected(String),
+}
+
+/// The editor's record for a story (for `briefd explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditorRecord {
+    /// The story's current revision.
+    pub revision: i64,
+    /// Whether it waits in the queue.
+    pub queued: bool,
+    /// The last revision the editor wrote for, and what it wrote.
+    pub written: Option<(i64, Written)>,
+    /// Sources the last summary read.
+    pub n_sources: i64,
+    /// When, RFC 3339 UTC.
+    pub written_at: Option<String>,
 }
 
 /// One article of a story, as the briefing shows it.
@@ -234,6 +272,8 @@ pub struct StatusReport {
     pub recent_failures: Vec<RecentFile>,
     /// Latest dropped files, newest first.
     pub recent_drops: Vec<RecentFile>,
+    /// Stories whose model summary is stale (the editor's queue).
+    pub queued_summaries: i64,
 }
 
 /// How many files are in one state.
@@ -408,7 +448,10 @@ pub(crate) fn merge_stories(
             "UPDATE stories SET merged_into = ?2, updated_at = ?3 WHERE id = ?1",
             params![from, into, at],
         )?;
-        conn.execute("UPDATE stories SET updated_at = ?2 WHERE id = ?1", params![into, at])?;
+        conn.execute(
+            "UPDATE stories SET updated_at = ?2, revision = revision + 1 WHERE id = ?1",
+            params![into, at],
+        )?;
         conn.execute(
             "INSERT INTO story_merges (from_story, into_story, file_id, item_index, n_moved, reason, score, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -477,11 +520,17 @@ pub(crate) fn insert_article(
     };
     let story_id = match joined {
         Some(id) => {
-            conn.execute("UPDATE stories SET updated_at = ?2 WHERE id = ?1", params![id, at])?;
+            conn.execute(
+                "UPDATE stories SET updated_at = ?2, revision = revision + 1 WHERE id = ?1",
+                params![id, at],
+            )?;
             id
         }
         None => {
-            conn.execute("INSERT INTO stories (created_at, updated_at) VALUES (?1, ?1)", params![at])?;
+            conn.execute(
+                "INSERT INTO stories (created_at, updated_at, revision) VALUES (?1, ?1, 1)",
+                params![at],
+            )?;
             conn.last_insert_rowid()
         }
     };
@@ -665,8 +714,15 @@ pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryV
         let source = Source { article_id, finished_at: row.get(2)?, article };
         match stories.last_mut() {
             Some(s) if s.id == story_id => s.sources.push(source),
-            _ => stories.push(StoryView { id: story_id, sources: vec![source] }),
+            _ => stories.push(StoryView { id: story_id, sources: vec![source], model_summary: None }),
         }
+    }
+    let mut current = conn.prepare_cached(
+        "SELECT m.summary FROM story_summaries m JOIN stories s ON s.id = m.story_id
+         WHERE m.story_id = ?1 AND m.revision = s.revision AND m.summary IS NOT NULL",
+    )?;
+    for story in &mut stories {
+        story.model_summary = current.query_row(params![story.id], |r| r.get(0)).optional()?;
     }
     Ok(stories)
 }
@@ -677,6 +733,130 @@ pub(crate) fn days(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Stri
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let days = stmt.query_map(params![limit], |row| row.get(0))?.collect();
     days
+}
+
+/// The metadata key the `dedupe` stage names a reprint's original with; spelled out because the
+/// store does not depend on stages. A reprint is not an independent source.
+const REPRINT_OF: &str = "dedupe.reprint_of";
+
+/// Puts `story_id` in the editor's queue (or refreshes its place): its independent sources and
+/// the time of this change order the work.
+pub(crate) fn enqueue(conn: &Connection, story_id: i64) -> rusqlite::Result<()> {
+    let n_independent: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM articles WHERE story_id = ?1 AND json_extract(data, ?2) IS NULL",
+        )?
+        .query_row(params![story_id, format!("$.metadata.\"{REPRINT_OF}\"")], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO summary_queue (story_id, n_independent, changed_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (story_id) DO UPDATE SET n_independent = excluded.n_independent, changed_at = excluded.changed_at",
+    )?
+    .execute(params![story_id, n_independent, now()])?;
+    Ok(())
+}
+
+pub(crate) fn dequeue(conn: &Connection, story_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM summary_queue WHERE story_id = ?1")?.execute(params![story_id])?;
+    Ok(())
+}
+
+/// The live story's revision; `None` for a story merged away or unknown.
+pub(crate) fn story_revision(conn: &Connection, story_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT revision FROM stories WHERE id = ?1 AND merged_into IS NULL")?
+        .query_row(params![story_id], |r| r.get(0))
+        .optional()
+}
+
+/// The first story of the queue: most independent sources, then the newest change.
+pub(crate) fn next_stale_story(
+    conn: &Connection,
+    max_sources: usize,
+) -> Result<Option<StaleStory>, ReadError> {
+    loop {
+        let head: Option<i64> = conn
+            .prepare_cached(
+                "SELECT story_id FROM summary_queue ORDER BY n_independent DESC, changed_at DESC, story_id DESC LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        let Some(story_id) = head else { return Ok(None) };
+        match story_revision(conn, story_id)? {
+            Some(revision) => {
+                let sources = story_articles(conn, story_id, max_sources)?;
+                return Ok(Some(StaleStory { story_id, revision, sources }));
+            }
+            // Merged away since it was queued: the story it went into is queued itself.
+            None => dequeue(conn, story_id)?,
+        }
+    }
+}
+
+/// Records what the editor made of `revision` of `story_id` and takes the story off the queue,
+/// if that is still the story's revision; `false` (nothing written, the story stays queued) when
+/// the story changed since.
+pub(crate) fn commit_story_summary(
+    conn: &Connection,
+    story_id: i64,
+    revision: i64,
+    written: &Written,
+    n_sources: usize,
+) -> rusqlite::Result<bool> {
+    if story_revision(conn, story_id)? != Some(revision) {
+        return Ok(false);
+    }
+    let (summary, rejected) = match written {
+        Written::Summary(text) => (Some(text.as_str()), None),
+        Written::Rejected(reason) => (None, Some(reason.as_str())),
+    };
+    conn.execute(
+        "INSERT INTO story_summaries (story_id, revision, summary, rejected, n_sources, written_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (story_id) DO UPDATE SET revision = excluded.revision, summary = excluded.summary,
+           rejected = excluded.rejected, n_sources = excluded.n_sources, written_at = excluded.written_at",
+        params![story_id, revision, summary, rejected, n_sources as i64, now()],
+    )?;
+    dequeue(conn, story_id)?;
+    Ok(true)
+}
+
+pub(crate) fn editor_record(conn: &Connection, story_id: i64) -> rusqlite::Result<Option<EditorRecord>> {
+    let Some(revision) = story_revision(conn, story_id)? else { return Ok(None) };
+    let queued = conn
+        .query_row("SELECT 1 FROM summary_queue WHERE story_id = ?1", params![story_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    let row = conn
+        .query_row(
+            "SELECT revision, summary, rejected, n_sources, written_at FROM story_summaries WHERE story_id = ?1",
+            params![story_id],
+            |r| {
+                let summary: Option<String> = r.get(1)?;
+                let rejected: Option<String> = r.get(2)?;
+                let written = match summary {
+                    Some(text) => Written::Summary(text),
+                    None => Written::Rejected(rejected.unwrap_or_default()),
+                };
+                Ok((r.get::<_, i64>(0)?, written, r.get::<_, i64>(3)?, r.get::<_, String>(4)?))
+            },
+        )
+        .optional()?;
+    Ok(Some(match row {
+        Some((written_revision, written, n_sources, at)) => EditorRecord {
+            revision,
+            queued,
+            written: Some((written_revision, written)),
+            n_sources,
+            written_at: Some(at),
+        },
+        None => EditorRecord { revision, queued, written: None, n_sources: 0, written_at: None },
+    }))
+}
+
+pub(crate) fn story_days(conn: &Connection, story_id: i64) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT day FROM articles WHERE story_id = ?1 ORDER BY day")?;
+    let rows = stmt.query_map(params![story_id], |r| r.get(0))?;
+    rows.collect()
 }
 
 pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<StatusReport> {
@@ -712,5 +892,6 @@ pub(crate) fn status(conn: &Connection, recent: usize) -> rusqlite::Result<Statu
     };
     report.recent_failures = recent_of(FileState::Failed)?;
     report.recent_drops = recent_of(FileState::Dropped)?;
+    report.queued_summaries = conn.query_row("SELECT COUNT(*) FROM summary_queue", [], |r| r.get(0))?;
     Ok(report)
 }

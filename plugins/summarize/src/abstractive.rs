@@ -30,8 +30,22 @@ pub struct Limits {
     pub max_article_tokens: usize,
 }
 
+/// Asked between tokens: `true` stops generation ([`Error::Cancelled`]).
+pub type Cancel<'a> = &'a (dyn Fn() -> bool + Sync);
+
 /// Writes a draft summary of `text` with `model`.
 pub fn summarize(model: &Model, text: &str, limits: &Limits, settings: &Settings) -> Result<Draft, Error> {
+    summarize_until(model, text, limits, settings, None)
+}
+
+/// As [`summarize`], asking `cancel` between tokens when given.
+pub fn summarize_until(
+    model: &Model,
+    text: &str,
+    limits: &Limits,
+    settings: &Settings,
+    cancel: Option<Cancel<'_>>,
+) -> Result<Draft, Error> {
     let tokenizer = &model.tokenizer;
     // The fence is plain text; an article that writes the closing tag cannot end it early.
     let body = text.trim().replace("</article>", "</ article>");
@@ -51,7 +65,10 @@ pub fn summarize(model: &Model, text: &str, limits: &Limits, settings: &Settings
             // clears it first, so the weights are still good.
             poisoned.into_inner()
         });
-        generate::generate(&mut weights, &prompt, settings)?
+        match cancel {
+            None => generate::generate(&mut weights, &prompt, settings)?,
+            Some(cancel) => crate::decode::generate_until(&mut weights, &prompt, settings, cancel)?,
+        }
     };
     let text = tidy(&tokenizer.decode(&generation.ids), generation.stop);
     Ok(Draft { text, generation, article_tokens: article.len(), truncated })

@@ -8,4 +8,7 @@ pub enum Error {
     /// The model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] llm::Error),
+    /// The caller asked generation to stop (the story changed, or the daemon is stopping).
+    #[error("generation cancelled")]
+    Cancelled,
 }

@@ -1,19 +1,22 @@
-//! The built-in `summarize` stage.
+//! The built-in `summarize` stage, and the model-written story summaries the daemon's editor
+//! makes with it.
 //!
-//! `method: extractive` writes the extractive summary: the lead sentences that best cover the
-//! article, scored. `method: model` has a small local language model (a GGUF file, run
-//! in-process by the `llm` crate) write the summary, then checks it against the article (`guard`); a rejected
-//! draft is replaced by the extractive summary and the reason is recorded in the article's
-//! metadata (`summary_rejected`) and logged. Either way, sentences of the article that read as
-//! instructions to an assistant (`injection`) are left out of what is summarised.
+//! On the article path the stage always writes the extractive summary: the lead sentences that
+//! best cover the story, scored, in milliseconds. The model never runs there, so an article never
+//! waits for it. With `method: model`, a small local language model (a GGUF file, run in-process
+//! by the `llm` crate) writes a summary of the *story* off the article path: the daemon's editor
+//! (`daemon/editor`) loads it with [`Summarize::load`] and calls [`Summarize::story_summary`] with
+//! the story's sources read from the store, then checks the draft against them (`guard`); a
+//! rejected draft leaves the extractive summary shown and its reason recorded. Either way,
+//! sentences that read as instructions to an assistant (`injection`) are left out of what is
+//! summarised.
 //!
 //! # One summary per story
 //!
-//! When an article joins a story, the stage summarises the story, not the article
-//! ([`story_text`]): the fullest source first (its lead survives the prompt's cut), then, from
-//! each other source, the sentences of four content words or more of which most are new. The
-//! result is marked `summary_scope: story`; the briefing shows the story's newest such summary,
-//! so it is rewritten once per joining source, bounded by the sources rather than by time.
+//! A summary covers the story, not one article ([`story_text_of`]): the fullest source first (its
+//! lead survives the prompt's cut), then, from each other source, the sentences of four content
+//! words or more of which most are new. The stage marks its summary `summary_scope: story`; the
+//! briefing shows the story's newest such summary, or the editor's when it is current.
 //!
 //! # The extractive summary
 //!
@@ -47,6 +50,7 @@
 //!   words) are in the article, as they are or sharing the first six letters of one.
 
 pub mod abstractive;
+pub mod decode;
 pub mod error;
 pub mod extractive;
 pub mod guard;
@@ -61,6 +65,7 @@ use stage_api::{Article, Context, Outcome, Stage};
 use text::sentences;
 use text::words::content_words;
 
+pub use abstractive::Cancel;
 pub use error::Error;
 pub use guard::Rejection;
 /// The model the stage runs, from the engine crate; callers that share one between stages
@@ -70,21 +75,33 @@ pub use llm::Model;
 /// Earlier sources of a story that a summary reads besides the incoming article.
 const STORY_SOURCES: usize = 8;
 
-/// What a story's summary is written from, and how many sources that covers: the fullest
-/// article first (its lead survives the prompt's truncation), then each other source's
-/// sentences that add content words not seen yet. For an article alone, its own text.
+/// The most sources a story summary reads: the newest ones.
+pub const MAX_STORY_SOURCES: usize = STORY_SOURCES + 1;
+
+/// What a story's summary is written from, and how many sources that covers, for `article` and
+/// the earlier sources of its story that `context` knows; see [`story_text_of`].
 pub fn story_text(article: &Article, context: &dyn Context) -> (String, usize) {
     let others = match &article.story {
         Some(story) => context.story_articles(story.story_id, STORY_SOURCES),
         None => Vec::new(),
     };
-    if others.is_empty() {
-        return (article.text.clone(), 1);
-    }
-    let mut texts: Vec<&str> = std::iter::once(article.text.as_str())
+    let texts: Vec<&str> = std::iter::once(article.text.as_str())
         .chain(others.iter().map(|o| o.article.text.as_str()))
         .collect();
-    // Fullest first; the incoming article wins ties, then the newer source.
+    story_text_of(&texts)
+}
+
+/// What a story's summary is written from, given its sources' texts newest first: the fullest
+/// text first (its lead survives the prompt's truncation; the newer wins a tie), then each other
+/// source's sentences that add content words not seen yet. For one source, its own text.
+pub fn story_text_of(texts: &[&str]) -> (String, usize) {
+    match texts {
+        [] => return (String::new(), 0),
+        [only] => return (only.to_string(), 1),
+        _ => {}
+    }
+    let mut texts = texts.to_vec();
+    // A stable sort: among texts of equal length the newer stays first.
     texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
     let mut seen: std::collections::HashSet<String> = content_words(texts[0]).into_iter().collect();
     let mut out = texts[0].trim().to_string();
@@ -114,7 +131,8 @@ pub enum Method {
     /// Chosen sentences of the article itself.
     #[default]
     Extractive,
-    /// Written by a local model, checked against the article, extractive when refused.
+    /// Written by a local model off the article path (the daemon's editor), checked against the
+    /// sources; the extractive summary is shown until then, and when the draft is refused.
     Model,
 }
 
@@ -247,7 +265,17 @@ pub struct Summary {
     pub generation: Option<generate::Generation>,
 }
 
-/// The `summarize` stage.
+/// A story's summary as the editor writes it: the summary and how many sources it read.
+#[derive(Debug, Clone)]
+pub struct StorySummary {
+    /// The summary, with the draft, the guard's verdict and the fallback.
+    pub summary: Summary,
+    /// How many sources the text it was written from covers.
+    pub n_sources: usize,
+}
+
+/// The `summarize` stage ([`Summarize::new`]: extractive on the article path), and the model's
+/// story summaries ([`Summarize::load`], [`Summarize::story_summary`]).
 #[derive(Clone)]
 pub struct Summarize {
     options: Options,
@@ -269,11 +297,17 @@ impl Default for Summarize {
 }
 
 impl Summarize {
-    /// A summarizer with these options. With `method: model` the model is loaded now, once.
-    /// Config validation has already read the file's header; if loading still fails (the file
-    /// changed since), the error is logged and every article gets the extractive summary with
-    /// the reason recorded, rather than stopping the daemon.
+    /// The stage for the article path: it writes the extractive summary whatever the method,
+    /// and loads no model (with `method: model` the editor writes the model's summaries).
     pub fn new(options: Options) -> Self {
+        Summarize { options, model: None, pool: None }
+    }
+
+    /// A summarizer with these options that writes with the model. With `method: model` the
+    /// model is loaded now, once. Config validation has already read the file's header; if
+    /// loading still fails (the file changed since), the error is logged and every summary is
+    /// extractive with the reason recorded, rather than stopping the daemon.
+    pub fn load(options: Options) -> Self {
         let (model, pool) = if options.method == Method::Model {
             llm::model::use_threads(options.threads);
             let model = match Model::load(&options.model_path) {
@@ -318,8 +352,24 @@ impl Summarize {
         &self.options
     }
 
+    /// Whether a model is loaded (so summaries can be model-written).
+    pub fn has_model(&self) -> bool {
+        matches!(self.model, Some(Ok(_)))
+    }
+
     /// Summarises `text` (headline `title`), with the guard and the fallback.
     pub fn summarize(&self, text: &str, title: Option<&str>) -> Summary {
+        self.summarize_until(text, title, None).expect("without a cancel check nothing cancels a generation")
+    }
+
+    /// As [`Summarize::summarize`], asking `cancel` (when given) between the model's tokens;
+    /// `Err(Cancelled)` when it said stop, and then nothing was written.
+    pub fn summarize_until(
+        &self,
+        text: &str,
+        title: Option<&str>,
+        cancel: Option<Cancel<'_>>,
+    ) -> Result<Summary, Cancelled> {
         let injections = injection::find(text);
         let safe_text = injection::strip(text, &injections);
         let extractive =
@@ -335,24 +385,25 @@ impl Summarize {
             generation: None,
         };
         let model = match &self.model {
-            None => return summary,
+            None => return Ok(summary),
             Some(Err(e)) => {
                 summary.model_error = Some(e.clone());
-                return summary;
+                return Ok(summary);
             }
             Some(Ok(model)) => model,
         };
         if safe_text.trim().is_empty() {
-            return summary;
+            return Ok(summary);
         }
         let limits = abstractive::Limits { max_article_tokens: self.options.max_article_tokens };
         let settings = self.options.settings(model);
-        let run = || abstractive::summarize(model, &safe_text, &limits, &settings);
+        let run = || abstractive::summarize_until(model, &safe_text, &limits, &settings, cancel);
         let draft = match &self.pool {
             Some(pool) => pool.install(run),
             None => run(),
         };
         match draft {
+            Err(Error::Cancelled) => return Err(Cancelled),
             Err(e) => {
                 tracing::warn!(error = %e, "model failed on an article; extractive summary used");
                 summary.model_error = Some(e.to_string());
@@ -363,9 +414,42 @@ impl Summarize {
                 summary.generation = Some(draft.generation);
             }
         }
-        summary
+        Ok(summary)
+    }
+
+    /// The summary of a story from its `sources`, newest first (the store's articles, owned),
+    /// written by the model when one is loaded and checked against the text it was written from;
+    /// `Err(Cancelled)` when `cancel` said stop between tokens. At most the newest
+    /// [`MAX_STORY_SOURCES`] are read.
+    pub fn story_summary(
+        &self,
+        sources: &[Article],
+        cancel: Option<Cancel<'_>>,
+    ) -> Result<StorySummary, Cancelled> {
+        let sources = &sources[..sources.len().min(MAX_STORY_SOURCES)];
+        let texts: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
+        let (text, n_sources) = story_text_of(&texts);
+        // The headline of the fullest source, as the article path's extractive summary uses the
+        // incoming article's.
+        let title = sources.iter().rev().max_by_key(|a| a.text.len()).and_then(|a| a.title.as_deref());
+        let summary = self.summarize_until(&text, title, cancel)?;
+        Ok(StorySummary { summary, n_sources })
+    }
+
+    /// The extractive summary of `text` (headline `title`), instruction-like sentences left out.
+    fn extractive(&self, text: &str, title: Option<&str>) -> (String, usize) {
+        let injections = injection::find(text);
+        let safe_text = injection::strip(text, &injections);
+        let summary =
+            extractive::summarize(&safe_text, title, self.options.max_sentences, self.options.max_words);
+        (summary, injections.ranges.len())
     }
 }
+
+/// Generation was stopped by its caller before a draft was finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("generation cancelled")]
+pub struct Cancelled;
 
 impl Summary {
     /// Shows the model's `draft` when the guard accepts it against the `article`; otherwise the
@@ -395,32 +479,27 @@ impl Stage for Summarize {
     }
 
     fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
+        // The article path never runs the model: with `method: model` the editor writes the
+        // story's model summary later, from the store, and this one is shown until then.
         let (text, sources) = story_text(&article, context);
-        let summary = self.summarize(&text, article.title.as_deref());
+        let (summary, injections) = self.extractive(&text, article.title.as_deref());
         if sources > 1 {
             // This article's summary stands for the whole story; the briefing shows the newest
             // such summary, so the story's summary is rewritten each time a source joins.
             article.metadata.insert("summary_scope".into(), "story".into());
             article.metadata.insert("summary_sources".into(), sources.to_string());
         }
-        if summary.injections > 0 {
+        if injections > 0 {
             tracing::warn!(
                 stage = "summarize",
-                sentences = summary.injections,
+                sentences = injections,
                 "instruction-like sentences in the article left out of its summary"
             );
-            article.metadata.insert("summary_injections".into(), summary.injections.to_string());
+            article.metadata.insert("summary_injections".into(), injections.to_string());
         }
-        if let Some(rejection) = &summary.rejection {
-            tracing::warn!(stage = "summarize", reason = %rejection, "model summary rejected; extractive summary used");
-            article.metadata.insert("summary_rejected".into(), rejection.to_string());
-        }
-        if let Some(error) = &summary.model_error {
-            article.metadata.insert("summary_rejected".into(), format!("model unavailable: {error}"));
-        }
-        if !summary.text.is_empty() {
-            article.summary = Some(summary.text);
-            article.summary_method = Some(summary.method.as_str().into());
+        if !summary.is_empty() {
+            article.summary = Some(summary);
+            article.summary_method = Some(Method::Extractive.as_str().into());
         }
         Outcome::Continue(article)
     }

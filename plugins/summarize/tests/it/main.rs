@@ -4,9 +4,11 @@
 //! tokens against llama.cpp, damaged files) are in `plugins/llm/tests/it`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use summarize::{Method, Model, Options, Summarize};
+use stage_api::{Article, Outcome, Stage};
+use summarize::{Cancelled, Method, Model, Options, Summarize};
 
 fn model_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../").join(summarize::DEFAULT_MODEL_PATH)
@@ -73,7 +75,7 @@ fn a_missing_model_is_a_problem_of_the_options() {
     let problems = options.problems();
     let named = problems.iter().any(|p| p.contains("/nonexistent/model.gguf") && p.contains("models/fetch"));
     assert!(named, "{problems:?}");
-    let stage = Summarize::new(options);
+    let stage = Summarize::load(options);
     let summary = stage.summarize("The council met on Monday. It approved the budget.", None);
     assert_eq!(summary.method, Method::Extractive);
     let recorded = summary.model_error.as_deref().is_some_and(|e| e.contains("/nonexistent/model.gguf"));
@@ -100,4 +102,61 @@ fn the_stage_records_a_rejection_and_falls_back() {
             assert_eq!(summary.text, summary.extractive);
         }
     }
+}
+
+const VOTE: &str = "Officials said the vote would take place on 12 May in Lyon, France. \
+    The council will count the ballots the same evening, and the result is expected before midnight.";
+
+/// The cancellable loop the editor uses gives the tokens `llm::generate` gives, when nothing
+/// cancels it.
+#[test]
+fn generation_that_can_be_cancelled_writes_what_the_engine_writes() {
+    let model = model();
+    let options = Options::default();
+    let settings = llm::generate::Settings {
+        max_new_tokens: 40,
+        temperature: 0.0,
+        seed: options.seed,
+        repeat_penalty: options.repeat_penalty,
+        repeat_last_n: 64,
+        stop_tokens: model.template.stop_tokens(&model.tokenizer),
+    };
+    let user = model.tokenizer.encode(VOTE);
+    let prompt = model.template.render(&model.tokenizer, summarize::abstractive::SYSTEM, &user);
+    let mut engine = model.weights.lock().unwrap();
+    let reference = llm::generate::generate(&mut engine, &prompt, &settings).unwrap();
+    let never = || false;
+    let ours = summarize::decode::generate_until(&mut engine, &prompt, &settings, &never).unwrap();
+    assert!(!reference.ids.is_empty());
+    assert_eq!(ours.ids, reference.ids);
+    assert_eq!(ours.stop, reference.stop);
+}
+
+/// A cancel check that says stop after a few tokens ends the story summary with nothing written.
+#[test]
+fn a_cancelled_story_summary_writes_nothing() {
+    let writer = Summarize::with_model(Options::default(), model());
+    let asked = AtomicUsize::new(0);
+    let after_three = || asked.fetch_add(1, Ordering::SeqCst) >= 3;
+    let sources = [Article { text: VOTE.into(), ..Default::default() }];
+    let result = writer.story_summary(&sources, Some(&after_three));
+    assert_eq!(result.err(), Some(Cancelled));
+    assert_eq!(asked.load(Ordering::SeqCst), 4, "asked before the prompt and between tokens until told");
+
+    let done = writer.story_summary(&sources, Some(&|| false)).expect("not cancelled");
+    assert_eq!(done.n_sources, 1);
+    assert!(done.summary.draft.is_some(), "{:?}", done.summary);
+}
+
+/// The stage on the article path never runs the model, even with `method: model`.
+#[test]
+fn the_stage_writes_the_extractive_summary_with_method_model() {
+    let stage = Summarize::new(Options { method: Method::Model, ..Options::default() });
+    assert!(!stage.has_model());
+    let article = Article { text: VOTE.into(), ..Default::default() };
+    let Outcome::Continue(out) = stage.process(article, &stage_api::EmptyContext) else {
+        panic!("the stage continues")
+    };
+    assert_eq!(out.summary_method.as_deref(), Some("extractive"));
+    assert!(out.summary.as_deref().is_some_and(|s| s.starts_with("Officials said the vote")), "{out:?}");
 }
