@@ -109,7 +109,8 @@ enum EvalSet {
         #[arg(long)]
         sweep: bool,
         /// A sentence-encoder folder (models/fetch-minilm fills models/all-MiniLM-L6-v2): adds
-        /// the embedding signal alone and mixed in, and its time per document.
+        /// the embedding signal alone and mixed in, its time per document, and the encoder as a
+        /// veto (`min_similarity`) with leave-topics-out cross-validation.
         #[arg(long, value_name = "DIR")]
         embeddings: Option<PathBuf>,
     },

@@ -60,6 +60,9 @@ pub struct Rule {
     pub core_share: f64,
     /// Event anchors the article must share with one of a story's articles to join it.
     pub min_anchors: usize,
+    /// Embedding cosine with a story below which the article may not join it (a veto); 0 when
+    /// embeddings are off or no veto is asked for.
+    pub min_embedding: f64,
 }
 
 impl Rule {
@@ -93,10 +96,14 @@ impl Rule {
     /// centroid it reaches through one member it shares a topic with, a digest, a round-up or an
     /// earlier bridge, is not joined on the strength of that member alone), and names the same
     /// event in its lead as one of them (two developments of one company share its name, not
-    /// the people, places and figures of the lead).
+    /// the people, places and figures of the lead), and does not mean something else (the
+    /// sentence encoder's veto: words and names of one company or city are shared by its
+    /// layoffs and its probe, while the meaning of the two texts differs).
     pub fn joinable(&self, score: &StoryScore) -> bool {
         // The small slack keeps "all of them" (1.0) from failing on the rounding of a share.
-        score.agreement + 1e-9 >= self.core_share && score.anchors >= self.min_anchors
+        score.agreement + 1e-9 >= self.core_share
+            && score.anchors >= self.min_anchors
+            && score.embedding + 1e-9 >= self.min_embedding
     }
 }
 
@@ -145,6 +152,7 @@ mod tests {
         embedding_weight: 0.0,
         core_share: 0.0,
         min_anchors: 0,
+        min_embedding: 0.0,
     };
 
     #[test]
@@ -182,6 +190,20 @@ mod tests {
         assert!(matches!(rule.decide(std::slice::from_ref(&one_name)), Decision::NewStory(Some(_))));
         let two = StoryScore { anchors: 2, ..one_name };
         assert!(matches!(rule.decide(&[two]), Decision::SameStory(_)));
+    }
+
+    #[test]
+    fn a_story_the_encoder_disagrees_with_is_not_joined_whatever_the_words_say() {
+        let words_agree = StoryScore { embedding: 0.45, ..score(4, 0.6, 0.0) };
+        let meaning_agrees = StoryScore { embedding: 0.8, ..score(6, 0.35, 0.0) };
+        let both = [words_agree.clone(), meaning_agrees];
+        assert!(matches!(RULE.decide(&both), Decision::SameStory(s) if s.story_id == 4));
+        let veto = Rule { min_embedding: 0.6, ..RULE };
+        assert!(matches!(veto.decide(&both), Decision::SameStory(s) if s.story_id == 6));
+        assert!(matches!(veto.decide(&[words_agree]), Decision::NewStory(Some(s)) if s.story_id == 4));
+        // A near-copy is a copy, whatever the encoder says.
+        let copy = StoryScore { embedding: 0.1, ..score(8, 0.2, 0.9) };
+        assert!(matches!(veto.decide(&[copy]), Decision::NearCopy(_)));
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct EmbeddingOptions {
     /// Share (0..1) of the same-story score given to the embedding cosine; the rest is the
     /// TF-IDF and names mix. 1 uses the embeddings alone.
     pub weight: f64,
+    /// Embedding cosine (0..1) with a story below which the article neither joins nor bridges
+    /// it, whatever the words and names score: a veto, not a share of the score. 0: none.
+    #[serde(default)]
+    pub min_similarity: f64,
 }
 
 fn default_model_dir() -> PathBuf {
@@ -72,6 +76,12 @@ impl EmbeddingOptions {
         let mut problems = Vec::new();
         if !(0.0..=1.0).contains(&self.weight) {
             problems.push(format!("embeddings.weight is {}; write a number from 0 to 1", self.weight));
+        }
+        if !(0.0..=1.0).contains(&self.min_similarity) {
+            problems.push(format!(
+                "embeddings.min_similarity is {}; write a number from 0 to 1",
+                self.min_similarity
+            ));
         }
         if let Err(e) = inspect(&self.model_dir) {
             problems.push(format!("embeddings.model_dir: {e}"));
@@ -406,7 +416,7 @@ mod tests {
         let dir = temp.path().to_path_buf();
         let e = Encoder::load(&dir).expect_err("an empty folder is no model");
         assert!(e.to_string().contains("models/fetch-minilm"), "{e}");
-        let options = EmbeddingOptions { model_dir: dir, weight: 1.5 };
+        let options = EmbeddingOptions { model_dir: dir, weight: 1.5, min_similarity: 0.0 };
         assert_eq!(options.problems().len(), 2);
         assert!(inspect(&model_dir()).is_ok(), "run models/fetch-minilm: {:?}", inspect(&model_dir()));
     }

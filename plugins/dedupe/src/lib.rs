@@ -67,9 +67,11 @@
 //! id; [`REPRINT_OF`]), so the briefing can list it as a reprint, not as another outlet. A dated
 //! article is only compared with a story whose dated members lie within `time_window_days` of
 //! it, and an undated one never bridges stories whose dates lie further apart than that.
-//! Two optional join rules ask more than the centroid score: `core_share` (the share of the
-//! story's articles the new one must reach the threshold with one by one) and `min_anchors` (runs
-//! of names and numbers in the lead it must share with one of them; [`entities::lead_anchors`]).
+//! Optional join rules ask more than the centroid score: `core_share` (the share of the story's
+//! articles the new one must reach the threshold with one by one), `min_anchors` (runs of names
+//! and numbers in the lead it must share with one of them; [`entities::lead_anchors`]) and, with
+//! embeddings on, `embeddings.min_similarity` (the embedding cosine with the story below which it
+//! may not join or bridge it: the encoder as a veto, whatever share of the score it has).
 //!
 //! # Bridging merges
 //!
@@ -247,6 +249,7 @@ impl Options {
             embedding_weight: self.embeddings.as_ref().map_or(0.0, |e| e.weight),
             core_share: self.core_share,
             min_anchors: self.min_anchors,
+            min_embedding: self.embeddings.as_ref().map_or(0.0, |e| e.min_similarity),
         }
     }
 }
@@ -738,8 +741,9 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
             let reason = match best {
                 Some(s) if s.combined >= options.same_story_threshold => format!(
                     "new story: best candidate story {} scored {:.3} >= {:.3}, but the article reaches \
-                     the threshold with {:.2} of its {} article(s) one by one (core_share {:.2}) and \
-                     shares {} lead anchor(s) with one of them (min_anchors {})",
+                     the threshold with {:.2} of its {} article(s) one by one (core_share {:.2}), \
+                     shares {} lead anchor(s) with one of them (min_anchors {}) and has embedding \
+                     cosine {:.3} with it (min_similarity {:.2})",
                     s.story_id,
                     s.combined,
                     options.same_story_threshold,
@@ -747,7 +751,9 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                     s.n_articles,
                     options.core_share,
                     s.anchors,
-                    options.min_anchors
+                    options.min_anchors,
+                    s.embedding,
+                    options.embeddings.as_ref().map_or(0.0, |e| e.min_similarity)
                 ),
                 Some(s) => format!(
                     "new story: best candidate story {} scored {:.3} < {:.3} (tfidf {:.3}, entities {:.3}, near-copy {:.2})",

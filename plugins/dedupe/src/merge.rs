@@ -100,6 +100,7 @@ mod tests {
         embedding_weight: 0.0,
         core_share: 0.0,
         min_anchors: 0,
+        min_embedding: 0.0,
     };
 
     fn score(story_id: i64, combined: f64) -> StoryScore {

@@ -49,6 +49,44 @@ fn seeds_dropped_into_a_running_daemon_reach_the_briefing_as_one_story() {
     assert!(explained.contains("dedupe: same story"), "{explained}");
 }
 
+/// The dedupe stage's options as `config.yaml` ships them (comments dropped, its model folder
+/// made absolute), for the test config's dedupe stage.
+fn shipped_dedupe_options() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shipped = std::fs::read_to_string(root.join("config.yaml")).unwrap();
+    let (_, from_dedupe) = shipped.split_once("  - kind: dedupe\n").expect("config.yaml has a dedupe stage");
+    let stage = from_dedupe.split("\n  - kind:").next().unwrap_or_default();
+    let models = format!("{}/", root.join("models").display());
+    stage
+        .lines()
+        .filter(|line| line.starts_with("    ") && !line.trim_start().starts_with('#'))
+        .map(|line| format!("{}\n", line.replace("models/", &models)))
+        .collect()
+}
+
+/// Issue 16, bar 1: under the dedupe options `config.yaml` ships (whatever they are: a sentence
+/// encoder veto there would use the model `models/fetch-minilm` fetches), the two seeds are still
+/// one story with two sources.
+#[test]
+fn seeds_are_one_story_under_the_shipped_dedupe_options() {
+    let env = Env::new();
+    let path = env.root().join("config.yaml");
+    let options = shipped_dedupe_options();
+    assert!(options.contains("same_story_threshold"), "{options}");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let config = config.replace("  - kind: dedupe\n", &format!("  - kind: dedupe\n{options}"));
+    std::fs::write(&path, config).unwrap();
+    let mut daemon = env.start();
+    for seed in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
+        std::fs::copy(support::shared_sample(seed), env.inbox().join(seed)).unwrap();
+    }
+    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(60));
+    assert_eq!(briefing.matches("\n## ").count(), 1, "{briefing}");
+    daemon.stop_gracefully();
+    let explained = env.briefd(&["explain", "004_74facf148fc9e229.txt"]);
+    assert!(explained.contains("dedupe: same story"), "{explained}");
+}
+
 /// Issue 3, bar 4: the same bytes under three names are one article; the same text from two
 /// outlets, with different metadata, is one story with one source and its reprint.
 #[test]

@@ -24,7 +24,7 @@ fn encoder() -> Arc<Encoder> {
 fn options(weight: f64, threshold: f64) -> Options {
     Options {
         same_story_threshold: threshold,
-        embeddings: Some(EmbeddingOptions { model_dir: model_dir(), weight }),
+        embeddings: Some(EmbeddingOptions { model_dir: model_dir(), weight, min_similarity: 0.0 }),
         ..Options::default()
     }
 }
