@@ -15,8 +15,8 @@ use store::Store;
 /// briefd: drop news articles into a folder, read one clean daily briefing.
 ///
 /// Article files (plain text, Markdown, HTML saved from a news site, or JSON) dropped into the
-/// inbox run through the stages in config.yaml; briefings/YYYY-MM-DD.md (and .json) is kept up
-/// to date. Nothing leaves the machine.
+/// inbox run through the stages in config.yaml; the day's briefing (briefings/index.html, .md,
+/// .json and an Atom feed) is kept up to date. Nothing leaves the machine.
 #[derive(Parser, Debug)]
 #[command(
     version,
@@ -45,6 +45,17 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Print a shell completion script for briefd.
+    #[command(
+        after_help = "Examples:\n  briefd completions bash > ~/.local/share/bash-completion/completions/briefd\n  briefd completions zsh > ~/.zfunc/_briefd\n  briefd completions fish > ~/.config/fish/completions/briefd.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print briefd's manual page (roff), made from this command line's own help.
+    #[command(after_help = "Example:\n  briefd man > ~/.local/share/man/man1/briefd.1 && man briefd")]
+    Man,
     /// Run the daemon: watch the inbox and keep today's briefing up to date until stopped.
     ///
     /// Files are taken once complete: at once when renamed into the inbox (write elsewhere, then
@@ -188,6 +199,21 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_path();
     match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "briefd",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut std::io::stdout())
+                .context("writing the manual page")?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run => serve(config),
         Command::Ingest { paths } => ingest(config, &paths),
         Command::Status { recent } => status(config, recent),

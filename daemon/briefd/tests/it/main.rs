@@ -396,3 +396,21 @@ fn a_kill_mid_list_neither_loses_nor_repeats_an_item() {
     assert_eq!((articles, distinct), (N as i64, N as i64), "killed after {before_kill} committed");
     assert!(files_in(&env.failed()).is_empty());
 }
+
+/// Issue 19: shell completions and a manual page come from the command line's own definition,
+/// so they name every command, and need no config file.
+#[test]
+fn completions_and_the_manual_page_name_every_command() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = env.briefd(&["completions", shell]);
+        for command in ["run", "ingest", "status", "check-config", "explain", "completions"] {
+            assert!(script.contains(command), "{shell} completion lacks {command}:\n{script}");
+        }
+    }
+    let man = env.briefd(&["man"]);
+    assert!(man.contains(".TH briefd 1"), "{man}");
+    for command in ["run", "ingest", "status", "check\\-config", "explain"] {
+        assert!(man.contains(command), "the manual page lacks {command}");
+    }
+}
