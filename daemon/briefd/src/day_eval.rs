@@ -1129,9 +1129,15 @@ mod tests {
         }
         assert!(report.contains("wrong_merges 0\n"), "{report}");
         assert!(report.contains("pages not in the briefing:\n  p3 (empty): failed in clean"), "{report}");
-        let written: Vec<_> =
-            std::fs::read_dir(&kept).expect("kept folder").map(|e| e.expect("entry").path()).collect();
-        assert_eq!(written.len(), 2, "the md and the json: {written:?}");
+        let mut written: Vec<String> = std::fs::read_dir(&kept)
+            .expect("kept folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        let day = written.first().map(|d| d[..10].to_string()).unwrap_or_default();
+        let expected = [".html", ".json", ".md"].map(|ext| format!("{day}{ext}"));
+        assert_eq!(written[..3], expected, "the day's files, the index and the feed: {written:?}");
+        assert_eq!(written[3..], ["feed.atom", "index.html"], "{written:?}");
         assert!(!root.path().join("inbox").exists(), "the run works in its own temporary folder");
     }
 

@@ -77,12 +77,17 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Show counts per state and the latest failures with their reasons.
-    #[command(after_help = "Example:\n  briefd status --recent 20")]
+    /// Show whether a daemon runs, counts per state and the latest failures with their reasons.
+    ///
+    /// Only reads: in a folder with no state yet it says so and creates nothing.
+    #[command(after_help = "Examples:\n  briefd status --recent 20\n  briefd status --json | jq .files")]
     Status {
         /// How many recent failures and drops to list.
         #[arg(long, default_value_t = 10)]
         recent: usize,
+        /// One JSON object instead of text (schema `briefd.status/1`).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the config and report every problem at once; exits non-zero if any.
     #[command(after_help = "Example:\n  briefd check-config --config config.yaml")]
@@ -216,7 +221,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run => serve(config),
         Command::Ingest { paths } => ingest(config, &paths),
-        Command::Status { recent } => status(config, recent),
+        Command::Status { recent, json } => status(config, recent, json),
         Command::CheckConfig => check_config(config),
         Command::Eval { set } => eval(config, set),
         Command::Briefing { date } => briefing(config, date.as_deref()),
@@ -300,10 +305,20 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 }
 
 /// `briefd status`: counts per state and the latest failures and drops.
-fn status(config_path: &Path, recent: usize) -> anyhow::Result<ExitCode> {
+fn status(config_path: &Path, recent: usize, json: bool) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
-    let store = Store::open(&config.paths.database)?;
-    print!("{}", briefd::status::render(&store.status(recent)?));
+    let database = &config.paths.database;
+    let daemon = briefd::lock::holder(database);
+    let report = match Store::open_read_only(database)? {
+        Some(store) => Some(store.status(recent)?),
+        None => None,
+    };
+    let view = briefd::status::View { database, daemon, report: report.as_ref() };
+    if json {
+        println!("{}", briefd::status::json(&view));
+    } else {
+        print!("{}", briefd::status::text(&view));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,11 +1,76 @@
-//! What `briefd status` shows: files per state, article and story counts, and the latest
-//! failures and drops with their reasons.
+//! What `briefd status` shows: whether a daemon runs on the state, files per state, article and
+//! story counts, the editor's queue, and the latest failures and drops with their reasons. It
+//! only reads: a fresh folder gets no database.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
-use store::{FileState, StatusReport};
+use store::{FileState, RecentFile, StatusReport};
 
-/// The report as printed: one count per line, then the recent failures and drops.
+/// Identifies the JSON format; bumped only for incompatible changes.
+pub const JSON_SCHEMA: &str = "briefd.status/1";
+
+/// Everything the command reports.
+pub struct View<'a> {
+    /// The state database.
+    pub database: &'a Path,
+    /// `Some(pid)` when a briefd holds the state's lock (`Some(None)`: pid unknown).
+    pub daemon: Option<Option<u32>>,
+    /// The store's counts; `None` when there is no database yet.
+    pub report: Option<&'a StatusReport>,
+}
+
+/// The report as printed: who runs, one count per line, then the recent failures and drops.
+pub fn text(view: &View<'_>) -> String {
+    let mut out = String::new();
+    let _ = match view.daemon {
+        Some(Some(pid)) => writeln!(out, "{:>10}: running (pid {pid})", "daemon"),
+        Some(None) => writeln!(out, "{:>10}: running", "daemon"),
+        None => writeln!(out, "{:>10}: not running", "daemon"),
+    };
+    let Some(report) = view.report else {
+        let _ = writeln!(
+            out,
+            "{:>10}: none yet at {} (nothing processed; `briefd run` creates it)",
+            "state",
+            view.database.display()
+        );
+        return out;
+    };
+    out.push_str(&render(report));
+    out
+}
+
+/// The report as one JSON object, schema [`JSON_SCHEMA`]: `{ schema, database, daemon: { running,
+/// pid }, state_exists, files: { STATE: n }, articles, stories, queued_summaries,
+/// recent_failures: [{ name, stage, reason, at }], recent_drops: [...] }`.
+pub fn json(view: &View<'_>) -> String {
+    let files = |r: &StatusReport| -> serde_json::Map<String, serde_json::Value> {
+        r.files.iter().map(|c| (c.state.as_str().to_string(), c.n_files.into())).collect()
+    };
+    let list = |l: &[RecentFile]| -> Vec<serde_json::Value> {
+        l.iter()
+            .map(|f| serde_json::json!({ "name": f.name, "stage": f.stage, "reason": f.reason, "at": f.at }))
+            .collect()
+    };
+    let mut out = serde_json::json!({
+        "schema": JSON_SCHEMA,
+        "database": view.database.display().to_string(),
+        "daemon": { "running": view.daemon.is_some(), "pid": view.daemon.flatten() },
+        "state_exists": view.report.is_some(),
+    });
+    if let (Some(r), Some(map)) = (view.report, out.as_object_mut()) {
+        map.insert("files".into(), files(r).into());
+        map.insert("articles".into(), r.articles.into());
+        map.insert("stories".into(), r.stories.into());
+        map.insert("queued_summaries".into(), r.queued_summaries.into());
+        map.insert("recent_failures".into(), list(&r.recent_failures).into());
+        map.insert("recent_drops".into(), list(&r.recent_drops).into());
+    }
+    out.to_string()
+}
+
+/// The store's part of the report: one count per line, then the recent failures and drops.
 pub fn render(report: &StatusReport) -> String {
     let mut out = String::new();
     for count in &report.files {

@@ -40,6 +40,16 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A read-only look at a database an older briefd wrote: only `run` or `ingest` upgrade it.
+    #[error("database {} has schema version {found}, older than this briefd's ({known}); `briefd run` or `briefd ingest` upgrades it", path.display())]
+    TooOld {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
     /// The database was written by a newer briefd.
     #[error("database {} has schema version {found}, newer than this briefd knows ({known}); upgrade briefd", path.display())]
     TooNew {
@@ -92,12 +102,37 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         migrations::migrate(&mut conn, path)?;
-        Ok(Store {
+        Ok(Store::with(path, conn))
+    }
+
+    /// Opens an existing database to read it only: nothing is created, migrated or written
+    /// (`briefd status`). `Ok(None)` when there is no database at `path` yet.
+    pub fn open_read_only(path: &Path) -> Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql)?;
+        let known = migrations::version();
+        if found < known {
+            return Err(StoreError::TooOld { path: path.to_path_buf(), found, known });
+        }
+        if found > known {
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found, known });
+        }
+        Ok(Some(Store::with(path, conn)))
+    }
+
+    fn with(path: &Path, conn: Connection) -> Store {
+        Store {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             queue_summaries: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
-        })
+        }
     }
 
     /// From now on, every story an article joins or a merge changes is queued for the editor's

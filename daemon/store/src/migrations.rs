@@ -132,6 +132,11 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this build writes.
+pub(crate) fn version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 /// Brings the database to the newest schema, one transaction per step.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };

@@ -414,3 +414,29 @@ fn completions_and_the_manual_page_name_every_command() {
         assert!(man.contains(command), "the manual page lacks {command}");
     }
 }
+
+/// Issue 19: `status` only reads. In a fresh folder it creates nothing and says so; beside a
+/// running daemon it names its pid; `--json` carries the same report.
+#[test]
+fn status_reads_only_and_says_whether_a_daemon_runs() {
+    let env = Env::new();
+    let fresh = env.briefd(&["status"]);
+    assert!(fresh.contains("not running") && fresh.contains("none yet"), "{fresh}");
+    assert!(!env.root().join("state").exists(), "status created state: {fresh}");
+    let json: serde_json::Value = serde_json::from_str(&env.briefd(&["status", "--json"])).unwrap();
+    assert_eq!(
+        (json["schema"].as_str(), json["state_exists"].as_bool()),
+        (Some("briefd.status/1"), Some(false))
+    );
+
+    let mut daemon = env.start();
+    env.drop_file("a.txt", &std::fs::read(support::shared_sample("000_9df954c550cd2be9.txt")).unwrap());
+    env.wait_until("the file archived", Duration::from_secs(20), || env.archived().len() == 1);
+    let running = env.briefd(&["status"]);
+    assert!(running.contains(&format!("running (pid {})", daemon.pid())), "{running}");
+    let json: serde_json::Value = serde_json::from_str(&env.briefd(&["status", "--json"])).unwrap();
+    assert_eq!(json["daemon"]["pid"].as_u64(), Some(u64::from(daemon.pid())), "{json}");
+    assert_eq!(json["files"]["done"].as_i64(), Some(1), "{json}");
+    daemon.stop_gracefully();
+    assert!(env.briefd(&["status"]).contains("not running"));
+}
