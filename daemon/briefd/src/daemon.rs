@@ -50,8 +50,22 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         info!(queued, "editor started: stories awaiting a model summary resume");
     }
     let running = Running::start(config, store, worker, editor)?;
+    crate::notify::ready();
+    let watchdog = crate::notify::watchdog_interval().map(|every| {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                crate::notify::watchdog();
+            }
+        })
+    });
     shutdown.await;
+    crate::notify::stopping();
     running.stop().await;
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     info!("briefd stopped");
     Ok(())
 }

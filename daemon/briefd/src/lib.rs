@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod day_eval;
 pub mod ingest;
 pub mod lock;
+pub mod notify;
 pub mod publish;
 pub mod status;
 pub mod worker;

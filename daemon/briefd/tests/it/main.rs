@@ -11,6 +11,7 @@ mod plugin_build;
 mod plugins;
 mod reader;
 mod reprint;
+mod service;
 mod support;
 
 use std::path::Path;
