@@ -18,7 +18,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -39,6 +39,18 @@ const SETTLE_POLL: Duration = Duration::from_millis(200);
 
 /// Runs the daemon until `shutdown` completes; returns once the state is safe to leave.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run_with_reloads(config, shutdown, None).await
+}
+
+/// [`run`], reloading the config each time `reloads` yields (`briefd run` sends one per SIGHUP):
+/// the file is read and checked again and, if it is valid and its stages start, they replace the
+/// running ones from the next file on; otherwise the running config stays and the problem is
+/// logged. Folders, inbox and briefing settings and the editor's model are read at start only.
+pub async fn run_with_reloads(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    mut reloads: Option<mpsc::Receiver<()>>,
+) -> anyhow::Result<()> {
     // First, so that a plugin that cannot start leaves nothing behind.
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
@@ -60,7 +72,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             }
         })
     });
-    shutdown.await;
+    tokio::pin!(shutdown);
+    loop {
+        let reload = async {
+            match reloads.as_mut() {
+                Some(r) => r.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(()) = reload => running.reload(),
+            else => break,
+        }
+    }
     crate::notify::stopping();
     running.stop().await;
     if let Some(watchdog) = watchdog {
@@ -104,6 +129,8 @@ struct Running {
     pipeline_thread: std::thread::JoinHandle<()>,
     pipeline_done: tokio::sync::oneshot::Receiver<()>,
     editor_thread: Option<std::thread::JoinHandle<()>>,
+    /// Stages of a reloaded config, taken by the pipeline thread before its next file.
+    reloaded: Arc<Mutex<Option<Pipeline>>>,
 }
 
 impl Running {
@@ -122,13 +149,15 @@ impl Running {
         let (queue_tx, queue_rx) = mpsc::channel::<Claimed>(config.inbox.queue_capacity.get());
 
         let (done_tx, pipeline_done) = tokio::sync::oneshot::channel::<()>();
+        let reloaded: Arc<Mutex<Option<Pipeline>>> = Arc::default();
         let pipeline_thread = {
             let dirty = dirty.clone();
             let stopping = stopping.clone();
+            let reloaded = reloaded.clone();
             std::thread::Builder::new()
                 .name("pipeline".into())
                 .spawn(move || {
-                    pipeline_loop(worker, queue_rx, &dirty, &stopping);
+                    pipeline_loop(worker, queue_rx, &dirty, &stopping, &reloaded);
                     let _ = done_tx.send(());
                 })
                 .context("starting the pipeline thread")?
@@ -167,7 +196,35 @@ impl Running {
             pipeline_thread,
             pipeline_done,
             editor_thread,
+            reloaded,
         })
+    }
+
+    /// Reads the config file again; on success its stages take the next file, else the running
+    /// ones stay. Either way the outcome is logged (and told to a service manager).
+    fn reload(&self) {
+        crate::notify::reloading();
+        let source = &self.config.source;
+        let outcome = Config::load(source).map_err(anyhow::Error::from).and_then(|new| {
+            let pipeline = Pipeline::build(&new)?;
+            Ok((new, pipeline))
+        });
+        match outcome {
+            Ok((new, pipeline)) => {
+                let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
+                *self.reloaded.lock().unwrap_or_else(|e| e.into_inner()) = Some(pipeline);
+                if new.paths != self.config.paths || new.inbox != self.config.inbox {
+                    warn!("config reloaded: changed folders or inbox settings take effect at the next start");
+                }
+                info!(config = %source.display(), ?stages, "config reloaded: the stages take the next file");
+            }
+            Err(e) => error!(
+                config = %source.display(),
+                error = format!("{e:#}"),
+                "config not reloaded: the running config stays"
+            ),
+        }
+        crate::notify::ready();
     }
 
     /// Stops taking files, lets the article in hand finish (or leaves it, recorded, once
@@ -212,8 +269,18 @@ impl Running {
     }
 }
 
-fn pipeline_loop(worker: Worker, mut queue: mpsc::Receiver<Claimed>, dirty: &Dirty, stopping: &AtomicBool) {
+fn pipeline_loop(
+    mut worker: Worker,
+    mut queue: mpsc::Receiver<Claimed>,
+    dirty: &Dirty,
+    stopping: &AtomicBool,
+    reloaded: &Mutex<Option<Pipeline>>,
+) {
     while let Some(claimed) = queue.blocking_recv() {
+        // Between files: a reloaded config's stages start with this one.
+        if let Some(pipeline) = reloaded.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            worker.replace_pipeline(pipeline);
+        }
         let mut retry = RETRY_FIRST;
         loop {
             if stopping.load(Ordering::SeqCst) {

@@ -261,7 +261,10 @@ fn serve(config_path: &Path) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(briefd::run(config, shutdown_signal()))?;
+    runtime.block_on(async {
+        let reloads = reload_signal();
+        briefd::daemon::run_with_reloads(config, shutdown_signal(), reloads).await
+    })?;
     // The pipeline thread may still be inside a long stage after the shutdown timeout;
     // everything is recorded, so leaving without waiting for it is safe.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
@@ -391,6 +394,26 @@ fn explain(config_path: &Path, article: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// Completes on SIGINT or SIGTERM.
+/// One message per SIGHUP, from now on (so SIGHUP no longer ends the process).
+fn reload_signal() -> Option<tokio::sync::mpsc::Receiver<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; reload the config by restarting briefd");
+            return None;
+        }
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            // A reload already waiting covers this one too.
+            let _ = tx.try_send(());
+        }
+    });
+    Some(rx)
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {

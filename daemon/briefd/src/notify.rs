@@ -1,5 +1,6 @@
 //! Telling a service manager how the daemon is doing (systemd's `sd_notify` protocol; a no-op
-//! when `NOTIFY_SOCKET` is not set): `READY=1` once the inbox is watched, `WATCHDOG=1` at half
+//! when `NOTIFY_SOCKET` is not set): `READY=1` once the inbox is watched (and after a reload,
+//! which `RELOADING=1` opens), `WATCHDOG=1` at half
 //! the interval `WATCHDOG_USEC` asks for, `STOPPING=1` when a stop begins. With
 //! `contrib/briefd.service` (`Type=notify`, `WatchdogSec=`), systemd starts dependants only once
 //! briefd is ready and restarts it when the pings stop.
@@ -15,6 +16,11 @@ use tracing::warn;
 /// The inbox is watched and files are taken.
 pub fn ready() {
     send(&[NotifyState::Ready, NotifyState::Status("watching the inbox")]);
+}
+
+/// The config is being read again (ends with [`ready`]).
+pub fn reloading() {
+    send(&[NotifyState::Reloading, NotifyState::Status("reloading the config")]);
 }
 
 /// A stop has begun; the article in flight is being finished.

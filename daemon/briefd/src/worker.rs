@@ -70,6 +70,11 @@ impl Worker {
         Worker { config, store, pipeline }
     }
 
+    /// Runs `pipeline` from the next file on (a reloaded config's stages).
+    pub fn replace_pipeline(&mut self, pipeline: Pipeline) {
+        self.pipeline = pipeline;
+    }
+
     fn processing_path(&self, claimed: &Claimed) -> PathBuf {
         self.config.paths.processing().join(&claimed.processing_name)
     }

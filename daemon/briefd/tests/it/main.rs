@@ -10,6 +10,7 @@ mod merge;
 mod plugin_build;
 mod plugins;
 mod reader;
+mod reload;
 mod reprint;
 mod service;
 mod support;
