@@ -28,6 +28,31 @@ pub fn today(tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date().to_string()
 }
 
+/// What became of a file, as `briefd explain` prints it before its articles: its id, name and
+/// state, and for a duplicate, a drop or a failure the stage and reason recorded.
+pub fn explain_file(file: &store::FileRecord, articles: &[stage_api::StoredArticle]) -> String {
+    use store::FileState;
+    let mut out = format!("file {} {:?}, received {}: ", file.id, file.display_name(), file.received_at);
+    let reason = || {
+        let stage = file.failed_stage.as_deref().map(|s| format!(" in {s}")).unwrap_or_default();
+        format!("{stage}: {}", file.reason.as_deref().unwrap_or("no reason recorded"))
+    };
+    match file.state {
+        FileState::Done => {
+            let ids: Vec<String> = articles.iter().map(|a| a.article_id.to_string()).collect();
+            out.push_str(&format!("done; article(s) {}\n", ids.join(", ")));
+        }
+        FileState::Duplicate => out.push_str(&format!(
+            "duplicate: the same bytes came in before{}\n",
+            file.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        )),
+        FileState::Dropped => out.push_str(&format!("dropped{}\n", reason())),
+        FileState::Failed => out.push_str(&format!("failed{}\n", reason())),
+        FileState::Accepted => out.push_str("in flight: not finished yet\n"),
+    }
+    out
+}
+
 /// Why an article is in its story, as `briefd explain` prints it: its own decision, then every
 /// merge that made up the story it is in now (`merges`, from `Store::story_merges`).
 pub fn explain(stored: &stage_api::StoredArticle, merges: &[store::MergeRecord]) -> String {

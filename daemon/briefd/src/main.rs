@@ -378,22 +378,42 @@ fn briefing(config_path: &Path, date: Option<&str>) -> anyhow::Result<ExitCode> 
 }
 
 /// `briefd explain ARTICLE`: why each article of that id or file name is in its story.
-fn explain(config_path: &Path, article: &str) -> anyhow::Result<ExitCode> {
+fn explain(config_path: &Path, query: &str) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
-    let store = Store::open(&config.paths.database)?;
-    let found = store.find_articles(article)?;
-    anyhow::ensure!(!found.is_empty(), "no article with id or file name {article:?}; see `briefd status`");
-    for stored in found {
-        let merges = store.story_merges(stored.story_id)?;
-        print!("{}", briefd::explain(&stored, &merges));
-        if let Some(record) = store.editor_record(stored.story_id)? {
-            print!("{}", briefd::explain_editor(&record));
+    let store = Store::open_read_only(&config.paths.database)?.with_context(|| {
+        format!("no state yet at {}: nothing was processed", config.paths.database.display())
+    })?;
+    let files = store.find_files(query)?;
+    let articles = store.find_articles(query)?;
+    anyhow::ensure!(
+        !files.is_empty() || !articles.is_empty(),
+        "no file or article with id or file name {query:?}; `briefd status` lists recent files"
+    );
+    let mut shown = std::collections::BTreeSet::new();
+    for file in &files {
+        let gave = store.file_articles(file.id)?;
+        print!("{}", briefd::explain_file(file, &gave));
+        for stored in gave {
+            shown.insert(stored.article_id);
+            explain_article(&store, &stored)?;
         }
+    }
+    for stored in articles.iter().filter(|a| !shown.contains(&a.article_id)) {
+        println!("article {}:", stored.article_id);
+        explain_article(&store, stored)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on SIGINT or SIGTERM.
+fn explain_article(store: &Store, stored: &stage_api::StoredArticle) -> anyhow::Result<()> {
+    let merges = store.story_merges(stored.story_id)?;
+    print!("{}", briefd::explain(stored, &merges));
+    if let Some(record) = store.editor_record(stored.story_id)? {
+        print!("{}", briefd::explain_editor(&record));
+    }
+    Ok(())
+}
+
 /// One message per SIGHUP, from now on (so SIGHUP no longer ends the process).
 fn reload_signal() -> Option<tokio::sync::mpsc::Receiver<()>> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -414,6 +434,7 @@ fn reload_signal() -> Option<tokio::sync::mpsc::Receiver<()>> {
     Some(rx)
 }
 
+/// Completes on SIGINT or SIGTERM.
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {

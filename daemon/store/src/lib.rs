@@ -442,6 +442,16 @@ impl Store {
         model::find_articles(&self.conn(), query).map_err(|e| self.read_err(e))
     }
 
+    /// Files whose id is `query`, or whose inbox file name is `query`'s last component.
+    pub fn find_files(&self, query: &str) -> Result<Vec<FileRecord>> {
+        model::find_files(&self.conn(), query).map_err(|e| self.err(e))
+    }
+
+    /// The articles file `file_id` gave (none for a duplicate, a failure or a drop).
+    pub fn file_articles(&self, file_id: i64) -> Result<Vec<stage_api::StoredArticle>> {
+        model::file_articles(&self.conn(), file_id).map_err(|e| self.read_err(e))
+    }
+
     fn read_err(&self, e: model::ReadError) -> StoreError {
         match e {
             model::ReadError::Sqlite(e) => self.err(e),

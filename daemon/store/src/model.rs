@@ -647,6 +647,36 @@ pub(crate) fn story_articles(
     Ok(out)
 }
 
+/// The files whose id is `query`, or whose inbox name is `query`'s last component.
+pub(crate) fn find_files(conn: &Connection, query: &str) -> rusqlite::Result<Vec<FileRecord>> {
+    let by_id: i64 = query.parse().unwrap_or(-1);
+    let base =
+        std::path::Path::new(query).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {FILE_COLUMNS} FROM files WHERE id = ?1 OR original_name = ?2 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params![by_id, base.as_bytes()], file_from_row)?;
+    rows.collect()
+}
+
+/// The articles a file gave.
+pub(crate) fn file_articles(
+    conn: &Connection,
+    file_id: i64,
+) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
+    let mut stmt =
+        conn.prepare("SELECT a.id, a.story_id, a.data FROM articles a WHERE a.file_id = ?1 ORDER BY a.id")?;
+    let mut rows = stmt.query(params![file_id])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let article_id: i64 = row.get(0)?;
+        let data: String = row.get(2)?;
+        let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
+        out.push(stage_api::StoredArticle { article_id, story_id: row.get(1)?, article });
+    }
+    Ok(out)
+}
+
 pub(crate) fn find_articles(
     conn: &Connection,
     query: &str,

@@ -442,3 +442,29 @@ fn status_reads_only_and_says_whether_a_daemon_runs() {
     daemon.stop_gracefully();
     assert!(env.briefd(&["status"]).contains("not running"));
 }
+
+/// Issue 19: `explain` takes a file name, a file id or an article id, says which it found, and
+/// explains a duplicate or a failure too.
+#[test]
+fn explain_names_files_and_articles_and_says_why_a_file_went_nowhere() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    let sample = std::fs::read(support::shared_sample("000_9df954c550cd2be9.txt")).unwrap();
+    env.drop_file("story.txt", &sample);
+    env.wait_until("the story archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.drop_file("again.txt", &sample);
+    env.drop_file("empty.txt", b"  \n");
+    env.wait_until("all three finished", Duration::from_secs(20), || {
+        env.archived().len() == 2 && files_in(&env.failed()).iter().any(|f| f.ends_with("empty.txt"))
+    });
+    daemon.stop_gracefully();
+    let story = env.briefd(&["explain", "story.txt"]);
+    assert!(story.starts_with("file 1 \"story.txt\"") && story.contains("done; article(s) 1"), "{story}");
+    assert_eq!(env.briefd(&["explain", "1"]).matches("file 1 ").count(), 1, "a file id is found once");
+    let again = env.briefd(&["explain", "again.txt"]);
+    assert!(again.contains("\"again.txt\"") && again.contains("duplicate"), "{again}");
+    let empty = env.briefd(&["explain", "empty.txt"]);
+    assert!(empty.contains("failed in clean") && empty.contains("no article text"), "{empty}");
+    let none = env.briefd_fails(&["explain", "nothing.txt"]);
+    assert!(none.contains("no file or article"), "{none}");
+}
