@@ -19,6 +19,7 @@ pub mod lock;
 pub mod notify;
 pub mod publish;
 pub mod status;
+pub mod terminal;
 pub mod worker;
 
 pub use daemon::run;

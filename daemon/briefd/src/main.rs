@@ -242,7 +242,8 @@ fn default_filter(command: &Command) -> &'static str {
 fn init_logging(format: LogFormat, default_filter: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("BRIEFD_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(briefd::terminal::Stderr::new);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().with_current_span(true).init(),
@@ -276,6 +277,9 @@ fn ingest(config_path: &Path, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
     let files = briefd::ingest::expand(paths)?;
     let bar = progress_bar(files.len());
+    if let Some(bar) = &bar {
+        briefd::terminal::show_bar(bar);
+    }
     let summary = briefd::ingest::ingest(config, &files, |report| {
         if let Some(bar) = &bar {
             bar.set_message(report.file.clone());
@@ -290,6 +294,7 @@ fn ingest(config_path: &Path, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         }
     })?;
     if let Some(bar) = bar {
+        briefd::terminal::hide_bar();
         bar.finish_and_clear();
     }
     println!("ingested {summary}");
