@@ -15,6 +15,7 @@ pub mod check;
 pub mod daemon;
 pub mod day_eval;
 pub mod ingest;
+pub mod init;
 pub mod lock;
 pub mod notify;
 pub mod publish;

@@ -45,6 +45,22 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Set up a folder to run briefd in: a commented config.yaml and the folders it names.
+    ///
+    /// The config is the one briefd ships (every option explained). Its summarize stage uses a
+    /// local model file; init says how to fetch it, or writes `method: extractive` with
+    /// --no-model. An existing config.yaml is never overwritten.
+    #[command(
+        after_help = "Examples:\n  briefd init ~/news && briefd run -c ~/news/config.yaml\n  briefd init --no-model ."
+    )]
+    Init {
+        /// The folder (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Summarise without a model (extractive summaries only).
+        #[arg(long)]
+        no_model: bool,
+    },
     /// Print a shell completion script for briefd.
     #[command(
         after_help = "Examples:\n  briefd completions bash > ~/.local/share/bash-completion/completions/briefd\n  briefd completions zsh > ~/.zfunc/_briefd\n  briefd completions fish > ~/.config/fish/completions/briefd.fish"
@@ -211,6 +227,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "briefd",
                 &mut std::io::stdout(),
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir, no_model } => {
+            print!("{}", briefd::init::init(&dir, !no_model)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {

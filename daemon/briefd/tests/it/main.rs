@@ -468,3 +468,28 @@ fn explain_names_files_and_articles_and_says_why_a_file_went_nowhere() {
     let none = env.briefd_fails(&["explain", "nothing.txt"]);
     assert!(none.contains("no file or article"), "{none}");
 }
+
+/// Issue 19: `init` writes the shipped, commented config and its folders, says what is missing
+/// (the model), never replaces a config, and with --no-model gives a config that runs as is.
+#[test]
+fn init_sets_up_a_folder_and_never_replaces_a_config() {
+    let env = Env::new();
+    let dir = env.root().join("news");
+    let out = env.briefd(&["init", dir.to_str().unwrap()]);
+    for folder in ["inbox", "archive", "failed", "briefings", "state", "models"] {
+        assert!(dir.join(folder).is_dir(), "{folder} missing: {out}");
+    }
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config.yaml")).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), shipped);
+    assert!(out.contains("Not ready yet") && out.contains("SmolLM2-135M-Instruct-Q4_1.gguf"), "{out}");
+    let again = env.briefd_fails(&["init", dir.to_str().unwrap()]);
+    assert!(again.contains("never replaces a config"), "{again}");
+    assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), shipped);
+
+    let plain = env.root().join("plain");
+    env.briefd(&["init", "--no-model", plain.to_str().unwrap()]);
+    let config = plain.join("config.yaml");
+    assert!(std::fs::read_to_string(&config).unwrap().contains("    method: extractive\n"));
+    let checked = env.briefd(&["check-config", "--config", config.to_str().unwrap()]);
+    assert!(checked.contains("ok; stages: clean -> dedupe -> summarize -> keypoints"), "{checked}");
+}
