@@ -19,6 +19,7 @@ pub mod init;
 pub mod lock;
 pub mod notify;
 pub mod publish;
+pub mod serve;
 pub mod status;
 pub mod terminal;
 pub mod worker;

@@ -45,6 +45,21 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Serve the briefing over HTTP: today's page, past days, the Atom feed, /healthz, /metrics.
+    ///
+    /// Reads the store only, so it runs beside `briefd run`. Listens on the loopback address
+    /// unless --public is given.
+    #[command(
+        after_help = "Example:\n  briefd serve --listen 127.0.0.1:8080 & xdg-open http://127.0.0.1:8080/"
+    )]
+    Serve {
+        /// Address and port to listen on (port 0: any free port, logged).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Allow an address other machines can reach.
+        #[arg(long)]
+        public: bool,
+    },
     /// Set up a folder to run briefd in: a commented config.yaml and the folders it names.
     ///
     /// The config is the one briefd ships (every option explained). Its summarize stage uses a
@@ -227,6 +242,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "briefd",
                 &mut std::io::stdout(),
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen, public } => {
+            let config = load(config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(briefd::serve::serve(config, listen, public, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir, no_model } => {

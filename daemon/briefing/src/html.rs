@@ -11,7 +11,7 @@ use askama::Template;
 use crate::{escape, reprint, KeyPoint, SourceLine, Story};
 
 /// The page's style sheet, inlined so the page stands alone (a saved copy reads the same).
-const STYLE: &str = include_str!("../templates/style.css");
+pub const STYLE: &str = include_str!("../templates/style.css");
 
 #[derive(Template)]
 #[template(path = "day.html")]

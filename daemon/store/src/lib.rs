@@ -442,6 +442,17 @@ impl Store {
         model::find_articles(&self.conn(), query).map_err(|e| self.read_err(e))
     }
 
+    /// Every stage run's stage name and milliseconds, for latency histograms.
+    pub fn stage_timings(&self) -> Result<Vec<(String, f64)>> {
+        let conn = self.conn();
+        let run = || -> rusqlite::Result<Vec<(String, f64)>> {
+            let mut stmt = conn.prepare("SELECT stage, millis FROM stage_results")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     /// Files whose id is `query`, or whose inbox file name is `query`'s last component.
     pub fn find_files(&self, query: &str) -> Result<Vec<FileRecord>> {
         model::find_files(&self.conn(), query).map_err(|e| self.err(e))

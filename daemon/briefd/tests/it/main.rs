@@ -12,6 +12,7 @@ mod plugins;
 mod reader;
 mod reload;
 mod reprint;
+mod serve;
 mod service;
 mod support;
 

@@ -1,0 +1,87 @@
+//! Issue 18 (first part) and 19 (metrics): `briefd serve` over the real binary, beside a store
+//! the seeds went through: the day's page with its security headers, the feed, `/healthz`,
+//! `/metrics`, and no way out of the routes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{self, Env};
+
+/// One GET, as raw HTTP/1.1: the status code, the headers (lower case) and the body.
+fn get(address: &str, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_lowercase(), body.to_string())
+}
+
+#[test]
+fn serve_shows_the_day_feed_health_and_metrics_and_nothing_else() {
+    let env = Env::new();
+    let seeds = env.root().join("seeds");
+    std::fs::create_dir(&seeds).unwrap();
+    for name in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
+        std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
+    }
+    env.briefd(&["ingest", seeds.to_str().unwrap()]);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
+        .arg("--config")
+        .arg(env.root().join("config.yaml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BRIEFD_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
+        .expect("the address logged");
+
+    let (status, headers, page) = get(&address, "/");
+    assert_eq!(status, 200, "{headers}");
+    assert!(headers.contains("content-security-policy: default-src 'none'; style-src 'sha256-"), "{headers}");
+    assert!(headers.contains("x-content-type-options: nosniff"), "{headers}");
+    let doc = dom_query::Document::from(page.as_str());
+    assert_eq!(doc.select("article").length(), 1, "the seeds are one story:\n{page}");
+    assert_eq!(doc.select("article h3").last().text().to_string(), "2 sources");
+    assert_eq!(doc.select("script").length(), 0);
+    let day = support::today_utc();
+    assert_eq!(get(&address, &format!("/{day}.html")).0, 200);
+    for path in [
+        "/..%2F..%2Fetc%2Fpasswd",
+        "/../config.yaml",
+        "/2019-13-01x.html",
+        "/state/briefd.db",
+        "/1999-01-01.html",
+    ] {
+        assert_eq!(get(&address, path).0, 404, "{path}");
+    }
+    let (status, _, xml) = get(&address, "/feed.atom");
+    assert_eq!(status, 200);
+    assert_eq!(feed_rs::parser::parse(xml.as_bytes()).unwrap().entries.len(), 1);
+    assert_eq!(get(&address, "/healthz"), (200, get(&address, "/healthz").1, "ok\n".to_string()));
+    let (_, _, metrics) = get(&address, "/metrics");
+    for line in
+        ["briefd_files{state=\"done\"} 2", "briefd_stories ", "briefd_stage_seconds_count{stage=\"clean\"} 2"]
+    {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn serve_refuses_an_address_other_machines_reach_unless_told() {
+    let env = Env::new();
+    env.briefd(&["ingest", support::shared_sample("000_9df954c550cd2be9.txt").to_str().unwrap()]);
+    let out = env.briefd_fails(&["serve", "--listen", "0.0.0.0:0"]);
+    assert!(out.contains("--public"), "{out}");
+}
