@@ -128,7 +128,7 @@ async fn day_or_feed(State(shared): State<Arc<Shared>>, Path(name): Path<String>
     };
     let rendered = blocking(&shared, move |s| {
         let days = s.store.days(LINKED_DAYS)?;
-        Ok(days.contains(&day).then(|| render_day(s, &day, &days)).transpose()?)
+        days.contains(&day).then(|| render_day(s, &day, &days)).transpose()
     })
     .await;
     match rendered {
@@ -172,7 +172,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    match blocking(&shared, |s| exposition(s)).await {
+    match blocking(&shared, exposition).await {
         Ok(text) => page(&shared, StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text),
         Err(e) => failed(&shared, &e),
     }
