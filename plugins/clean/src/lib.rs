@@ -39,6 +39,7 @@ pub mod attribution;
 pub mod decode;
 pub mod detect;
 pub mod feed;
+pub mod furniture;
 pub mod html;
 pub mod json;
 pub mod markdown;
