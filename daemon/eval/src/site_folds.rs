@@ -7,13 +7,16 @@
 //! (lower case, no `www.`), the sorted hosts are dealt round-robin into [`FOLDS`] folds, and for
 //! each fold the [`Method`] with the best F1 on the *other* folds' pages is scored on the fold's
 //! own pages. The candidates ([`candidates`]) are the trafilatura port's two foci, each with its
-//! text unchanged or reconciled with Readability's by one of 100 rules; the first candidate, the
-//! port's balanced text unchanged, wins ties, so a candidate must earn its place.
+//! text unchanged or reconciled with Readability's by one of 100 rules, and the port's balanced
+//! text without its page furniture by one of 210 filters ([`filters`], `clean::furniture`); the
+//! first candidate, the port's balanced text unchanged, wins ties, so a candidate must earn its
+//! place.
 //! `bench/trafilatura_extraction.py` forms the same folds, so Python trafilatura is scored on the
 //! same held-out pages.
 
 use std::collections::HashMap;
 
+use clean::furniture::Filter;
 use clean::html::{Focus, Method, Outputs};
 use clean::reconcile::Rule;
 
@@ -22,8 +25,8 @@ use super::extraction::{page_score, prf, PageScore};
 /// Folds of the site-fold cross-validation.
 pub const FOLDS: usize = 5;
 
-/// The methods the cross-validation chooses among; the first, [`Method::default`]'s balanced
-/// focus with no filtering, wins ties.
+/// The methods the cross-validation chooses among; the first, the port's balanced text with no
+/// reconciling and no filter, wins ties.
 pub fn candidates() -> Vec<Method> {
     let mut rules = vec![Rule::PRIMARY_ONLY];
     for min_support in [0.2, 0.35, 0.5, 0.65, 0.8] {
@@ -33,10 +36,46 @@ pub fn candidates() -> Vec<Method> {
             }
         }
     }
-    [Focus::Balanced, Focus::Precision]
+    let mut out: Vec<Method> = [Focus::Balanced, Focus::Precision]
         .into_iter()
-        .flat_map(|focus| rules.iter().map(move |&rule| Method { focus, rule }))
-        .collect()
+        .flat_map(|focus| rules.iter().map(move |&rule| Method { focus, rule, filter: Filter::NONE }))
+        .collect();
+    out.extend(filters().into_iter().map(|filter| Method {
+        focus: Focus::Balanced,
+        rule: Rule::PRIMARY_ONLY,
+        filter,
+    }));
+    out
+}
+
+/// The furniture filters tried on the port's balanced text: every combination of the tests'
+/// settings, none of them all off.
+pub fn filters() -> Vec<Filter> {
+    let mut out = Vec::new();
+    for container_share in [0.0, 0.7, 0.85] {
+        for max_link_share in [f64::INFINITY, 0.5, 0.8] {
+            for marked in [false, true] {
+                for trailing_headings in [false, true] {
+                    for max_words in [15, 40, 100] {
+                        for max_dropped_share in [0.3, 0.6] {
+                            let filter = Filter {
+                                container_share,
+                                max_link_share,
+                                marked,
+                                trailing_headings,
+                                max_words,
+                                max_dropped_share,
+                            };
+                            if !filter.is_none() {
+                                out.push(filter);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A page's site: the host of its url, lower-cased, without a leading `www.` (what Python's
@@ -181,14 +220,28 @@ pub fn describe(method: &Method) -> String {
         Focus::Precision => "precision",
     };
     let rule = &method.rule;
-    if *rule == Rule::PRIMARY_ONLY {
-        return format!("focus {focus} rule none");
-    }
-    let words = if rule.keep_words == usize::MAX { "any".to_string() } else { rule.keep_words.to_string() };
-    format!(
-        "focus {focus} rule min_support {:.2} keep_words {words} min_kept_share {:.2}",
-        rule.min_support, rule.min_kept_share
-    )
+    let rule = if *rule == Rule::PRIMARY_ONLY {
+        "rule none".to_string()
+    } else {
+        let words =
+            if rule.keep_words == usize::MAX { "any".to_string() } else { rule.keep_words.to_string() };
+        format!(
+            "rule min_support {:.2} keep_words {words} min_kept_share {:.2}",
+            rule.min_support, rule.min_kept_share
+        )
+    };
+    let f = &method.filter;
+    let filter = if f.is_none() {
+        "filter none".to_string()
+    } else {
+        let links =
+            if f.max_link_share > 1.0 { "off".to_string() } else { format!("{:.2}", f.max_link_share) };
+        format!(
+            "filter container_share {:.2} max_link_share {links} marked {} trailing_headings {} max_words {} max_dropped_share {:.2}",
+            f.container_share, f.marked, f.trailing_headings, f.max_words, f.max_dropped_share
+        )
+    };
+    format!("focus {focus} {rule} {filter}")
 }
 
 #[cfg(test)]
@@ -220,10 +273,12 @@ mod tests {
     }
 
     #[test]
-    fn candidates_start_with_the_default_and_cover_both_foci() {
+    fn candidates_start_with_the_unfiltered_port_and_hold_the_shipped_method() {
         let candidates = candidates();
-        assert_eq!(candidates[0], Method::default());
-        assert_eq!(candidates.len(), 202);
+        let unfiltered = Method { focus: Focus::Balanced, rule: Rule::PRIMARY_ONLY, filter: Filter::NONE };
+        assert_eq!(candidates[0], unfiltered);
+        assert_eq!(candidates.len(), 202 + filters().len());
+        assert!(candidates.contains(&Method::default()), "the shipped method is a candidate");
         assert!(candidates.iter().any(|m| m.focus == Focus::Precision && m.rule == Rule::PRIMARY_ONLY));
     }
 }

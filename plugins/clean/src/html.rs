@@ -4,20 +4,21 @@
 //! `trafilatura` crate (a port of trafilatura's algorithm, with jusText and Readability
 //! fallbacks) and `dom_smoothie` (a port of Mozilla Readability). A [`Method`] says how they are
 //! combined: the trafilatura port's output is the base, read with a [`Focus`] (its balanced
-//! heuristics or its precision-first ones), and a [`Rule`] can drop its paragraphs that
-//! Readability does not support ([`crate::reconcile`]). `briefd eval extraction` scores each
-//! extractor alone and chooses the method by cross-validation over sites, which is how
-//! [`Method::default`] was chosen: on the 90 dev pages four of five site folds chose the balanced
-//! focus with no filtering. One chose the precision focus, which then lost 0.057 F1 on its
-//! held-out sites. Unlike Python trafilatura's `favor_precision`, the port's precision focus
-//! is no more precise than its balanced one on those pages (0.944 against 0.945) but loses
-//! recall (0.925 against 0.992) and finds no text on 5 pages instead of 1.
-//! `docs/benchmarks.md` has the figures.
+//! heuristics or its precision-first ones); a [`Rule`] can drop its paragraphs that Readability
+//! does not support ([`crate::reconcile`]), and a [`Filter`] drops those that the page's markup
+//! shows to be furniture ([`crate::furniture`]). `briefd eval extraction` scores each extractor
+//! alone and chooses the method by cross-validation over sites, which is how [`Method::default`]
+//! was chosen: on the 90 dev pages all five site folds chose the balanced focus, no reconciling
+//! and [`Filter::SHIPPED`], for a held-out F1 of 0.984 (the port alone: 0.962). The port's
+//! precision focus is no help: unlike Python trafilatura's `favor_precision`, it is no more
+//! precise than its balanced one on those pages (0.944 against 0.945) but loses recall (0.925
+//! against 0.992) and finds no text on 5 pages instead of 1. `docs/benchmarks.md` has the figures.
 
 use dom_smoothie::{Config, Readability, TextMode};
 use serde::Deserialize;
 
 use crate::attribution::{strip_site_name, PageMeta};
+use crate::furniture::{self, Filter, Page};
 use crate::reconcile::{reconcile, Rule};
 use crate::{normalize_paragraphs, strip_invisible, Extracted};
 
@@ -44,12 +45,22 @@ pub enum Focus {
 }
 
 /// How a page's text is read from the two extractors' outputs.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Method {
     /// The heuristics the trafilatura port runs with.
     pub focus: Focus,
     /// Which of its paragraphs must Readability support to stay.
     pub rule: Rule,
+    /// Which of the paragraphs left are dropped as page furniture by their place in the page
+    /// ([`crate::furniture`]).
+    pub filter: Filter,
+}
+
+impl Default for Method {
+    /// The port's balanced text, not reconciled, without its furniture ([`Filter::SHIPPED`]).
+    fn default() -> Self {
+        Method { focus: Focus::Balanced, rule: Rule::PRIMARY_ONLY, filter: Filter::SHIPPED }
+    }
 }
 
 /// Extracts the article from an HTML page by [`Method::default`].
@@ -95,11 +106,17 @@ fn extract_text_by(html: &str, method: &Method) -> Result<Extracted, String> {
     }
     let primary = extract_trafilatura(html, method.focus);
     // Readability runs only when its text is needed: to reconcile with, or as the fallback.
-    if has_text(&primary) && method.rule == Rule::PRIMARY_ONLY {
-        return primary;
+    let combined = if has_text(&primary) && method.rule == Rule::PRIMARY_ONLY {
+        primary
+    } else {
+        let secondary = extract_only(html, HtmlExtractor::Readability);
+        combine(html, &primary, &secondary, &method.rule)
+    };
+    if method.filter.is_none() {
+        return combined;
     }
-    let secondary = extract_only(html, HtmlExtractor::Readability);
-    combine(html, &primary, &secondary, &method.rule)
+    let page = Page::read(html);
+    combined.map(|x| Extracted { text: furniture::filter(&page, &x.text, &method.filter), ..x })
 }
 
 /// Whether `html` skips the tree-building extractors for the linear pass ([`MAX_TREE_BYTES`],
@@ -148,6 +165,7 @@ pub struct Outputs<'a> {
     balanced: Result<Extracted, String>,
     precision: Result<Extracted, String>,
     readability: Result<Extracted, String>,
+    page: Option<Page>,
 }
 
 impl<'a> Outputs<'a> {
@@ -167,6 +185,7 @@ impl<'a> Outputs<'a> {
             balanced: run(&|| extract_trafilatura(html, Focus::Balanced)),
             precision: run(&|| extract_trafilatura(html, Focus::Precision)),
             readability: run(&|| extract_only(html, HtmlExtractor::Readability)),
+            page: (!linear).then(|| Page::read(html)),
         }
     }
 
@@ -193,7 +212,12 @@ impl<'a> Outputs<'a> {
             Focus::Balanced => &self.balanced,
             Focus::Precision => &self.precision,
         };
-        combine(self.html, primary, &self.readability, &method.rule).map(|x| x.text).unwrap_or_default()
+        let text =
+            combine(self.html, primary, &self.readability, &method.rule).map(|x| x.text).unwrap_or_default();
+        match &self.page {
+            Some(page) if !method.filter.is_none() => furniture::filter(page, &text, &method.filter),
+            _ => text,
+        }
     }
 }
 
@@ -377,7 +401,7 @@ pub fn extract_trafilatura(html: &str, focus: Focus) -> Result<Extracted, String
     let m = result.metadata;
     let nonempty = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(Extracted {
-        text: normalize_paragraphs(&strip_invisible(&result.content_text)),
+        text: paragraphs_of(&result.content_html, &result.content_text),
         title: nonempty(m.title),
         outlet: nonempty(m.sitename),
         author: nonempty(m.author),
@@ -386,6 +410,18 @@ pub fn extract_trafilatura(html: &str, focus: Focus) -> Result<Extracted, String
         language: nonempty(m.language),
         ..Default::default()
     })
+}
+
+/// The port's text with its paragraphs: its `content_text` runs every block together on one
+/// line, so the paragraphs come from its `content_html` instead (the same words, with the block
+/// elements that separate them); the flat text when the HTML holds no words.
+fn paragraphs_of(content_html: &str, content_text: &str) -> String {
+    let text = fragment_text(content_html);
+    if text.trim().is_empty() {
+        normalize_paragraphs(&strip_invisible(content_text))
+    } else {
+        text
+    }
 }
 
 fn with_readability(html: &str) -> Result<Extracted, String> {
@@ -427,7 +463,7 @@ mod tests {
         let mut out = Vec::new();
         for focus in [Focus::Balanced, Focus::Precision] {
             for rule in [Rule::PRIMARY_ONLY, strict] {
-                out.push(Method { focus, rule });
+                out.push(Method { focus, rule, filter: Filter::NONE });
             }
         }
         out

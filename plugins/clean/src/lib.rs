@@ -19,7 +19,8 @@
 //! 2. **Detect** ([`detect`]): JSON when the text parses as JSON; HTML by its tags; Markdown by
 //!    front matter, headings or links; else plain text. The extension only breaks ties.
 //! 3. **Read** the format. HTML ([`html::Method`]): the `trafilatura` crate's text, whose
-//!    paragraphs a [`reconcile::Rule`] can check against `dom_smoothie`'s (Readability); then
+//!    paragraphs a [`reconcile::Rule`] can check against `dom_smoothie`'s (Readability) and a
+//!    [`furniture::Filter`] drops when the page's markup shows them to be furniture; then
 //!    Readability alone when the trafilatura crate finds no text, then one linear pass that strips tags and hands the
 //!    rest to the plain-text reader. Pages over [`html::MAX_TREE_BYTES`] or nested deeper than
 //!    [`html::MAX_NESTING`] go straight to the linear pass, which stays linear on hostile input;
@@ -39,6 +40,7 @@ pub mod attribution;
 pub mod decode;
 pub mod detect;
 pub mod feed;
+pub mod furniture;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -14,10 +14,11 @@
 //!
 //! [`Rule::default`] is what site-fold cross-validation on the dev pages chose
 //! (`briefd eval extraction`, `cv ...` lines: each fold's method chosen on the other folds'
-//! sites, scored on its own). On the 90 dev pages every fold chose [`Rule::PRIMARY_ONLY`]: no
-//! filtering rule in the grid raised F1 on the training sites. So the default keeps the
-//! trafilatura port's text as it is, and the eval keeps scoring the alternatives, so that a better rule shows
-//! up when one exists.
+//! sites, scored on its own): [`Rule::PRIMARY_ONLY`], no filtering by agreement. Until the port's
+//! text kept its paragraphs (`html::paragraphs_of`) every rule saw the whole text as one
+//! paragraph; with them, the furniture filter ([`crate::furniture`]) beats every rule on the
+//! training sites. The eval keeps scoring the rules, so that a better one shows up when one
+//! exists.
 
 use std::collections::HashSet;
 
