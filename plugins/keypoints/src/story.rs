@@ -119,11 +119,9 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
             // Where the sources differ on what it says, the point says what the summary cannot.
             .filter(|&i| !agree[i].iter().any(|&(j, _)| differs(&sentences, sources, i, j)))
             .collect();
-        // A story told in one or two sentences keeps them as points rather than have none.
-        if repeats.len() < sentences.iter().filter(|s| s.eligible).count() {
-            for i in repeats {
-                sentences[i].eligible = false;
-            }
+        // A story the summary tells whole has no points: a list that repeats it adds nothing.
+        for i in repeats {
+            sentences[i].eligible = false;
         }
     }
     let scores = scores(&sentences, &agree);
