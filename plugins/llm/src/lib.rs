@@ -5,14 +5,15 @@
 //!
 //! # Loading (`model`)
 //!
-//! `Model::load` reads the metadata first: the architecture (only `llama`; candle's
-//! `quantized_llama` reads `llama.*` keys), the keys the forward pass cannot do without, and
+//! `Model::load` reads the metadata first: the architecture (`llama` or `qwen2`; keys are read
+//! under the architecture's prefix), the keys the forward pass cannot do without, and
 //! every tensor of the table inside the file's length, so a wrong, cut or damaged file is refused
 //! with its path and the missing key or tensor (`Error`) before a weight is read. `inspect` does
-//! only that half, for config validation. Then the weights: a file whose matrices are all Q4_1 or
-//! Q8_0 (the default SmolLM2-135M-Instruct file) runs on briefd's own forward pass
-//! (`Engine::Native`, `llama::Llama`); any other llama-family file runs on candle-transformers'
-//! `quantized_llama` (`Engine::Candle`), and the log says why (the `Error` `Llama::load` gave).
+//! only that half, for config validation. Then the weights: a file whose matrices are Q4_1, Q8_0,
+//! Q4_K or Q6_K (the default SmolLM2-135M-Instruct Q4_1 file, Qwen2.5-Coder-1.5B-Instruct
+//! Q4_K_M) runs on briefd's own forward pass (`Engine::Native`, `llama::Llama`); any other
+//! `llama` file runs on candle-transformers' `quantized_llama` (`Engine::Candle`), and the log
+//! says why (the `Error` `Llama::load` gave); another `qwen2` file is refused with that error.
 //!
 //! # Tokenizer and template (`tokenizer`, `template`)
 //!
@@ -35,6 +36,8 @@
 //! stepped by repeated multiplication in f32 and rotated with the fused multiply-adds GCC emits
 //! for ggml's rope, its vectorised `expf`, and f16 keys, values, queries and attention weights.
 //!
+//! - K-quants (`kquant`): Q4_K and Q6_K rows against activations quantized to Q8_K per 256
+//!   values, with the float steps of llama.cpp's AVX2 products (see the module).
 //! - Kernels (`quant`): AVX2 kernels (with FMA and F16C, chosen at run time) read the file's own
 //!   blocks, never a dequantized copy; a portable form computes the same bits more slowly, and
 //!   tests compare the two wherever the CPU has AVX2. The float steps are written once in plain
@@ -86,6 +89,7 @@
 pub mod attention;
 pub mod error;
 pub mod generate;
+pub mod kquant;
 pub mod llama;
 pub mod model;
 pub mod ops;

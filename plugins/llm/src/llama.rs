@@ -1,10 +1,16 @@
-//! briefd's own forward pass for llama-family GGUF models whose matrices are Q4_1 or Q8_0 (the
-//! default SmolLM2 file): the reason it exists is speed and fidelity. Stock candle runs Q4_1
-//! with a scalar dot product and drifts from llama.cpp's greedy output after a few tokens; this
-//! module runs AVX2 kernels over the file's own blocks, computes every step as llama.cpp does
-//! (f16 KV cache, 8-bit activations, its `expf`), keeps one preallocated KV cache, and batches
-//! the prompt through each matrix in one pass. Files with other block types go to candle
-//! (`Engine::Candle`), so any llama-family GGUF still runs.
+//! briefd's own forward pass for `llama` and `qwen2` GGUF models whose matrices are Q4_1, Q8_0,
+//! Q4_K or Q6_K (the SmolLM2 and Qwen2.5-Coder files): the reason it exists is speed and
+//! fidelity. Stock candle runs Q4_1 with a scalar dot product and drifts from llama.cpp's greedy
+//! output after a few tokens; this module runs AVX2 kernels over the file's own blocks, computes
+//! every step as llama.cpp does (f16 KV cache, 8-bit activations, its `expf`), keeps one
+//! preallocated KV cache, and batches the prompt through each matrix in one pass. Llama files
+//! with other block types go to candle (`Engine::Candle`), so any llama-family GGUF still runs.
+//!
+//! The two architectures differ where llama.cpp's graphs differ: `qwen2` adds a bias to the q,
+//! k and v projections and rotates dimension `i` with `i + head_dim/2` (llama.cpp's NEOX rope
+//! type for `LLM_ARCH_QWEN2`), where `llama` rotates neighbours. Both take their sizes from
+//! `ARCH.*` keys, the rope base from `ARCH.rope.freq_base`, and use `token_embd` as the output
+//! matrix when the file has no `output.weight` (tied embeddings).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -15,9 +21,10 @@ use half::{f16, slice::HalfBitsSliceExt};
 
 use crate::attention;
 use crate::error::Error;
+use crate::kquant::{self, BlockQ8K, QK_K};
 use crate::model;
 use crate::ops::{self, simd_fn, Rope};
-use crate::quant::{self, BlockQ8, Kind, QMatrix, QK};
+use crate::quant::{self, Acts, BlockQ8, Kind, QMatrix, QK};
 use crate::team::{Chunks, Team};
 
 /// One transformer block's weights and its slice of the KV cache.
@@ -26,6 +33,8 @@ pub struct Layer {
     wq: QMatrix,
     wk: QMatrix,
     wv: QMatrix,
+    /// q, k and v biases (`qwen2`), `None` for `llama`.
+    biases: Option<[Vec<f32>; 3]>,
     wo: QMatrix,
     ffn_norm: Vec<f32>,
     gate: QMatrix,
@@ -56,6 +65,10 @@ pub struct Llama {
     output_norm: Vec<f32>,
     layers: Vec<Layer>,
     rope: Rope,
+    /// Rotate `i` with `i + head_dim/2` (llama.cpp's NEOX type) rather than neighbours.
+    rope_neox: bool,
+    /// Which activation formats the matrices read: (blocks of 32, Q8_K).
+    needs: (bool, bool),
     /// Positions the KV cache holds.
     capacity: usize,
     /// Positions filled.
@@ -74,17 +87,28 @@ impl Llama {
         reader: &mut R,
         capacity: usize,
     ) -> Result<Llama, Error> {
-        let u = |key: &str| -> Result<usize, Error> {
-            let v = model::value(content, path, key)?;
-            v.to_u32().map(|v| v as usize).map_err(|_| model::key_type(path, key, "a u32", v.value_type()))
+        let arch = model::metadata_str(content, path, "general.architecture")?;
+        let rope_neox = match arch {
+            "llama" => false,
+            "qwen2" => true,
+            _ => return Err(Error::Architecture { path: path.to_path_buf(), found: arch.to_string() }),
         };
-        let f = |key: &str| content.metadata.get(key).and_then(|v| v.to_f32().ok());
-        let embed = u("llama.embedding_length")?;
-        let heads = u("llama.attention.head_count")?;
-        let kv_heads = u("llama.attention.head_count_kv")?;
-        let blocks = u("llama.block_count")?;
-        let rope_dims = u("llama.rope.dimension_count")?;
+        let u = |key: &str| -> Result<usize, Error> {
+            let key = format!("{arch}.{key}");
+            let v = model::value(content, path, &key)?;
+            v.to_u32().map(|v| v as usize).map_err(|_| model::key_type(path, &key, "a u32", v.value_type()))
+        };
+        let f = |key: &str| content.metadata.get(&format!("{arch}.{key}")).and_then(|v| v.to_f32().ok());
+        let embed = u("embedding_length")?;
+        let heads = u("attention.head_count")?;
+        let kv_heads = u("attention.head_count_kv")?;
+        let blocks = u("block_count")?;
         let head_dim = embed / heads.max(1);
+        // llama.cpp's default when the key is absent (the Qwen2.5 files leave it out).
+        let rope_dims = match content.metadata.contains_key(&format!("{arch}.rope.dimension_count")) {
+            true => u("rope.dimension_count")?,
+            false => head_dim,
+        };
         if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || head_dim % 8 != 0 || rope_dims != head_dim
         {
             return Err(Error::AttentionShape {
@@ -95,18 +119,21 @@ impl Llama {
                 rope_dims,
             });
         }
-        if content.metadata.contains_key("llama.rope.scaling.type") {
+        let scaling =
+            content.metadata.get(&format!("{arch}.rope.scaling.type")).and_then(|v| v.to_string().ok());
+        if scaling.is_some_and(|kind| kind != "none") {
             return Err(Error::RopeScaling { path: path.to_path_buf() });
         }
-        let eps_key = "llama.attention.layer_norm_rms_epsilon";
+        let eps_key = "attention.layer_norm_rms_epsilon";
         let eps = match f(eps_key) {
             Some(eps) => eps,
             None => {
-                let v = model::value(content, path, eps_key)?;
-                return Err(model::key_type(path, eps_key, "an f32", v.value_type()));
+                let key = format!("{arch}.{eps_key}");
+                let v = model::value(content, path, &key)?;
+                return Err(model::key_type(path, &key, "an f32", v.value_type()));
             }
         };
-        let base = f("llama.rope.freq_base").unwrap_or(10000.0);
+        let base = f("rope.freq_base").unwrap_or(10000.0);
         let dims = Dims { embed, heads, kv_heads, head_dim, eps };
 
         let mut tensors = Tensors { path, content, reader };
@@ -121,11 +148,21 @@ impl Llama {
         let mut layers = Vec::with_capacity(blocks);
         for i in 0..blocks {
             let name = |s: &str| format!("blk.{i}.{s}.weight");
+            let bias = |s: &str| format!("blk.{i}.{s}.bias");
+            let biases = match rope_neox {
+                true => Some([
+                    tensors.vector(&bias("attn_q"), embed)?,
+                    tensors.vector(&bias("attn_k"), kv)?,
+                    tensors.vector(&bias("attn_v"), kv)?,
+                ]),
+                false => None,
+            };
             layers.push(Layer {
                 attn_norm: tensors.floats(&name("attn_norm"))?,
                 wq: tensors.matrix(&name("attn_q"))?,
                 wk: tensors.matrix(&name("attn_k"))?,
                 wv: tensors.matrix(&name("attn_v"))?,
+                biases,
                 wo: tensors.matrix(&name("attn_output"))?,
                 ffn_norm: tensors.floats(&name("ffn_norm"))?,
                 gate: tensors.matrix(&name("ffn_gate"))?,
@@ -137,6 +174,20 @@ impl Llama {
                 v: vec![0; capacity * kv],
             });
         }
+        let mut kinds = vec![output.kind];
+        for l in &layers {
+            kinds.extend([l.wq.kind, l.wk.kind, l.wv.kind, l.wo.kind, l.gate.kind, l.up.kind, l.down.kind]);
+        }
+        let needs = (kinds.iter().any(|k| !k.is_k()), kinds.iter().any(|k| k.is_k()));
+        let ffn = layers.first().map_or(0, |l| l.gate.rows);
+        let per_block = if needs.1 { QK_K } else { QK };
+        if !embed.is_multiple_of(per_block) || !ffn.is_multiple_of(per_block) {
+            return Err(Error::TensorShape {
+                path: path.to_path_buf(),
+                tensor: "blk.0.ffn_gate.weight".into(),
+                shape: vec![ffn, embed],
+            });
+        }
         Ok(Llama {
             dims,
             embeddings,
@@ -144,6 +195,8 @@ impl Llama {
             output_norm,
             layers,
             rope: Rope::new(rope_dims, base),
+            rope_neox,
+            needs,
             capacity,
             filled: 0,
             team: Team::new(1),
@@ -185,7 +238,7 @@ impl Llama {
         let kv = d.kv_heads * d.head_dim;
         let ffn = self.layers.first().map_or(0, |l| l.gate.rows);
         let mut normed = vec![0f32; n * d.embed];
-        let mut act = vec![BlockQ8::default(); n * d.embed.max(ffn) / QK];
+        let mut act = Input::new(self.needs, n * d.embed.max(ffn));
         let (mut q, mut k, mut v) = (vec![0f32; n * d.embed], vec![0f32; n * kv], vec![0f32; n * kv]);
         let mut attn = vec![0f32; n * d.embed];
         let mut proj = vec![0f32; n * d.embed];
@@ -196,30 +249,38 @@ impl Llama {
             self.team = Team::new(rayon::current_num_threads());
         }
         let team = &mut self.team;
+        let rope = if self.rope_neox { ops::rope_neox } else { ops::rope };
         for layer in &mut self.layers {
-            let a = &mut act[..n * d.embed / QK];
-            norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, a);
-            quant::matmul(team, &[&layer.wq, &layer.wk, &layer.wv], a, n, &mut [&mut q, &mut k, &mut v]);
+            norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, &mut act);
+            quant::matmul(
+                team,
+                &[&layer.wq, &layer.wk, &layer.wv],
+                act.acts(),
+                n,
+                &mut [&mut q, &mut k, &mut v],
+            );
+            if let Some([bq, bk, bv]) = &layer.biases {
+                add_rows(&mut q, bq);
+                add_rows(&mut k, bk);
+                add_rows(&mut v, bv);
+            }
             for (i, (qi, ki)) in q.chunks_exact_mut(d.embed).zip(k.chunks_exact_mut(kv)).enumerate() {
-                ops::rope(qi, d.head_dim, &tables[i]);
-                ops::rope(ki, d.head_dim, &tables[i]);
+                rope(qi, d.head_dim, &tables[i]);
+                rope(ki, d.head_dim, &tables[i]);
             }
             store_kv(&k, &v, kv, start, self.capacity, &mut layer.k, &mut layer.v);
             attention(team, &d, layer, self.capacity, &q, start, n, &mut attn);
-            let a = &mut act[..n * d.embed / QK];
-            quantize_rows(&attn, d.embed, a);
-            quant::matmul(team, &[&layer.wo], a, n, &mut [&mut proj]);
+            act.quantize(&attn, d.embed);
+            quant::matmul(team, &[&layer.wo], act.acts(), n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
 
-            let a = &mut act[..n * d.embed / QK];
-            norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, a);
-            quant::matmul(team, &[&layer.gate, &layer.up], a, n, &mut [&mut g, &mut u]);
+            norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, &mut act);
+            quant::matmul(team, &[&layer.gate, &layer.up], act.acts(), n, &mut [&mut g, &mut u]);
             ops::swiglu(&g, &u, &mut h);
-            let a = &mut act[..n * ffn / QK];
-            quantize_rows(&h, ffn, a);
-            quant::matmul(team, &[&layer.down], a, n, &mut [&mut proj]);
+            act.quantize(&h, ffn);
+            quant::matmul(team, &[&layer.down], act.acts(), n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
@@ -229,20 +290,63 @@ impl Llama {
         // Only the last position's logits are needed, as llama.cpp computes them.
         let mut last = x[(n - 1) * d.embed..].to_vec();
         ops::rms_norm(&mut last, d.embed, &self.output_norm, d.eps);
-        let a = &mut act[..d.embed / QK];
-        quantize_rows(&last, d.embed, a);
+        act.quantize(&last, d.embed);
         let mut logits = vec![0f32; vocab];
-        quant::matmul(&mut self.team, &[&self.output], a, 1, &mut [&mut logits]);
+        quant::matmul(&mut self.team, &[&self.output], act.acts(), 1, &mut [&mut logits]);
         Ok(logits)
+    }
+}
+
+/// A matrix input quantized into the formats the model's matrices read.
+struct Input {
+    needs: (bool, bool),
+    q8: Vec<BlockQ8>,
+    q8k: Vec<BlockQ8K>,
+    /// Values quantized by the last `quantize` (all rows).
+    len: usize,
+}
+
+impl Input {
+    /// Room for `values` activations in each needed format.
+    fn new(needs: (bool, bool), values: usize) -> Input {
+        let q8 = if needs.0 { vec![BlockQ8::default(); values / QK] } else { Vec::new() };
+        let q8k = if needs.1 { vec![BlockQ8K::default(); values / QK_K] } else { Vec::new() };
+        Input { needs, q8, q8k, len: 0 }
+    }
+
+    /// Quantizes the rows (`width` each) of `x`.
+    fn quantize(&mut self, x: &[f32], width: usize) {
+        self.len = x.len();
+        if self.needs.0 {
+            quantize_rows(x, width, &mut self.q8[..x.len() / QK]);
+        }
+        if self.needs.1 {
+            quantize_rows_k(x, width, &mut self.q8k[..x.len() / QK_K]);
+        }
+    }
+
+    fn acts(&self) -> Acts<'_> {
+        let q8 = if self.needs.0 { &self.q8[..self.len / QK] } else { &[][..] };
+        let q8k = if self.needs.1 { &self.q8k[..self.len / QK_K] } else { &[][..] };
+        Acts { q8, q8k }
     }
 }
 
 /// The input of a block's matrices: `x` RMS-normed with `weight` (into `normed`, leaving the
 /// residual stream as it is), then quantized into `act`.
-fn norm_and_quantize(x: &[f32], d: Dims, weight: &[f32], normed: &mut [f32], act: &mut [BlockQ8]) {
+fn norm_and_quantize(x: &[f32], d: Dims, weight: &[f32], normed: &mut [f32], act: &mut Input) {
     normed.copy_from_slice(x);
     ops::rms_norm(normed, d.embed, weight, d.eps);
-    quantize_rows(normed, d.embed, act);
+    act.quantize(normed, d.embed);
+}
+
+/// Adds `bias` to each row of `x` (ggml's `add` with a broadcast row: one f32 addition each).
+fn add_rows(x: &mut [f32], bias: &[f32]) {
+    for row in x.chunks_exact_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
 }
 
 simd_fn! {
@@ -250,6 +354,15 @@ simd_fn! {
     pub fn quantize_rows(x: &[f32], width: usize, out: &mut [BlockQ8]) {
         for (row, blocks) in x.chunks_exact(width).zip(out.chunks_exact_mut(width / QK)) {
             quant::quantize(row, blocks);
+        }
+    }
+}
+
+simd_fn! {
+    /// Quantizes each row of `width` values of `x` into its Q8_K blocks of `out`.
+    pub fn quantize_rows_k(x: &[f32], width: usize, out: &mut [BlockQ8K]) {
+        for (row, blocks) in x.chunks_exact(width).zip(out.chunks_exact_mut(width / QK_K)) {
+            kquant::quantize(row, blocks);
         }
     }
 }
@@ -371,6 +484,8 @@ impl<R: Read + Seek> Tensors<'_, R> {
         let kind = match dtype {
             GgmlDType::Q4_1 => Kind::Q4_1,
             GgmlDType::Q8_0 => Kind::Q8_0,
+            GgmlDType::Q4K => Kind::Q4K,
+            GgmlDType::Q6K => Kind::Q6K,
             found => return Err(self.type_error(name, found)),
         };
         let shape_error =
@@ -386,6 +501,19 @@ impl<R: Read + Seek> Tensors<'_, R> {
             return Err(self.type_error(name, dtype));
         }
         Ok(data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    /// An f32 vector of `len` values (a bias).
+    fn vector(&mut self, name: &str, len: usize) -> Result<Vec<f32>, Error> {
+        let values = self.floats(name)?;
+        if values.len() != len {
+            return Err(Error::TensorShape {
+                path: self.path.to_path_buf(),
+                tensor: name.into(),
+                shape: vec![values.len()],
+            });
+        }
+        Ok(values)
     }
 
     fn type_error(&self, name: &str, found: GgmlDType) -> Error {

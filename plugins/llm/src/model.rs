@@ -21,17 +21,17 @@ use crate::llama::Llama;
 use crate::template::ChatTemplate;
 use crate::tokenizer::Tokenizer;
 
-/// Architectures `quantized_llama` runs: it reads `llama.*` keys, so only files that say `llama`.
-const SUPPORTED: &[&str] = &["llama"];
+/// Architectures briefd runs: `llama` (briefd's engine, else candle's `quantized_llama`, which
+/// reads `llama.*` keys) and `qwen2` (briefd's engine only).
+const SUPPORTED: &[&str] = &["llama", "qwen2"];
 
-/// Metadata keys `quantized_llama` cannot do without.
+/// Metadata keys (after `ARCH.`) the forward pass cannot do without.
 const REQUIRED: &[&str] = &[
-    "llama.attention.head_count",
-    "llama.attention.head_count_kv",
-    "llama.block_count",
-    "llama.embedding_length",
-    "llama.rope.dimension_count",
-    "llama.attention.layer_norm_rms_epsilon",
+    "attention.head_count",
+    "attention.head_count_kv",
+    "block_count",
+    "embedding_length",
+    "attention.layer_norm_rms_epsilon",
 ];
 
 /// What the metadata says about a model file.
@@ -78,6 +78,8 @@ impl Model {
         let template = ChatTemplate::from_gguf(&content, path, &tokenizer)?;
         let weights = match Llama::load(path, &content, &mut reader, info.context_length) {
             Ok(llama) => Engine::Native(llama),
+            // candle's `quantized_llama` reads `llama.*` keys only.
+            Err(why) if info.architecture != "llama" => return Err(why),
             Err(why) => {
                 tracing::info!(model = %path.display(), reason = %why, "model runs on candle's quantized_llama");
                 reader
@@ -162,8 +164,17 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
         return Err(Error::Architecture { path: path.to_path_buf(), found: architecture });
     }
     for key in REQUIRED {
-        let value = value(content, path, key)?;
+        let key = format!("{architecture}.{key}");
+        let value = value(content, path, &key)?;
         if value.to_u32().is_err() && value.to_f32().is_err() {
+            return Err(key_type(path, &key, "a number", value.value_type()));
+        }
+    }
+    // candle's `quantized_llama` (the fallback for llama files) needs this one too.
+    if architecture == "llama" {
+        let key = "llama.rope.dimension_count";
+        let value = value(content, path, key)?;
+        if value.to_u32().is_err() {
             return Err(key_type(path, key, "a number", value.value_type()));
         }
     }
@@ -186,7 +197,7 @@ fn check(content: &Content, path: &Path) -> Result<Info, Error> {
     }
     let context_length = content
         .metadata
-        .get("llama.context_length")
+        .get(&format!("{architecture}.context_length"))
         .and_then(|v| v.to_u32().ok())
         .map_or(2048, |n| n as usize)
         .min(MAX_SEQ_LEN);

@@ -85,6 +85,24 @@ simd_fn! {
     }
 }
 
+simd_fn! {
+    /// Rotates each head (`head_dim` values) of the row `x` by the angles of `table`, dimension
+    /// `i` with `i + head_dim/2` (llama.cpp's NEOX rope, which `qwen2` uses).
+    pub fn rope_neox(x: &mut [f32], head_dim: usize, table: &[(f32, f32)]) {
+        let half = head_dim / 2;
+        for head in x.chunks_exact_mut(head_dim) {
+            let (first, second) = head.split_at_mut(half);
+            for ((a, b), (cos, sin)) in first.iter_mut().zip(second.iter_mut()).zip(table) {
+                let (x0, x1) = (*a, *b);
+                // ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` as GCC contracts them: the
+                // first product of each fused, the second rounded first.
+                *a = x0.mul_add(*cos, -(x1 * sin));
+                *b = x0.mul_add(*sin, x1 * cos);
+            }
+        }
+    }
+}
+
 /// ggml's vectorised `expf` (a polynomial after range reduction), lane by lane: the same bits as
 /// its AVX2 form, which differs from libm's `expf` in the last place.
 #[inline(always)]
@@ -225,6 +243,20 @@ mod tests {
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
         super::rope(&mut x, 4, &rope.table(0));
         assert_eq!(x, vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn neox_rope_rotates_each_dimension_with_its_partner_half_a_head_away() {
+        let rope = Rope::new(4, 10000.0);
+        let table = rope.table(1);
+        let mut x = vec![1.0, 0.0, 0.0, 0.0];
+        super::rope_neox(&mut x, 4, &table);
+        // Dimension 0 pairs with 2 (angle 1 radian at position 1); 1 and 3 stay 0.
+        assert!((x[0] - 1f32.cos()).abs() < 1e-6 && (x[2] - 1f32.sin()).abs() < 1e-6, "{x:?}");
+        assert_eq!((x[1], x[3]), (0.0, 0.0));
+        let mut y = vec![1.0, 2.0, 3.0, 4.0];
+        super::rope_neox(&mut y, 4, &rope.table(0));
+        assert_eq!(y, vec![1.0, 2.0, 3.0, 4.0]);
     }
 
     #[test]

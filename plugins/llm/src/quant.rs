@@ -11,6 +11,7 @@
 
 use half::f16;
 
+use crate::kquant::{self, BlockQ8K, QK_K};
 use crate::team::{Chunks, Team};
 
 /// Values per quantization block.
@@ -23,16 +24,46 @@ pub enum Kind {
     Q4_1,
     /// f16 scale, 32 eight-bit values.
     Q8_0,
+    /// Super-blocks of 256: f16 scale and minimum, 6-bit scales and minimums per 32, nibbles.
+    Q4K,
+    /// Super-blocks of 256: 6-bit values, an 8-bit scale per 16, an f16 scale.
+    Q6K,
 }
 
 impl Kind {
-    /// Bytes per block of 32 values.
+    /// Bytes per block.
     pub const fn block_bytes(self) -> usize {
         match self {
             Kind::Q4_1 => 20,
             Kind::Q8_0 => 34,
+            Kind::Q4K => kquant::Q4_K_BYTES,
+            Kind::Q6K => kquant::Q6_K_BYTES,
         }
     }
+
+    /// Values per block.
+    pub const fn block_values(self) -> usize {
+        match self {
+            Kind::Q4_1 | Kind::Q8_0 => QK,
+            Kind::Q4K | Kind::Q6K => QK_K,
+        }
+    }
+
+    /// Whether its products take Q8_K activations (K-quants) rather than 8-bit blocks of 32.
+    pub const fn is_k(self) -> bool {
+        matches!(self, Kind::Q4K | Kind::Q6K)
+    }
+}
+
+/// A matrix's input, quantized for each block family the matrices that read it use: 8-bit
+/// blocks of 32 for Q4_1/Q8_0, Q8_K for the K-quants (llama.cpp quantizes the activations to
+/// each weight type's own partner).
+#[derive(Clone, Copy)]
+pub struct Acts<'a> {
+    /// Blocks of 32, `tokens × cols / 32` (empty when no matrix needs them).
+    pub q8: &'a [BlockQ8],
+    /// Blocks of 256, `tokens × cols / 256` (empty when no matrix needs them).
+    pub q8k: &'a [BlockQ8K],
 }
 
 /// A weight matrix as the GGUF stores it: `rows` rows of `cols` values, each a run of blocks.
@@ -49,16 +80,13 @@ pub struct QMatrix {
 impl QMatrix {
     /// Wraps raw block data; `None` when the sizes do not fit together.
     pub fn new(kind: Kind, rows: usize, cols: usize, data: Vec<u8>) -> Option<QMatrix> {
-        (cols.is_multiple_of(QK) && data.len() == rows * cols / QK * kind.block_bytes()).then_some(QMatrix {
-            kind,
-            rows,
-            cols,
-            data,
-        })
+        let per_block = kind.block_values();
+        (cols.is_multiple_of(per_block) && data.len() == rows * cols / per_block * kind.block_bytes())
+            .then_some(QMatrix { kind, rows, cols, data })
     }
 
     fn row_bytes(&self) -> usize {
-        self.cols / QK * self.kind.block_bytes()
+        self.cols / self.kind.block_values() * self.kind.block_bytes()
     }
 
     fn row(&self, r: usize) -> &[u8] {
@@ -69,9 +97,12 @@ impl QMatrix {
     /// Row `r` as floats (the embedding lookup).
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
         let row = self.row(r);
-        for (b, chunk) in row.chunks_exact(self.kind.block_bytes()).zip(out.chunks_exact_mut(QK)) {
+        let per_block = self.kind.block_values();
+        for (b, chunk) in row.chunks_exact(self.kind.block_bytes()).zip(out.chunks_exact_mut(per_block)) {
             let d = half_at(b, 0);
             match self.kind {
+                Kind::Q4K => kquant::dequantize_q4_k(b, chunk),
+                Kind::Q6K => kquant::dequantize_q6_k(b, chunk),
                 Kind::Q8_0 => {
                     for (o, q) in chunk.iter_mut().zip(&b[2..34]) {
                         *o = f32::from(*q as i8) * d;
@@ -125,10 +156,11 @@ pub fn quantize(x: &[f32], out: &mut [BlockQ8]) {
 /// input size) and `tokens` quantized activation rows in `x`, in one parallel step of `team`:
 /// a block's matrices that read the same input (q, k, v; gate, up) share one step, so there are
 /// fewer steps to wait for.
-pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: &[BlockQ8], tokens: usize, outs: &mut [&mut [f32]]) {
+pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: Acts<'_>, tokens: usize, outs: &mut [&mut [f32]]) {
     assert_eq!(ws.len(), outs.len(), "one output per matrix");
     for (w, out) in ws.iter().zip(outs.iter()) {
-        assert_eq!(x.len(), tokens * w.cols / QK, "activations do not match the matrix");
+        let given = if w.kind.is_k() { x.q8k.len() } else { x.q8.len() };
+        assert_eq!(given, tokens * w.cols / w.kind.block_values(), "activations do not match the matrix");
         assert_eq!(out.len(), tokens * w.rows, "output does not match the matrix");
     }
     // Row chunks small enough to share the work evenly, large enough that each amortises its
@@ -159,11 +191,15 @@ pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: &[BlockQ8], tokens: usize, ou
 unsafe fn rows_product(
     kernel: Kernel,
     w: &QMatrix,
-    x: &[BlockQ8],
+    x: Acts<'_>,
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
+    if w.kind.is_k() {
+        return rows_product_k(kernel, w, x.q8k, tokens, rows, out);
+    }
+    let x = x.q8;
     let blocks = w.cols / QK;
     let mut t = 0;
     // Four tokens at a time share one unpacking of each weight block; every output keeps its
@@ -182,6 +218,38 @@ unsafe fn rows_product(
         let xt = &x[t * blocks..(t + 1) * blocks];
         for r in rows.clone() {
             *out.0.add(t * w.rows + r) = kernel.dot(w.kind, w.row(r), xt);
+        }
+    }
+}
+
+/// `rows_product` for K-quant matrices: four tokens at a time share each unpacked weight block,
+/// each keeping its own accumulators (the one-token numbers).
+///
+/// # Safety
+/// As `rows_product`.
+unsafe fn rows_product_k(
+    kernel: Kernel,
+    w: &QMatrix,
+    x: &[BlockQ8K],
+    tokens: usize,
+    rows: std::ops::Range<usize>,
+    out: &SharedOut,
+) {
+    let blocks = w.cols / QK_K;
+    let mut t = 0;
+    while t + 4 <= tokens {
+        let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
+        for r in rows.clone() {
+            for (k, v) in kernel.dot4_k(w.kind, w.row(r), xt).into_iter().enumerate() {
+                *out.0.add((t + k) * w.rows + r) = v;
+            }
+        }
+        t += 4;
+    }
+    for t in t..tokens {
+        let xt = &x[t * blocks..(t + 1) * blocks];
+        for r in rows.clone() {
+            *out.0.add(t * w.rows + r) = kernel.dot_k(w.kind, w.row(r), xt);
         }
     }
 }
@@ -232,12 +300,52 @@ impl Kernel {
                 match kind {
                     Kind::Q4_1 => avx2::dot_q4_1(w, x),
                     Kind::Q8_0 => avx2::dot_q8_0(w, x),
+                    Kind::Q4K | Kind::Q6K => unreachable!("K-quants take Q8_K activations (dot_k)"),
                 }
             },
             Kernel::Portable => match kind {
                 Kind::Q4_1 => portable::dot_q4_1(w, x),
                 Kind::Q8_0 => portable::dot_q8_0(w, x),
+                Kind::Q4K | Kind::Q6K => unreachable!("K-quants take Q8_K activations (dot_k)"),
             },
+        }
+    }
+
+    /// One K-quant row of weights dotted with one row of Q8_K activations.
+    #[inline]
+    pub fn dot_k(self, kind: Kind, w: &[u8], x: &[BlockQ8K]) -> f32 {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+            Kernel::Avx2 => unsafe {
+                match kind {
+                    Kind::Q4K => kquant::avx2::dot_q4_k(w, [x])[0],
+                    Kind::Q6K => kquant::avx2::dot_q6_k(w, [x])[0],
+                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
+                }
+            },
+            Kernel::Portable => match kind {
+                Kind::Q4K => kquant::portable::dot_q4_k(w, x),
+                Kind::Q6K => kquant::portable::dot_q6_k(w, x),
+                Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
+            },
+        }
+    }
+
+    /// One K-quant row dotted with four rows of Q8_K activations.
+    #[inline]
+    pub fn dot4_k(self, kind: Kind, w: &[u8], x: [&[BlockQ8K]; 4]) -> [f32; 4] {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+            Kernel::Avx2 => unsafe {
+                match kind {
+                    Kind::Q4K => kquant::avx2::dot_q4_k(w, x),
+                    Kind::Q6K => kquant::avx2::dot_q6_k(w, x),
+                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
+                }
+            },
+            Kernel::Portable => x.map(|x| self.dot_k(kind, w, x)),
         }
     }
 }
@@ -474,10 +582,10 @@ pub(crate) mod tests {
     fn products(w: &QMatrix, q: &[BlockQ8]) -> (Vec<f32>, Vec<f32>) {
         let mut team = Team::new(2);
         let mut one = vec![0f32; w.rows];
-        matmul(&mut team, &[w], q, 1, &mut [&mut one]);
+        matmul(&mut team, &[w], Acts { q8: q, q8k: &[] }, 1, &mut [&mut one]);
         let five: Vec<BlockQ8> = (0..5).flat_map(|_| q.iter().copied()).collect();
         let mut out5 = vec![0f32; 5 * w.rows];
-        matmul(&mut team, &[w], &five, 5, &mut [&mut out5]);
+        matmul(&mut team, &[w], Acts { q8: &five, q8k: &[] }, 5, &mut [&mut out5]);
         (one, out5)
     }
 

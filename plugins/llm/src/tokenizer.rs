@@ -21,9 +21,15 @@ use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::SplitDelimiterBehavior;
 
 use crate::error::Error;
 use crate::model::{key_type, metadata_str, metadata_u32, value};
+
+/// llama.cpp's pre-tokenizer regex for `tokenizer.ggml.pre = qwen2` (`LLAMA_VOCAB_PRE_TYPE_QWEN2`):
+/// GPT-4's split with digits one by one.
+const QWEN2_SPLIT: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// GGUF token type of control tokens (llama.cpp's `LLAMA_TOKEN_TYPE_CONTROL`).
 const CONTROL: i32 = 3;
@@ -99,7 +105,16 @@ impl Tokenizer {
             "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva-7b"
         );
         let byte_level = ByteLevel::new(false, true, true);
-        if digits_apart {
+        if pre == "qwen2" {
+            // The split does the work of GPT-2's regex, so the byte-level step maps bytes only.
+            let split =
+                Split::new(SplitPattern::Regex(QWEN2_SPLIT.into()), SplitDelimiterBehavior::Isolated, false)
+                    .map_err(|source| Error::Bpe { path: path.to_path_buf(), source })?;
+            inner.with_pre_tokenizer(Some(Sequence::new(vec![
+                split.into(),
+                ByteLevel::new(false, false, false).into(),
+            ])));
+        } else if digits_apart {
             inner.with_pre_tokenizer(Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()])));
         } else {
             inner.with_pre_tokenizer(Some(byte_level));

@@ -276,3 +276,177 @@ fn the_forward_pass_refuses_bad_positions_and_tokens() {
         assert!(weights.forward(&[1, 2, 3], 0).is_ok());
     });
 }
+
+/// A tiny `qwen2` file (written by candle: Q4_K and Q6_K matrices, q/k/v biases, grouped-query
+/// attention, no `output.weight` so the embeddings are the output, no `rope.dimension_count`)
+/// loads on briefd's engine, and three tokens through it give the logits a plain f32 forward
+/// pass gives from the dequantized weights (NEOX rope, biases, one kv head shared by two query
+/// heads), within the error of 8-bit activations.
+#[test]
+fn a_tiny_qwen2_file_computes_what_a_plain_float_forward_pass_computes() {
+    use candle_core::quantized::gguf_file::Content;
+    use candle_core::quantized::GgmlDType;
+    use candle_core::{Device, Tensor};
+    use llm::llama::Llama;
+
+    const EMBED: usize = 256;
+    const HEAD: usize = 128;
+    const KV: usize = HEAD; // one kv head
+    const FFN: usize = 512;
+    const VOCAB: usize = 8;
+    const EPS: f32 = 1e-6;
+    const BASE: f32 = 1_000_000.0;
+
+    let mut seed = 7u32;
+    let mut random = |n: usize, scale: f32| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                ((seed % 2001) as f32 / 1000.0 - 1.0) * scale
+            })
+            .collect()
+    };
+    let quantize = |values: &[f32], rows: usize, cols: usize, dtype: GgmlDType| -> (QTensor, Vec<f32>) {
+        let t = Tensor::from_vec(values.to_vec(), (rows, cols), &Device::Cpu).expect("a tensor");
+        let q = QTensor::quantize(&t, dtype).expect("quantized");
+        let back =
+            q.dequantize(&Device::Cpu).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).expect("f32");
+        (q, back)
+    };
+    let vector = |values: &[f32]| {
+        let t = Tensor::from_vec(values.to_vec(), values.len(), &Device::Cpu).expect("a tensor");
+        QTensor::quantize(&t, GgmlDType::F32).expect("an f32 tensor")
+    };
+    let (embd, embd_f) = quantize(&random(VOCAB * EMBED, 1.0), VOCAB, EMBED, GgmlDType::Q4K);
+    let (wq, wq_f) = quantize(&random(EMBED * EMBED, 0.2), EMBED, EMBED, GgmlDType::Q4K);
+    let (wk, wk_f) = quantize(&random(KV * EMBED, 0.2), KV, EMBED, GgmlDType::Q4K);
+    let (wv, wv_f) = quantize(&random(KV * EMBED, 0.2), KV, EMBED, GgmlDType::Q6K);
+    let (wo, wo_f) = quantize(&random(EMBED * EMBED, 0.1), EMBED, EMBED, GgmlDType::Q4K);
+    let (gate, gate_f) = quantize(&random(FFN * EMBED, 0.2), FFN, EMBED, GgmlDType::Q4K);
+    let (up, up_f) = quantize(&random(FFN * EMBED, 0.2), FFN, EMBED, GgmlDType::Q4K);
+    let (down, down_f) = quantize(&random(EMBED * FFN, 0.1), EMBED, FFN, GgmlDType::Q6K);
+    let (bq, bk, bv) = (random(EMBED, 0.5), random(KV, 0.5), random(KV, 0.5));
+    let norms = [random(EMBED, 0.5), random(EMBED, 0.5), random(EMBED, 0.5)]
+        .map(|v| v.iter().map(|x| 1.0 + x).collect::<Vec<f32>>());
+    let (attn_norm, ffn_norm, out_norm) = (vector(&norms[0]), vector(&norms[1]), vector(&norms[2]));
+    let (bq_t, bk_t, bv_t) = (vector(&bq), vector(&bk), vector(&bv));
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("qwen2.gguf");
+    let metadata = vec![
+        ("general.architecture", gguf_file::Value::String("qwen2".into())),
+        ("qwen2.embedding_length", gguf_file::Value::U32(EMBED as u32)),
+        ("qwen2.attention.head_count", gguf_file::Value::U32(2)),
+        ("qwen2.attention.head_count_kv", gguf_file::Value::U32(1)),
+        ("qwen2.block_count", gguf_file::Value::U32(1)),
+        ("qwen2.rope.freq_base", gguf_file::Value::F32(BASE)),
+        ("qwen2.attention.layer_norm_rms_epsilon", gguf_file::Value::F32(EPS)),
+    ];
+    let tensors: Vec<(&str, &QTensor)> = vec![
+        ("token_embd.weight", &embd),
+        ("output_norm.weight", &out_norm),
+        ("blk.0.attn_norm.weight", &attn_norm),
+        ("blk.0.attn_q.weight", &wq),
+        ("blk.0.attn_k.weight", &wk),
+        ("blk.0.attn_v.weight", &wv),
+        ("blk.0.attn_q.bias", &bq_t),
+        ("blk.0.attn_k.bias", &bk_t),
+        ("blk.0.attn_v.bias", &bv_t),
+        ("blk.0.attn_output.weight", &wo),
+        ("blk.0.ffn_norm.weight", &ffn_norm),
+        ("blk.0.ffn_gate.weight", &gate),
+        ("blk.0.ffn_up.weight", &up),
+        ("blk.0.ffn_down.weight", &down),
+    ];
+    write_gguf(&path, &metadata, &tensors);
+    let mut reader = std::fs::File::open(&path).expect("the file just written");
+    let content = Content::read(&mut reader).expect("a GGUF candle wrote");
+    let mut engine = match Llama::load(&path, &content, &mut reader, 16) {
+        Ok(engine) => engine,
+        Err(e) => panic!("the tiny qwen2 file loads on briefd's engine: {e}"),
+    };
+    let tokens = [3u32, 5, 1];
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a thread pool");
+    let logits = pool.install(|| engine.forward(&tokens, 0)).expect("a forward pass");
+
+    // The plain f32 forward pass of the same weights.
+    let matvec = |w: &[f32], rows: usize, x: &[f32]| -> Vec<f32> {
+        (0..rows).map(|r| w[r * x.len()..(r + 1) * x.len()].iter().zip(x).map(|(a, b)| a * b).sum()).collect()
+    };
+    let rms = |x: &[f32], w: &[f32]| -> Vec<f32> {
+        let scale = 1.0 / (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32 + EPS).sqrt();
+        x.iter().zip(w).map(|(v, w)| v * scale * w).collect()
+    };
+    let rope = |x: &mut [f32], pos: usize| {
+        for head in x.chunks_exact_mut(HEAD) {
+            for i in 0..HEAD / 2 {
+                let theta = pos as f64 * f64::from(BASE).powf(-2.0 * i as f64 / HEAD as f64);
+                let (c, s) = (theta.cos() as f32, theta.sin() as f32);
+                let (a, b) = (head[i], head[i + HEAD / 2]);
+                head[i] = a * c - b * s;
+                head[i + HEAD / 2] = a * s + b * c;
+            }
+        }
+    };
+    let add = |x: &mut Vec<f32>, b: &[f32]| x.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+    let mut xs: Vec<Vec<f32>> =
+        tokens.iter().map(|t| embd_f[*t as usize * EMBED..][..EMBED].to_vec()).collect();
+    let (mut keys, mut values) = (Vec::new(), Vec::new());
+    let mut queries = Vec::new();
+    for (pos, x) in xs.iter().enumerate() {
+        let h = rms(x, &norms[0]);
+        let (mut q, mut k, mut v) = (matvec(&wq_f, EMBED, &h), matvec(&wk_f, KV, &h), matvec(&wv_f, KV, &h));
+        add(&mut q, &bq);
+        add(&mut k, &bk);
+        add(&mut v, &bv);
+        rope(&mut q, pos);
+        rope(&mut k, pos);
+        queries.push(q);
+        keys.push(k);
+        values.push(v);
+    }
+    for (pos, x) in xs.iter_mut().enumerate() {
+        let mut attn = vec![0f32; EMBED];
+        for head in 0..2 {
+            let q = &queries[pos][head * HEAD..][..HEAD];
+            let scores: Vec<f32> = (0..=pos)
+                .map(|p| q.iter().zip(&keys[p]).map(|(a, b)| a * b).sum::<f32>() / (HEAD as f32).sqrt())
+                .collect();
+            let max = scores.iter().fold(f32::NEG_INFINITY, |m, s| m.max(*s));
+            let weights: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+            let total: f32 = weights.iter().sum();
+            for (p, w) in weights.iter().enumerate() {
+                for d in 0..HEAD {
+                    attn[head * HEAD + d] += w / total * values[p][d];
+                }
+            }
+        }
+        add(x, &matvec(&wo_f, EMBED, &attn));
+        let h = rms(x, &norms[1]);
+        let (g, u) = (matvec(&gate_f, FFN, &h), matvec(&up_f, FFN, &h));
+        let act: Vec<f32> = g.iter().zip(&u).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
+        add(x, &matvec(&down_f, EMBED, &act));
+    }
+    let last = rms(&xs[tokens.len() - 1], &norms[2]);
+    let expected = matvec(&embd_f, VOCAB, &last);
+    let spread = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
+    for (i, (got, want)) in logits.iter().zip(&expected).enumerate() {
+        assert!((got - want).abs() <= 0.03 * spread, "logit {i}: {got} vs {want}\n{logits:?}\n{expected:?}");
+    }
+    assert_eq!(logits.len(), VOCAB, "the embeddings are the output matrix");
+
+    // Without its biases the file is refused by name, not run wrongly.
+    let path = dir.path().join("no_bias.gguf");
+    let tensors: Vec<(&str, &QTensor)> =
+        tensors.into_iter().filter(|(n, _)| *n != "blk.0.attn_k.bias").collect();
+    write_gguf(&path, &metadata, &tensors);
+    let mut reader = std::fs::File::open(&path).expect("the file just written");
+    let content = Content::read(&mut reader).expect("a GGUF candle wrote");
+    let error = Llama::load(&path, &content, &mut reader, 16).err().expect("refused");
+    assert!(
+        matches!(&error, Error::MissingTensor { tensor, .. } if tensor == "blk.0.attn_k.bias"),
+        "{error:?}"
+    );
+}
