@@ -34,6 +34,8 @@ pub enum Rejection {
     Unsupported(u32),
     /// It follows or repeats instructions found in the article.
     Injection,
+    /// It holds an HTML tag the article does not (a small model echoes page markup).
+    Markup(String),
 }
 
 impl Rejection {
@@ -46,6 +48,7 @@ impl Rejection {
             Rejection::UnsupportedName(_) => "unsupported_name",
             Rejection::Unsupported(_) => "unsupported_content",
             Rejection::Injection => "injection",
+            Rejection::Markup(_) => "markup",
         }
     }
 }
@@ -61,8 +64,22 @@ impl fmt::Display for Rejection {
                 write!(f, "unsupported content: only {p}% of its content words are in the article")
             }
             Rejection::Injection => write!(f, "injection: it follows instructions found in the article"),
+            Rejection::Markup(t) => write!(f, "markup: {t:?} is an HTML tag the article does not hold"),
         }
     }
+}
+
+/// The HTML tags of `text`: `<` (and `/`), a letter, then up to 200 bytes without `<` to a `>`.
+fn html_tags(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('<').filter_map(move |(at, _)| {
+        let rest = &text[at + 1..];
+        let name = rest.strip_prefix('/').unwrap_or(rest);
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        let end = rest.find(['>', '<']).filter(|&e| e <= 200 && rest.as_bytes()[e] == b'>')?;
+        Some(&text[at..at + end + 2])
+    })
 }
 
 /// Checks `summary` against `article` (whose hidden instructions are `injections`).
@@ -76,6 +93,9 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     }
     if injection::is_instruction(summary) || summary_words.iter().any(|w| injections.payload.contains(w)) {
         return Err(Rejection::Injection);
+    }
+    if let Some(tag) = html_tags(summary).find(|t| !article.contains(t)) {
+        return Err(Rejection::Markup(tag.to_string()));
     }
     let article_words: HashSet<String> = lowercase_words(article).into_iter().collect();
     let article_stems: HashSet<&str> = article_words.iter().map(|w| stem(w)).collect();
@@ -159,6 +179,24 @@ mod tests {
     fn accepts_a_faithful_summary() {
         assert_eq!(
             ok("Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton."),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn rejects_page_markup_the_article_does_not_hold() {
+        let draft = "<p class=\"post-title\">Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton.";
+        assert_eq!(ok(draft), Err(Rejection::Markup("<p class=\"post-title\">".into())));
+        // Angle brackets that are no tag, or a tag the article itself writes, are not markup.
+        assert_eq!(ok("Julia Louis-Dreyfus said her hairstyle in Veep < 54 Hillary Clinton."), Ok(()));
+        let article = format!("{ARTICLE} The show's title card reads <Veep>.");
+        assert_eq!(
+            check(
+                "Julia Louis-Dreyfus said <Veep> was inspired by Hillary Clinton.",
+                &article,
+                &Injections::default(),
+                false
+            ),
             Ok(())
         );
     }

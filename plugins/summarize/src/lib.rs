@@ -42,6 +42,7 @@
 //!   draft of 20 words or more uses fewer distinct words than half its length;
 //! - `injection`: it reads as an instruction itself, or uses a word that only the article's
 //!   instruction-like sentences contain (their payload);
+//! - `markup`: an HTML tag the article does not hold (a small model echoes page markup);
 //! - `unsupported number`: a token holding a digit that is not a word of the article;
 //! - `unsupported name`: a capitalised word inside a sentence (not a function word) that the
 //!   article never writes with a capital, so a common word turned into a name ("the World
