@@ -365,7 +365,21 @@ fn status(config_path: &Path, recent: usize, json: bool) -> anyhow::Result<ExitC
         Some(store) => Some(store.status(recent)?),
         None => None,
     };
-    let view = briefd::status::View { database, daemon, report: report.as_ref() };
+    let model = config.stages.iter().find_map(|stage| match stage {
+        config::StageConfig::Summarize(o) if o.method.as_str() == "model" => Some(o.model_path.as_path()),
+        _ => None,
+    });
+    let inbox = (
+        briefd::status::count_files(&config.paths.inbox),
+        briefd::status::count_files(&config.paths.processing()),
+    );
+    let view = briefd::status::View {
+        database,
+        daemon,
+        report: report.as_ref(),
+        inbox,
+        model: model.map(|path| (path, path.is_file())),
+    };
     if json {
         println!("{}", briefd::status::json(&view));
     } else {

@@ -18,6 +18,23 @@ pub struct View<'a> {
     pub daemon: Option<Option<u32>>,
     /// The store's counts; `None` when there is no database yet.
     pub report: Option<&'a StatusReport>,
+    /// Files waiting in the inbox, and files claimed and not finished (`inbox/.processing`).
+    pub inbox: (usize, usize),
+    /// With `method: model`: the model file and whether it is there.
+    pub model: Option<(&'a Path, bool)>,
+}
+
+/// Files (not hidden) directly in `dir`; 0 when it cannot be read.
+pub fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// The report as printed: who runs, one count per line, then the recent failures and drops.
@@ -28,6 +45,12 @@ pub fn text(view: &View<'_>) -> String {
         Some(None) => writeln!(out, "{:>10}: running", "daemon"),
         None => writeln!(out, "{:>10}: not running", "daemon"),
     };
+    let (waiting, processing) = view.inbox;
+    let _ = writeln!(out, "{:>10}: {waiting} waiting, {processing} being processed", "inbox");
+    if let Some((path, present)) = view.model {
+        let state = if present { "present" } else { "missing: run models/fetch or fix model_path" };
+        let _ = writeln!(out, "{:>10}: {} ({state})", "model", path.display());
+    }
     let Some(report) = view.report else {
         let _ = writeln!(
             out,
@@ -42,7 +65,8 @@ pub fn text(view: &View<'_>) -> String {
 }
 
 /// The report as one JSON object, schema [`JSON_SCHEMA`]: `{ schema, database, daemon: { running,
-/// pid }, state_exists, files: { STATE: n }, articles, stories, queued_summaries,
+/// pid }, state_exists, inbox: { waiting, processing }, model: { path, present } | null,
+/// files: { STATE: n }, articles, stories, queued_summaries,
 /// recent_failures: [{ name, stage, reason, at }], recent_drops: [...] }`.
 pub fn json(view: &View<'_>) -> String {
     let files = |r: &StatusReport| -> serde_json::Map<String, serde_json::Value> {
@@ -58,6 +82,8 @@ pub fn json(view: &View<'_>) -> String {
         "database": view.database.display().to_string(),
         "daemon": { "running": view.daemon.is_some(), "pid": view.daemon.flatten() },
         "state_exists": view.report.is_some(),
+        "inbox": { "waiting": view.inbox.0, "processing": view.inbox.1 },
+        "model": view.model.map(|(path, present)| serde_json::json!({ "path": path.display().to_string(), "present": present })),
     });
     if let (Some(r), Some(map)) = (view.report, out.as_object_mut()) {
         map.insert("files".into(), files(r).into());

@@ -431,15 +431,20 @@ fn status_reads_only_and_says_whether_a_daemon_runs() {
         (json["schema"].as_str(), json["state_exists"].as_bool()),
         (Some("briefd.status/1"), Some(false))
     );
+    assert!(json["model"].is_null(), "the test config summarises without a model: {json}");
+    env.drop_file("waiting.txt", b"A file dropped before any daemon runs waits in the inbox for one.");
+    let json: serde_json::Value = serde_json::from_str(&env.briefd(&["status", "--json"])).unwrap();
+    assert_eq!(json["inbox"]["waiting"].as_u64(), Some(1), "{json}");
 
     let mut daemon = env.start();
     env.drop_file("a.txt", &std::fs::read(support::shared_sample("000_9df954c550cd2be9.txt")).unwrap());
-    env.wait_until("the file archived", Duration::from_secs(20), || env.archived().len() == 1);
+    env.wait_until("both files archived", Duration::from_secs(20), || env.archived().len() == 2);
     let running = env.briefd(&["status"]);
     assert!(running.contains(&format!("running (pid {})", daemon.pid())), "{running}");
     let json: serde_json::Value = serde_json::from_str(&env.briefd(&["status", "--json"])).unwrap();
     assert_eq!(json["daemon"]["pid"].as_u64(), Some(u64::from(daemon.pid())), "{json}");
-    assert_eq!(json["files"]["done"].as_i64(), Some(1), "{json}");
+    assert_eq!(json["files"]["done"].as_i64(), Some(2), "{json}");
+    assert_eq!(json["inbox"]["waiting"].as_u64(), Some(0), "{json}");
     daemon.stop_gracefully();
     assert!(env.briefd(&["status"]).contains("not running"));
 }
