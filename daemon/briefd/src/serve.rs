@@ -178,6 +178,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// Model runs the speed gauge averages over.
+const SPEED_RUNS: usize = 50;
+
 /// Upper bounds (milliseconds) of the stage latency histogram's buckets.
 const BUCKETS_MS: [f64; 12] = [1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 10000.0];
 
@@ -225,6 +228,17 @@ fn exposition(s: &Shared) -> anyhow::Result<String> {
         );
         let _ = writeln!(out, "briefd_stage_seconds_count{{stage=\"{label}\"}} {}", times.len());
     }
+    let speed = s.store.model_speed(SPEED_RUNS)?;
+    let rate = |tokens: u64, seconds: f64| if seconds > 0.0 { tokens as f64 / seconds } else { 0.0 };
+    let _ = writeln!(
+        out,
+        "# HELP briefd_model_tokens_per_second The model's speed over its last {SPEED_RUNS} runs (0: none yet).\n\
+         # TYPE briefd_model_tokens_per_second gauge\n\
+         briefd_model_tokens_per_second{{phase=\"prompt\"}} {}\n\
+         briefd_model_tokens_per_second{{phase=\"generate\"}} {}",
+        rate(speed.prompt_tokens, speed.prompt_seconds),
+        rate(speed.generated_tokens, speed.generate_seconds),
+    );
     let written = std::fs::metadata(s.config.paths.briefings.join("index.html")).and_then(|m| m.modified());
     if let Ok(Ok(since)) = written.map(|t| t.duration_since(std::time::UNIX_EPOCH)) {
         let _ = writeln!(

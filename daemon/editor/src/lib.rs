@@ -51,6 +51,8 @@ pub struct Draft {
     pub written: Written,
     /// Sources the text it was written from covers.
     pub n_sources: usize,
+    /// The model's tokens and times, when it ran.
+    pub run: Option<store::ModelRun>,
 }
 
 impl Writer for Summarize {
@@ -67,7 +69,14 @@ impl Writer for Summarize {
             // No draft at all: the sources hold no text once instructions are left out.
             Written::Rejected("nothing to summarise".into())
         };
-        Ok(Draft { written, n_sources: story.n_sources })
+        let run = summary.generation.as_ref().map(|g| store::ModelRun {
+            prompt_tokens: g.prompt_tokens as u64,
+            prompt_seconds: g.prompt_seconds,
+            // The generation time starts after the first token.
+            generated_tokens: g.ids.len().saturating_sub(1) as u64,
+            generate_seconds: g.generate_seconds,
+        });
+        Ok(Draft { written, n_sources: story.n_sources, run })
     }
 }
 
@@ -166,6 +175,9 @@ impl<W: Writer> Editor<W> {
                 return Ok(Step::Superseded { story_id, revision });
             }
         };
+        if let Some(run) = &draft.run {
+            self.store.record_model_run(run)?;
+        }
         if !self.store.commit_story_summary(story_id, revision, &draft.written, draft.n_sources)? {
             info!(story_id, revision, "the story changed while its summary was written; draft dropped");
             return Ok(Step::Superseded { story_id, revision });
@@ -272,7 +284,7 @@ mod tests {
                 return Err(Cancelled);
             }
             let text: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
-            Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len() })
+            Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len(), run: None })
         }
     }
 
@@ -282,7 +294,7 @@ mod tests {
     impl Writer for Echo {
         fn write(&self, sources: &[Article], _cancel: Cancel<'_>) -> Result<Draft, Cancelled> {
             let text: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
-            Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len() })
+            Ok(Draft { written: Written::Summary(text.join(" + ")), n_sources: sources.len(), run: None })
         }
     }
 

@@ -17,8 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Context};
 
 pub use model::{
-    EditorRecord, FileRecord, FileState, MergeRecord, RecentFile, Source, StageOutcome, StageResult,
-    StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
+    EditorRecord, FileRecord, FileState, MergeRecord, ModelRun, RecentFile, Source, StageOutcome,
+    StageResult, StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
 };
 
 /// Errors from the store.
@@ -442,6 +442,16 @@ impl Store {
         model::find_articles(&self.conn(), query).map_err(|e| self.read_err(e))
     }
 
+    /// Records one model run's tokens and times (the editor, after each generation).
+    pub fn record_model_run(&self, run: &ModelRun) -> Result<()> {
+        model::record_model_run(&self.conn(), run).map_err(|e| self.err(e))
+    }
+
+    /// Token counts and times summed over the newest `last` model runs.
+    pub fn model_speed(&self, last: usize) -> Result<ModelRun> {
+        model::model_speed(&self.conn(), last).map_err(|e| self.err(e))
+    }
+
     /// Every stage run's stage name and milliseconds, for latency histograms.
     pub fn stage_timings(&self) -> Result<Vec<(String, f64)>> {
         let conn = self.conn();
@@ -544,6 +554,24 @@ mod tests {
         assert_eq!(b.state, FileState::Duplicate);
         // Accepting the same processing name again (a restart) returns the same record.
         assert_eq!(store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap().id, a.id);
+    }
+
+    #[test]
+    fn the_model_speed_sums_the_newest_runs() {
+        let (_dir, store) = open();
+        assert_eq!(store.model_speed(50).unwrap(), ModelRun::default(), "no run yet");
+        for (p, g) in [(100, 10), (200, 20), (300, 30)] {
+            let run = ModelRun {
+                prompt_tokens: p,
+                prompt_seconds: 1.0,
+                generated_tokens: g,
+                generate_seconds: 2.0,
+            };
+            store.record_model_run(&run).unwrap();
+        }
+        let last_two = store.model_speed(2).unwrap();
+        assert_eq!((last_two.prompt_tokens, last_two.generated_tokens), (500, 50));
+        assert_eq!((last_two.prompt_seconds, last_two.generate_seconds), (2.0, 4.0));
     }
 
     #[test]

@@ -130,6 +130,17 @@ const MIGRATIONS: &[&str] = &[
         CHECK ((summary IS NULL) != (rejected IS NULL))
     );
     "#,
+    // 5: the model's speed per run, for `/metrics`.
+    r#"
+    CREATE TABLE model_runs (
+        id               INTEGER PRIMARY KEY,
+        at               TEXT NOT NULL,
+        prompt_tokens    INTEGER NOT NULL,
+        prompt_seconds   REAL NOT NULL,
+        generated_tokens INTEGER NOT NULL,
+        generate_seconds REAL NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

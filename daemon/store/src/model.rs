@@ -210,6 +210,52 @@ pub enum Written {
     Rejected(String),
 }
 
+/// One model run's token counts and times.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ModelRun {
+    /// Prompt tokens read.
+    pub prompt_tokens: u64,
+    /// Seconds reading them.
+    pub prompt_seconds: f64,
+    /// Tokens generated.
+    pub generated_tokens: u64,
+    /// Seconds generating them.
+    pub generate_seconds: f64,
+}
+
+pub(crate) fn record_model_run(conn: &Connection, run: &ModelRun) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO model_runs (at, prompt_tokens, prompt_seconds, generated_tokens, generate_seconds)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            now(),
+            run.prompt_tokens as i64,
+            run.prompt_seconds,
+            run.generated_tokens as i64,
+            run.generate_seconds
+        ],
+    )?;
+    Ok(())
+}
+
+/// The sums over the newest `last` runs.
+pub(crate) fn model_speed(conn: &Connection, last: usize) -> rusqlite::Result<ModelRun> {
+    conn.query_row(
+        "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(prompt_seconds), 0),
+                COALESCE(SUM(generated_tokens), 0), COALESCE(SUM(generate_seconds), 0)
+         FROM (SELECT * FROM model_runs ORDER BY id DESC LIMIT ?1)",
+        params![i64::try_from(last).unwrap_or(i64::MAX)],
+        |r| {
+            Ok(ModelRun {
+                prompt_tokens: r.get::<_, i64>(0)?.max(0) as u64,
+                prompt_seconds: r.get(1)?,
+                generated_tokens: r.get::<_, i64>(2)?.max(0) as u64,
+                generate_seconds: r.get(3)?,
+            })
+        },
+    )
+}
+
 /// The editor's record for a story (for `briefd explain`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditorRecord {

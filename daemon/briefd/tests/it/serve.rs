@@ -69,9 +69,12 @@ fn serve_shows_the_day_feed_health_and_metrics_and_nothing_else() {
     assert_eq!(feed_rs::parser::parse(xml.as_bytes()).unwrap().entries.len(), 1);
     assert_eq!(get(&address, "/healthz"), (200, get(&address, "/healthz").1, "ok\n".to_string()));
     let (_, _, metrics) = get(&address, "/metrics");
-    for line in
-        ["briefd_files{state=\"done\"} 2", "briefd_stories ", "briefd_stage_seconds_count{stage=\"clean\"} 2"]
-    {
+    for line in [
+        "briefd_files{state=\"done\"} 2",
+        "briefd_stories ",
+        "briefd_stage_seconds_count{stage=\"clean\"} 2",
+        "briefd_model_tokens_per_second{phase=\"prompt\"} 0",
+    ] {
         assert!(metrics.contains(line), "{line} in:\n{metrics}");
     }
     let _ = server.kill();
