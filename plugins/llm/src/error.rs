@@ -200,6 +200,9 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The caller's cancel check said stop before generation finished.
+    #[error("generation cancelled")]
+    Cancelled,
     /// Generation was asked to continue an empty prompt.
     #[error("model inference failed: empty prompt")]
     EmptyPrompt,

@@ -63,7 +63,18 @@ pub struct Generation {
 
 /// Runs `prompt` through `model` and generates. The KV cache is cleared first.
 pub fn generate(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
-    run(model, prompt, settings, true)
+    run(model, prompt, settings, true, &|| false)
+}
+
+/// As `generate`, asking `cancel` before the prompt and before each token; [`Error::Cancelled`]
+/// when it says stop (a caller whose draft became useless need not wait for it).
+pub fn generate_until(
+    model: &mut Engine,
+    prompt: &[u32],
+    settings: &Settings,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Generation, Error> {
+    run(model, prompt, settings, true, cancel)
 }
 
 /// As `generate`, without the loop detector: exactly `max_new_tokens` unless a stop token comes
@@ -73,7 +84,7 @@ pub fn generate_unguarded(
     prompt: &[u32],
     settings: &Settings,
 ) -> Result<Generation, Error> {
-    run(model, prompt, settings, false)
+    run(model, prompt, settings, false, &|| false)
 }
 
 fn run(
@@ -81,7 +92,11 @@ fn run(
     prompt: &[u32],
     settings: &Settings,
     loop_guard: bool,
+    cancel: &dyn Fn() -> bool,
 ) -> Result<Generation, Error> {
+    if cancel() {
+        return Err(Error::Cancelled);
+    }
     if prompt.is_empty() {
         return Err(Error::EmptyPrompt);
     }
@@ -102,6 +117,9 @@ fn run(
     let started = Instant::now();
     let mut stop = Stop::Length;
     for _ in 0..settings.max_new_tokens {
+        if cancel() {
+            return Err(Error::Cancelled);
+        }
         if settings.stop_tokens.contains(&next) {
             stop = Stop::EndOfTurn;
             break;

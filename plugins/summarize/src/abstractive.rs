@@ -67,7 +67,12 @@ pub fn summarize_until(
         });
         match cancel {
             None => generate::generate(&mut weights, &prompt, settings)?,
-            Some(cancel) => crate::decode::generate_until(&mut weights, &prompt, settings, cancel)?,
+            Some(cancel) => {
+                generate::generate_until(&mut weights, &prompt, settings, cancel).map_err(|e| match e {
+                    llm::Error::Cancelled => Error::Cancelled,
+                    other => other.into(),
+                })?
+            }
         }
     };
     let text = tidy(&tokenizer.decode(&generation.ids), generation.stop);

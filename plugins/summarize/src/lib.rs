@@ -51,7 +51,6 @@
 //!   words) are in the article, as they are or sharing the first six letters of one.
 
 pub mod abstractive;
-pub mod decode;
 pub mod error;
 pub mod extractive;
 pub mod guard;

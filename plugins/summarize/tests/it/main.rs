@@ -126,7 +126,7 @@ fn generation_that_can_be_cancelled_writes_what_the_engine_writes() {
     let mut engine = model.weights.lock().unwrap();
     let reference = llm::generate::generate(&mut engine, &prompt, &settings).unwrap();
     let never = || false;
-    let ours = summarize::decode::generate_until(&mut engine, &prompt, &settings, &never).unwrap();
+    let ours = llm::generate::generate_until(&mut engine, &prompt, &settings, &never).unwrap();
     assert!(!reference.ids.is_empty());
     assert_eq!(ours.ids, reference.ids);
     assert_eq!(ours.stop, reference.stop);
