@@ -171,6 +171,14 @@ enum EvalSet {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// The summary guard alone, no model: how often it refuses the true reference summaries
+    /// (false rejections) and the same references made false one way (two names swapped, a
+    /// number changed, one person's name in another's fact, a negation added), per dataset.
+    #[command(after_help = "Example:\n  briefd eval guard ../shared/eval/summaries")]
+    Guard {
+        /// Folder holding articles.jsonl.
+        dir: PathBuf,
+    },
     /// The keypoints stage on articles with reference summaries, each a one-source story, against
     /// lead-3 in the same run: grounding rate by an independent checker, ROUGE-1/2 recall of the
     /// reference, redundancy between points. Uses the keypoints options of --config when present.
@@ -408,6 +416,7 @@ fn eval(config_path: &Path, set: EvalSet) -> anyhow::Result<ExitCode> {
             let model_path = options.model_path.clone();
             eval::summaries::run(&dir, &model_path, options, limit, &mut out)?;
         }
+        EvalSet::Guard { dir } => eval::guard::run(&dir, &mut out)?,
         EvalSet::Keypoints { dir, limit } => {
             eval::keypoints::run(&dir, eval::options::keypoints(config_path)?, limit, &mut out)?;
         }

@@ -2,7 +2,7 @@
 //! `../shared/eval/`), one line per figure with its name.
 //!
 //! One module per command, each with a `run` the binary calls: [`extraction`], [`same_story`],
-//! [`keypoints`], [`agreement`], [`summaries`]. The same-story and key-point sets go article by
+//! [`keypoints`], [`agreement`], [`summaries`], [`guard`]. The same-story and key-point sets go article by
 //! article through a [`pipeline::Pipeline`] of the stage and a [`store::Store`], as in the
 //! daemon, so there is no evaluation-only way into the stages or the store. The others call the
 //! functions the stage itself runs, for what an article leaving the pipeline does not show:
@@ -10,11 +10,14 @@
 //! some 6,000 document pairs (built in memory as two-source stories, no store needed). Shared
 //! pieces have their own modules: [`rouge`] (rouge-score's ROUGE), [`site_folds`] (the HTML
 //! extraction method cross-validated over sites), [`stats`] (means and bootstrap resampling),
-//! [`summary_set`] (the summaries set's reader) and [`options`] (which stage options a run
+//! [`summary_set`] (the summaries set's reader), [`corrupt`] (reference summaries made false, for
+//! the guard) and [`options`] (which stage options a run
 //! uses).
 
 pub mod agreement;
+pub mod corrupt;
 pub mod extraction;
+pub mod guard;
 pub mod keypoints;
 pub mod options;
 pub mod rouge;

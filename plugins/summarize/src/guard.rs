@@ -2,7 +2,8 @@
 //!
 //! A small model loops, copies, and invents ("played for Manchester United"). Whatever it writes
 //! must be supported by the article: every number and every name in it must occur in the
-//! article, and most of its content words too. Output that is empty, looping, unsupported, or
+//! article, and most of its content words too; then each of its sentences must have evidence in
+//! one sentence of the article or two adjacent ones (`claims`). Output that is empty, looping, unsupported, or
 //! that follows instructions hidden in the article is rejected with a reason; the stage then
 //! shows the extractive summary instead.
 
@@ -12,6 +13,7 @@ use std::fmt;
 use text::stop_words::NEWS_FILLER;
 use text::words::{content_words, lowercase_words, words};
 
+use crate::claims::{self, UnsupportedClaim};
 use crate::injection::{self, Injections};
 
 /// Fewer words than this is no summary.
@@ -36,6 +38,8 @@ pub enum Rejection {
     Injection,
     /// It holds an HTML tag the article does not (a small model echoes page markup).
     Markup(String),
+    /// A sentence with no evidence in one sentence of the article, or two adjacent ones.
+    UnsupportedClaim(UnsupportedClaim),
 }
 
 impl Rejection {
@@ -49,6 +53,7 @@ impl Rejection {
             Rejection::Unsupported(_) => "unsupported_content",
             Rejection::Injection => "injection",
             Rejection::Markup(_) => "markup",
+            Rejection::UnsupportedClaim(_) => "unsupported_claim",
         }
     }
 }
@@ -65,6 +70,7 @@ impl fmt::Display for Rejection {
             }
             Rejection::Injection => write!(f, "injection: it follows instructions found in the article"),
             Rejection::Markup(t) => write!(f, "markup: {t:?} is an HTML tag the article does not hold"),
+            Rejection::UnsupportedClaim(claim) => write!(f, "unsupported claim: {claim}"),
         }
     }
 }
@@ -123,7 +129,21 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
             return Err(Rejection::Unsupported((share * 100.0).round() as u32));
         }
     }
-    Ok(())
+    claims::Source::new(article).check(summary).map_err(Rejection::UnsupportedClaim)
+}
+
+/// The checks of [`check`] that look at single words only, without the claim check: what the
+/// guard was before it read claims, kept so `briefd eval guard` can show what claims add.
+pub fn check_words(
+    summary: &str,
+    article: &str,
+    injections: &Injections,
+    looped: bool,
+) -> Result<(), Rejection> {
+    match check(summary, article, injections, looped) {
+        Err(Rejection::UnsupportedClaim(_)) => Ok(()),
+        other => other,
+    }
 }
 
 /// A crude stem: the first six characters. Enough to accept "resigned" for "resignation".
@@ -135,7 +155,7 @@ fn stem(word: &str) -> &str {
 }
 
 /// Capitalised words that do not open a sentence and are not function words: names.
-fn names(text: &str) -> Vec<&str> {
+pub(crate) fn names(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut sentence_start = true;
     for raw in text.split_whitespace() {
@@ -188,7 +208,10 @@ mod tests {
         let draft = "<p class=\"post-title\">Julia Louis-Dreyfus said her hairstyle in Veep was inspired by Hillary Clinton.";
         assert_eq!(ok(draft), Err(Rejection::Markup("<p class=\"post-title\">".into())));
         // Angle brackets that are no tag, or a tag the article itself writes, are not markup.
-        assert_eq!(ok("Julia Louis-Dreyfus said her hairstyle in Veep < 54 Hillary Clinton."), Ok(()));
+        assert_eq!(
+            ok("Julia Louis-Dreyfus said her hairstyle in Veep << was inspired by Hillary Clinton."),
+            Ok(())
+        );
         let article = format!("{ARTICLE} The show's title card reads <Veep>.");
         assert_eq!(
             check(

@@ -48,9 +48,13 @@
 //!   article never writes with a capital, so a common word turned into a name ("the World
 //!   Paralympics" from "world") is refused;
 //! - `unsupported content`: under 80 % of its content words (four letters or more, not function
-//!   words) are in the article, as they are or sharing the first six letters of one.
+//!   words) are in the article, as they are or sharing the first six letters of one;
+//! - `unsupported claim`: a sentence of the draft has no evidence in the article: no one sentence
+//!   of it, or two adjacent ones, holds all the sentence's names and numbers, half of its other
+//!   content words, its negation if it has one, and its names in the same order ([`claims`]).
 
 pub mod abstractive;
+pub mod claims;
 pub mod error;
 pub mod extractive;
 pub mod guard;
