@@ -51,7 +51,8 @@
 //!   words) are in the article, as they are or sharing the first six letters of one;
 //! - `unsupported claim`: a sentence of the draft has no evidence in the article: no one sentence
 //!   of it, or two adjacent ones, holds all the sentence's names and numbers, half of its other
-//!   content words, its negation if it has one, and its names in the same order ([`claims`]).
+//!   content words, each name and number beside some of those words, a negation before each
+//!   word the sentence negates, and its names in the same order ([`claims`]).
 
 pub mod abstractive;
 pub mod claims;
