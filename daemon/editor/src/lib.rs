@@ -60,6 +60,9 @@ impl Writer for Summarize {
         let story = self.story_summary(sources, Some(cancel))?;
         let summary = story.summary;
         let written = if summary.method == Method::Model {
+            for claim in &summary.dropped {
+                tracing::info!(reason = %claim, "editor: a sentence of the model's summary left out");
+            }
             Written::Summary(summary.text)
         } else if let Some(rejection) = &summary.rejection {
             Written::Rejected(rejection.to_string())

@@ -18,27 +18,48 @@ use summarize::{guard, injection};
 
 use crate::corrupt::{self, Kind};
 
-/// Refusals out of a number of summaries, by the whole guard and by its word checks alone; for
-/// corrupted ones also among those whose true reference the guard passes (what it tells apart).
+/// Summaries kept from a reader, out of a number: by the whole guard and by its word checks
+/// alone; for corrupted ones also among those whose true reference the guard passes (what it
+/// tells apart). A corrupted summary counts as kept from the reader when it is refused or when
+/// what is shown holds no sentence the true reference lacks (the false one was dropped); a true
+/// one when it is refused, and as trimmed when a sentence of it was dropped.
 #[derive(Default)]
 struct Count {
     n: usize,
-    refused: usize,
-    refused_by_words: usize,
+    stopped: usize,
+    stopped_by_words: usize,
+    trimmed: usize,
     n_true_passed: usize,
-    refused_true_passed: usize,
+    stopped_true_passed: usize,
 }
 
 impl Count {
-    fn add(&mut self, summary: &str, article: &str, injections: &injection::Injections, true_passed: bool) {
-        let refused = guard::check(summary, article, injections, false).is_err();
+    fn add(
+        &mut self,
+        summary: &str,
+        truth: &str,
+        article: &str,
+        injections: &injection::Injections,
+        true_passed: bool,
+    ) {
+        let verdict = guard::accept(summary, article, injections, false);
+        let true_sentences: Vec<&str> = text::sentences::split(truth).iter().map(|s| s.text).collect();
+        let stopped = match &verdict {
+            Err(_) => true,
+            // A true summary is never "stopped" by a trim: only a refusal costs it.
+            Ok(shown) if summary != truth => {
+                text::sentences::split(&shown.text).iter().all(|s| true_sentences.contains(&s.text))
+            }
+            Ok(_) => false,
+        };
         self.n += 1;
-        self.refused += usize::from(refused);
-        self.refused_by_words +=
+        self.stopped += usize::from(stopped);
+        self.trimmed += usize::from(verdict.as_ref().is_ok_and(|a| !a.dropped.is_empty()));
+        self.stopped_by_words +=
             usize::from(guard::check_words(summary, article, injections, false).is_err());
         if true_passed {
             self.n_true_passed += 1;
-            self.refused_true_passed += usize::from(refused);
+            self.stopped_true_passed += usize::from(stopped);
         }
     }
 }
@@ -51,8 +72,9 @@ pub fn run(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut reasons: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
     for item in &items {
         let injections = injection::find(&item.article);
-        let verdict = guard::check(&item.reference, &item.article, &injections, false);
+        let verdict = guard::accept(&item.reference, &item.article, &injections, false);
         counts.entry((item.dataset.clone(), None)).or_default().add(
+            &item.reference,
             &item.reference,
             &item.article,
             &injections,
@@ -69,9 +91,10 @@ pub fn run(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             if let Some(bad) = corrupt::corrupt(&item.reference, kind) {
                 counts.entry((item.dataset.clone(), Some(kind))).or_default().add(
                     &bad,
+                    &item.reference,
                     &item.article,
                     &injections,
-                    verdict.is_ok(),
+                    verdict.as_ref().is_ok_and(|a| a.dropped.is_empty()),
                 );
             }
         }
@@ -84,28 +107,30 @@ pub fn run(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     let percent = |k: usize, n: usize| 100.0 * k as f64 / n.max(1) as f64;
     for ((dataset, kind), c) in &counts {
-        let (figure, what) = match kind {
-            None => (format!("guard_false_rejection_{dataset}"), "true references refused"),
-            Some(kind) => (format!("guard_catch_{}_{dataset}", kind.name()), "corrupted references refused"),
-        };
-        write!(
-            out,
-            "{figure}: {:.1} % ({} of {} {what}; word checks alone {:.1} %",
-            percent(c.refused, c.n),
-            c.refused,
-            c.n,
-            percent(c.refused_by_words, c.n)
-        )?;
-        if kind.is_some() {
-            write!(
+        match kind {
+            None => writeln!(
                 out,
-                "; where the true reference passes: {:.1} %, {} of {}",
-                percent(c.refused_true_passed, c.n_true_passed),
-                c.refused_true_passed,
+                "guard_false_rejection_{dataset}: {:.1} % ({} of {} true references refused, {} more trimmed; word checks alone {:.1} %)",
+                percent(c.stopped, c.n),
+                c.stopped,
+                c.n,
+                c.trimmed,
+                percent(c.stopped_by_words, c.n)
+            )?,
+            Some(kind) => writeln!(
+                out,
+                "guard_catch_{}_{dataset}: {:.1} % ({} of {} corrupted references refused or the false sentence dropped; \
+                 word checks alone {:.1} %; where the true reference is shown whole: {:.1} %, {} of {})",
+                kind.name(),
+                percent(c.stopped, c.n),
+                c.stopped,
+                c.n,
+                percent(c.stopped_by_words, c.n),
+                percent(c.stopped_true_passed, c.n_true_passed),
+                c.stopped_true_passed,
                 c.n_true_passed
-            )?;
+            )?,
         }
-        writeln!(out, ")")?;
     }
     for ((dataset, reason), n) in &reasons {
         writeln!(out, "  true {dataset} references refused for {reason}: {n}")?;

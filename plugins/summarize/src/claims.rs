@@ -183,6 +183,11 @@ impl Source {
         Ok(())
     }
 
+    /// Each sentence of `summary` with its verdict, in order.
+    pub fn judge<'a>(&self, summary: &'a str) -> Vec<(&'a str, Result<(), UnsupportedClaim>)> {
+        sentences::split(summary).into_iter().map(|s| (s.text, self.check_sentence(s.text))).collect()
+    }
+
     fn windows(&self) -> impl Iterator<Item = Window<'_>> {
         let n = self.sentences.len();
         (0..n).flat_map(move |i| {

@@ -13,7 +13,8 @@ use std::fmt;
 use text::stop_words::NEWS_FILLER;
 use text::words::{content_words, lowercase_words, words};
 
-use crate::claims::{self, UnsupportedClaim};
+use crate::claims;
+pub use crate::claims::UnsupportedClaim;
 use crate::injection::{self, Injections};
 
 /// Fewer words than this is no summary.
@@ -132,6 +133,40 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     claims::Source::new(article).check(summary).map_err(Rejection::UnsupportedClaim)
 }
 
+/// What the guard lets a reader see of a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The draft, or its sentences with evidence when some had none.
+    pub text: String,
+    /// The sentences left out, each with why.
+    pub dropped: Vec<UnsupportedClaim>,
+}
+
+/// Checks `summary` as [`check`] does, but a sentence without evidence is dropped rather than
+/// the draft refused when what remains still stands: at least as many sentences kept as
+/// dropped, and [`MIN_WORDS`] words or more.
+pub fn accept(
+    summary: &str,
+    article: &str,
+    injections: &Injections,
+    looped: bool,
+) -> Result<Accepted, Rejection> {
+    match check(summary, article, injections, looped) {
+        Ok(()) => return Ok(Accepted { text: summary.to_string(), dropped: Vec::new() }),
+        Err(Rejection::UnsupportedClaim(_)) => {}
+        Err(other) => return Err(other),
+    }
+    let judged = claims::Source::new(article).judge(summary);
+    let kept: Vec<&str> = judged.iter().filter(|(_, v)| v.is_ok()).map(|(s, _)| *s).collect();
+    let dropped: Vec<UnsupportedClaim> = judged.into_iter().filter_map(|(_, v)| v.err()).collect();
+    let text = kept.join(" ");
+    if kept.len() >= dropped.len() && lowercase_words(&text).len() >= MIN_WORDS {
+        return Ok(Accepted { text, dropped });
+    }
+    let first = dropped.into_iter().next().expect("check found a sentence without evidence");
+    Err(Rejection::UnsupportedClaim(first))
+}
+
 /// The checks of [`check`] that look at single words only, without the claim check: what the
 /// guard was before it read claims, kept so `briefd eval guard` can show what claims add.
 pub fn check_words(
@@ -248,6 +283,30 @@ mod tests {
             ok("Julia Louis-Dreyfus said her VEEP hairstyle was inspired by Hillary Clinton."),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_sentence_without_evidence_is_dropped_when_the_rest_stands() {
+        let article = "Jurgen Klopp will leave Borussia Dortmund at the end of the season. \
+            The German has won two league titles at the club. Dortmund are seventh in the league.";
+        let none = Injections::default();
+        let draft = "Klopp will leave Dortmund at the end of the season. He won two league titles there. \
+            Dortmund will leave Klopp at the end of the season.";
+        let accepted = accept(draft, article, &none, false).unwrap();
+        assert_eq!(
+            accepted.text,
+            "Klopp will leave Dortmund at the end of the season. He won two league titles there."
+        );
+        assert_eq!(accepted.dropped.len(), 1);
+        // One sentence kept for one dropped still stands; nothing kept does not.
+        let two =
+            "Klopp will leave Dortmund at the end of the season. Dortmund won two titles under the German.";
+        let verdict = accept(two, article, &none, false);
+        assert_eq!(verdict.as_ref().map(|a| a.dropped.len()), Ok(1), "{verdict:?}");
+        assert!(matches!(
+            accept("Dortmund will leave Klopp at the end of the season.", article, &none, false),
+            Err(Rejection::UnsupportedClaim(_))
+        ));
     }
 
     #[test]

@@ -52,7 +52,9 @@
 //! - `unsupported claim`: a sentence of the draft has no evidence in the article: no one sentence
 //!   of it, or two adjacent ones, holds all the sentence's names and numbers, half of its other
 //!   content words, each name and number beside some of those words, a negation before each
-//!   word the sentence negates, and its names in the same order ([`claims`]).
+//!   word the sentence negates, and its names in the same order ([`claims`]). Such sentences
+//!   are dropped instead when the rest still stands (as many sentences kept as dropped, five
+//!   words or more: [`guard::accept`]).
 
 pub mod abstractive;
 pub mod claims;
@@ -260,6 +262,8 @@ pub struct Summary {
     pub draft: Option<String>,
     /// Why the draft was refused.
     pub rejection: Option<Rejection>,
+    /// Sentences of an accepted draft left out for want of evidence, each with why.
+    pub dropped: Vec<guard::UnsupportedClaim>,
     /// The extractive summary (the fallback).
     pub extractive: String,
     /// Instruction-like sentences left out of the article.
@@ -384,6 +388,7 @@ impl Summarize {
             method: Method::Extractive,
             draft: None,
             rejection: None,
+            dropped: Vec::new(),
             extractive,
             injections: injections.ranges.len(),
             model_error: None,
@@ -467,9 +472,10 @@ impl Summary {
         injections: &injection::Injections,
         looped: bool,
     ) {
-        match guard::check(&draft, article, injections, looped) {
-            Ok(()) => {
-                self.text = draft.clone();
+        match guard::accept(&draft, article, injections, looped) {
+            Ok(accepted) => {
+                self.text = accepted.text;
+                self.dropped = accepted.dropped;
                 self.method = Method::Model;
             }
             Err(rejection) => self.rejection = Some(rejection),
@@ -542,6 +548,7 @@ mod story_tests {
             method: Method::Extractive,
             draft: None,
             rejection: None,
+            dropped: Vec::new(),
             extractive: extractive.into(),
             injections: 0,
             model_error: None,
