@@ -55,7 +55,7 @@ pub struct Generation {
     pub stop: Stop,
     /// Prompt length in tokens.
     pub prompt_tokens: usize,
-    /// Seconds spent on the prompt (one batched forward pass).
+    /// Seconds spent on the prompt (batched forward passes).
     pub prompt_seconds: f64,
     /// Seconds spent generating after the first token.
     pub generate_seconds: f64,
@@ -63,7 +63,7 @@ pub struct Generation {
 
 /// Runs `prompt` through `model` and generates. The KV cache is cleared first.
 pub fn generate(model: &mut Engine, prompt: &[u32], settings: &Settings) -> Result<Generation, Error> {
-    run(model, prompt, settings, true, &|| false)
+    run(model, prompt, settings, true, &|| false, usize::MAX)
 }
 
 /// As `generate`, asking `cancel` before the prompt and before each token; [`Error::Cancelled`]
@@ -74,7 +74,7 @@ pub fn generate_until(
     settings: &Settings,
     cancel: &dyn Fn() -> bool,
 ) -> Result<Generation, Error> {
-    run(model, prompt, settings, true, cancel)
+    run(model, prompt, settings, true, cancel, CANCELLABLE_PREFILL)
 }
 
 /// As `generate`, without the loop detector: exactly `max_new_tokens` unless a stop token comes
@@ -84,15 +84,22 @@ pub fn generate_unguarded(
     prompt: &[u32],
     settings: &Settings,
 ) -> Result<Generation, Error> {
-    run(model, prompt, settings, false, &|| false)
+    run(model, prompt, settings, false, &|| false, usize::MAX)
 }
 
+/// Prompt tokens per forward pass when the caller may cancel: a long prompt on a loaded machine
+/// takes seconds in one pass, and a stopping daemon should not wait for it.
+const CANCELLABLE_PREFILL: usize = 128;
+
+/// Runs the prompt in passes of at most `prefill_chunk` tokens (asking `cancel` between them;
+/// the native engine only, whose cache takes a batch at any position), then generates.
 fn run(
     model: &mut Engine,
     prompt: &[u32],
     settings: &Settings,
     loop_guard: bool,
     cancel: &dyn Fn() -> bool,
+    prefill_chunk: usize,
 ) -> Result<Generation, Error> {
     if cancel() {
         return Err(Error::Cancelled);
@@ -110,7 +117,14 @@ fn run(
     let mut ids = Vec::new();
 
     let started = Instant::now();
-    let logits = model.forward(prompt, 0)?;
+    let chunk = if matches!(model, Engine::Native(_)) { prefill_chunk.max(1) } else { prompt.len() };
+    let mut logits = Vec::new();
+    for (i, part) in prompt.chunks(chunk).enumerate() {
+        if i > 0 && cancel() {
+            return Err(Error::Cancelled);
+        }
+        logits = model.forward(part, i * chunk)?;
+    }
     let mut next = pick(&mut sampler, logits, &context, settings)?;
     let prompt_seconds = started.elapsed().as_secs_f64();
 
