@@ -1,6 +1,7 @@
 //! `briefd serve`: the briefing over HTTP, read-only over the store, beside a running daemon (WAL
 //! readers never block it). Today's page, any day's page, the Atom feed, `/healthz` and
-//! `/metrics` (Prometheus text exposition, from the store).
+//! `/metrics` (Prometheus text exposition, from the store), and each story's page
+//! (`/story/{id}`: its cited sentences marked in their sources, and why its sources are one).
 //!
 //! Every page is rendered from the store by `briefing::html` (escaped by its templates) and sent
 //! with a strict Content-Security-Policy: nothing may load or run but the page's own style sheet
@@ -55,6 +56,7 @@ pub async fn serve(
         .route("/", get(index))
         .route("/index.html", get(index))
         .route("/{page}", get(day_or_feed))
+        .route("/story/{id}", get(story))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(shared);
@@ -143,7 +145,34 @@ const LINKED_DAYS: usize = 60;
 
 fn render_day(s: &Shared, day: &str, days: &[String]) -> anyhow::Result<String> {
     let stories = briefing::stories(&s.store.stories_for_day(day)?);
-    Ok(briefing::html::day(day, &s.config.briefing.timezone, &stories, days))
+    Ok(briefing::html::served_day(day, &s.config.briefing.timezone, &stories, days))
+}
+
+/// `/story/{id}`: one story's page. The id is a positive decimal number and nothing else (no
+/// sign, no leading zero), so a path names a story or nothing. A story merged into another shows
+/// the story it is part of now.
+async fn story(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let Some(id) = story_id(&id) else {
+        return not_found(&shared);
+    };
+    let rendered = blocking(&shared, move |s| {
+        let Some(view) = s.store.story(id)? else { return Ok(None) };
+        let merges = s.store.story_merges(view.id)?;
+        let days = s.store.story_days(view.id)?;
+        Ok(briefing::html::story_page(&view, &merges, &days, &s.config.briefing.timezone))
+    })
+    .await;
+    match rendered {
+        Ok(Some(html)) => page(&shared, StatusCode::OK, "text/html; charset=utf-8", html),
+        Ok(None) => not_found(&shared),
+        Err(e) => failed(&shared, &e),
+    }
+}
+
+fn story_id(s: &str) -> Option<i64> {
+    let digits =
+        !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
+    digits.then(|| s.parse().ok()).flatten()
 }
 
 fn feed(s: &Shared) -> anyhow::Result<String> {

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use stage_api::{Article, StoryMatch};
+use store::{MergeRecord, Source, StoryView};
+
 use crate::{Citation, KeyPoint, SourceLine, Story};
 
 /// The strings and URLs of `test_data/hostile.json`.
@@ -77,10 +80,71 @@ pub fn stories() -> Vec<Story> {
         .collect()
 }
 
+/// A stored story made of hostile string `s` (as the store would hand it to a story page): three
+/// sources, the third a reprint of the first, every string of theirs `s`; the newest cites a
+/// sentence of the first and one of its own. With the merge that made it.
+pub fn story_view(s: &str, url: &str) -> (StoryView, Vec<MergeRecord>) {
+    let text = format!("{s} opens the story.\n\nThe cited sentence says {s}.\n\nIt ends with {s}.");
+    let cited = text.find("The cited").expect("the sentence is in the text");
+    let cited = cited..cited + format!("The cited sentence says {s}.").len();
+    let article = |n: i64| Article {
+        file_name: s.to_string(),
+        title: Some(s.to_string()),
+        outlet: Some(s.to_string()),
+        author: Some(s.to_string()),
+        published: Some(s.to_string()),
+        url: Some(url.to_string()),
+        text: text.clone(),
+        summary: Some(s.to_string()),
+        summary_method: Some("extractive".into()),
+        story: (n > 1).then(|| StoryMatch { story_id: 1, reason: s.to_string(), score: 0.5 }),
+        metadata: [("dedupe.note".to_string(), s.to_string())].into(),
+        ..Article::default()
+    };
+    let mut sources: Vec<Source> = (1..=3)
+        .map(|n| Source {
+            article_id: n,
+            finished_at: format!("2025-07-13T08:0{n}:00Z"),
+            article: article(n),
+        })
+        .collect();
+    sources[2].article.metadata.insert(crate::reprint::REPRINT_OF.into(), "1".into());
+    let cite = |article_id: Option<i64>, value: Option<&str>| stage_api::Citation {
+        article_id,
+        start: cited.start,
+        end: cited.end,
+        value: value.map(String::from),
+    };
+    sources[1].article.key_points = vec![
+        stage_api::KeyPoint {
+            text: s.to_string(),
+            citations: vec![cite(Some(1), None), cite(None, None)],
+            sources_differ: false,
+        },
+        stage_api::KeyPoint {
+            text: s.to_string(),
+            citations: vec![cite(Some(1), Some(s)), cite(None, Some("12"))],
+            sources_differ: true,
+        },
+    ];
+    let merge = MergeRecord {
+        from_story: 2,
+        into_story: 1,
+        file_id: 2,
+        item_index: 0,
+        file_name: s.to_string(),
+        n_moved: 1,
+        reason: s.to_string(),
+        score: 0.5,
+        at: "2025-07-13T08:02:00Z".into(),
+    };
+    (StoryView { id: 1, sources, model_summary: Some(s.to_string()) }, vec![merge])
+}
+
 /// The elements a briefing page may hold.
 const ELEMENTS: &[&str] = &[
     "html", "head", "meta", "title", "link", "style", "body", "header", "h1", "h2", "h3", "p", "nav", "ul",
-    "li", "span", "a", "main", "article", "strong", "code", "footer",
+    "li", "span", "a", "main", "article", "strong", "code", "footer", "ol", "section", "mark",
 ];
 
 /// Panics unless `html` (a page or a fragment) holds only the briefing's own markup: known
@@ -101,11 +165,18 @@ pub fn assert_inert(html: &str, styles: usize) {
             );
             if attr_name == "href" {
                 let href = attr.value.to_string();
-                let own = href == "feed.atom"
-                    || href == "index.html"
-                    || href
-                        .strip_suffix(".html")
-                        .is_some_and(|d| d.len() == 10 && d.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                let own =
+                    href == "feed.atom"
+                        || href == "index.html"
+                        || href.strip_prefix("../").unwrap_or(&href).strip_suffix(".html").is_some_and(|d| {
+                            d.len() == 10 && d.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                        })
+                        || href.strip_prefix("story/").is_some_and(digits)
+                        || href
+                            .strip_prefix("#cite-")
+                            .and_then(|r| r.split_once('-'))
+                            .is_some_and(|(a, b)| digits(a) && digits(b));
                 let web = url::Url::parse(&href).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
                 assert!(own || web, "link to {href:?} in:\n{html}");
             }

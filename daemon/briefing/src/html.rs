@@ -10,6 +10,10 @@ use askama::Template;
 
 use crate::{escape, reprint, KeyPoint, SourceLine, Story};
 
+mod story_page;
+
+pub use story_page::story_page;
+
 /// The page's style sheet, inlined so the page stands alone (a saved copy reads the same).
 pub const STYLE: &str = include_str!("../templates/style.css");
 
@@ -22,6 +26,8 @@ struct DayPage<'a> {
     days: Vec<DayLink<'a>>,
     stories: Vec<StoryHtml>,
     with_heading: bool,
+    /// Headlines link to `story/{id}`, the story's page (only `briefd serve` has such pages).
+    story_links: bool,
 }
 
 /// One story as the HTML content of a feed entry (the entry's title is its headline).
@@ -30,6 +36,7 @@ struct DayPage<'a> {
 struct EntryContent<'a> {
     story: &'a StoryHtml,
     with_heading: bool,
+    story_links: bool,
 }
 
 struct DayLink<'a> {
@@ -37,7 +44,7 @@ struct DayLink<'a> {
     current: bool,
 }
 
-pub(crate) struct StoryHtml {
+struct StoryHtml {
     id: i64,
     headline: String,
     summary: Option<String>,
@@ -82,6 +89,23 @@ struct SourceHtml {
 /// The page for `date` (YYYY-MM-DD), times in `tz`; `days` are the days to link to, newest
 /// first (`date` among them is shown as the current one).
 pub fn day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[String]) -> String {
+    day_page(date, tz, stories, days, false)
+}
+
+/// The page for `date` as `briefd serve` sends it: like [`day`], with each headline linking to
+/// the story's page (`story/{id}`, beside the day pages). The files written to `briefings/`
+/// link nowhere, since no story pages are written there.
+pub fn served_day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[String]) -> String {
+    day_page(date, tz, stories, days, true)
+}
+
+fn day_page(
+    date: &str,
+    tz: &jiff::tz::TimeZone,
+    stories: &[Story],
+    days: &[String],
+    story_links: bool,
+) -> String {
     let n_sources: usize = stories.iter().map(|s| s.n_sources).sum();
     let page = DayPage {
         date,
@@ -94,6 +118,7 @@ pub fn day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[Strin
         days: days.iter().map(|d| DayLink { date: d, current: d == date }).collect(),
         stories: stories.iter().map(|s| story(s, tz)).collect(),
         with_heading: true,
+        story_links,
     };
     page.render().expect("the day template renders every value it is given")
 }
@@ -102,7 +127,7 @@ pub fn day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[Strin
 /// page, for a feed entry's content.
 pub fn story_fragment(s: &Story, tz: &jiff::tz::TimeZone) -> String {
     let story = story(s, tz);
-    EntryContent { story: &story, with_heading: false }
+    EntryContent { story: &story, with_heading: false, story_links: false }
         .render()
         .expect("the entry template renders every value it is given")
 }
@@ -232,6 +257,21 @@ mod tests {
         assert!(doc.select("ul.sources > li > ul > li").text().starts_with("reprinted by"));
         assert_eq!(doc.select("article h3").first().text().to_string(), "Key points");
         assert!(page.contains("(2 sources)"), "{page}");
+    }
+
+    /// Served, each headline links to its story's page; written to `briefings/`, nowhere.
+    #[test]
+    fn only_the_served_day_links_its_stories() {
+        let stories = hostile::stories();
+        let served = served_day(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days());
+        hostile::assert_inert(&served, 1);
+        let doc = dom_query::Document::from(served.as_str());
+        let links: Vec<String> =
+            doc.select("article h2 a").iter().filter_map(|a| a.attr("href")).map(|h| h.to_string()).collect();
+        let expected: Vec<String> = stories.iter().map(|s| format!("story/{}", s.id)).collect();
+        assert_eq!(links, expected);
+        let written = day(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days());
+        assert_eq!(dom_query::Document::from(written.as_str()).select("article h2 a").length(), 0);
     }
 
     /// The check itself: raw markup from an article fails it.

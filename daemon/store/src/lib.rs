@@ -384,6 +384,16 @@ impl Store {
         })
     }
 
+    /// The story `story_id` is part of now (itself, or the story a merge moved it into) with
+    /// every source; `None` for an unknown id or a story without articles.
+    pub fn story(&self, story_id: i64) -> Result<Option<StoryView>> {
+        let conn = self.conn();
+        let Some(live) = model::live_story(&conn, story_id).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        model::story(&conn, live).map_err(|e| self.read_err(e))
+    }
+
     /// The days (YYYY-MM-DD) that have articles, newest first, at most `limit`.
     pub fn days(&self, limit: usize) -> Result<Vec<String>> {
         model::days(&self.conn(), limit).map_err(|e| self.err(e))
@@ -665,6 +675,12 @@ mod tests {
         let recorded = store.story_merges(a).unwrap();
         assert_eq!(recorded.len(), 1);
         assert_eq!((recorded[0].file_name.as_str(), recorded[0].reason.as_str()), ("c.txt", "centroids 0.6"));
+        // A story page asked for by either id shows the live story with all four sources.
+        for id in [a, b] {
+            let story = store.story(id).unwrap().expect("a known story");
+            assert_eq!((story.id, story.sources.len()), (a, 4), "story {id}");
+        }
+        assert_eq!(store.story(a + b + 100).unwrap(), None);
     }
 
     /// Commits an article named `name` into `story` (a new story when `None`), optionally a

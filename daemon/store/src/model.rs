@@ -780,7 +780,23 @@ pub(crate) fn stories_for_day(conn: &Connection, day: &str) -> Result<Vec<StoryV
          WHERE a.story_id IN (SELECT story_id FROM articles WHERE day = ?1)
          ORDER BY a.story_id, a.id",
     )?;
-    let mut rows = stmt.query(params![day])?;
+    let rows = stmt.query(params![day])?;
+    story_views(conn, rows)
+}
+
+/// One live story with every source (`None` when it has no articles).
+pub(crate) fn story(conn: &Connection, story_id: i64) -> Result<Option<StoryView>, ReadError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.story_id, a.id, a.finished_at, a.data FROM articles a WHERE a.story_id = ?1 ORDER BY a.id",
+    )?;
+    let rows = stmt.query(params![story_id])?;
+    let mut views = story_views(conn, rows)?;
+    Ok(views.pop())
+}
+
+/// Stories from rows of (story id, article id, finished at, data) ordered by story, then
+/// article, each with its current model summary.
+fn story_views(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> Result<Vec<StoryView>, ReadError> {
     let mut stories: Vec<StoryView> = Vec::new();
     while let Some(row) = rows.next()? {
         let story_id: i64 = row.get(0)?;

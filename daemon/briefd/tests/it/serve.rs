@@ -88,3 +88,94 @@ fn serve_refuses_an_address_other_machines_reach_unless_told() {
     let out = env.briefd_fails(&["serve", "--listen", "0.0.0.0:0"]);
     assert!(out.contains("--public"), "{out}");
 }
+
+/// `briefd serve` over a store the seeds went through: the child and its address.
+fn serve_seeds(env: &Env) -> (std::process::Child, String) {
+    let seeds = env.root().join("seeds");
+    std::fs::create_dir(&seeds).unwrap();
+    for name in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
+        std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
+    }
+    env.briefd(&["ingest", seeds.to_str().unwrap()]);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
+        .arg("--config")
+        .arg(env.root().join("config.yaml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BRIEFD_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
+        .expect("the address logged");
+    (server, address)
+}
+
+/// Issue 18: the day's headline leads to the story's page, which lists both seeds, marks the
+/// cited sentences in their sources (each point linking to its marks) and says why the two are
+/// one story; any other id is not found.
+#[test]
+fn serve_shows_the_seed_storys_page_with_its_cited_sentences_marked() {
+    let env = Env::new();
+    let (mut server, address) = serve_seeds(&env);
+    let (_, _, day) = get(&address, "/");
+    let doc = dom_query::Document::from(day.as_str());
+    let href = doc.select("article h2 a").attr("href").map(|h| h.to_string()).expect("the headline links");
+    let id: i64 = href.strip_prefix("story/").and_then(|id| id.parse().ok()).expect("story/{id}");
+    let headline = doc.select("article h2").text().to_string();
+
+    let (status, headers, page) = get(&address, &format!("/{href}"));
+    assert_eq!(status, 200, "{headers}");
+    assert!(headers.contains("content-security-policy: default-src 'none'; style-src 'sha256-"), "{headers}");
+    let doc = dom_query::Document::from(page.as_str());
+    assert_eq!(doc.select("h1").text().to_string(), headline);
+    assert_eq!(doc.select("ul.sources > li").length(), 2, "two sources:\n{page}");
+    assert_eq!(doc.select("script").length(), 0);
+    let marks: Vec<String> = doc.select("section.text mark").iter().map(|m| m.text().to_string()).collect();
+    assert!(!marks.is_empty() && marks.iter().all(|m| !m.trim().is_empty()), "{page}");
+    assert_eq!(doc.select("section.text").length(), 2, "both seeds are cited:\n{page}");
+    let links: Vec<String> =
+        doc.select("ol.points a").iter().filter_map(|a| a.attr("href")).map(|h| h.to_string()).collect();
+    assert!(!links.is_empty(), "{page}");
+    for link in &links {
+        let anchor = link.strip_prefix('#').unwrap_or_else(|| panic!("{link} is not in the page"));
+        assert_eq!(doc.select(&format!("mark[id=\"{anchor}\"]")).length(), 1, "{link} in:\n{page}");
+    }
+    // Each point is one of its cited sentences (or a cut of one): found in a mark it links to.
+    for point in doc.select("ol.points > li").iter() {
+        let text = point.text().to_string();
+        let own: Vec<String> = point
+            .select("a")
+            .iter()
+            .filter_map(|a| a.attr("href"))
+            .filter_map(|h| {
+                Some(doc.select(&format!("mark[id=\"{}\"]", h.strip_prefix('#')?)).text().to_string())
+            })
+            .collect();
+        let words: Vec<&str> = text.split_whitespace().take(4).collect();
+        assert!(own.iter().any(|m| m.contains(&words.join(" "))), "{text:?} not in its marks {own:?}");
+    }
+    let reasons = doc.select("ul.reasons").text().to_string();
+    assert!(reasons.contains("started the story") && reasons.contains("joined: dedupe"), "{reasons}");
+    assert_eq!(get(&address, &format!("/story/{}", id + 1000)).0, 404);
+    for path in [
+        "/story/0",
+        "/story/-1",
+        "/story/+1",
+        "/story/01",
+        "/story/1.html",
+        "/story/abc",
+        "/story/%2e%2e",
+        "/story/..%2F..%2Fetc%2Fpasswd",
+        "/story/99999999999999999999",
+        "/story/",
+        "/story",
+    ] {
+        assert_eq!(get(&address, path).0, 404, "{path}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
