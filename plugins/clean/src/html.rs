@@ -93,11 +93,44 @@ fn attribute(html: &str, mut x: Extracted) -> Extracted {
     let page = PageMeta::read(html);
     x.outlet = page.outlet(&x.text, x.url.as_deref());
     x.url = x.url.or_else(|| page.url.clone());
+    let title = match (x.title.take(), page.title.clone()) {
+        (Some(found), Some(page_title)) if is_masthead(&found, &page_title) => {
+            // The page named its site in a masthead, so its title most likely reads "headline
+            // - site": a short last segment is the site's name, here its only one.
+            if x.outlet.is_none() {
+                x.outlet = title_tail(&page_title).map(str::to_string);
+            }
+            Some(page_title)
+        }
+        (found, page_title) => found.or(page_title),
+    };
     let mut names = page.names();
     names.extend(x.outlet.as_deref());
     names.extend(x.url.as_deref());
-    x.title = x.title.take().or_else(|| page.title.clone()).map(|t| strip_site_name(&t, &names));
+    x.title = title.map(|t| strip_site_name(&t, &names));
     x
+}
+
+/// The last segment of a title after " - " or " | ", when it is a name's length (a few words).
+fn title_tail(title: &str) -> Option<&str> {
+    let (_, tail) =
+        [" - ", " | "].iter().filter_map(|sep| title.rsplit_once(sep)).max_by_key(|(head, _)| head.len())?;
+    let tail = tail.trim();
+    (!tail.is_empty() && tail.split_whitespace().count() <= MASTHEAD_WORDS).then_some(tail)
+}
+
+/// Words at most in a title an extractor may have taken from the page's masthead.
+const MASTHEAD_WORDS: usize = 3;
+
+/// Whether the extractor's title `found` is the site's masthead rather than the article's
+/// headline: a heading of a few words ("엔터 미디어", the site's name in its own script) that
+/// the page's own title (`og:title` or `<title>`), a longer one, does not contain. A page's title
+/// holds its headline, give or take the site's name; a masthead is not in it.
+fn is_masthead(found: &str, page_title: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().count();
+    words(found) <= MASTHEAD_WORDS
+        && words(page_title) > words(found) + 1
+        && !page_title.to_lowercase().contains(&found.to_lowercase())
 }
 
 fn extract_text_by(html: &str, method: &Method) -> Result<Extracted, String> {
@@ -477,6 +510,18 @@ mod tests {
             assert!(x.text.contains("approved the new school budget"), "{method:?}: {}", x.text);
             assert_eq!(outputs.text(&method), x.text, "{method:?}");
         }
+    }
+
+    #[test]
+    fn a_masthead_is_no_headline_and_the_titles_tail_names_the_site() {
+        let page = include_str!("../test_data/html/masthead.html");
+        let x = extract(page).expect("the page has an article");
+        assert_eq!(x.title.as_deref(), Some("악녀의 덫에 걸린 이유리, 의외로 막장극 어울리는 남상미"));
+        assert_eq!(x.outlet.as_deref(), Some("Entermedia"));
+        // A short heading that the page's title holds is the headline itself.
+        assert!(!is_masthead("Budget approved", "Budget approved - The Daily Planet"));
+        assert!(is_masthead("The Daily Planet", "Council approves the new school budget"));
+        assert!(!is_masthead("Budget approved", "Budget passes"));
     }
 
     #[test]
