@@ -2,6 +2,7 @@
 
 mod editor;
 mod faults;
+mod harden;
 mod keypoints;
 mod merge;
 /// The plugin builder of the plugin-host tests, shared so both build the same way.
