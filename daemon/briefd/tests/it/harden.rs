@@ -449,8 +449,9 @@ fn a_file_that_cannot_be_finished_fails_after_bounded_retries() {
     std::fs::write(env.root().join("archive").join(support::today_utc()), b"in the way").unwrap();
     let mut daemon = env.start();
     env.drop_file("stuck.txt", support::article_text(350).as_bytes());
+    // The report is written first, then the file moved.
     env.wait_until("stuck.txt failed", Duration::from_secs(40), || {
-        env.failed().join("stuck.txt.error.txt").exists()
+        env.failed().join("stuck.txt").exists() && waiting_in_processing(&env).is_empty()
     });
     let report = std::fs::read_to_string(env.failed().join("stuck.txt.error.txt")).unwrap();
     assert!(report.contains("could not finish this file after 3 tries"), "{report}");
