@@ -33,6 +33,7 @@ use tracing::{error, info, warn};
 use crate::lock::StateLock;
 use crate::publish::{self, Dirty};
 use crate::worker::Worker;
+use std::path::Path;
 
 /// How often files that are still settling are looked at again.
 const SETTLE_POLL: Duration = Duration::from_millis(200);
@@ -95,15 +96,11 @@ pub async fn run_with_reloads(
     Ok(())
 }
 
-/// Makes the folders, takes the state lock (held as long as the returned guard lives), opens the
+/// Makes the folders, takes the locks (held as long as the returned guards live), opens the
 /// store and repairs what a previous run left half done.
-fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(StateLock, Arc<Store>, Worker)> {
+fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(Locks, Arc<Store>, Worker)> {
     let paths = &config.paths;
-    for dir in [&paths.inbox, &paths.processing(), &paths.archive, &paths.failed, &paths.briefings] {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let lock = crate::lock::acquire(&paths.database)?;
-    let store = Arc::new(Store::open(&paths.database)?);
+    let (locks, store) = open_state(config)?;
     let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     let repaired = worker.recover()?;
@@ -114,7 +111,66 @@ fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(StateLock, 
         repaired,
         "briefd started"
     );
-    Ok((lock, store, worker))
+    Ok((locks, store, worker))
+}
+
+/// The two locks a process working on a config holds: its database's and its inbox's.
+pub struct Locks {
+    _state: StateLock,
+    _inbox: StateLock,
+}
+
+/// What `run` and `ingest` both do first: make the folders (each must be a real folder, not a
+/// link), take the database's lock and then the inbox's, clear the temporary files a kill left
+/// behind, and open the store (an existing database that is empty or damaged is refused).
+pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
+    let paths = &config.paths;
+    std::fs::create_dir_all(&paths.inbox).with_context(|| format!("creating {}", paths.inbox.display()))?;
+    let state_dir = paths.database.parent().filter(|d| !d.as_os_str().is_empty());
+    for dir in [Some(paths.processing()), Some(paths.archive.clone()), Some(paths.failed.clone())]
+        .into_iter()
+        .chain([Some(paths.briefings.clone()), state_dir.map(Path::to_path_buf)])
+        .flatten()
+    {
+        inbox::durable::real_dir(&dir)?;
+    }
+    let state = crate::lock::acquire(&paths.database)?;
+    let inbox_lock = crate::lock::acquire_inbox(&paths.inbox, &paths.processing())?;
+    if !inbox::durable::syncing() {
+        warn!(
+            variable = inbox::durable::NO_SYNC_VAR,
+            "file and database syncs are off (a benchmark's baseline): a power loss can lose finished work"
+        );
+    }
+    for (dir, prefix) in
+        [(&paths.briefings, ".briefing-"), (&paths.failed, ".writing-"), (&paths.failed, ".moving-")]
+    {
+        remove_stale(dir, prefix);
+    }
+    remove_stale(&paths.processing(), ".copy-");
+    let store = Arc::new(Store::open(&paths.database)?);
+    Ok((Locks { _state: state, _inbox: inbox_lock }, store))
+}
+
+/// Removes the temporary files named `prefix...` in `dir`: written by a process a kill stopped
+/// mid-write (only the lock holder writes them, and it holds the lock now), never a user's file.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.as_encoded_bytes().starts_with(prefix.as_bytes()) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match removed {
+            Ok(()) => info!(path = %path.display(), "removed a temporary file left by an interrupted write"),
+            Err(e) => warn!(path = %path.display(), error = %e, "cannot remove a stale temporary file"),
+        }
+    }
 }
 
 /// The three parts at work, and what it takes to stop them in order.
@@ -282,12 +338,23 @@ fn pipeline_loop(
             worker.replace_pipeline(pipeline);
         }
         let mut retry = RETRY_FIRST;
+        let mut tries = 0;
         loop {
             if stopping.load(Ordering::SeqCst) {
                 // Left in the processing folder; the next start resumes it.
                 return;
             }
-            match worker.handle(&claimed) {
+            let result = worker.handle(&claimed);
+            tries += 1;
+            // A file that keeps failing for a reason of its own (not a full or read-only disk)
+            // goes to failed/ with that reason rather than holding up every file behind it.
+            let result = match result {
+                Err(e) if tries >= crate::worker::MAX_TRIES && !crate::worker::is_resource_error(&e) => {
+                    worker.give_up(&claimed, &e)
+                }
+                other => other,
+            };
+            match result {
                 Ok(report) => {
                     if let Some(day) = report.day {
                         dirty.mark(&day);

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use config::Config;
 use pipeline::Pipeline;
-use store::Store;
 
 use crate::worker::{Outcome, Report, Worker};
 
@@ -71,11 +70,7 @@ pub fn ingest(
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let processing = config.paths.processing();
-    for dir in [&config.paths.inbox, &processing, &config.paths.archive, &config.paths.failed] {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let _lock = crate::lock::acquire(&config.paths.database)?;
-    let store = Arc::new(Store::open(&config.paths.database)?);
+    let (_locks, store) = crate::daemon::open_state(&config)?;
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     worker.recover()?;
     let editor = editor::Editor::for_config(&config, store.clone());

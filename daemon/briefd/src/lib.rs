@@ -44,6 +44,9 @@ pub fn explain_file(file: &store::FileRecord, articles: &[stage_api::StoredArtic
         FileState::Done => {
             let ids: Vec<String> = articles.iter().map(|a| a.article_id.to_string()).collect();
             out.push_str(&format!("done; article(s) {}\n", ids.join(", ")));
+            if let Some(note) = &file.reason {
+                out.push_str(&format!("note: {note}\n"));
+            }
         }
         FileState::Duplicate => out.push_str(&format!(
             "duplicate: the same bytes came in before{}\n",

@@ -1,9 +1,11 @@
-//! One briefd per state database: the daemon and `ingest` hold an exclusive lock on a file beside
-//! the database, so two processes never process the same files twice. The holder writes its pid
-//! into the file, so `briefd status` can say who runs.
+//! One briefd per state database and one per inbox: the daemon and `ingest` hold an exclusive
+//! lock on a file beside the database, and another in the inbox's processing folder, so two
+//! processes never process the same files twice, whether they share a config or only an inbox.
+//! The holder writes its pid into each file, so `briefd status` and the refusal can say who runs.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -16,6 +18,39 @@ pub struct StateLock {
 /// Takes the lock for `database`, or explains who holds it.
 pub fn acquire(database: &Path) -> anyhow::Result<StateLock> {
     let path = lock_path(database);
+    match take(&path)? {
+        Ok(lock) => Ok(lock),
+        Err(pid) => bail!(
+            "another briefd{} is already working on {} (lock {}); stop it first, or drop files into its inbox instead",
+            pid_part(pid),
+            database.display(),
+            path.display()
+        ),
+    }
+}
+
+/// Takes the lock of the inbox whose processing folder is `processing`, or explains who holds it:
+/// two configs with their own databases on one inbox would each claim and resume the other's
+/// files.
+pub fn acquire_inbox(inbox: &Path, processing: &Path) -> anyhow::Result<StateLock> {
+    let path = processing.join(".lock");
+    match take(&path)? {
+        Ok(lock) => Ok(lock),
+        Err(pid) => bail!(
+            "another briefd{} is already taking files from the inbox {} (lock {}); two configs cannot share one inbox: give each its own inbox folder, or stop the other one",
+            pid_part(pid),
+            inbox.display(),
+            path.display()
+        ),
+    }
+}
+
+fn pid_part(pid: Option<u32>) -> String {
+    pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+}
+
+/// The lock at `path`, or `Err(pid)` of its holder when another process has it.
+fn take(path: &Path) -> anyhow::Result<Result<StateLock, Option<u32>>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -23,20 +58,25 @@ pub fn acquire(database: &Path) -> anyhow::Result<StateLock> {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => {
             let mut file = file;
             // The pid is for people; the lock itself is what counts, so a failed write is no error.
-            let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).and_then(|()| file.rewind());
-            Ok(StateLock { _file: file })
+            let _ = file
+                .set_len(0)
+                .and_then(|()| write!(file, "{}", std::process::id()))
+                .and_then(|()| file.rewind());
+            Ok(Ok(StateLock { _file: file }))
         }
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "another briefd is already working on {} (lock {}); stop it first, or drop files into its inbox instead",
-            database.display(),
-            path.display()
-        ),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut file = file;
+            let mut pid = String::new();
+            Ok(Err(file.read_to_string(&mut pid).ok().and_then(|_| pid.trim().parse().ok())))
+        }
         Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
     }
 }

@@ -74,13 +74,17 @@ fn write_index_and_feed(
 
 fn replace(path: &Path, content: &str) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    // 0666 before the umask, as any file a program creates: tempfile's default of 0600 would
+    // leave the briefing unreadable to the web server or the reader's other accounts.
     let mut tmp = tempfile::Builder::new()
         .prefix(".briefing-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(content.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("syncing {}", path.display()))?;
+    inbox::durable::sync_open(tmp.as_file()).with_context(|| format!("syncing {}", path.display()))?;
     tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    inbox::durable::sync_dir(dir).with_context(|| format!("syncing {}", dir.display()))?;
     Ok(())
 }
 

@@ -81,6 +81,46 @@ impl Worker {
 
     /// Takes a claimed file all the way: record, stages, commit, move.
     pub fn handle(&self, claimed: &Claimed) -> anyhow::Result<Report> {
+        match self.handle_inner(claimed) {
+            Err(e) if e.is::<Lost>() => Ok(Report {
+                file: claimed.original_name.to_string_lossy().into_owned(),
+                outcome: Outcome::Failed { stage: "inbox".into(), reason: LOST.into() },
+                day: None,
+            }),
+            other => other,
+        }
+    }
+
+    /// After [`MAX_TRIES`] failed tries of [`Worker::handle`] whose error was not the disk or the
+    /// store being unavailable (see [`is_resource_error`]): records the file as failed with
+    /// `error` as its reason and moves it to `failed/`, so no file holds up the ones behind it.
+    pub fn give_up(&self, claimed: &Claimed, error: &anyhow::Error) -> anyhow::Result<Report> {
+        let name = claimed.original_name.to_string_lossy().into_owned();
+        let reason = format!(
+            "briefd could not finish this file after {MAX_TRIES} tries: {error:#}; fix the cause and drop it again"
+        );
+        let processing_name = claimed.processing_name.as_encoded_bytes();
+        let record = match self.store.file_by_processing_name(processing_name)? {
+            Some(record) => record,
+            None => self.store.refuse_file(
+                processing_name,
+                claimed.original_name.as_encoded_bytes(),
+                "briefd",
+                &reason,
+            )?,
+        };
+        let path = self.processing_path(claimed);
+        match self.fail(record, &path, "briefd", &reason, name.clone(), Instant::now()) {
+            Err(e) if e.is::<Lost>() => Ok(Report {
+                file: name,
+                outcome: Outcome::Failed { stage: "inbox".into(), reason: LOST.into() },
+                day: None,
+            }),
+            other => other,
+        }
+    }
+
+    fn handle_inner(&self, claimed: &Claimed) -> anyhow::Result<Report> {
         let name = claimed.original_name.to_string_lossy().into_owned();
         let span = tracing::info_span!("article", file = %name, file_id = tracing::field::Empty);
         let _enter = span.enter();
@@ -228,13 +268,17 @@ impl Worker {
         let day = crate::today(&self.config.briefing.timezone);
         if !story_ids.is_empty() {
             let destination = self.archive_destination(&record, &day);
-            let note = (!left_out.is_empty()).then(|| {
+            let left_out_note = (!left_out.is_empty()).then(|| {
                 format!(
                     "{} of {n_items} articles not in the briefing: {}",
                     left_out.len(),
                     describe(left_out)
                 )
             });
+            let note = match (left_out_note, self.changed_since_read(&record, path)) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            };
             if let Some(note) = &note {
                 warn!(file_id = record.id, reason = %note, "file archived with articles left out");
             }
@@ -254,6 +298,10 @@ impl Worker {
             return self.fail(record, path, &stage, &reason, name, started);
         }
         let destination = self.archive_destination(&record, &day);
+        let reason = match self.changed_since_read(&record, path) {
+            Some(changed) => format!("{reason}; {changed}"),
+            None => reason,
+        };
         self.store.finish_file(record.id, FileState::Dropped, Some(&stage), Some(&reason), &destination)?;
         self.move_to(&record, path, &destination)?;
         info!(file_id = record.id, outcome = "dropped", %stage, %reason, total_ms = ms(started), "file finished");
@@ -308,10 +356,55 @@ impl Worker {
         path: &std::path::Path,
         destination: &std::path::Path,
     ) -> anyhow::Result<()> {
-        dispose::move_file(path, destination)
+        let moved = dispose::move_file(path, destination)
             .with_context(|| format!("moving {} to {}", path.display(), destination.display()))?;
+        if moved == dispose::Moved::Vanished {
+            self.record_lost(record)?;
+            return Err(Lost.into());
+        }
         self.store.mark_moved(record.id)?;
         Ok(())
+    }
+
+    /// A file that left the processing folder while in flight (removed by someone else): its
+    /// record says failed with [`LOST`], a report in `failed/` says so too, and nothing waits for it.
+    fn record_lost(&self, record: &FileRecord) -> anyhow::Result<()> {
+        warn!(file_id = record.id, reason = LOST, "file lost while in flight");
+        let destination = match (&record.destination, record.reason.as_deref()) {
+            (Some(d), Some(LOST)) => d.clone(),
+            _ => dispose::destination(&self.config.paths.failed, OsStr::new(&original(record)), record.id),
+        };
+        self.store.finish_file(record.id, FileState::Failed, Some("inbox"), Some(LOST), &destination)?;
+        let lost = FileRecord {
+            state: FileState::Failed,
+            failed_stage: Some("inbox".into()),
+            reason: Some(LOST.into()),
+            destination: Some(destination.clone()),
+            ..record.clone()
+        };
+        dispose::write_error_report(&destination, &error_report(&lost))
+            .with_context(|| format!("writing the error report for {}", destination.display()))?;
+        self.store.mark_moved(record.id)?;
+        Ok(())
+    }
+
+    /// Whether the file in the processing folder still holds the bytes that were processed (their
+    /// hash is recorded): a writer that kept the file open may append to it or cut it after the
+    /// claim. What was read is what the briefing shows; the archive keeps the file as it is, and
+    /// this note (logged, recorded, shown by `briefd explain`) says they differ.
+    fn changed_since_read(&self, record: &FileRecord, path: &std::path::Path) -> Option<String> {
+        let read = record.content_hash.as_deref()?;
+        let now = inbox::claim::read(path, self.config.inbox.max_file_bytes);
+        let note = match now {
+            Ok(bytes) if inbox::claim::content_hash(&bytes) == read => return None,
+            Ok(bytes) => format!(
+                "the file changed after briefd read it (it is {} bytes now): the briefing has what was read, the archive keeps the file as it is now",
+                bytes.len()
+            ),
+            Err(e) => format!("the file changed after briefd read it ({e}): the briefing has what was read"),
+        };
+        warn!(file_id = record.id, reason = %note, "file changed after it was read");
+        Some(note)
     }
 
     fn archive_destination(&self, record: &FileRecord, day: &str) -> PathBuf {
@@ -378,6 +471,55 @@ impl Worker {
         }
         Ok(repaired)
     }
+}
+
+/// How many times [`Worker::handle`] is tried before [`Worker::give_up`] sends the file to
+/// `failed/` (unless the disk or store is what fails: see [`is_resource_error`]).
+pub const MAX_TRIES: u32 = 3;
+
+/// The reason recorded for a file removed from the processing folder while in flight.
+pub const LOST: &str = "the file disappeared from the processing folder while briefd was working on it (removed by another program?); drop it again";
+
+/// A file gone from the processing folder before its move: recorded as failed, nothing to retry.
+#[derive(Debug)]
+struct Lost;
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(LOST)
+    }
+}
+
+impl std::error::Error for Lost {}
+
+/// True when `error` is the machine's, not the file's: a full, read-only or failing disk, or a
+/// busy or full database. Those are retried for as long as they last (no file is failed for
+/// them, and failing it would need the same disk); any other error fails the file after
+/// [`MAX_TRIES`].
+pub fn is_resource_error(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        if let Some(store) = cause.downcast_ref::<store::StoreError>() {
+            return store.is_unavailable();
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.raw_os_error(),
+                Some(
+                    libc::ENOSPC
+                        | libc::EDQUOT
+                        | libc::EFBIG
+                        | libc::EROFS
+                        | libc::EIO
+                        | libc::ENOMEM
+                        | libc::EMFILE
+                        | libc::ENFILE
+                        | libc::EAGAIN
+                        | libc::EBUSY
+                )
+            );
+        }
+        false
+    })
 }
 
 trait FromVecLossy {

@@ -3,13 +3,15 @@
 //! special files, whatever they point at.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
+
+use crate::durable;
 
 /// A file in the processing folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +84,18 @@ pub fn original_name(processing_name: &OsStr) -> OsString {
 /// another process, or deleted by its writer).
 pub fn claim(inbox: &Path, processing: &Path, name: &OsStr) -> io::Result<Option<Claimed>> {
     let claimed = Claimed { processing_name: processing_name(name), original_name: name.to_os_string() };
-    match std::fs::rename(inbox.join(name), processing.join(&claimed.processing_name)) {
-        Ok(()) => Ok(Some(claimed)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+    let (from, to) = (inbox.join(name), processing.join(&claimed.processing_name));
+    match std::fs::rename(&from, &to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
     }
+    // Taken means on disk: the writer may never have synced its bytes, and the rename is only
+    // durable once both folders are, so a power loss can neither lose the file nor leave it
+    // both in the inbox and in flight.
+    durable::sync_file(&to)?;
+    durable::sync_parents(&from, &to)?;
+    Ok(Some(claimed))
 }
 
 /// Copies a file from anywhere into `processing` (for `briefd ingest`), leaving the original.
@@ -98,8 +107,10 @@ pub fn copy_in(source: &Path, processing: &Path, max_bytes: u64) -> Result<Claim
     let mut tmp = OsString::from(".copy-");
     tmp.push(&claimed.processing_name);
     let tmp = processing.join(tmp);
-    std::fs::write(&tmp, &bytes).map_err(ReadError::Io)?;
-    std::fs::rename(&tmp, processing.join(&claimed.processing_name)).map_err(ReadError::Io)?;
+    let mut file = std::fs::File::create(&tmp).map_err(ReadError::Io)?;
+    file.write_all(&bytes).map_err(ReadError::Io)?;
+    durable::sync_open(&file).map_err(ReadError::Io)?;
+    durable::rename(&tmp, &processing.join(&claimed.processing_name)).map_err(ReadError::Io)?;
     Ok(claimed)
 }
 

@@ -40,6 +40,23 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An existing database file that cannot be one: empty, cut short or not SQLite. A missing
+    /// file is a fresh store; an existing one is never silently replaced by one.
+    #[error("database {} {problem}; it is not replaced by an empty one: restore it from a backup, or move it away to start afresh", path.display())]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong, in a user's words.
+        problem: String,
+    },
+    /// The database file could not be examined.
+    #[error("cannot read database {}: {source}", path.display())]
+    Unreadable {
+        /// The database file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A read-only look at a database an older briefd wrote: only `run` or `ingest` upgrade it.
     #[error("database {} has schema version {found}, older than this briefd's ({known}); `briefd run` or `briefd ingest` upgrades it", path.display())]
     TooOld {
@@ -72,6 +89,95 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// True when the database cannot be written for a reason of the machine's (a full, read-only
+    /// or failing disk, a busy database), which passes when that does, rather than a file's.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. } => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::OutOfMemory
+            ),
+            StoreError::CreateDir { .. } | StoreError::Unreadable { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// `path` for a `file:` URI: every byte but unreserved ones and `/` percent-encoded.
+fn uri_escape(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The benchmark's baseline (`BRIEFD_BENCH_NO_SYNC=1`, the same switch as the inbox's syncs):
+/// commits synced as before this issue, to measure what durability costs.
+fn bench_without_sync() -> bool {
+    std::env::var_os("BRIEFD_BENCH_NO_SYNC").is_some_and(|v| v == "1")
+}
+
+/// Refuses an existing database file that is empty, shorter than its header says, or not
+/// SQLite at all; SQLite itself would take an empty file as a new database and start afresh.
+fn check_existing(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let damaged = |problem: String| StoreError::Damaged { path: path.to_path_buf(), problem };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(StoreError::Unreadable { path: path.to_path_buf(), source }),
+    };
+    let unreadable = |source| StoreError::Unreadable { path: path.to_path_buf(), source };
+    let len = file.metadata().map_err(unreadable)?.len();
+    if len == 0 {
+        return Err(damaged("is empty (0 bytes), so it holds no state".into()));
+    }
+    let mut header = [0u8; 100];
+    let mut got = 0;
+    while got < header.len() {
+        match file.read(&mut header[got..]).map_err(unreadable)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    if got < header.len() || &header[..16] != b"SQLite format 3\0" {
+        return Err(damaged(format!(
+            "is not a SQLite database ({len} bytes, no SQLite header): it is damaged or cut short"
+        )));
+    }
+    // The header's page size (1 means 65536) and its page count, valid when its "version valid
+    // for" equals the change counter (SQLite 3.7.0 and later write both).
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let be32 = |at: usize| {
+        u64::from(u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]))
+    };
+    let (change_counter, pages, valid_for) = (be32(24), be32(28), be32(92));
+    if valid_for == change_counter && pages > 0 && len < pages * page_size {
+        return Err(damaged(format!(
+            "is cut short: {len} bytes where its header says {pages} pages of {page_size} bytes"
+        )));
+    }
+    Ok(())
+}
+
 /// Short result alias.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -93,13 +199,17 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
         }
+        check_existing(path)?;
         let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
-        // WAL: readers (status, briefing) never block the pipeline; NORMAL sync is durable
-        // across process crashes, which is what kill -9 tests, and cheap per commit.
+        // WAL: readers (status, briefing) never block the pipeline. FULL syncs the WAL at every
+        // commit, so an outcome the daemon acted on (a file moved to archive/ or failed/ after
+        // `finish_file`) is on disk before the move; NORMAL would survive kill -9 but could lose
+        // the newest commits on power loss, leaving files whose record says "in flight".
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        let synchronous = if bench_without_sync() { "NORMAL" } else { "FULL" };
+        conn.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         migrations::migrate(&mut conn, path)?;
         Ok(Store::with(path, conn))
@@ -111,11 +221,26 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        check_existing(path)?;
         let sql = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql)?;
+        let open = |target: &Path, flags| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(target, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, found))
+        };
+        let (conn, found) = match open(path, flags) {
+            Ok(opened) => opened,
+            Err(first) => {
+                // A WAL database needs its `-shm` file beside it, which a read-only folder (a
+                // read-only mount, another user's state) cannot get. No daemon can be writing
+                // there (it could not take its lock), so the file is read as it stands.
+                let uri = format!("file:{}?immutable=1", uri_escape(path));
+                let immutable = Path::new(&uri);
+                open(immutable, flags | rusqlite::OpenFlags::SQLITE_OPEN_URI).map_err(|_| sql(first))?
+            }
+        };
         let known = migrations::version();
         if found < known {
             return Err(StoreError::TooOld { path: path.to_path_buf(), found, known });
@@ -553,6 +678,37 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("state/briefd.db")).expect("open");
         (dir, store)
+    }
+
+    /// Issue 20, finding 6: an empty or cut-short database is refused, never replaced.
+    #[test]
+    fn an_empty_or_truncated_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("briefd.db");
+        std::fs::write(&path, b"").expect("write");
+        let err = Store::open(&path).err().expect("an empty file is refused").to_string();
+        assert!(err.contains("is empty (0 bytes)"), "{err}");
+        assert_eq!(std::fs::metadata(&path).expect("still there").len(), 0);
+
+        std::fs::remove_file(&path).expect("remove");
+        let store = Store::open(&path).expect("a missing file is a fresh store");
+        store.accept_file(b"p1", b"a.txt", "h1", 1).expect("accept");
+        drop(store);
+        let len = std::fs::metadata(&path).expect("db").len();
+        assert!(len > 4096, "{len}");
+        let file = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
+        file.set_len(len / 2).expect("truncate");
+        let err = Store::open(&path).err().expect("a truncated file is refused").to_string();
+        assert!(err.contains("is cut short"), "{err}");
+        assert_eq!(std::fs::metadata(&path).expect("db").len(), len / 2);
+
+        std::fs::write(
+            &path,
+            b"hello, not a database at all, but long enough to hold a header. ........................",
+        )
+        .expect("write");
+        let err = Store::open(&path).err().expect("not SQLite").to_string();
+        assert!(err.contains("not a SQLite database"), "{err}");
     }
 
     #[test]

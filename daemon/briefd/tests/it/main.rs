@@ -3,6 +3,7 @@
 mod browser;
 mod editor;
 mod faults;
+mod harden;
 mod keypoints;
 mod merge;
 /// The plugin builder of the plugin-host tests, shared so both build the same way.
