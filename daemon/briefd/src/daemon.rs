@@ -131,6 +131,8 @@ struct Running {
     editor_thread: Option<std::thread::JoinHandle<()>>,
     /// Stages of a reloaded config, taken by the pipeline thread before its next file.
     reloaded: Arc<Mutex<Option<Pipeline>>>,
+    /// When this run began (`store::now`), to take back its stage starts if shutdown times out.
+    started_at: String,
 }
 
 impl Running {
@@ -142,6 +144,7 @@ impl Running {
         worker: Worker,
         editor: Option<editor::ModelEditor>,
     ) -> anyhow::Result<Running> {
+        let started_at = store::now();
         let dirty = Arc::new(Dirty::default());
         dirty.mark(&crate::today(&config.briefing.timezone));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -197,6 +200,7 @@ impl Running {
             pipeline_done,
             editor_thread,
             reloaded,
+            started_at,
         })
     }
 
@@ -240,11 +244,18 @@ impl Running {
             Ok(_) => {
                 let _ = self.pipeline_thread.join();
             }
-            Err(_) => warn!(
-                timeout_seconds = self.config.shutdown_timeout.as_secs(),
-                "the article in flight did not finish in time; \
-                 it is recorded and will resume at the next start"
-            ),
+            Err(_) => {
+                warn!(
+                    timeout_seconds = self.config.shutdown_timeout.as_secs(),
+                    "the article in flight did not finish in time; \
+                     it is recorded and will resume at the next start"
+                );
+                // Leaving a stage unfinished on purpose is no crash: it must not count towards
+                // failing the article as one that crashes the daemon.
+                if let Err(e) = self.store.forgive_starts_since(&self.started_at) {
+                    warn!(error = %e, "could not take back the stage start in flight");
+                }
+            }
         }
         if let Some(editor) = self.editor_thread {
             // The editor checks `stopping` between tokens, so this is one token's wait.
