@@ -625,6 +625,8 @@ mod tests {
         };
         store.record_stage(&result).unwrap();
         assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 0, "the result cleared the count");
+        // The store compares times to the millisecond (SQLite's julianday).
+        std::thread::sleep(std::time::Duration::from_millis(5));
         let before = now();
         std::thread::sleep(std::time::Duration::from_millis(5));
         assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 1);

@@ -17,9 +17,14 @@ fn env_with(config: &str) -> Env {
     let folder = env.root().join("plugins");
     std::fs::create_dir(&folder).unwrap();
     let built = plugins();
-    for library in
-        [&built.topics, &built.misbehaving, &built.phrase_filter, &built.wrong_abi, &built.garbage, &built.crash]
-    {
+    for library in [
+        &built.topics,
+        &built.misbehaving,
+        &built.phrase_filter,
+        &built.wrong_abi,
+        &built.garbage,
+        &built.crash,
+    ] {
         std::fs::copy(library, folder.join(library.file_name().unwrap())).unwrap();
     }
     env
@@ -154,9 +159,9 @@ fn marked(i: usize, marker: &str) -> Vec<u8> {
 /// "number 50").
 fn mentions(briefing: &str, i: usize) -> bool {
     let needle = format!("number {i}");
-    briefing.match_indices(&needle).any(|(at, _)| {
-        !briefing[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit())
-    })
+    briefing
+        .match_indices(&needle)
+        .any(|(at, _)| !briefing[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn failure_report(env: &Env, name: &str) -> String {
@@ -260,7 +265,11 @@ fn an_article_that_crashes_the_daemon_twice_is_failed_at_the_next_start() {
     for run in 1..=2 {
         let mut daemon = env.start();
         let status = daemon.wait_for_exit(Duration::from_secs(30));
-        assert_eq!(status.signal(), Some(libc::SIGSEGV), "run {run} died of the plugin's segfault: {status:?}");
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGSEGV),
+            "run {run} died of the plugin's segfault: {status:?}"
+        );
     }
     let mut daemon = env.start();
     env.wait_until("the poisoned file in failed/", Duration::from_secs(30), || {
