@@ -104,6 +104,7 @@ fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(StateLock, 
     }
     let lock = crate::lock::acquire(&paths.database)?;
     let store = Arc::new(Store::open(&paths.database)?);
+    crate::crash::begin(&paths.database, &store)?;
     let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     let repaired = worker.recover()?;
@@ -131,8 +132,6 @@ struct Running {
     editor_thread: Option<std::thread::JoinHandle<()>>,
     /// Stages of a reloaded config, taken by the pipeline thread before its next file.
     reloaded: Arc<Mutex<Option<Pipeline>>>,
-    /// When this run began (`store::now`), to take back its stage starts if shutdown times out.
-    started_at: String,
 }
 
 impl Running {
@@ -144,7 +143,6 @@ impl Running {
         worker: Worker,
         editor: Option<editor::ModelEditor>,
     ) -> anyhow::Result<Running> {
-        let started_at = store::now();
         let dirty = Arc::new(Dirty::default());
         dirty.mark(&crate::today(&config.briefing.timezone));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -200,7 +198,6 @@ impl Running {
             pipeline_done,
             editor_thread,
             reloaded,
-            started_at,
         })
     }
 
@@ -250,11 +247,8 @@ impl Running {
                     "the article in flight did not finish in time; \
                      it is recorded and will resume at the next start"
                 );
-                // Leaving a stage unfinished on purpose is no crash: it must not count towards
-                // failing the article as one that crashes the daemon.
-                if let Err(e) = self.store.forgive_starts_since(&self.started_at) {
-                    warn!(error = %e, "could not take back the stage start in flight");
-                }
+                // Leaving a stage unfinished on purpose is no crash: the next start sees this
+                // run's note without a crash line and takes its unfinished start back (`crash`).
             }
         }
         if let Some(editor) = self.editor_thread {

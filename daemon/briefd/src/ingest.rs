@@ -76,6 +76,7 @@ pub fn ingest(
     }
     let _lock = crate::lock::acquire(&config.paths.database)?;
     let store = Arc::new(Store::open(&config.paths.database)?);
+    crate::crash::begin(&config.paths.database, &store)?;
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     worker.recover()?;
     let editor = editor::Editor::for_config(&config, store.clone());
