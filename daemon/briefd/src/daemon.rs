@@ -149,6 +149,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
     }
     remove_stale(&paths.processing(), ".copy-");
     let store = Arc::new(Store::open(&paths.database)?);
+    crate::crash::begin(&paths.database, &store)?;
     Ok((Locks { _state: state, _inbox: inbox_lock }, store))
 }
 
@@ -296,11 +297,15 @@ impl Running {
             Ok(_) => {
                 let _ = self.pipeline_thread.join();
             }
-            Err(_) => warn!(
-                timeout_seconds = self.config.shutdown_timeout.as_secs(),
-                "the article in flight did not finish in time; \
-                 it is recorded and will resume at the next start"
-            ),
+            Err(_) => {
+                warn!(
+                    timeout_seconds = self.config.shutdown_timeout.as_secs(),
+                    "the article in flight did not finish in time; \
+                     it is recorded and will resume at the next start"
+                );
+                // Leaving a stage unfinished on purpose is no crash: the next start sees this
+                // run's note without a crash line and takes its unfinished start back (`crash`).
+            }
         }
         if let Some(editor) = self.editor_thread {
             // The editor checks `stopping` between tokens, so this is one token's wait.

@@ -7,11 +7,12 @@
 //! - [`check::check_config`]: the config and the pipeline `run` would build, or every problem;
 //! - [`status::render`], [`explain`]: what `briefd status` and `briefd explain` print;
 //! - [`publish`]: writes a day's briefing atomically;
-//! - [`lock`]: one briefd per state database;
+//! - [`lock`]: one briefd per state database; [`crash`]: a crash told from a kill at the next start;
 //! - [`day_eval`]: `briefd eval day`, which lives here rather than in `eval` because it runs the
 //!   daemon's own ingest path (`eval` cannot depend on this crate, which depends on it).
 
 pub mod check;
+pub mod crash;
 pub mod daemon;
 pub mod day_eval;
 pub mod ingest;

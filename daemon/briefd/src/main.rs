@@ -131,6 +131,18 @@ enum Command {
         #[command(subcommand)]
         set: EvalSet,
     },
+    /// Internal: host one plugin for a running daemon, speaking frames on stdin/stdout.
+    ///
+    /// The daemon starts one per plugin stage with `isolation: process`; not for people.
+    #[command(hide = true)]
+    PluginHost {
+        /// The plugin library.
+        #[arg(long)]
+        library: PathBuf,
+        /// The process's address-space limit (RLIMIT_AS), in bytes.
+        #[arg(long)]
+        memory_limit_bytes: Option<u64>,
+    },
     /// Rebuild a day's briefing from the store, write it, and print it.
     #[command(after_help = "Example:\n  briefd briefing --date 2025-07-13")]
     Briefing {
@@ -278,6 +290,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { set } => eval(config, set),
         Command::Briefing { date } => briefing(config, date.as_deref()),
         Command::Explain { article } => explain(config, &article),
+        Command::PluginHost { library, memory_limit_bytes } => {
+            plugin_host::child::serve(&library, memory_limit_bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

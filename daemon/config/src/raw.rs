@@ -89,6 +89,22 @@ pub(crate) struct RawPlugin {
     /// Handed to the plugin as JSON.
     #[serde(default = "empty_options")]
     pub options: serde_json::Value,
+    /// `process` (the default) or `in_process`.
+    #[serde(default)]
+    pub isolation: RawIsolation,
+    /// The plugin process's address space, in MiB (process isolation only).
+    pub memory_limit_mib: Option<u64>,
+    /// Crashes in a row before the plugin is disabled (process isolation only).
+    pub max_consecutive_crashes: Option<u32>,
+}
+
+/// Where a plugin runs, as written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RawIsolation {
+    #[default]
+    Process,
+    InProcess,
 }
 
 fn default_plugin_timeout() -> u64 {

@@ -5,7 +5,10 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::raw::{RawConfig, RawInbox, RawPlugin, RawStage};
+use crate::raw::{RawConfig, RawInbox, RawIsolation, RawPlugin, RawStage};
+
+/// The smallest `memory_limit_mib` a plugin process may have.
+const MIN_PLUGIN_MEMORY_MIB: u64 = 64;
 use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, StageConfig};
 
 /// One thing wrong with a configuration, named by its key path.
@@ -237,11 +240,50 @@ fn plugin(raw: RawPlugin, resolve: &dyn Fn(&Path) -> PathBuf) -> Result<PluginCo
     if raw.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err("name is empty; leave it out to use the plugin's own name".into());
     }
+    let isolation = match raw.isolation {
+        RawIsolation::InProcess => {
+            for (key, given) in [
+                ("memory_limit_mib", raw.memory_limit_mib.is_some()),
+                ("max_consecutive_crashes", raw.max_consecutive_crashes.is_some()),
+            ] {
+                if given {
+                    return Err(format!(
+                        "{key} bounds a plugin's own process; it has no effect with isolation: in_process (remove it, or use isolation: process)"
+                    ));
+                }
+            }
+            plugin_host::Isolation::InProcess
+        }
+        RawIsolation::Process => {
+            let defaults = plugin_host::ProcessLimits::default();
+            let memory_limit_bytes = match raw.memory_limit_mib {
+                None => defaults.memory_limit_bytes,
+                // The host process itself (briefd's code, the loader, the pipe buffers) needs
+                // some room before the plugin allocates anything.
+                Some(mib) if mib < MIN_PLUGIN_MEMORY_MIB => {
+                    return Err(format!(
+                        "memory_limit_mib must be at least {MIN_PLUGIN_MEMORY_MIB}: the plugin host needs that much to start"
+                    ))
+                }
+                Some(mib) => mib.checked_mul(1 << 20).ok_or("memory_limit_mib is too large")?,
+            };
+            let max_consecutive_crashes = match raw.max_consecutive_crashes {
+                None => defaults.max_consecutive_crashes,
+                Some(0) => return Err("max_consecutive_crashes must be at least 1".into()),
+                Some(n) => n,
+            };
+            plugin_host::Isolation::Process(plugin_host::ProcessLimits {
+                memory_limit_bytes,
+                max_consecutive_crashes,
+            })
+        }
+    };
     let settings = plugin_host::PluginSettings {
         name: raw.name,
         on_error: raw.on_error,
         timeout: Duration::from_millis(raw.timeout_millis),
         options: raw.options,
+        isolation,
     };
     Ok(PluginConfig { path: resolve(&raw.path), settings })
 }
@@ -263,6 +305,39 @@ mod tests {
         assert_eq!(plugin.path, base.join("plugins/libnone.so"));
         assert_eq!(plugin.settings.on_error, plugin_host::OnError::Pass);
         assert_eq!(plugin.settings.options, serde_json::json!({ "any": ["thing"] }));
+        assert_eq!(plugin.settings.isolation, plugin_host::Isolation::default(), "process by default");
+    }
+
+    #[test]
+    fn isolation_and_its_limits_are_read_and_checked() {
+        let path = std::path::Path::new("c.yaml");
+        let entry = |keys: &str| {
+            format!("inbox: {{ path: inbox }}\nstages:\n  - kind: clean\n  - kind: plugin\n    path: x.so\n{keys}")
+        };
+        let isolation = |keys: &str| match &Config::from_yaml(path, &entry(keys)).unwrap().stages[1] {
+            StageConfig::Plugin(plugin) => plugin.settings.isolation,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(isolation("    isolation: in_process\n"), plugin_host::Isolation::InProcess);
+        assert_eq!(
+            isolation("    isolation: process\n    memory_limit_mib: 256\n    max_consecutive_crashes: 5\n"),
+            plugin_host::Isolation::Process(plugin_host::ProcessLimits {
+                memory_limit_bytes: 256 << 20,
+                max_consecutive_crashes: 5
+            })
+        );
+        for (keys, needle) in [
+            ("    isolation: thread\n", "unknown variant `thread`"),
+            ("    memory_limit_mib: 8\n", "memory_limit_mib must be at least 64"),
+            ("    max_consecutive_crashes: 0\n", "max_consecutive_crashes must be at least 1"),
+            (
+                "    isolation: in_process\n    memory_limit_mib: 512\n",
+                "no effect with isolation: in_process",
+            ),
+        ] {
+            let error = Config::from_yaml(path, &entry(keys)).unwrap_err().to_string();
+            assert!(error.contains(needle), "{keys:?}: {error}");
+        }
     }
 
     /// An invalid config still hands over its plugin entries, at their positions in the file, so

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use config::{Config, PluginConfig, Problem, StageConfig};
-use plugin_host::{Library, PluginStage};
+use plugin_host::PluginError;
 use stage_api::Stage;
 
 use crate::Pipeline;
@@ -35,7 +35,7 @@ impl Pipeline {
                 StageConfig::Summarize(o) => stages.push(Box::new(summarize::Summarize::new(o.clone()))),
                 StageConfig::Keypoints(o) => stages.push(Box::new(keypoints::Keypoints::new(o.clone()))),
                 StageConfig::Plugin(plugin) => match start_plugin(index, plugin) {
-                    Ok(plugin) => stages.push(Box::new(plugin)),
+                    Ok(plugin) => stages.push(plugin),
                     Err(problem) => problems.push(problem),
                 },
             }
@@ -54,13 +54,15 @@ pub fn plugin_problems(plugins: &[(usize, PluginConfig)]) -> Vec<Problem> {
     plugins.iter().filter_map(|(index, plugin)| start_plugin(*index, plugin).err()).collect()
 }
 
-/// Loads and starts one plugin entry, the plugin checking its options as it starts.
-fn start_plugin(index: usize, plugin: &PluginConfig) -> Result<PluginStage, Problem> {
+/// Loads and starts one plugin entry (in its own process unless `isolation: in_process`), the
+/// plugin checking its options as it starts.
+fn start_plugin(index: usize, plugin: &PluginConfig) -> Result<Box<dyn Stage>, Problem> {
     let problem = |message: String| Problem::new(&format!("stages[{index}] (plugin)"), &message);
-    // The loader's errors open with the file; a plugin's refusal names only the stage.
-    let library = Library::load(&plugin.path).map_err(|e| problem(e.to_string()))?;
-    PluginStage::new(library, plugin.settings.clone())
-        .map_err(|e| problem(format!("{e} ({})", plugin.path.display())))
+    plugin_host::start(&plugin.path, plugin.settings.clone()).map_err(|e| match e {
+        // A plugin's refusal names only the stage; the loader's errors open with the file.
+        PluginError::Create { .. } => problem(format!("{e} ({})", plugin.path.display())),
+        other => problem(other.to_string()),
+    })
 }
 
 fn list(problems: &[Problem]) -> String {

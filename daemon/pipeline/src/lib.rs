@@ -3,7 +3,10 @@
 //! Each stage's result is recorded in the store as soon as it is known, so a restart resumes an
 //! article after its last finished stage instead of from the start. A stage that panics is caught
 //! and turned into a failure of that article; nothing a stage does can stop the daemon (short of
-//! aborting the process).
+//! aborting the process). And that, too, happens at most twice per article: each start of a stage
+//! is recorded before it runs, and a stage that started twice on an article without finishing
+//! (the daemon died both times) fails the article at the next start instead of running again
+//! ([`CRASHES_BEFORE_FAILING`]), so a poisoned file cannot crash-loop the daemon.
 //!
 //! [`Pipeline::build`] is the one way from a config to running stages.
 
@@ -16,6 +19,11 @@ use stage_api::{Article, Context, Outcome, Stage};
 use store::{StageOutcome, StageResult, Store, StoreError};
 
 pub use build::{plugin_problems, BuildError};
+
+/// A stage that started on an article this many times without recording a result (the daemon
+/// died each time) is not started on it again: the article fails instead. Two, not one, because
+/// one death may be the machine's (a kill, a power cut) rather than the article's.
+pub const CRASHES_BEFORE_FAILING: u32 = 2;
 
 /// The stages, built once from the config.
 pub struct Pipeline {
@@ -150,6 +158,38 @@ impl Pipeline {
             );
         }
         for (index, stage) in self.stages.iter().enumerate().skip(start) {
+            // Recorded before the stage runs, so a stage that takes the daemon down with it (a
+            // segfault in an in-process plugin) is known at the next start.
+            let crashes = store.start_stage(file_id, item_index, index, stage.name())?;
+            if crashes >= CRASHES_BEFORE_FAILING {
+                let message = format!(
+                    "stage `{}` crashed the daemon twice on this article (briefd died while it ran, \
+                     both times); it is not tried a third time. If the stage is a plugin, run it \
+                     with `isolation: process`, or report the file to its author",
+                    stage.name()
+                );
+                tracing::error!(
+                    file_id,
+                    item_index,
+                    stage = stage.name(),
+                    crashes,
+                    "article crashed the daemon; failing it"
+                );
+                let mut result = stage_result(
+                    file_id,
+                    item_index,
+                    index,
+                    stage.as_ref(),
+                    0.0,
+                    &Outcome::Fail { message: message.clone() },
+                );
+                result.detail = Some(message.clone());
+                store.record_stage(&result)?;
+                return Ok(Step::Finished(
+                    Finished::Failed { stage: stage.name().to_string(), message },
+                    timings,
+                ));
+            }
             // The merges the article already asked for were applied after the stage that set them.
             let merges_before = article.story_merges.clone();
             let began = Instant::now();
@@ -454,6 +494,39 @@ mod tests {
         assert!(matches!(&seen[1], (1, Finished::Failed { message, .. }) if message.contains("second")));
         assert!(matches!(&seen[2], (2, Finished::Done(a)) if a.text == "third"));
         assert_eq!(store.file_stories(file.id).unwrap().len(), 2);
+    }
+
+    /// Issue 20: a stage that started on an article twice without finishing (the daemon died
+    /// in it both times; here the two starts are recorded as those runs would have) is not run a
+    /// third time: the article fails, saying why; after one such death it still runs.
+    #[test]
+    fn a_stage_that_crashed_the_daemon_twice_on_an_article_is_not_run_again() {
+        let (_d, store) = store();
+        for earlier_deaths in [1, 2] {
+            let name = format!("f{earlier_deaths}");
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), &name, 1).unwrap();
+            for _ in 0..earlier_deaths {
+                store.start_stage(file.id, 0, 1, "fragile").unwrap();
+            }
+            let first = Box::new(Counting("first", AtomicUsize::new(0)));
+            let fragile = Box::new(Counting("fragile", AtomicUsize::new(0)));
+            let pipeline = Pipeline::new(vec![first, fragile]);
+            let article = Article { file_name: name.clone(), raw: Some(b"x".to_vec()), ..Default::default() };
+            let (finished, _) = pipeline.run(&store, file.id, article).unwrap();
+            match (earlier_deaths, finished) {
+                (1, Finished::Done(article)) => assert_eq!(article.tags, ["first", "fragile"]),
+                (2, Finished::Failed { stage, message }) => {
+                    assert_eq!(stage, "fragile");
+                    assert!(
+                        message.starts_with("stage `fragile` crashed the daemon twice on this article"),
+                        "{message}"
+                    );
+                    let last = store.last_stage_result(file.id, 0).unwrap().unwrap();
+                    assert_eq!((last.stage_index, last.outcome), (1, StageOutcome::Fail), "recorded");
+                }
+                other => panic!("after {earlier_deaths} deaths: {other:?}"),
+            }
+        }
     }
 
     /// A crash after the first article is committed: the restart runs only what is left, and

@@ -1,14 +1,19 @@
 //! Measures what a loaded no-op plugin adds per article, against a built-in no-op stage, on the
-//! same article; `bench/plugins` builds the plugin and runs this in release mode.
+//! same article, in-process and in a process of its own; `bench/plugins` builds the plugin and
+//! runs this in release mode.
 //!
 //! Usage: `overhead <path to libmisbehaving_stage.so> <article.json>`. Prints one line per
-//! measurement and a final line with `ratio` (plugin / built-in) and the microseconds added.
+//! measurement, a line with `ratio` (in-process plugin / built-in) and the microseconds added,
+//! and a line with `ratio` (process / in-process). For the process figure this program is its
+//! own plugin host: started as `overhead plugin-host --library ...` it serves the pipe with
+//! `plugin_host::child::serve`, the same function `briefd plugin-host` runs, so no release build
+//! of the whole daemon is needed and the figure is the boundary's alone.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use plugin_host::{Library, OnError, PluginSettings, PluginStage};
+use plugin_host::{Isolation, Library, OnError, PluginSettings, PluginStage, ProcessLimits, ProcessStage};
 use stage_api::{Article, Context, EmptyContext, Outcome, Stage};
 
 /// The built-in baseline: passes the article on, as cheaply as a stage can.
@@ -38,6 +43,9 @@ fn per_article(stage: &dyn Stage, article: &Article, rounds: u32) -> Duration {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("plugin-host") {
+        return serve_as_host(args.skip(1));
+    }
     let usage = "usage: overhead <libmisbehaving_stage.so> <article.json>";
     let library = PathBuf::from(args.next().ok_or(usage)?);
     let article_path = PathBuf::from(args.next().ok_or(usage)?);
@@ -49,11 +57,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         on_error: OnError::Fail,
         timeout: Duration::from_secs(10),
         options: serde_json::json!({"mode": "noop"}),
+        isolation: Isolation::InProcess,
     };
-    let plugin = PluginStage::new(Library::load(&library)?, settings)?;
+    let plugin = PluginStage::new(Library::load(&library)?, settings.clone())?;
+    let isolated = ProcessStage::start(
+        &std::env::current_exe()?,
+        &library,
+        PluginSettings { isolation: Isolation::Process(ProcessLimits::default()), ..settings },
+    )?;
     const ROUNDS: u32 = 20_000;
     let builtin = per_article(&Noop, &article, ROUNDS);
     let loaded = per_article(&plugin, &article, ROUNDS);
+    let process = per_article(&isolated, &article, ROUNDS);
     let dedupe = per_article(&dedupe::Dedupe::new(Default::default()), &article, ROUNDS);
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     println!("article: {} ({json_bytes} bytes as JSON), {ROUNDS} calls each", article_path.display());
@@ -66,5 +81,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         micros(loaded) - micros(builtin),
         (micros(loaded) - micros(builtin)) / micros(dedupe)
     );
+    println!("plugin no-op (process): {:7.2} us/article", micros(process));
+    println!(
+        "ratio {:.1} (process / in-process, same plugin and article); the process boundary adds {:.1} us/article",
+        micros(process) / micros(loaded),
+        micros(process) - micros(loaded)
+    );
+    Ok(())
+}
+
+/// `overhead plugin-host --library PATH --memory-limit-bytes N`: the host side of the pipe.
+fn serve_as_host(mut args: impl Iterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
+    let (mut library, mut memory) = (None, None);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--library" => library = args.next().map(PathBuf::from),
+            "--memory-limit-bytes" => memory = args.next().map(|n| n.parse()).transpose()?,
+            other => return Err(format!("unknown argument {other:?}").into()),
+        }
+    }
+    plugin_host::child::serve(&library.ok_or("--library is required")?, memory)?;
     Ok(())
 }

@@ -9,16 +9,49 @@
 //! disabled, and its errors are handled as the stage's `on_error` says.
 //!
 //! What in-process loading cannot contain: a plugin that segfaults, aborts or corrupts memory
-//! takes the daemon down with it. Untrusted stages belong out of process (see `PLUGINS.md`).
+//! takes the daemon down with it. So by default ([`Isolation::Process`]) the daemon does not
+//! load the library at all: [`ProcessStage`] runs it in a `briefd plugin-host` process of its
+//! own ([`child`]), speaking the same ABI's JSON over a pipe ([`frame`]), and turns a crash, an
+//! overrun or runaway memory there into the failure of one article.
 
+pub mod child;
+mod frame;
 pub mod library;
 pub mod plugin_stage;
+pub mod process_stage;
 mod worker;
 
 pub use library::Library;
-pub use plugin_stage::{OnError, PluginSettings, PluginStage};
+pub use plugin_stage::{Isolation, OnError, PluginSettings, PluginStage, ProcessLimits};
+pub use process_stage::ProcessStage;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use stage_api::Stage;
+
+/// The environment variable naming the program to run as `PROGRAM plugin-host` (a briefd
+/// binary); by default the running executable, which is briefd itself. Tests and benchmarks
+/// that build pipelines outside the briefd binary set it.
+pub const HOST_PROGRAM_VAR: &str = "BRIEFD_PLUGIN_HOST";
+
+/// The program that runs plugin hosts: `$BRIEFD_PLUGIN_HOST`, else the running executable.
+pub fn host_program() -> Result<PathBuf, PluginError> {
+    if let Some(program) = std::env::var_os(HOST_PROGRAM_VAR) {
+        return Ok(PathBuf::from(program));
+    }
+    std::env::current_exe().map_err(|e| PluginError::Host {
+        message: format!("cannot find briefd's own executable to run plugins in: {e}"),
+    })
+}
+
+/// Starts the plugin at `path` as its settings' isolation says: loaded into this process, or in
+/// a host process of its own.
+pub fn start(path: &Path, settings: PluginSettings) -> Result<Box<dyn Stage>, PluginError> {
+    match settings.isolation {
+        Isolation::InProcess => Ok(Box::new(PluginStage::new(Library::load(path)?, settings)?)),
+        Isolation::Process(_) => Ok(Box::new(ProcessStage::start(&host_program()?, path, settings)?)),
+    }
+}
 
 /// Why a plugin could not be loaded or started.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +98,12 @@ pub enum PluginError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
+        message: String,
+    },
+    /// The plugin's host process could not load it or failed (the message names the file).
+    #[error("{message}")]
+    Host {
+        /// What went wrong.
         message: String,
     },
     /// The plugin refused its options or failed to start.

@@ -33,6 +33,41 @@ pub struct PluginSettings {
     pub timeout: Duration,
     /// The `options` of the config entry, handed to the plugin's `create` as JSON.
     pub options: serde_json::Value,
+    /// In a process of its own (the default) or inside the daemon.
+    pub isolation: Isolation,
+}
+
+/// Where a plugin runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// In a `briefd plugin-host` process of its own ([`crate::ProcessStage`]): a crash, an
+    /// overrun or runaway memory costs the article in hand, never the daemon.
+    Process(ProcessLimits),
+    /// Inside the daemon ([`PluginStage`]): no process boundary to cross, but a crash in the
+    /// plugin is a crash of the daemon. For trusted, fast plugins.
+    InProcess,
+}
+
+impl Default for Isolation {
+    /// A daemon fed by strangers' files runs strangers' plugins on them: process is the safe default.
+    fn default() -> Isolation {
+        Isolation::Process(ProcessLimits::default())
+    }
+}
+
+/// The bounds of a plugin's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessLimits {
+    /// Its address space (`RLIMIT_AS`), so a runaway allocation fails in it, not the machine.
+    pub memory_limit_bytes: u64,
+    /// Crashes (or overruns) in a row after which the plugin is disabled instead of restarted.
+    pub max_consecutive_crashes: u32,
+}
+
+impl Default for ProcessLimits {
+    fn default() -> ProcessLimits {
+        ProcessLimits { memory_limit_bytes: 1 << 30, max_consecutive_crashes: 3 }
+    }
 }
 
 /// A plugin instance wrapped as a stage.
@@ -92,32 +127,33 @@ impl PluginStage {
             }
         }
     }
+}
 
-    /// Turns the plugin's raw answer into an outcome, refusing anything malformed.
-    fn read(&self, article: &Article, (status, bytes): Answer) -> Result<Outcome, String> {
-        match status {
-            Status::CONTINUE => {
-                let next: Article = serde_json::from_slice(&bytes).map_err(|e| {
-                    let start = String::from_utf8_lossy(&bytes[..bytes.len().min(60)]).into_owned();
-                    format!("returned an article that is not valid article JSON ({e}); it began {start:?}")
-                })?;
-                for (field, same) in [
-                    ("file_name", next.file_name == article.file_name),
-                    ("item_index", next.item_index == article.item_index),
-                    ("received_at", next.received_at == article.received_at),
-                ] {
-                    if !same {
-                        return Err(format!(
-                            "changed `{field}`, which identifies the article and must stay as it is"
-                        ));
-                    }
+/// Turns a plugin's raw answer into an outcome, refusing anything malformed; shared by both
+/// isolations, so a plugin is judged the same in or out of process.
+pub(crate) fn read_answer(article: &Article, (status, bytes): Answer) -> Result<Outcome, String> {
+    match status {
+        Status::CONTINUE => {
+            let next: Article = serde_json::from_slice(&bytes).map_err(|e| {
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(60)]).into_owned();
+                format!("returned an article that is not valid article JSON ({e}); it began {start:?}")
+            })?;
+            for (field, same) in [
+                ("file_name", next.file_name == article.file_name),
+                ("item_index", next.item_index == article.item_index),
+                ("received_at", next.received_at == article.received_at),
+            ] {
+                if !same {
+                    return Err(format!(
+                        "changed `{field}`, which identifies the article and must stay as it is"
+                    ));
                 }
-                Ok(Outcome::Continue(next))
             }
-            Status::DROP => Ok(Outcome::Drop { reason: utf8(&bytes, "drop reason")? }),
-            Status::FAIL => Err(utf8(&bytes, "failure message")?),
-            Status(other) => Err(format!("returned the unknown status {other} (expected 0, 1 or 2)")),
+            Ok(Outcome::Continue(next))
         }
+        Status::DROP => Ok(Outcome::Drop { reason: utf8(&bytes, "drop reason")? }),
+        Status::FAIL => Err(utf8(&bytes, "failure message")?),
+        Status(other) => Err(format!("returned the unknown status {other} (expected 0, 1 or 2)")),
     }
 }
 
@@ -144,7 +180,7 @@ impl Stage for PluginStage {
             Err(e) => return self.on_error(article, format!("cannot encode the article: {e}")),
         };
         match worker.call(input, context, self.timeout) {
-            Ok(answer) => match self.read(&article, answer) {
+            Ok(answer) => match read_answer(&article, answer) {
                 Ok(outcome) => outcome,
                 Err(message) => self.on_error(article, message),
             },

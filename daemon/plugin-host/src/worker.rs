@@ -157,7 +157,7 @@ fn serve(descriptor: &'static StageV1, instance: Instance, jobs: Receiver<Job>) 
 }
 
 /// Copies a plugin-owned buffer and frees it with the plugin's `free_buf`.
-fn take(descriptor: &StageV1, buf: Buf) -> Vec<u8> {
+pub(crate) fn take(descriptor: &StageV1, buf: Buf) -> Vec<u8> {
     // SAFETY: the plugin promises `len` readable bytes at `ptr` (or null); this is the one place
     // a lying plugin can still crash us, which the crate docs own up to.
     let bytes = unsafe { buf.as_bytes() }.to_vec();

@@ -370,6 +370,19 @@ impl Store {
         model::last_stage_result(&self.conn(), file_id, item_index).map_err(|e| self.err(e))
     }
 
+    /// Records that `stage`, at `stage_index`, starts on a file's article, before it runs (and so
+    /// before it can take the daemon down); returns how many earlier starts of it on this article
+    /// never recorded a result, i.e. how often it crashed the daemon on it.
+    pub fn start_stage(&self, file_id: i64, item_index: u32, stage_index: usize, stage: &str) -> Result<u32> {
+        model::start_stage(&self.conn(), file_id, item_index, stage_index, stage).map_err(|e| self.err(e))
+    }
+
+    /// Takes back the stage starts made at or after `since` (a [`now`] string) that have not
+    /// ended: a daemon whose shutdown timed out left them, which is no crash.
+    pub fn forgive_starts_since(&self, since: &str) -> Result<usize> {
+        model::forgive_starts_since(&self.conn(), since).map_err(|e| self.err(e))
+    }
+
     /// Records one stage's result (the article as it left the stage when it continued).
     pub fn record_stage(&self, result: &StageResult) -> Result<()> {
         model::record_stage(&self.conn(), result).map_err(|e| self.err(e))
@@ -751,6 +764,40 @@ mod tests {
         }
         assert_eq!(store.days(10).unwrap(), ["2025-07-14", "2025-07-13", "2025-07-12"]);
         assert_eq!(store.days(1).unwrap(), ["2025-07-14"]);
+    }
+
+    /// Issue 20: the starts of a stage that never recorded a result are counted across
+    /// reopening (a crash), a recorded result clears them, another stage at that position starts
+    /// afresh, and a stopping daemon can take its own start back.
+    #[test]
+    fn unfinished_stage_starts_are_counted_until_a_result_is_recorded() {
+        let (dir, store) = open();
+        let file = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
+        assert_eq!(store.start_stage(file.id, 0, 1, "segv").unwrap(), 0);
+        drop(store);
+        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        assert_eq!(store.start_stage(file.id, 0, 1, "segv").unwrap(), 1, "the first start never ended");
+        assert_eq!(store.start_stage(file.id, 1, 1, "segv").unwrap(), 0, "another article of the file");
+        assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 0, "another stage at that place");
+        let result = StageResult {
+            file_id: file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "topics".into(),
+            outcome: StageOutcome::Continue,
+            millis: 1.0,
+            detail: None,
+            article: None,
+        };
+        store.record_stage(&result).unwrap();
+        assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 0, "the result cleared the count");
+        // The store compares times to the millisecond (SQLite's julianday).
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let before = now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 1);
+        assert_eq!(store.forgive_starts_since(&before).unwrap(), 1, "only the start made since");
+        assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 1, "one of two starts taken back");
     }
 
     #[test]

@@ -141,6 +141,26 @@ const MIGRATIONS: &[&str] = &[
         generate_seconds REAL NOT NULL
     );
     "#,
+    // 6: reserved for the article search index (branch `search`), which takes this number; a
+    // no-op here so that 7 keeps its number when both are merged (the merge replaces this entry
+    // with the search migration).
+    "",
+    // 7: each stage's starts on an article that have not (yet) ended with a recorded result. A
+    // stage that starts and never records its result took the daemon down with it (a segfault
+    // in an in-process plugin, an abort in a built-in); the pipeline fails an article rather than
+    // start the same stage on it a third time, so one poisoned file cannot crash-loop the
+    // daemon. The row is removed when the stage's result is recorded.
+    r#"
+    CREATE TABLE stage_attempts (
+        file_id     INTEGER NOT NULL REFERENCES files(id),
+        item_index  INTEGER NOT NULL,
+        stage_index INTEGER NOT NULL,
+        stage       TEXT NOT NULL,
+        attempts    INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        PRIMARY KEY (file_id, item_index, stage_index)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -428,7 +428,45 @@ pub(crate) fn last_stage_result(
     .optional()
 }
 
+/// Counts a start of a stage on an article; returns the earlier starts that never recorded a
+/// result. A different stage now configured at that position starts the count afresh.
+pub(crate) fn start_stage(
+    conn: &Connection,
+    file_id: i64,
+    item_index: u32,
+    stage_index: usize,
+    stage: &str,
+) -> rusqlite::Result<u32> {
+    let attempts: i64 = conn.query_row(
+        "INSERT INTO stage_attempts (file_id, item_index, stage_index, stage, attempts, started_at)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5)
+         ON CONFLICT (file_id, item_index, stage_index) DO UPDATE SET
+             attempts = CASE WHEN stage = excluded.stage THEN attempts + 1 ELSE 1 END,
+             stage = excluded.stage,
+             started_at = excluded.started_at
+         RETURNING attempts",
+        params![file_id, item_index, stage_index as i64, stage, now()],
+        |r| r.get(0),
+    )?;
+    Ok(u32::try_from(attempts - 1).unwrap_or(0))
+}
+
+/// Takes back the starts made at or after `since` that have not ended: they were left by a
+/// stopping daemon (its shutdown timed out), not by a crash.
+pub(crate) fn forgive_starts_since(conn: &Connection, since: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE stage_attempts SET attempts = attempts - 1
+         WHERE julianday(started_at) >= julianday(?1) AND attempts > 0",
+        params![since],
+    )
+}
+
 pub(crate) fn record_stage(conn: &Connection, result: &StageResult) -> rusqlite::Result<()> {
+    // The start that led here ended; only starts that never end count against the article.
+    conn.execute(
+        "DELETE FROM stage_attempts WHERE file_id = ?1 AND item_index = ?2 AND stage_index = ?3",
+        params![result.file_id, result.item_index, result.stage_index as i64],
+    )?;
     let article =
         result.article.as_ref().map(|a| serde_json::to_string(a).expect("articles always serialise"));
     conn.execute(

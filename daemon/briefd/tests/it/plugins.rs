@@ -1,6 +1,9 @@
 //! Issue 5: stage plugins loaded by the real daemon, between built-in stages; refused when built
-//! for another ABI; contained when they panic, hang or answer garbage.
+//! for another ABI; contained when they panic, hang or answer garbage. Issue 20: out of process,
+//! also when they segfault, abort, loop or allocate without bound; and a poisoned article never
+//! crash-loops the daemon, whatever the stage.
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use crate::plugin_build::plugins;
@@ -14,8 +17,14 @@ fn env_with(config: &str) -> Env {
     let folder = env.root().join("plugins");
     std::fs::create_dir(&folder).unwrap();
     let built = plugins();
-    for library in [&built.topics, &built.misbehaving, &built.phrase_filter, &built.wrong_abi, &built.garbage]
-    {
+    for library in [
+        &built.topics,
+        &built.misbehaving,
+        &built.phrase_filter,
+        &built.wrong_abi,
+        &built.garbage,
+        &built.crash,
+    ] {
         std::fs::copy(library, folder.join(library.file_name().unwrap())).unwrap();
     }
     env
@@ -134,5 +143,146 @@ fn misbehaving_plugins_leave_the_daemon_running() {
     assert!(log.contains("returned the unknown status 42"), "garbage passed on and logged:\n{log}");
     let status = env.briefd(&["status"]);
     assert!(status.contains("done: 2") && status.contains("failed: 1"), "{status}");
+    assert!(daemon.stop_gracefully().success());
+}
+
+/// An article of `support::article_text(i)` with `marker` in a full paragraph (which `clean` keeps).
+fn marked(i: usize, marker: &str) -> Vec<u8> {
+    format!(
+        "{}\nResidents were asked to {marker} only in a real emergency, the officials added on Monday.\n",
+        support::article_text(i)
+    )
+    .into_bytes()
+}
+
+/// Whether the briefing mentions the article of `support::article_text(i)` ("... number 5", not
+/// "number 50").
+fn mentions(briefing: &str, i: usize) -> bool {
+    let needle = format!("number {i}");
+    briefing
+        .match_indices(&needle)
+        .any(|(at, _)| !briefing[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn failure_report(env: &Env, name: &str) -> String {
+    std::fs::read_to_string(env.failed().join(format!("{name}.error.txt"))).unwrap_or_default()
+}
+
+/// Issue 20, bar 1 and 3: C plugins in processes of their own that segfault, abort, loop forever
+/// or allocate 2 GiB on one article each, with other files dropped at the same time: the daemon
+/// stays up, each marked article fails with a reason naming its plugin and the signal, the
+/// timeout or the memory, and every other article reaches the briefing.
+#[test]
+fn isolated_plugins_that_crash_loop_or_exhaust_memory_fail_only_their_article() {
+    let env = env_with("isolated.yaml");
+    let mut daemon = env.start();
+    let poisoned = [
+        ("segv.txt", "please segfault"),
+        ("abort.txt", "please abort"),
+        ("loop.txt", "please loop"),
+        ("oom.txt", "please allocate"),
+    ];
+    for (i, (name, marker)) in poisoned.iter().enumerate() {
+        env.drop_file(name, &marked(10 + i, marker));
+    }
+    let fine = ["fine-1.txt", "fine-2.txt", "fine-3.txt"];
+    for (i, name) in fine.iter().enumerate() {
+        env.drop_file(name, &marked(20 + i, "stay calm"));
+    }
+    env.wait_until("four files failed, three archived", Duration::from_secs(90), || {
+        poisoned.iter().all(|(name, _)| env.failed().join(format!("{name}.error.txt")).exists())
+            && env.archived().len() == 3
+    });
+    assert!(daemon.is_running(), "the daemon survived all four");
+    let expected = [
+        ("segv.txt", "plugin `segv` (", "was killed by SIGSEGV while processing this article"),
+        ("abort.txt", "plugin `abort` (", "was killed by SIGABRT while processing this article"),
+        (
+            "loop.txt",
+            "plugin `loop` (",
+            "took longer than timeout_millis (1500 ms) on this article; its process was killed",
+        ),
+        ("oom.txt", "plugin `oom` (", "malloc of 2 GiB failed: out of memory"),
+    ];
+    for (name, plugin, reason) in expected {
+        let report = failure_report(&env, name);
+        assert!(report.contains(plugin) && report.contains("libcrash.so) "), "{name}: {report}");
+        assert!(report.contains(reason), "{name}: {reason:?} missing in:\n{report}");
+    }
+    assert!(failure_report(&env, "oom.txt").contains("was killed by SIGABRT"));
+    let briefing = env.wait_for_briefing(|md| support::sources_in(md) == 3, Duration::from_secs(20));
+    for i in 20..23 {
+        assert!(mentions(&briefing, i), "article {i} missing:\n{briefing}");
+    }
+    for i in 10..14 {
+        assert!(!mentions(&briefing, i), "failed article {i} shown:\n{briefing}");
+    }
+    let log = env.log();
+    assert!(log.contains("plugin stderr") && log.contains("out of memory"), "stderr logged:\n{log}");
+    assert!(!log.contains("plugin disabled"), "one crash each disables nothing:\n{log}");
+    // After its crash each plugin runs again: a later article goes through all four.
+    env.drop_file("after.txt", &marked(30, "stay calm"));
+    env.wait_for_briefing(|md| mentions(md, 30), Duration::from_secs(30));
+    assert!(daemon.stop_gracefully().success());
+}
+
+/// Issue 20, bar 3: a plugin that segfaults on every article is restarted twice, then disabled
+/// with one log line; with `on_error: pass` every article still reaches the briefing, and the
+/// daemon keeps going.
+#[test]
+fn an_isolated_plugin_that_crashes_on_every_article_is_disabled_and_the_daemon_goes_on() {
+    let env = env_with("crash_always.yaml");
+    let mut daemon = env.start();
+    for i in 0..5 {
+        env.drop_file(&format!("a{i}.txt"), &marked(40 + i, "stay calm"));
+    }
+    env.wait_until("all five archived", Duration::from_secs(60), || env.archived().len() == 5);
+    let briefing = env.wait_for_briefing(|md| support::sources_in(md) == 5, Duration::from_secs(20));
+    assert!(mentions(&briefing, 44), "{briefing}");
+    assert!(daemon.is_running());
+    let log = env.log();
+    assert_eq!(log.matches("plugin disabled").count(), 1, "{log}");
+    assert!(log.contains("it failed 3 times in a row (the last time it was killed by SIGSEGV)"), "{log}");
+    assert_eq!(log.matches("it is restarted for the next article").count(), 2, "{log}");
+    assert!(log.contains("was killed by SIGSEGV while processing this article"), "{log}");
+    // Each article was passed on: three after a crash, the two after them because it is disabled.
+    assert_eq!(log.matches("passing the article on unchanged (on_error: pass)").count(), 5, "{log}");
+    assert_eq!(log.matches("is disabled: it failed 3 times in a row").count(), 2, "{log}");
+    assert!(daemon.stop_gracefully().success());
+}
+
+/// Issue 20, bar 2: an in-process plugin that segfaults on one article kills the daemon; the
+/// restart resumes that article and dies again; the next restart fails the article (into
+/// `failed/` with its reason) instead of running it a third time, and the files dropped with it
+/// reach the briefing.
+#[test]
+fn an_article_that_crashes_the_daemon_twice_is_failed_at_the_next_start() {
+    let env = env_with("crash_in_process.yaml");
+    env.drop_file("poisoned.txt", &marked(50, "please segfault"));
+    for i in 0..2 {
+        env.drop_file(&format!("fine-{i}.txt"), &marked(51 + i, "stay calm"));
+    }
+    for run in 1..=2 {
+        let mut daemon = env.start();
+        let status = daemon.wait_for_exit(Duration::from_secs(30));
+        assert_eq!(
+            status.signal(),
+            Some(libc::SIGSEGV),
+            "run {run} died of the plugin's segfault: {status:?}"
+        );
+    }
+    let mut daemon = env.start();
+    env.wait_until("the poisoned file in failed/", Duration::from_secs(30), || {
+        env.failed().join("poisoned.txt.error.txt").exists()
+    });
+    let report = failure_report(&env, "poisoned.txt");
+    assert!(report.contains("stage `segv` crashed the daemon twice on this article"), "{report}");
+    assert!(env.failed().join("poisoned.txt").exists(), "the file itself is kept beside its report");
+    let briefing = env.wait_for_briefing(|md| support::sources_in(md) == 2, Duration::from_secs(30));
+    assert!(mentions(&briefing, 51) && mentions(&briefing, 52), "{briefing}");
+    assert!(!mentions(&briefing, 50), "{briefing}");
+    assert!(daemon.is_running());
+    let status = env.briefd(&["status"]);
+    assert!(status.contains("failed: 1"), "{status}");
     assert!(daemon.stop_gracefully().success());
 }

@@ -83,6 +83,18 @@ impl Daemon {
         self.child.try_wait().unwrap().is_none()
     }
 
+    /// Waits (bounded) for the process to exit on its own and returns how it ended.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "briefd did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Peak resident set size (VmHWM) in KiB, from `/proc/<pid>/status`.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

@@ -8,7 +8,9 @@ use pipeline::Pipeline;
 
 use crate::support::plugins;
 
-/// A config in a fresh folder whose stages are `clean` and the given plugin entries (YAML).
+/// A config in a fresh folder whose stages are `clean` and the given plugin entries (YAML). The
+/// entries run in-process: a plugin's own process is a `briefd plugin-host`, which only the
+/// binary's tests have (`daemon/briefd/tests/it/plugins.rs`).
 fn config(dir: &Path, plugin_entries: &str) -> Config {
     let text = format!("inbox: {{ path: inbox }}\nstages:\n  - kind: clean\n{plugin_entries}");
     Config::from_yaml(&dir.join("config.yaml"), &text).expect("valid as data")
@@ -18,7 +20,7 @@ fn config(dir: &Path, plugin_entries: &str) -> Config {
 fn a_plugin_between_built_ins_is_started_under_its_own_name() {
     let dir = tempfile::tempdir().unwrap();
     let entry = format!(
-        "  - kind: plugin\n    path: {}\n    options: {{ topics: {{ harbour: [harbour] }} }}\n{}",
+        "  - kind: plugin\n    isolation: in_process\n    path: {}\n    options: {{ topics: {{ harbour: [harbour] }} }}\n{}",
         plugins().topics.display(),
         "  - kind: keypoints\n"
     );
@@ -32,7 +34,10 @@ fn a_plugin_between_built_ins_is_started_under_its_own_name() {
 fn a_plugin_that_refuses_its_options_is_a_problem_naming_its_entry_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = &plugins().topics;
-    let entry = format!("  - kind: plugin\n    path: {}\n    options: {{ topix: {{}} }}\n", path.display());
+    let entry = format!(
+        "  - kind: plugin\n    isolation: in_process\n    path: {}\n    options: {{ topix: {{}} }}\n",
+        path.display()
+    );
     let Err(error) = Pipeline::build(&config(dir.path(), &entry)) else { panic!("bad option accepted") };
     assert_eq!(error.problems.len(), 1, "{error}");
     assert_eq!(error.problems[0].key, "stages[1] (plugin)");
@@ -48,9 +53,9 @@ fn a_plugin_that_refuses_its_options_is_a_problem_naming_its_entry_and_file() {
 fn every_plugin_that_cannot_start_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let entries = format!(
-        "  - kind: plugin\n    path: {}\n  - kind: keypoints\n{}",
+        "  - kind: plugin\n    isolation: in_process\n    path: {}\n  - kind: keypoints\n{}",
         plugins().wrong_abi.display(),
-        "  - kind: plugin\n    path: plugins/libnone.so\n"
+        "  - kind: plugin\n    isolation: in_process\n    path: plugins/libnone.so\n"
     );
     let Err(error) = Pipeline::build(&config(dir.path(), &entries)) else { panic!("started broken plugins") };
     let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
@@ -72,6 +77,7 @@ fn plugin_problems_start_the_entries_given() {
             on_error: plugin_host::OnError::Fail,
             timeout: std::time::Duration::from_secs(5),
             options: serde_json::json!({ "mode": "noop" }),
+            isolation: plugin_host::Isolation::InProcess,
         },
     };
     let bad = config::PluginConfig { path: "/nowhere/libnone.so".into(), ..good.clone() };

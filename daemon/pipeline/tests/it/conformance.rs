@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use plugin_host::{Library, OnError, PluginSettings, PluginStage};
+use plugin_host::{Isolation, Library, OnError, PluginSettings, PluginStage};
 use serde_json::json;
 use stage_api::{Article, EmptyContext, Outcome, Stage};
 
@@ -57,8 +57,13 @@ fn check_contract(stage: &dyn Stage) {
 
 fn loaded(path: &std::path::Path, options: serde_json::Value) -> PluginStage {
     let library = Library::load(path).unwrap();
-    let settings =
-        PluginSettings { name: None, on_error: OnError::Fail, timeout: Duration::from_secs(30), options };
+    let settings = PluginSettings {
+        name: None,
+        on_error: OnError::Fail,
+        timeout: Duration::from_secs(30),
+        options,
+        isolation: Isolation::InProcess,
+    };
     PluginStage::new(library, settings).unwrap()
 }
 

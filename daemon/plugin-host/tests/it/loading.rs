@@ -3,14 +3,20 @@
 
 use std::time::Duration;
 
-use plugin_host::{Library, OnError, PluginError, PluginSettings, PluginStage};
+use plugin_host::{Isolation, Library, OnError, PluginError, PluginSettings, PluginStage};
 use serde_json::json;
 use stage_api::{Article, Context, EmptyContext, Outcome, Stage, StoredArticle};
 
 use crate::support::plugins;
 
 fn settings(on_error: OnError, options: serde_json::Value) -> PluginSettings {
-    PluginSettings { name: None, on_error, timeout: Duration::from_secs(30), options }
+    PluginSettings {
+        name: None,
+        on_error,
+        timeout: Duration::from_secs(30),
+        options,
+        isolation: Isolation::InProcess,
+    }
 }
 
 fn start(path: &std::path::Path, on_error: OnError, options: serde_json::Value) -> PluginStage {
@@ -162,4 +168,12 @@ fn a_hanging_plugin_is_timed_out_and_disabled() {
     // Disabled: later articles are handled by on_error without calling the plugin.
     let Outcome::Fail { message } = stage.process(article("y"), &EmptyContext) else { panic!() };
     assert!(message.contains("disabled: a call took longer"), "{message}");
+}
+
+/// The C crash fixture (issue 20) refuses a mode it does not know when it starts, like any plugin.
+#[test]
+fn the_crash_fixture_refuses_an_unknown_mode() {
+    let library = Library::load(&plugins().crash).unwrap();
+    let error = PluginStage::new(library, settings(OnError::Fail, json!({"mode": "explode"}))).err().unwrap();
+    assert!(error.to_string().contains("\"mode\" must be one of segv, abort, loop, oom"), "{error}");
 }

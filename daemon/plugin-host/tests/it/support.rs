@@ -20,6 +20,8 @@ pub struct Plugins {
     pub no_symbol: PathBuf,
     /// `plugins/misbehaving-stage/c/garbage.c`.
     pub garbage: PathBuf,
+    /// `plugins/misbehaving-stage/c/crash.c`: segfault, abort, endless loop or 2 GiB by options.
+    pub crash: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -83,6 +85,7 @@ fn build() -> Plugins {
         wrong_abi: c("plugins/misbehaving-stage/c/wrong_abi.c", "wrong_abi"),
         garbage: c("plugins/misbehaving-stage/c/garbage.c", "garbage"),
         no_symbol: c("plugins/misbehaving-stage/c/no_symbol.c", "no_symbol"),
+        crash: c("plugins/misbehaving-stage/c/crash.c", "crash"),
         _dir: dir,
     }
 }
