@@ -22,6 +22,10 @@ struct DayPage<'a> {
     days: Vec<DayLink<'a>>,
     stories: Vec<StoryHtml>,
     with_heading: bool,
+    /// Whether the page offers the search form (only where a server answers it).
+    search: bool,
+    /// The search form's initial text.
+    query: &'a str,
 }
 
 /// One story as the HTML content of a feed entry (the entry's title is its headline).
@@ -82,6 +86,17 @@ struct SourceHtml {
 /// The page for `date` (YYYY-MM-DD), times in `tz`; `days` are the days to link to, newest
 /// first (`date` among them is shown as the current one).
 pub fn day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[String]) -> String {
+    day_page(date, tz, stories, days, false)
+}
+
+/// [`day`], with a search form when `search` (`briefd serve` answers it; a file on disk could not).
+pub fn day_page(
+    date: &str,
+    tz: &jiff::tz::TimeZone,
+    stories: &[Story],
+    days: &[String],
+    search: bool,
+) -> String {
     let n_sources: usize = stories.iter().map(|s| s.n_sources).sum();
     let page = DayPage {
         date,
@@ -94,6 +109,8 @@ pub fn day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[Strin
         days: days.iter().map(|d| DayLink { date: d, current: d == date }).collect(),
         stories: stories.iter().map(|s| story(s, tz)).collect(),
         with_heading: true,
+        search,
+        query: "",
     };
     page.render().expect("the day template renders every value it is given")
 }
@@ -245,6 +262,19 @@ mod tests {
     #[should_panic(expected = "link to")]
     fn the_inertness_check_catches_a_script_link() {
         hostile::assert_inert("<p><a href=\"javascript:alert(1)\">x</a></p>", 0);
+    }
+
+    /// Issue 18: the served page has a search box sending a GET to `search`; the written file,
+    /// which nothing answers, has none.
+    #[test]
+    fn only_the_served_page_has_the_search_form() {
+        let stories = hostile::stories();
+        let served = day_page(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days(), true);
+        hostile::assert_inert(&served, 1);
+        let doc = dom_query::Document::from(served.as_str());
+        assert_eq!(doc.select("form[action=search][method=get] input[name=q]").length(), 1);
+        let written = day(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days());
+        assert_eq!(dom_query::Document::from(written.as_str()).select("form").length(), 0);
     }
 
     #[test]
