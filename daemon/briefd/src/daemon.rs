@@ -35,6 +35,9 @@ use crate::publish::{self, Dirty};
 use crate::worker::Worker;
 use std::path::Path;
 
+/// How long a stopping daemon lets the HTTP server finish the requests in hand.
+const SERVER_DRAIN: Duration = Duration::from_secs(5);
+
 /// How often files that are still settling are looked at again.
 const SETTLE_POLL: Duration = Duration::from_millis(200);
 
@@ -56,6 +59,12 @@ pub async fn run_with_reloads(
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let (_lock, store, worker) = open(&config, pipeline)?;
+    // Bound before anything starts, so an address in use stops the start with its reason; the
+    // store exists by now (`open` made and migrated it) for the server's read-only connection.
+    let server = match config.serve {
+        Some(serve) => Some(crate::serve::bind((*config).clone(), serve.listen, serve.public).await?),
+        None => None,
+    };
     // The model loads here, once (seconds); the store queues changed stories from now on.
     let editor = editor::Editor::for_config(&config, store.clone());
     if editor.is_some() {
@@ -63,6 +72,12 @@ pub async fn run_with_reloads(
         info!(queued, "editor started: stories awaiting a model summary resume");
     }
     let running = Running::start(config, store, worker, editor)?;
+    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = server.map(|server| {
+        tokio::spawn(server.run(async move {
+            let _ = server_stopped.await;
+        }))
+    });
     crate::notify::ready();
     let watchdog = crate::notify::watchdog_interval().map(|every| {
         tokio::spawn(async move {
@@ -88,6 +103,19 @@ pub async fn run_with_reloads(
         }
     }
     crate::notify::stopping();
+    // The server first: it takes no new request, and the ones in hand finish (bounded, so a
+    // client that keeps its connection open cannot hold the daemon up).
+    let _ = stop_server.send(());
+    if let Some(server) = server {
+        match tokio::time::timeout(SERVER_DRAIN, server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => error!(error = format!("{e:#}"), "the HTTP server failed"),
+            Ok(Err(e)) => error!(error = %e, "the HTTP server task ended abnormally"),
+            Err(_) => {
+                warn!(seconds = SERVER_DRAIN.as_secs(), "requests still in hand at shutdown were dropped")
+            }
+        }
+    }
     running.stop().await;
     if let Some(watchdog) = watchdog {
         watchdog.abort();

@@ -1,19 +1,24 @@
 //! `briefd serve`: the briefing over HTTP, read-only over the store, beside a running daemon (WAL
 //! readers never block it). Today's page, any day's page, the Atom feed, `/healthz` and
-//! `/metrics` (Prometheus text exposition, from the store), and each story's page
-//! (`/story/{id}`: its cited sentences marked in their sources, and why its sources are one).
+//! `/metrics` (Prometheus text exposition, from the store), each story's page (`/story/{id}`:
+//! its cited sentences marked in their sources, and why its sources are one), and
+//! `/search?q=...` (full-text search over every stored story, `store::search`).
 //!
 //! Every page is rendered from the store by `briefing::html` (escaped by its templates) and sent
 //! with a strict Content-Security-Policy: nothing may load or run but the page's own style sheet
 //! (allowed by its hash). A day is named only as `YYYY-MM-DD`, so no path reaches the file
-//! system. Loopback only unless `--public` is given, and then the log says so.
+//! system. The only form, the search box, sends a GET back here (`form-action 'self'`). Loopback
+//! only unless `--public` (or `serve: { public: true }`) is given, and then the log says so.
+//!
+//! `briefd serve` runs [`serve`]; `briefd run` with `serve:` in its config [`bind`]s the same
+//! [`Server`] and runs it beside the daemon.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -31,6 +36,13 @@ struct Shared {
     csp: HeaderValue,
 }
 
+/// A bound listener and its routes, ready to serve ([`bind`], then [`Server::run`]).
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: Router,
+    address: SocketAddr,
+}
+
 /// Serves until `shutdown` completes. `public` allows a non-loopback address.
 pub async fn serve(
     config: Config,
@@ -38,6 +50,11 @@ pub async fn serve(
     public: bool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    bind(config, listen, public).await?.run(shutdown).await
+}
+
+/// Opens the store read-only and binds `listen`. `public` allows a non-loopback address.
+pub async fn bind(config: Config, listen: SocketAddr, public: bool) -> anyhow::Result<Server> {
     anyhow::ensure!(
         listen.ip().is_loopback() || public,
         "{listen} is reachable from other machines; pass --public to serve there on purpose"
@@ -49,7 +66,7 @@ pub async fn serve(
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(briefing::html::STYLE));
     let csp = format!(
         "default-src 'none'; style-src 'sha256-{style_hash}'; img-src 'none'; base-uri 'none'; \
-         form-action 'none'; frame-ancestors 'none'"
+         form-action 'self'; frame-ancestors 'none'"
     );
     let shared = Arc::new(Shared { config, store, csp: HeaderValue::from_str(&csp)? });
     let app = Router::new()
@@ -59,16 +76,32 @@ pub async fn serve(
         .route("/story/{id}", get(story))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/search", get(search))
         .with_state(shared);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    let bound = listener.local_addr()?;
-    if !bound.ip().is_loopback() {
-        warn!(address = %bound, "serving to other machines (--public)");
+    let address = listener.local_addr()?;
+    Ok(Server { listener, app, address })
+}
+
+impl Server {
+    /// The address bound (the port chosen when `:0` was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
-    info!(address = %format!("http://{bound}/"), "serving the briefing");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving")?;
-    Ok(())
+
+    /// Serves until `shutdown` completes, then lets the requests in hand finish.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        if !self.address.ip().is_loopback() {
+            warn!(address = %self.address, "serving to other machines (--public)");
+        }
+        info!(address = %format!("http://{}/", self.address), "serving the briefing");
+        axum::serve(self.listener, self.app).with_graceful_shutdown(shutdown).await.context("serving")?;
+        Ok(())
+    }
 }
 
 fn page(shared: &Shared, status: StatusCode, content_type: &'static str, body: String) -> Response {
@@ -184,6 +217,26 @@ fn feed(s: &Shared) -> anyhow::Result<String> {
     let feed_days: Vec<briefing::atom::Day<'_>> =
         by_day.iter().map(|(date, stories)| briefing::atom::Day { date, stories }).collect();
     Ok(briefing::atom::feed(&feed_days, &s.config.briefing.timezone))
+}
+
+async fn search(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let q = raw
+        .and_then(|raw| {
+            url::form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    match blocking(&shared, move |s| search_page(&s.store, &q)).await {
+        Ok(html) => page(&shared, StatusCode::OK, "text/html; charset=utf-8", html),
+        Err(e) => failed(&shared, &e),
+    }
+}
+
+/// The search page for the query typed as `raw`: what `/search?q=` answers (and what
+/// `examples/search_bench.rs` times).
+pub fn search_page(store: &Store, raw: &str) -> anyhow::Result<String> {
+    let query = store::Query::parse(raw);
+    let hits = store.search(&query, store::search::MAX_RESULTS)?;
+    Ok(briefing::search::page(raw, &query, &hits))
 }
 
 /// `YYYY-MM-DD` and nothing else.

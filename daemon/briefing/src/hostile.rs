@@ -144,12 +144,14 @@ pub fn story_view(s: &str, url: &str) -> (StoryView, Vec<MergeRecord>) {
 /// The elements a briefing page may hold.
 const ELEMENTS: &[&str] = &[
     "html", "head", "meta", "title", "link", "style", "body", "header", "h1", "h2", "h3", "p", "nav", "ul",
-    "li", "span", "a", "main", "article", "strong", "code", "footer", "ol", "section", "mark",
+    "li", "span", "a", "main", "article", "strong", "code", "footer", "ol", "section", "mark", "form",
+    "input", "button",
 ];
 
 /// Panics unless `html` (a page or a fragment) holds only the briefing's own markup: known
 /// elements, no event-handler or style attribute, at most `styles` style elements, and links
-/// only to `http`/`https` or to the briefing's own files.
+/// only to `http`/`https` or to the briefing's own files and story pages; a form may only send
+/// a search to the briefing's own `search`.
 pub fn assert_inert(html: &str, styles: usize) {
     let doc = dom_query::Document::from(html);
     let mut names = BTreeSet::new();
@@ -160,9 +162,13 @@ pub fn assert_inert(html: &str, styles: usize) {
         for attr in node.attrs() {
             let attr_name = attr.name.local.to_string();
             assert!(
-                !attr_name.starts_with("on") && attr_name != "style" && attr_name != "srcdoc",
+                !attr_name.starts_with("on")
+                    && !["style", "srcdoc", "formaction", "src"].contains(&attr_name.as_str()),
                 "attribute {attr_name} in:\n{html}"
             );
+            if attr_name == "action" {
+                assert_eq!(attr.value.to_string(), "search", "form action in:\n{html}");
+            }
             if attr_name == "href" {
                 let href = attr.value.to_string();
                 let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

@@ -28,6 +28,10 @@ struct DayPage<'a> {
     with_heading: bool,
     /// Headlines link to `story/{id}`, the story's page (only `briefd serve` has such pages).
     story_links: bool,
+    /// Whether the page offers the search form (only where a server answers it).
+    search: bool,
+    /// The search form's initial text.
+    query: &'a str,
 }
 
 /// One story as the HTML content of a feed entry (the entry's title is its headline).
@@ -99,13 +103,9 @@ pub fn served_day(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: 
     day_page(date, tz, stories, days, true)
 }
 
-fn day_page(
-    date: &str,
-    tz: &jiff::tz::TimeZone,
-    stories: &[Story],
-    days: &[String],
-    story_links: bool,
-) -> String {
+/// [`day`] or [`served_day`]: `served` adds what only a server answers, the story links and
+/// the search form.
+fn day_page(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story], days: &[String], served: bool) -> String {
     let n_sources: usize = stories.iter().map(|s| s.n_sources).sum();
     let page = DayPage {
         date,
@@ -118,7 +118,9 @@ fn day_page(
         days: days.iter().map(|d| DayLink { date: d, current: d == date }).collect(),
         stories: stories.iter().map(|s| story(s, tz)).collect(),
         with_heading: true,
-        story_links,
+        story_links: served,
+        search: served,
+        query: "",
     };
     page.render().expect("the day template renders every value it is given")
 }
@@ -285,6 +287,19 @@ mod tests {
     #[should_panic(expected = "link to")]
     fn the_inertness_check_catches_a_script_link() {
         hostile::assert_inert("<p><a href=\"javascript:alert(1)\">x</a></p>", 0);
+    }
+
+    /// Issue 18: the served page has a search box sending a GET to `search`; the written file,
+    /// which nothing answers, has none.
+    #[test]
+    fn only_the_served_page_has_the_search_form() {
+        let stories = hostile::stories();
+        let served = served_day(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days());
+        hostile::assert_inert(&served, 1);
+        let doc = dom_query::Document::from(served.as_str());
+        assert_eq!(doc.select("form[action=search][method=get] input[name=q]").length(), 1);
+        let written = day(DAYS[0], &jiff::tz::TimeZone::UTC, &stories, &days());
+        assert_eq!(dom_query::Document::from(written.as_str()).select("form").length(), 0);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub mod escape;
 
 pub mod html;
 
+pub mod search;
+
 pub mod atom;
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct Config {
     pub briefing: BriefingSettings,
     /// How long a stopping daemon waits for the article in flight before leaving it for the next start.
     pub shutdown_timeout: Duration,
+    /// Whether `briefd run` serves the briefing over HTTP too, and where.
+    pub serve: Option<ServeSettings>,
     /// The stages, in order.
     pub stages: Vec<StageConfig>,
 }
@@ -80,6 +82,15 @@ pub struct BriefingSettings {
     pub timezone: jiff::tz::TimeZone,
     /// Changes within this window are written together.
     pub debounce: Duration,
+}
+
+/// `serve:`: the HTTP server `briefd run` runs beside the daemon (the same as `briefd serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// The address and port to listen on.
+    pub listen: std::net::SocketAddr,
+    /// Whether an address other machines reach was asked for on purpose.
+    pub public: bool,
 }
 
 /// One configured stage with its options.

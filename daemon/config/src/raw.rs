@@ -19,12 +19,13 @@ pub(crate) struct RawConfig {
     pub briefing: RawBriefing,
     pub database: PathBuf,
     pub shutdown_timeout_seconds: u64,
+    pub serve: Option<RawServe>,
     pub stages: Vec<RawStage>,
 }
 
 /// The top-level keys, in the order the shipped config writes them.
-const TOP_LEVEL: [&str; 7] =
-    ["inbox", "archive", "failed", "database", "briefing", "shutdown_timeout_seconds", "stages"];
+const TOP_LEVEL: [&str; 8] =
+    ["inbox", "archive", "failed", "database", "briefing", "shutdown_timeout_seconds", "serve", "stages"];
 
 /// The stage kinds, as `kind:` names them.
 const KINDS: [&str; 5] = ["clean", "dedupe", "summarize", "keypoints", "plugin"];
@@ -62,6 +63,17 @@ impl Default for RawBriefing {
             debounce_millis: default_debounce(),
         }
     }
+}
+
+/// `serve:`: `briefd run` also serves the briefing over HTTP, as `briefd serve` does.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServe {
+    /// `address:port`, checked in validation (so a bad one is reported in a user's words).
+    pub listen: String,
+    /// Allows an address other machines reach.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// A stage entry: `kind` picks the stage, the other keys are its options.
@@ -182,11 +194,19 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     let briefing = read.or("briefing", RawBriefing::default);
     let database = read.or("database", default_database);
     let shutdown_timeout_seconds = read.or("shutdown_timeout_seconds", default_shutdown_timeout);
+    let serve = read.or("serve", || None);
     let stages = stages(map.get("stages"), &mut problems);
     match (inbox, stages) {
-        (Some(inbox), Some(stages)) if problems.is_empty() => {
-            Ok(RawConfig { inbox, archive, failed, briefing, database, shutdown_timeout_seconds, stages })
-        }
+        (Some(inbox), Some(stages)) if problems.is_empty() => Ok(RawConfig {
+            inbox,
+            archive,
+            failed,
+            briefing,
+            database,
+            shutdown_timeout_seconds,
+            serve,
+            stages,
+        }),
         _ => Err(ConfigError::Invalid { path: path.to_path_buf(), problems, plugins: Vec::new() }),
     }
 }

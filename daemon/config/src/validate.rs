@@ -5,11 +5,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::raw::{RawConfig, RawInbox, RawIsolation, RawPlugin, RawStage};
+use crate::raw::{RawConfig, RawInbox, RawIsolation, RawPlugin, RawServe, RawStage};
+use crate::{
+    BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, ServeSettings, StageConfig,
+};
 
 /// The smallest `memory_limit_mib` a plugin process may have.
 const MIN_PLUGIN_MEMORY_MIB: u64 = 64;
-use crate::{BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, StageConfig};
 
 /// One thing wrong with a configuration, named by its key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     let paths = check_paths(&raw, &resolve, &mut problems);
     let queue_capacity = check_inbox(&raw.inbox, &mut problems);
     let timezone = timezone(&raw.briefing.timezone, &mut problems);
+    let serve = raw.serve.as_ref().and_then(|s| check_serve(s, &mut problems));
     let indexed = stages(raw.stages, &resolve, &mut problems);
     check_stage_order(&indexed, &mut problems);
     check_stage_options(&indexed, &mut problems);
@@ -76,6 +79,7 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
             debounce: Duration::from_millis(raw.briefing.debounce_millis),
         },
         shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_seconds),
+        serve,
         stages,
     })
 }
@@ -132,6 +136,28 @@ fn check_paths(raw: &RawConfig, resolve: &dyn Fn(&Path) -> PathBuf, problems: &m
         );
     }
     paths
+}
+
+/// The server's address: an IP address and port, reachable from other machines only when
+/// `public: true` says so on purpose.
+fn check_serve(serve: &RawServe, problems: &mut Problems) -> Option<ServeSettings> {
+    let Ok(listen) = serve.listen.trim().parse::<std::net::SocketAddr>() else {
+        problems.add(
+            "serve.listen",
+            format!("expected an IP address and port such as 127.0.0.1:8080, found `{}`", serve.listen),
+        );
+        return None;
+    };
+    if !listen.ip().is_loopback() && !serve.public {
+        problems.add(
+            "serve.listen",
+            format!(
+                "{listen} is reachable from other machines; add `public: true` under `serve:` to serve there on purpose"
+            ),
+        );
+        return None;
+    }
+    Some(ServeSettings { listen, public: serve.public })
 }
 
 /// Checks the inbox's numbers; returns the queue capacity (1 in place of a refused 0).
@@ -356,6 +382,41 @@ mod tests {
         assert_eq!(plugins.len(), 1);
         assert_eq!(plugins[0].0, 2);
         assert!(plugins[0].1.path.ends_with("b.so"), "{:?}", plugins[0].1.path);
+    }
+
+    /// Issue 18: `serve:` is typed and checked with the rest, each problem named by its path and line.
+    #[test]
+    fn serve_takes_a_loopback_address_or_public_on_purpose() {
+        let path = std::path::Path::new("c.yaml");
+        let config = |serve: &str| {
+            Config::from_yaml(
+                path,
+                &format!("inbox: {{ path: inbox }}\nserve: {serve}\nstages:\n  - kind: clean\n"),
+            )
+        };
+        let on = config("{ listen: 127.0.0.1:8080 }").expect("valid");
+        assert_eq!(
+            on.serve.map(|s| (s.listen.to_string(), s.public)),
+            Some(("127.0.0.1:8080".into(), false))
+        );
+        assert_eq!(
+            config("{ listen: \"0.0.0.0:80\", public: true }")
+                .expect("public on purpose")
+                .serve
+                .map(|s| s.public),
+            Some(true)
+        );
+        let off = Config::from_yaml(path, "inbox: { path: inbox }\nstages:\n  - kind: clean\n").unwrap();
+        assert_eq!(off.serve, None);
+        for (serve, key, words) in [
+            ("{ listen: 0.0.0.0:8080 }", "serve.listen", "public: true"),
+            ("{ listen: localhost }", "serve.listen", "such as 127.0.0.1:8080"),
+            ("{ listen: 127.0.0.1:8080, publik: true }", "serve.publik", "did you mean `public`?"),
+            ("{ public: true }", "serve", "missing field `listen`"),
+        ] {
+            let error = config(serve).expect_err(serve).to_string();
+            assert!(error.contains(key) && error.contains(words), "{serve}: {error}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod migrations;
 mod model;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +21,7 @@ pub use model::{
     EditorRecord, FileRecord, FileState, MergeRecord, ModelRun, RecentFile, Source, StageOutcome,
     StageResult, StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
 };
+pub use search::{Hit, Query, Span};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -628,6 +630,12 @@ impl Store {
         }
     }
 
+    /// The stories whose articles or current model summary hold every word of `query`, best
+    /// first, one per story, at most `limit` (and [`search::MAX_RESULTS`]).
+    pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
+        search::search(&self.conn(), query, limit).map_err(|e| self.read_err(e))
+    }
+
     /// SQLite's own integrity check; `Ok(true)` when it reports "ok".
     pub fn integrity_ok(&self) -> Result<bool> {
         let verdict: String =
@@ -1032,6 +1040,207 @@ mod tests {
         let error = store.last_stage_result(file.id, 0).expect_err("an unknown outcome is not read as one");
         let message = format!("{error}");
         assert!(message.contains("stage_results.outcome") && message.contains("\"skip\""), "{message}");
+    }
+
+    /// Commits an article with a title, outlet and text, into `story` (a new one when `None`).
+    fn commit_text(
+        store: &Store,
+        name: &str,
+        story: Option<i64>,
+        title: &str,
+        outlet: &str,
+        text: &str,
+    ) -> i64 {
+        let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+        let article = Article {
+            file_name: name.into(),
+            title: Some(title.into()),
+            outlet: Some(outlet.into()),
+            text: text.into(),
+            story: story.map(|story_id| StoryMatch { story_id, reason: "test".into(), score: 1.0 }),
+            ..Default::default()
+        };
+        store.commit_item(file.id, &article, "2025-07-13").unwrap()
+    }
+
+    fn found(store: &Store, words: &str) -> Vec<i64> {
+        store.search(&Query::parse(words), 50).unwrap().iter().map(|h| h.story_id).collect()
+    }
+
+    #[test]
+    fn search_finds_an_article_once_committed_with_the_words_marked() {
+        let (_dir, store) = open();
+        assert!(found(&store, "harbour").is_empty());
+        let a = commit_text(
+            &store,
+            "a",
+            None,
+            "Harbour wall repaired",
+            "Coast News",
+            "Crews rebuilt the harbour wall.",
+        );
+        let hits = store.search(&Query::parse("harbours"), 50).unwrap();
+        assert_eq!(hits.len(), 1, "stemmed: harbours finds harbour");
+        assert_eq!(hits[0].story_id, a);
+        let marked: Vec<&str> =
+            hits[0].headline.iter().filter(|s| s.matched).map(|s| s.text.as_str()).collect();
+        assert_eq!(marked, ["Harbour"]);
+        assert!(hits[0].snippet.iter().any(|s| s.matched && s.text == "harbour"), "{:?}", hits[0].snippet);
+        assert_eq!(
+            (hits[0].days.as_slice(), hits[0].outlets.as_slice()),
+            (&["2025-07-13".to_string()][..], &["Coast News".to_string()][..])
+        );
+        assert!(found(&store, "harbour ferry").is_empty(), "every word must match");
+    }
+
+    #[test]
+    fn search_ranks_a_title_match_above_a_passing_mention() {
+        let (_dir, store) = open();
+        let mention = commit_text(&store, "m", None, "Council meets", "A", "The council met. Among other things, a drought was mentioned once in passing near the end of a long meeting about roads and budgets.");
+        let titled = commit_text(
+            &store,
+            "t",
+            None,
+            "Drought hits farms",
+            "B",
+            "Farmers say the dry weather has lasted for months.",
+        );
+        assert_eq!(found(&store, "drought"), [titled, mention]);
+    }
+
+    #[test]
+    fn fts_syntax_in_a_query_is_searched_as_words_not_run() {
+        let (_dir, store) = open();
+        let a =
+            commit_text(&store, "a", None, "Near the bridge", "A", "A truck stopped near the old bridge.");
+        for query in [
+            "\"a\" OR NEAR(",
+            "bridge\"",
+            "NEAR(bridge truck, 1)",
+            "bridge*",
+            "title:bridge",
+            "^bridge",
+            "-bridge",
+            "(((",
+            "\"",
+            "bridge AND",
+            "NOT bridge",
+            "{bridge}",
+            "bridge:",
+            "'; DROP TABLE articles; --",
+        ] {
+            let result = store.search(&Query::parse(query), 50);
+            assert!(result.is_ok(), "{query}: {result:?}");
+        }
+        assert_eq!(
+            found(&store, "bridge OR truck NEAR("),
+            [a],
+            "the words are looked for, the operator is not"
+        );
+        assert_eq!(
+            found(&store, "title:bridge"),
+            Vec::<i64>::new(),
+            "a column filter is a phrase, not a filter"
+        );
+        assert_eq!(store.status(0).unwrap().articles, 1);
+    }
+
+    #[test]
+    fn search_follows_a_merge_and_a_current_model_summary_only() {
+        let (_dir, store) = open();
+        let a =
+            commit_text(&store, "a1", None, "Ferry strike begins", "A", "Ferry crews walked out at dawn.");
+        let b = commit_text(&store, "b1", None, "Island cut off", "B", "No boats reached the island today.");
+        assert_eq!(found(&store, "island"), [b]);
+        // A model summary for the current revision is searchable; a new source makes it stale.
+        assert!(store
+            .commit_story_summary(
+                a,
+                store.story_revision(a).unwrap().unwrap(),
+                &Written::Summary("Walkout strands commuters.".into()),
+                1
+            )
+            .unwrap());
+        assert_eq!(found(&store, "commuters"), [a]);
+        let hit = &store.search(&Query::parse("commuters"), 50).unwrap()[0];
+        assert_eq!(hit.article_id, None);
+        assert_eq!(hit.headline, [Span { text: "Ferry strike begins".into(), matched: false }]);
+        commit_text(&store, "a2", Some(a), "Strike day two", "C", "The ferry strike went on.");
+        assert!(found(&store, "commuters").is_empty(), "the summary went stale with the new source");
+        assert!(store
+            .commit_story_summary(
+                a,
+                store.story_revision(a).unwrap().unwrap(),
+                &Written::Summary("Commuters stranded again.".into()),
+                2
+            )
+            .unwrap());
+        assert_eq!(found(&store, "commuters"), [a]);
+        // A rejected draft for a later revision takes the old summary out of the index.
+        commit_text(&store, "a3", Some(a), "Strike day three", "C", "Still no ferry.");
+        assert!(store
+            .commit_story_summary(
+                a,
+                store.story_revision(a).unwrap().unwrap(),
+                &Written::Rejected("guard".into()),
+                3
+            )
+            .unwrap());
+        assert!(found(&store, "commuters").is_empty());
+        // b merges into a: its article is found as part of a, once per story.
+        let bridge_file = store.accept_file(b"c", b"c", "c", 1).unwrap();
+        let mut bridge = Article { text: "island ferry".into(), ..Default::default() };
+        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
+        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "test".into(), score: 0.6 }];
+        let result = StageResult {
+            file_id: bridge_file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "dedupe".into(),
+            outcome: StageOutcome::Continue,
+            millis: 1.0,
+            detail: None,
+            article: Some(bridge.clone()),
+        };
+        store.record_stage_with_merges(&result, &bridge).unwrap();
+        assert_eq!(found(&store, "island"), [a]);
+        assert_eq!(store.search(&Query::parse("island"), 50).unwrap()[0].n_articles, 4);
+    }
+
+    #[test]
+    fn the_migration_indexes_articles_stored_before_it() {
+        let (dir, store) = open();
+        let a = commit_text(&store, "a", None, "Harbour wall repaired", "A", "Crews rebuilt the wall.");
+        assert!(store
+            .commit_story_summary(a, 1, &Written::Summary("Sea defences restored.".into()), 1)
+            .unwrap());
+        drop(store);
+        // Back to schema 5, as a database an older briefd wrote.
+        let path = dir.path().join("state/briefd.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER search_article_stored; DROP TRIGGER search_article_rewritten;
+             DROP TRIGGER search_article_removed; DROP TRIGGER search_story_changed;
+             DROP TRIGGER search_summary_written; DROP TRIGGER search_summary_rewritten;
+             DROP TABLE search; PRAGMA user_version = 5;",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(found(&store, "harbour"), [a]);
+        assert_eq!(found(&store, "defences"), [a]);
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn search_results_are_bounded() {
+        let (_dir, store) = open();
+        for i in 0..(search::MAX_RESULTS + 5) {
+            commit_text(&store, &format!("f{i}"), None, &format!("Flood {i}"), "A", "River flood.");
+        }
+        assert_eq!(found(&store, "flood").len(), search::MAX_RESULTS);
+        assert_eq!(found(&store, "flood river").len(), search::MAX_RESULTS);
+        assert_eq!(store.search(&Query::parse("flood"), 3).unwrap().len(), 3);
     }
 
     #[test]

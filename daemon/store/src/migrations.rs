@@ -141,10 +141,66 @@ const MIGRATIONS: &[&str] = &[
         generate_seconds REAL NOT NULL
     );
     "#,
-    // 6: reserved for the article search index (branch `search`), which takes this number; a
-    // no-op here so that 7 keeps its number when both are merged (the merge replaces this entry
-    // with the search migration).
-    "",
+    // 6: full-text search (FTS5, porter-stemmed, diacritics folded). One row per article, its
+    // rowid the article's id, and one per story with a current model summary, its rowid the
+    // story's id negated: the two kinds share one table so that bm25 ranks them on one scale.
+    // Triggers keep it current in the transaction of each write (an article stored, a story
+    // changed or merged, a summary written), so it cannot drift from the rows it mirrors; a
+    // story's id is looked up through `articles` at query time, so a merge moves nothing here.
+    // U+E000 and U+E001 are taken out of the indexed text: they mark the matched words in a
+    // highlight, and an article must not be able to forge them.
+    r#"
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, outlet, summary, body,
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO search (rowid, title, outlet, summary, body)
+    SELECT id,
+        replace(replace(COALESCE(NULLIF(trim(json_extract(data, '$.title')), ''), json_extract(data, '$.file_name'), ''), char(57344), ' '), char(57345), ' '),
+        replace(replace(COALESCE(json_extract(data, '$.outlet'), ''), char(57344), ' '), char(57345), ' '),
+        replace(replace(COALESCE(json_extract(data, '$.summary'), ''), char(57344), ' '), char(57345), ' '),
+        replace(replace(COALESCE(json_extract(data, '$.text'), ''), char(57344), ' '), char(57345), ' ')
+    FROM articles;
+    INSERT INTO search (rowid, title, outlet, summary, body)
+    SELECT -m.story_id, '', '', replace(replace(m.summary, char(57344), ' '), char(57345), ' '), ''
+    FROM story_summaries m JOIN stories s ON s.id = m.story_id
+    WHERE m.summary IS NOT NULL AND m.revision = s.revision AND s.merged_into IS NULL;
+
+    CREATE TRIGGER search_article_stored AFTER INSERT ON articles BEGIN
+        INSERT INTO search (rowid, title, outlet, summary, body) VALUES (NEW.id,
+            replace(replace(COALESCE(NULLIF(trim(json_extract(NEW.data, '$.title')), ''), json_extract(NEW.data, '$.file_name'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.outlet'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.summary'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.text'), ''), char(57344), ' '), char(57345), ' '));
+    END;
+    CREATE TRIGGER search_article_rewritten AFTER UPDATE OF data ON articles BEGIN
+        DELETE FROM search WHERE rowid = OLD.id;
+        INSERT INTO search (rowid, title, outlet, summary, body) VALUES (NEW.id,
+            replace(replace(COALESCE(NULLIF(trim(json_extract(NEW.data, '$.title')), ''), json_extract(NEW.data, '$.file_name'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.outlet'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.summary'), ''), char(57344), ' '), char(57345), ' '),
+            replace(replace(COALESCE(json_extract(NEW.data, '$.text'), ''), char(57344), ' '), char(57345), ' '));
+    END;
+    CREATE TRIGGER search_article_removed AFTER DELETE ON articles BEGIN
+        DELETE FROM search WHERE rowid = OLD.id;
+    END;
+    -- A new revision makes the model summary stale (the briefing stops showing it), and a story
+    -- merged away has none: either way its summary is no longer searchable.
+    CREATE TRIGGER search_story_changed AFTER UPDATE OF revision, merged_into ON stories BEGIN
+        DELETE FROM search WHERE rowid = -NEW.id;
+    END;
+    CREATE TRIGGER search_summary_written AFTER INSERT ON story_summaries BEGIN
+        DELETE FROM search WHERE rowid = -NEW.story_id;
+        INSERT INTO search (rowid, title, outlet, summary, body)
+        SELECT -NEW.story_id, '', '', replace(replace(NEW.summary, char(57344), ' '), char(57345), ' '), ''
+        WHERE NEW.summary IS NOT NULL;
+    END;
+    CREATE TRIGGER search_summary_rewritten AFTER UPDATE ON story_summaries BEGIN
+        DELETE FROM search WHERE rowid = -NEW.story_id;
+        INSERT INTO search (rowid, title, outlet, summary, body)
+        SELECT -NEW.story_id, '', '', replace(replace(NEW.summary, char(57344), ' '), char(57345), ' '), ''
+        WHERE NEW.summary IS NOT NULL;
+    END;
     // 7: each stage's starts on an article that have not (yet) ended with a recorded result. A
     // stage that starts and never records its result took the daemon down with it (a segfault
     // in an in-process plugin, an abort in a built-in); the pipeline fails an article rather than

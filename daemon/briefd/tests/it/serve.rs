@@ -1,6 +1,6 @@
-//! Issue 18 (first part) and 19 (metrics): `briefd serve` over the real binary, beside a store
-//! the seeds went through: the day's page with its security headers, the feed, `/healthz`,
-//! `/metrics`, and no way out of the routes.
+//! Issue 18 and 19 (metrics): `briefd serve` over the real binary, beside a store the seeds went
+//! through: the day's page with its security headers, the feed, `/healthz`, `/metrics`, search,
+//! and no way out of the routes; and `briefd run` serving the same with `serve:` in its config.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,6 +19,153 @@ fn get(address: &str, path: &str) -> (u16, String, String) {
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, head.to_lowercase(), body.to_string())
+}
+
+/// Percent-encodes `s` for a query string.
+fn encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// `briefd serve` on a free loopback port over `env`'s store; the server and its address.
+fn start_serve(env: &Env) -> (std::process::Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
+        .arg("--config")
+        .arg(env.root().join("config.yaml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BRIEFD_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
+        .expect("the address logged");
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, address)
+}
+
+/// Issue 18: search over the stored stories, through the real binary.
+#[test]
+fn search_finds_the_seed_story_marks_the_words_and_keeps_queries_inert() {
+    let env = Env::new();
+    let seeds = env.root().join("seeds");
+    std::fs::create_dir(&seeds).unwrap();
+    for name in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
+        std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
+    }
+    env.briefd(&["ingest", seeds.to_str().unwrap()]);
+    let (mut server, address) = start_serve(&env);
+
+    let (status, headers, day) = get(&address, "/");
+    assert_eq!(status, 200);
+    assert!(headers.contains("form-action 'self'"), "{headers}");
+    let doc = dom_query::Document::from(day.as_str());
+    assert_eq!(doc.select("form[action=search][method=get] input[name=q]").length(), 1, "{day}");
+    let story_id = doc.select("article").attr("id").map(|id| id.to_string()).unwrap_or_default();
+    let story_id = story_id.trim_start_matches("story-").to_string();
+    assert!(!story_id.is_empty(), "{day}");
+
+    let (status, headers, page) = get(&address, "/search?q=Lavrov");
+    assert_eq!(status, 200, "{page}");
+    assert!(headers.contains("content-security-policy: default-src 'none'"), "{headers}");
+    let doc = dom_query::Document::from(page.as_str());
+    let results = doc.select("ol.results > li");
+    assert_eq!(results.length(), 1, "the two seeds are one story, shown once:\n{page}");
+    assert_eq!(
+        results.select("h2 a").attr("href").map(|h| h.to_string()),
+        Some(format!("story/{story_id}")),
+        "{page}"
+    );
+    let marked: Vec<String> = doc.select("mark").iter().map(|m| m.text().to_lowercase()).collect();
+    assert!(!marked.is_empty() && marked.iter().all(|m| m == "lavrov"), "{marked:?}");
+    assert!(results.select(".meta").text().contains(&support::today_utc()), "{page}");
+    assert_eq!(
+        dom_query::Document::from(get(&address, "/search?q=Wonsan+Lavrov").2.as_str())
+            .select("ol.results > li")
+            .length(),
+        1
+    );
+    assert_eq!(
+        dom_query::Document::from(get(&address, "/search?q=Wonsan+zebra").2.as_str())
+            .select("ol.results > li")
+            .length(),
+        0
+    );
+
+    for hostile in [
+        "<script>alert(1)</script>",
+        "\" onmouseover=\"alert(1)",
+        "\"a\" OR NEAR(",
+        "Lavrov\" OR \"x",
+        "*",
+        "",
+    ] {
+        let (status, _, page) = get(&address, &format!("/search?q={}", encoded(hostile)));
+        assert_eq!(status, 200, "{hostile}: {page}");
+        let doc = dom_query::Document::from(page.as_str());
+        assert_eq!(doc.select("script").length(), 0, "{page}");
+        assert_eq!(doc.select("[onmouseover]").length(), 0, "{page}");
+        assert_eq!(
+            doc.select("input[name=q]").attr("value").map(|v| v.to_string()).as_deref(),
+            Some(hostile)
+        );
+    }
+    // Only the words of an operator query are looked for.
+    let (_, _, page) = get(&address, &format!("/search?q={}", encoded("Lavrov\" OR \"x")));
+    assert_eq!(
+        dom_query::Document::from(page.as_str()).select("ol.results > li").length(),
+        0,
+        "x is required too"
+    );
+
+    let oversized = "lavrov ".repeat(2000);
+    let (status, _, page) = get(&address, &format!("/search?q={}", encoded(&oversized)));
+    assert_eq!(status, 200);
+    let doc = dom_query::Document::from(page.as_str());
+    assert!(doc.select("p.note").text().contains("Only the first"), "{page}");
+    let shown = doc.select("input[name=q]").attr("value").map(|v| v.to_string()).unwrap_or_default();
+    assert!(!shown.is_empty() && shown.len() <= 200, "{} bytes shown", shown.len());
+    assert_eq!(doc.select("ol.results > li").length(), 1, "the cut query still searches");
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Issue 18: `serve:` in the config makes `briefd run` serve too, and SIGTERM stops both.
+#[test]
+fn run_with_serve_answers_while_running_and_stops_on_sigterm() {
+    let env = Env::new();
+    let config = env.root().join("config.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("serve:\n  listen: 127.0.0.1:0\n");
+    std::fs::write(&config, text).unwrap();
+    let mut daemon = env.start_with(|cmd| {
+        cmd.env("BRIEFD_LOG", "info");
+    });
+    let mut address = String::new();
+    env.wait_until("the server's address in the log", Duration::from_secs(30), || {
+        address = env
+            .log()
+            .lines()
+            .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
+            .unwrap_or_default();
+        !address.is_empty()
+    });
+    assert_eq!(get(&address, "/healthz").0, 200);
+    assert_eq!(get(&address, "/healthz").2, "ok\n");
+    // The running daemon's new article is searchable at once: the index is written with it.
+    env.drop_file("harbour.txt", support::article_text(7).as_bytes());
+    env.wait_until("the article searchable", Duration::from_secs(30), || {
+        let (_, _, page) = get(&address, "/search?q=residents+attended");
+        dom_query::Document::from(page.as_str()).select("ol.results > li").length() == 1
+    });
+    let status = daemon.stop_gracefully();
+    assert!(status.success(), "{status:?}\n{}", env.log());
+    assert!(TcpStream::connect(&address).is_err(), "the server stopped with the daemon");
 }
 
 #[test]
