@@ -1215,14 +1215,14 @@ mod tests {
             .commit_story_summary(a, 1, &Written::Summary("Sea defences restored.".into()), 1)
             .unwrap());
         drop(store);
-        // Back to schema 5, as a database an older briefd wrote.
+        // Back to schema 5, as a database an older briefd wrote (migration 7's table too).
         let path = dir.path().join("state/briefd.db");
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TRIGGER search_article_stored; DROP TRIGGER search_article_rewritten;
              DROP TRIGGER search_article_removed; DROP TRIGGER search_story_changed;
              DROP TRIGGER search_summary_written; DROP TRIGGER search_summary_rewritten;
-             DROP TABLE search; PRAGMA user_version = 5;",
+             DROP TABLE search; DROP TABLE stage_attempts; PRAGMA user_version = 5;",
         )
         .unwrap();
         drop(conn);

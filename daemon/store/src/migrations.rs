@@ -201,6 +201,7 @@ const MIGRATIONS: &[&str] = &[
         SELECT -NEW.story_id, '', '', replace(replace(NEW.summary, char(57344), ' '), char(57345), ' '), ''
         WHERE NEW.summary IS NOT NULL;
     END;
+    "#,
     // 7: each stage's starts on an article that have not (yet) ended with a recorded result. A
     // stage that starts and never records its result took the daemon down with it (a segfault
     // in an in-process plugin, an abort in a built-in); the pipeline fails an article rather than
