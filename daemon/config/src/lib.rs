@@ -33,6 +33,9 @@ pub struct Config {
     pub briefing: BriefingSettings,
     /// How long a stopping daemon waits for the article in flight before leaving it for the next start.
     pub shutdown_timeout: Duration,
+    /// How long one stage may work on one article; past it the article fails ("stage keypoints
+    /// took longer than 60 s") and the pipeline goes on with the next.
+    pub stage_budget: Duration,
     /// The stages, in order.
     pub stages: Vec<StageConfig>,
 }

@@ -19,12 +19,21 @@ pub(crate) struct RawConfig {
     pub briefing: RawBriefing,
     pub database: PathBuf,
     pub shutdown_timeout_seconds: u64,
+    pub stage_budget_seconds: f64,
     pub stages: Vec<RawStage>,
 }
 
 /// The top-level keys, in the order the shipped config writes them.
-const TOP_LEVEL: [&str; 7] =
-    ["inbox", "archive", "failed", "database", "briefing", "shutdown_timeout_seconds", "stages"];
+const TOP_LEVEL: [&str; 8] = [
+    "inbox",
+    "archive",
+    "failed",
+    "database",
+    "briefing",
+    "shutdown_timeout_seconds",
+    "stage_budget_seconds",
+    "stages",
+];
 
 /// The stage kinds, as `kind:` names them.
 const KINDS: [&str; 5] = ["clean", "dedupe", "summarize", "keypoints", "plugin"];
@@ -116,6 +125,9 @@ fn default_timezone() -> String {
 fn default_shutdown_timeout() -> u64 {
     10
 }
+fn default_stage_budget() -> f64 {
+    60.0
+}
 fn default_settle() -> u64 {
     1000
 }
@@ -166,11 +178,19 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     let briefing = read.or("briefing", RawBriefing::default);
     let database = read.or("database", default_database);
     let shutdown_timeout_seconds = read.or("shutdown_timeout_seconds", default_shutdown_timeout);
+    let stage_budget_seconds = read.or("stage_budget_seconds", default_stage_budget);
     let stages = stages(map.get("stages"), &mut problems);
     match (inbox, stages) {
-        (Some(inbox), Some(stages)) if problems.is_empty() => {
-            Ok(RawConfig { inbox, archive, failed, briefing, database, shutdown_timeout_seconds, stages })
-        }
+        (Some(inbox), Some(stages)) if problems.is_empty() => Ok(RawConfig {
+            inbox,
+            archive,
+            failed,
+            briefing,
+            database,
+            shutdown_timeout_seconds,
+            stage_budget_seconds,
+            stages,
+        }),
         _ => Err(ConfigError::Invalid { path: path.to_path_buf(), problems, plugins: Vec::new() }),
     }
 }
