@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `briefd` binary on a temporary inbox.
 
+mod bounded;
 mod editor;
 mod faults;
 mod keypoints;

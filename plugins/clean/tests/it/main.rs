@@ -163,9 +163,9 @@ fn a_feed_repeating_one_item_is_one_article() {
 /// first sentence of the text stands in for it, and the article says so.
 #[test]
 fn an_instruction_is_never_the_title() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/injection/system_title.txt");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/injection/system_title.md");
     let (_, items) =
-        Clean::new(Options::default()).clean_items(&std::fs::read(path).unwrap(), "a.txt").unwrap();
+        Clean::new(Options::default()).clean_items(&std::fs::read(path).unwrap(), "a.md").unwrap();
     let article = items.into_iter().next().unwrap().unwrap();
     let title = article.title.unwrap_or_default();
     assert!(title.starts_with("The council of Kestrel Bay approved"), "{title}");
