@@ -35,6 +35,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Whether `briefd run` serves the briefing over HTTP too, and where.
     pub serve: Option<ServeSettings>,
+    /// How long one stage may work on one article; past it the article fails ("stage keypoints
+    /// took longer than 60 s") and the pipeline goes on with the next.
+    pub stage_budget: Duration,
     /// The stages, in order.
     pub stages: Vec<StageConfig>,
 }

@@ -20,12 +20,22 @@ pub(crate) struct RawConfig {
     pub database: PathBuf,
     pub shutdown_timeout_seconds: u64,
     pub serve: Option<RawServe>,
+    pub stage_budget_seconds: f64,
     pub stages: Vec<RawStage>,
 }
 
 /// The top-level keys, in the order the shipped config writes them.
-const TOP_LEVEL: [&str; 8] =
-    ["inbox", "archive", "failed", "database", "briefing", "shutdown_timeout_seconds", "serve", "stages"];
+const TOP_LEVEL: [&str; 9] = [
+    "inbox",
+    "archive",
+    "failed",
+    "database",
+    "briefing",
+    "shutdown_timeout_seconds",
+    "stage_budget_seconds",
+    "serve",
+    "stages",
+];
 
 /// The stage kinds, as `kind:` names them.
 const KINDS: [&str; 5] = ["clean", "dedupe", "summarize", "keypoints", "plugin"];
@@ -144,6 +154,9 @@ fn default_timezone() -> String {
 fn default_shutdown_timeout() -> u64 {
     10
 }
+fn default_stage_budget() -> f64 {
+    60.0
+}
 fn default_settle() -> u64 {
     1000
 }
@@ -195,6 +208,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     let database = read.or("database", default_database);
     let shutdown_timeout_seconds = read.or("shutdown_timeout_seconds", default_shutdown_timeout);
     let serve = read.or("serve", || None);
+    let stage_budget_seconds = read.or("stage_budget_seconds", default_stage_budget);
     let stages = stages(map.get("stages"), &mut problems);
     match (inbox, stages) {
         (Some(inbox), Some(stages)) if problems.is_empty() => Ok(RawConfig {
@@ -205,6 +219,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
             database,
             shutdown_timeout_seconds,
             serve,
+            stage_budget_seconds,
             stages,
         }),
         _ => Err(ConfigError::Invalid { path: path.to_path_buf(), problems, plugins: Vec::new() }),

@@ -49,6 +49,16 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
     let queue_capacity = check_inbox(&raw.inbox, &mut problems);
     let timezone = timezone(&raw.briefing.timezone, &mut problems);
     let serve = raw.serve.as_ref().and_then(|s| check_serve(s, &mut problems));
+    let budget = raw.stage_budget_seconds;
+    if !(budget > 0.0 && budget <= MAX_STAGE_BUDGET_SECONDS) {
+        problems.add(
+            "stage_budget_seconds",
+            format!(
+                "must be above 0 and at most {MAX_STAGE_BUDGET_SECONDS} (a day), found {budget}; 60 suits \
+                 most machines"
+            ),
+        );
+    }
     let indexed = stages(raw.stages, &resolve, &mut problems);
     check_stage_order(&indexed, &mut problems);
     check_stage_options(&indexed, &mut problems);
@@ -80,9 +90,13 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
         },
         shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_seconds),
         serve,
+        stage_budget: Duration::from_secs_f64(raw.stage_budget_seconds),
         stages,
     })
 }
+
+/// The longest stage budget accepted: a day. Longer is no budget at all.
+const MAX_STAGE_BUDGET_SECONDS: f64 = 86_400.0;
 
 /// The problems found so far, in the order they were found (which is the order reported).
 #[derive(Default)]
@@ -363,6 +377,40 @@ mod tests {
         ] {
             let error = Config::from_yaml(path, &entry(keys)).unwrap_err().to_string();
             assert!(error.contains(needle), "{keys:?}: {error}");
+        }
+    }
+
+    /// Issue 20: the stage budget is 60 s unless set; a fraction of a second is a budget, zero,
+    /// a negative number or more than a day is refused, by its key and line.
+    #[test]
+    fn the_stage_budget_defaults_to_a_minute_and_must_be_positive() {
+        let path = std::path::Path::new("c.yaml");
+        let base = "inbox: { path: inbox }
+stages:
+  - kind: clean
+";
+        let config = Config::from_yaml(path, base).expect("valid");
+        assert_eq!(config.stage_budget, std::time::Duration::from_secs(60));
+        let config = Config::from_yaml(
+            path,
+            &format!(
+                "stage_budget_seconds: 0.25
+{base}"
+            ),
+        )
+        .expect("valid");
+        assert_eq!(config.stage_budget, std::time::Duration::from_millis(250));
+        for bad in ["0", "-1", "100000", ".nan"] {
+            let text = format!(
+                "stage_budget_seconds: {bad}
+{base}"
+            );
+            let Err(ConfigError::Invalid { problems, .. }) = Config::from_yaml(path, &text) else {
+                panic!("accepted a budget of {bad}")
+            };
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].key, "stage_budget_seconds");
+            assert_eq!(problems[0].location, Some((1, 1)), "{bad}");
         }
     }
 

@@ -43,7 +43,7 @@ impl Pipeline {
         if !problems.is_empty() {
             return Err(BuildError { path: config.source.clone(), problems });
         }
-        Ok(Pipeline::new(stages))
+        Ok(Pipeline::new(stages).with_stage_budget(config.stage_budget))
     }
 }
 

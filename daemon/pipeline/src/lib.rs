@@ -8,14 +8,21 @@
 //! (the daemon died both times) fails the article at the next start instead of running again
 //! ([`CRASHES_BEFORE_FAILING`]), so a poisoned file cannot crash-loop the daemon.
 //!
+//! Every stage has a time budget per article (`stage_budget_seconds`): the stage sees it through
+//! `Context::past_budget` and the built-ins stop between sentences or items once it is spent; a
+//! stage that returns past it (whatever it returned) fails the article with "stage NAME took
+//! longer than N s", and the pipeline goes on with the next article. A stage that never returns
+//! cannot be stopped from here (a built-in runs on the pipeline thread); the budget is checked
+//! inside every loop whose work grows with the article for that reason.
+//!
 //! [`Pipeline::build`] is the one way from a config to running stages.
 
 mod build;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use stage_api::{Article, Context, Outcome, Stage};
+use stage_api::{Article, Context, KeyHit, Outcome, Stage, StoredArticle};
 use store::{StageOutcome, StageResult, Store, StoreError};
 
 pub use build::{plugin_problems, BuildError};
@@ -28,7 +35,11 @@ pub const CRASHES_BEFORE_FAILING: u32 = 2;
 /// The stages, built once from the config.
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    stage_budget: Duration,
 }
+
+/// The budget of a pipeline made with [`Pipeline::new`]: the config's default.
+pub const DEFAULT_STAGE_BUDGET: Duration = Duration::from_secs(60);
 
 /// How an article left the pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +68,12 @@ pub type Timings = Vec<(String, f64)>;
 impl Pipeline {
     /// A pipeline of the given stages (for tests and embedding).
     pub fn new(stages: Vec<Box<dyn Stage>>) -> Pipeline {
-        Pipeline { stages }
+        Pipeline { stages, stage_budget: DEFAULT_STAGE_BUDGET }
+    }
+
+    /// This pipeline with each stage allowed `budget` per article.
+    pub fn with_stage_budget(self, budget: Duration) -> Pipeline {
+        Pipeline { stage_budget: budget, ..self }
     }
 
     /// The stage names, in order.
@@ -193,12 +209,24 @@ impl Pipeline {
             // The merges the article already asked for were applied after the stage that set them.
             let merges_before = article.story_merges.clone();
             let began = Instant::now();
+            let context = Budgeted { store, deadline: began + self.stage_budget };
             let mut outcomes = if may_split {
-                run_stage_items(stage.as_ref(), article, store)
+                run_stage_items(stage.as_ref(), article, &context)
             } else {
-                vec![run_stage(stage.as_ref(), article, store)]
+                vec![run_stage(stage.as_ref(), article, &context)]
             };
-            let millis = began.elapsed().as_secs_f64() * 1000.0;
+            let elapsed = began.elapsed();
+            let millis = elapsed.as_secs_f64() * 1000.0;
+            if elapsed > self.stage_budget {
+                outcomes = vec![Outcome::Fail {
+                    message: format!(
+                        "stage {} took longer than {} s (stage_budget_seconds); the article is too \
+                         big or too repetitive for it",
+                        stage.name(),
+                        self.stage_budget.as_secs_f64()
+                    ),
+                }];
+            }
             timings.push((stage.name().to_string(), millis));
             if outcomes.len() > 1 {
                 self.record_split(store, file_id, index, millis, outcomes)?;
@@ -389,6 +417,39 @@ fn stage_result(
         millis,
         detail: None,
         article: None,
+    }
+}
+
+/// The store as a stage sees it, with the time the stage's budget runs out.
+struct Budgeted<'a> {
+    store: &'a Store,
+    deadline: Instant,
+}
+
+impl Context for Budgeted<'_> {
+    fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
+        self.store.stories_with_fingerprint(kind, value)
+    }
+    fn article_count(&self) -> u64 {
+        self.store.article_count()
+    }
+    fn key_counts(&self, kind: &str, values: Vec<String>) -> Vec<u64> {
+        self.store.key_counts(kind, values)
+    }
+    fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<KeyHit> {
+        self.store.articles_with_keys(kind, values, limit)
+    }
+    fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
+        self.store.story_articles(story_id, limit)
+    }
+    fn story_size(&self, story_id: i64) -> u64 {
+        self.store.story_size(story_id)
+    }
+    fn story_published(&self, story_id: i64) -> Vec<String> {
+        self.store.story_published(story_id)
+    }
+    fn past_budget(&self) -> bool {
+        Instant::now() > self.deadline
     }
 }
 

@@ -669,6 +669,10 @@ impl Context for Store {
     fn story_size(&self, story_id: i64) -> u64 {
         model::story_size(&self.conn(), story_id).unwrap_or_default()
     }
+
+    fn story_published(&self, story_id: i64) -> Vec<String> {
+        model::story_published(&self.conn(), story_id).unwrap_or_default()
+    }
 }
 
 fn model_merge(

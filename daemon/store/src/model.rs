@@ -590,6 +590,15 @@ pub(crate) fn story_size(conn: &Connection, story_id: i64) -> rusqlite::Result<u
         .map(|n| n as u64)
 }
 
+pub(crate) fn story_published(conn: &Connection, story_id: i64) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT DISTINCT json_extract(data, '$.published') FROM articles \
+         WHERE story_id = ?1 AND json_extract(data, '$.published') IS NOT NULL",
+    )?;
+    let rows = statement.query_map(params![story_id], |r| r.get::<_, String>(0))?;
+    rows.collect()
+}
+
 pub(crate) fn insert_article(
     conn: &Connection,
     file_id: i64,

@@ -51,6 +51,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
+use ::text::injection;
 use serde::Deserialize;
 use stage_api::{Article, Context, Format, Outcome, Stage};
 
@@ -149,7 +150,7 @@ impl Clean {
         let finish = |item: Result<Extracted, String>| {
             item.and_then(|x| self.finish(x, what, whitespace_only, file_name))
         };
-        let items = items.into_iter().map(finish).collect();
+        let items = without_repeats(items.into_iter().map(finish).collect());
         Ok((format, items))
     }
 
@@ -174,6 +175,10 @@ impl Clean {
         if let Some(title) = &extracted.title {
             extracted.text = without_title_line(&extracted.text, title).to_string();
         }
+        if extracted.title.as_deref().is_some_and(injection::is_instruction) {
+            extracted.title = headline_from_text(&extracted.text);
+            extracted.metadata.insert("title_replaced".into(), "the title read as an instruction".into());
+        }
         let words = extracted.text.split_whitespace().count();
         if words < self.options.min_words {
             return Err(if whitespace_only {
@@ -188,6 +193,29 @@ impl Clean {
         }
         Ok(extracted)
     }
+}
+
+/// The items of one file without those that repeat an earlier item: the same `item_id` (a
+/// feed's guid), the same link under the same title, or the same text under the same title. A
+/// feed that repeats one item a thousand times is one article (issue 20), not a story listing
+/// the same source a thousand times. Failed items are kept: each says what went wrong.
+fn without_repeats(items: Vec<Result<Extracted, String>>) -> Vec<Result<Extracted, String>> {
+    let mut seen: std::collections::HashSet<(u8, String)> = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| {
+            let Ok(x) = item else { return true };
+            let title = x.title.as_deref().unwrap_or_default();
+            let keys = [
+                x.metadata.get("item_id").map(|id| (0, id.clone())),
+                x.url.as_ref().map(|url| (1, format!("{url}\n{title}"))),
+                Some((2, format!("{}\n{title}", x.text))),
+            ];
+            let repeat = keys.iter().flatten().any(|k| seen.contains(k));
+            seen.extend(keys.into_iter().flatten());
+            !repeat
+        })
+        .collect()
 }
 
 /// `text` without an opening that repeats `title`: pages and feeds often open the body with the
@@ -229,6 +257,26 @@ fn without_title_line<'a>(text: &'a str, title: &str) -> &'a str {
     }
     rest
 }
+
+/// The headline for an article whose title reads as an instruction to an assistant
+/// ("SYSTEM: …", "Ignore all previous instructions …", issue 20): its first sentence that is
+/// no part of an injection (`text::injection`), cut to [`HEADLINE_WORDS`] words with an
+/// ellipsis; `None` (the briefing then shows the file name) when there is none.
+fn headline_from_text(text: &str) -> Option<String> {
+    let injected = injection::find(text);
+    let sentence = ::text::sentences::split(text).into_iter().find(|s| {
+        !injected.overlaps(s.start..s.start + s.text.len()) && !injection::is_instruction(s.text)
+    })?;
+    let words: Vec<&str> = sentence.text.split_whitespace().collect();
+    Some(if words.len() > HEADLINE_WORDS {
+        format!("{}\u{2026}", words[..HEADLINE_WORDS].join(" "))
+    } else {
+        words.join(" ")
+    })
+}
+
+/// At most this many words of a sentence stand in for a headline.
+const HEADLINE_WORDS: usize = 14;
 
 /// Words a page's heading may add to its `<title>` and still be read as the same headline.
 const EXTRA_HEADING_WORDS: usize = 2;

@@ -64,9 +64,15 @@
 //! with a story already set (by an earlier stage) keeps it.
 //!
 //! An exact or near copy names the article it copies (`metadata["dedupe.reprint_of"]`, the store
-//! id; [`REPRINT_OF`]), so the briefing can list it as a reprint, not as another outlet. A dated
-//! article is only compared with a story whose dated members lie within `time_window_days` of
-//! it, and an undated one never bridges stories whose dates lie further apart than that.
+//! id; [`REPRINT_OF`]), so the briefing can list it as a reprint, not as another outlet.
+//!
+//! The time window holds on every join and merge, against every dated member of the story (all
+//! of them, through `Context::story_published`, not only the newest `max_story_articles` read
+//! for scoring): a dated article joins a story only when it lies within `time_window_days` of
+//! each of its dated members, an exact copy included, and two stories are merged only when all
+//! their dated members and the bridging article's date lie within `time_window_days` of each
+//! other. So a story never spans more than the window, however it grew (issue 20: articles dated
+//! 1970 and 2099 ended in one story).
 //! Optional join rules ask more than the centroid score: `core_share` (the share of the story's
 //! articles the new one must reach the threshold with one by one), `min_anchors` (runs of names
 //! and numbers in the lead it must share with one of them; [`entities::lead_anchors`]) and, with
@@ -368,10 +374,15 @@ impl Dedupe {
         let bridges = match &decision {
             Decision::NearCopy(joined) | Decision::SameStory(joined) if self.options.merge_stories => {
                 let mut found = merge::bridges(&rule, joined, &scores, |id| centroids.get(&id).cloned());
-                // An undated article reaches stories of any date by arrival time; it must not
-                // make one story of reports whose publication dates lie far apart.
-                let joined_span = spans.get(&joined.story_id).copied().unwrap_or_default();
-                found.retain(|b| spans.get(&b.score.story_id).is_none_or(|s| s.near(&joined_span, window)));
+                // The merged story, with this article, must still lie within the window: an
+                // undated article reaches stories of any date by arrival time, and two stories
+                // each within the window may lie far apart.
+                let own_date = DateSpan::of(std::iter::once(article));
+                let joined_span = spans.get(&joined.story_id).copied().unwrap_or_default().union(own_date);
+                found.retain(|b| {
+                    let theirs = spans.get(&b.score.story_id).copied().unwrap_or_default();
+                    theirs.union(joined_span).width() <= window
+                });
                 found
             }
             _ => Vec::new(),
@@ -437,11 +448,11 @@ impl Dedupe {
         let mut fetched: Vec<(i64, Vec<stage_api::StoredArticle>)> = Vec::new();
         for &story_id in story_order.iter() {
             let stored = context.story_articles(story_id, self.options.max_story_articles);
-            let span = DateSpan::of(stored.iter().map(|s| &s.article));
+            let span = story_span(context, story_id, &stored);
             spans.insert(story_id, span);
             // A dated article is never tied to a story by its undated members alone: they are
             // compared by arrival time, which would bridge years (an old piece and today's news).
-            if own_date.is_none_or(|d| span.is_empty() || span.within(d, window)) {
+            if span.takes(own_date, window) {
                 fetched.push((story_id, stored));
             }
         }
@@ -580,6 +591,16 @@ fn within_window(a: &Article, b: &Article, window_seconds: i64) -> bool {
     }
 }
 
+/// The span of publication dates of every dated article of a story: those the host lists
+/// (`Context::story_published`, all members) and those of `read` (the members in hand, for a
+/// host that does not list them).
+fn story_span(context: &dyn Context, story_id: i64, read: &[stage_api::StoredArticle]) -> DateSpan {
+    let listed = context.story_published(story_id);
+    let dates = listed.iter().filter_map(|d| seconds(d));
+    let read_dates = read.iter().filter_map(|s| s.article.published.as_deref().and_then(seconds));
+    dates.chain(read_dates).fold(DateSpan(None), DateSpan::with)
+}
+
 /// The publication dates of a story's dated articles: earliest and latest, in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct DateSpan(Option<(i64, i64)>);
@@ -587,27 +608,34 @@ struct DateSpan(Option<(i64, i64)>);
 impl DateSpan {
     fn of<'a>(articles: impl Iterator<Item = &'a Article>) -> DateSpan {
         let dates = articles.filter_map(|a| a.published.as_deref().and_then(seconds));
-        dates.fold(DateSpan(None), |span, t| match span.0 {
+        dates.fold(DateSpan(None), DateSpan::with)
+    }
+
+    /// The span with `t` in it.
+    fn with(self, t: i64) -> DateSpan {
+        match self.0 {
             None => DateSpan(Some((t, t))),
             Some((lo, hi)) => DateSpan(Some((lo.min(t), hi.max(t)))),
-        })
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    /// Whether `t` lies within `window` seconds of the span.
-    fn within(&self, t: i64, window: i64) -> bool {
-        self.0.is_some_and(|(lo, hi)| t >= lo - window && t <= hi + window)
-    }
-
-    /// Whether the two spans lie within `window` of each other (an empty span is near anything).
-    fn near(&self, other: &DateSpan, window: i64) -> bool {
-        match (self.0, other.0) {
-            (Some((lo, hi)), Some((olo, ohi))) => lo.max(olo) - hi.min(ohi) <= window,
-            _ => true,
         }
+    }
+
+    /// The smallest span holding both.
+    fn union(self, other: DateSpan) -> DateSpan {
+        match other.0 {
+            None => self,
+            Some((lo, hi)) => self.with(lo).with(hi),
+        }
+    }
+
+    /// Seconds from the earliest to the latest date (0 for an undated story).
+    fn width(&self) -> i64 {
+        self.0.map_or(0, |(lo, hi)| hi - lo)
+    }
+
+    /// Whether an article dated `date` may join the story: undated, or within `window` of every
+    /// dated member (an undated story takes any).
+    fn takes(&self, date: Option<i64>, window: i64) -> bool {
+        date.is_none_or(|d| self.with(d).width() <= window)
     }
 }
 
@@ -654,9 +682,14 @@ impl Stage for Dedupe {
             None => {}
         }
         if article.story.is_none() {
-            if let Some(story_id) =
-                context.stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint).into_iter().min()
-            {
+            let window = i64::from(self.options.time_window_days) * 86_400;
+            let own_date = article.published.as_deref().and_then(seconds);
+            let copy_of = context
+                .stories_with_fingerprint(TEXT_FINGERPRINT, &fingerprint)
+                .into_iter()
+                .filter(|&story_id| story_span(context, story_id, &[]).takes(own_date, window))
+                .min();
+            if let Some(story_id) = copy_of {
                 article.story =
                     Some(StoryMatch { story_id, reason: "dedupe: same normalised text".into(), score: 1.0 });
                 article.metadata.insert(
@@ -956,6 +989,44 @@ mod tests {
         fn story_articles(&self, story_id: i64, limit: usize) -> Vec<stage_api::StoredArticle> {
             self.0.iter().rev().filter(|s| s.story_id == story_id).take(limit).cloned().collect()
         }
+        fn story_published(&self, story_id: i64) -> Vec<String> {
+            let members = self.0.iter().filter(|s| s.story_id == story_id);
+            members.filter_map(|s| s.article.published.clone()).collect()
+        }
+    }
+
+    /// Issue 20: an exact copy of a 1970 article dated 2099 is not joined to its story.
+    #[test]
+    fn an_exact_copy_dated_outside_the_window_starts_its_own_story() {
+        let mut memory = Memory(Vec::new());
+        memory.add(1, LANDER, Some("1970-01-01"));
+        let copy =
+            Article { text: LANDER.into(), published: Some("2099-01-01".into()), ..Default::default() };
+        let Outcome::Continue(out) = Dedupe::default().process(copy.clone(), &memory) else { panic!() };
+        assert_eq!(out.story, None, "{:?}", out.metadata);
+        let same_week = Article { published: Some("1970-01-03".into()), ..copy };
+        let Outcome::Continue(out) = Dedupe::default().process(same_week, &memory) else { panic!() };
+        assert_eq!(out.story.map(|s| s.story_id), Some(1), "{:?}", out.metadata);
+    }
+
+    /// Issue 20: a story's dated member that is not among the newest articles read for scoring
+    /// still keeps a far-off article out: many undated articles joined after it do not make the
+    /// story "undated".
+    #[test]
+    fn an_old_member_behind_many_undated_ones_still_holds_the_window() {
+        let mut memory = Memory(Vec::new());
+        memory.add(1, LANDER, Some("1970-01-01"));
+        for i in 0..Options::default().max_story_articles + 2 {
+            memory.add(1, &format!("{LANDER} Update {i}."), None);
+        }
+        let far = Article {
+            text: format!("{LANDER} A later piece."),
+            published: Some("2099-01-01".into()),
+            received_at: "2019-11-19T11:00:00Z".into(),
+            ..Default::default()
+        };
+        let Outcome::Continue(out) = Dedupe::default().process(far, &memory) else { panic!() };
+        assert_eq!(out.story, None, "{:?}", out.metadata);
     }
 
     const LANDER: &str = "NASA adds five companies, SpaceX and Blue Origin among them, to its Artemis \
@@ -983,16 +1054,20 @@ mod tests {
     }
 
     #[test]
-    fn date_spans_far_apart_are_not_near() {
+    fn a_story_takes_only_dates_within_the_window_of_every_member() {
         let at = |d: &str| Article { published: Some(d.into()), ..Default::default() };
+        let day = |d: &str| seconds(d).expect("a date");
         let week = 7 * 86_400;
         let recent = DateSpan::of([at("2019-11-18"), at("2019-11-20")].iter());
         let old = DateSpan::of([at("2015-04-07")].iter());
-        assert!(!recent.near(&old, week) && !old.near(&recent, week));
-        assert!(recent.near(&DateSpan::of([at("2019-11-25")].iter()), week));
-        assert!(recent.near(&DateSpan::default(), week), "an undated story is near anything");
-        let day = seconds("2019-11-19").expect("a date");
-        assert!(recent.within(day, week) && !old.within(day, week));
+        assert!(recent.union(old).width() > week && old.union(recent).width() > week);
+        assert!(recent.union(DateSpan::of([at("2019-11-25")].iter())).width() <= week);
+        assert_eq!(recent.union(DateSpan::default()), recent, "an undated story adds no date");
+        assert!(recent.takes(Some(day("2019-11-19")), week) && !old.takes(Some(day("2019-11-19")), week));
+        assert!(recent.takes(None, week) && DateSpan::default().takes(Some(0), week));
+        // Within a week of the latest member but not of the earliest: a story never grows past
+        // the window one article at a time.
+        assert!(!recent.takes(Some(day("2019-11-26")), week));
     }
 
     #[test]

@@ -39,6 +39,16 @@
 //! `max_overlap` of the content words of the shorter of the two with a point already chosen, or
 //! with a sentence cited for one, is a repeat and skipped.
 //!
+//! # Bounds
+//!
+//! The work per article does not grow with the article's length (issue 20: two near-identical
+//! 1 MB sources took 485 s, comparing every sentence with every other): each source is read up
+//! to [`story::MAX_SOURCE_BYTES`] and [`story::MAX_SENTENCES_PER_SOURCE`] sentences (the lead,
+//! which is what a briefing shows), each sentence keeps only its closest few matches per other
+//! source, and the stage stops between sentences once its time budget is spent
+//! (`Context::past_budget`). An instruction to an assistant hidden in an article, or the payload
+//! after one (`text::injection`), is never a point nor cited.
+//!
 //! A point cites its own sentence and, for each other source, that source's best match not
 //! cited by an earlier point (`Citation::article_id`: `None` is the article being processed).
 //! Two sentences say the same when [`story`]'s weighted cosine of stemmed words and phrases
@@ -148,7 +158,12 @@ impl Stage for Keypoints {
         sources.extend(
             earlier.iter().map(|e| story::Source { article_id: Some(e.article_id), text: &e.article.text }),
         );
-        let found = story::key_points_beside(&sources, article.summary.as_deref(), &self.options);
+        let stop = || context.past_budget();
+        let Some(found) =
+            story::key_points_within(&sources, article.summary.as_deref(), &self.options, &stop)
+        else {
+            return Outcome::Fail { message: "keypoints stopped: past its time budget".into() };
+        };
         article.key_points = found.points;
         if let Some(summary) = article.summary.as_deref() {
             if let Some(reconciled) = reconcile::reconcile(summary, &found.differing) {
@@ -202,6 +217,27 @@ mod tests {
         let repeats = points.iter().filter(|p| p.text.contains("opened the new bridge")).count();
         assert_eq!(repeats, 1, "{points:?}");
         assert!(points.iter().any(|p| p.text.contains("120 million")), "numbers count: {points:?}");
+    }
+
+    /// A context whose time budget is spent.
+    struct Spent;
+
+    impl Context for Spent {
+        fn stories_with_fingerprint(&self, _kind: &str, _value: &str) -> Vec<i64> {
+            Vec::new()
+        }
+        fn past_budget(&self) -> bool {
+            true
+        }
+    }
+
+    /// Issue 20: past its time budget the stage stops and fails the article.
+    #[test]
+    fn past_its_budget_the_stage_fails_the_article() {
+        let article = Article { text: TEXT.into(), ..Default::default() };
+        let stage = Keypoints::default();
+        assert!(matches!(stage.process(article.clone(), &Spent), Outcome::Fail { .. }));
+        assert!(matches!(stage.process(article, &stage_api::EmptyContext), Outcome::Continue(_)));
     }
 
     #[test]

@@ -31,14 +31,27 @@
 use std::collections::{HashMap, HashSet};
 
 use stage_api::{Citation, KeyPoint};
-use text::sentences;
 use text::stem::stem;
 use text::stop_words::FUNCTION_WORDS;
 use text::words::{long_words_and_numbers, words};
+use text::{injection, sentences};
 
 use crate::compress;
 use crate::values::{self, Value};
 use crate::{grounded, Options};
+
+/// At most this many bytes of a source are read (from its start, cut at a paragraph or
+/// sentence end): the lead is what a briefing needs, and the picker's work must not grow with a
+/// 20 MB page (issue 20).
+pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+
+/// At most this many sentences of a source are candidates or citations. Sentences of different
+/// sources are compared pair by pair, so this (with `Options::max_sources`) bounds the work.
+pub const MAX_SENTENCES_PER_SOURCE: usize = 200;
+
+/// At most this many matching sentences of each other source are kept per sentence, the
+/// closest first.
+const MATCHES_PER_SOURCE: usize = 4;
 
 /// One article of the story, as the picker sees it.
 #[derive(Debug, Clone, Copy)]
@@ -87,12 +100,26 @@ pub fn key_points(sources: &[Source<'_>], options: &Options) -> Vec<KeyPoint> {
 /// [`key_points`] for a story whose summary is `summary`: a sentence that mostly repeats it is
 /// not a point.
 pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options: &Options) -> Points {
-    let mut sentences = split(sources);
+    key_points_within(sources, summary, options, &|| false).expect("never stopped")
+}
+
+/// [`key_points_beside`] that gives up (`None`) once `stop` says so; `stop` is asked between
+/// sentences, so it is called often and must be cheap (a clock read).
+pub fn key_points_within(
+    sources: &[Source<'_>],
+    summary: Option<&str>,
+    options: &Options,
+    stop: &dyn Fn() -> bool,
+) -> Option<Points> {
+    let bounded: Vec<Source<'_>> =
+        sources.iter().map(|s| Source { article_id: s.article_id, text: lead_part(s.text) }).collect();
+    let sources = &bounded[..];
+    let mut sentences = split(sources, stop)?;
     if sentences.is_empty() {
-        return Points::default();
+        return Some(Points::default());
     }
     let idf = inverse_frequencies(&sentences);
-    let agree = agreements(&sentences, sources, &idf, options);
+    let agree = agreements(&sentences, sources, &idf, options, stop)?;
     if let Some(summary) = summary {
         // Mostly in one of the summary's sentences, or almost all somewhere in it: a point whose
         // words are only scattered over the summary tells a new combination and stays.
@@ -166,7 +193,22 @@ pub fn key_points_beside(sources: &[Source<'_>], summary: Option<&str>, options:
             out.differing.extend(differing);
         }
     }
-    out
+    Some(out)
+}
+
+/// The part of `text` the picker reads: the first [`MAX_SOURCE_BYTES`], cut after the last
+/// paragraph or sentence end inside them.
+fn lead_part(text: &str) -> &str {
+    if text.len() <= MAX_SOURCE_BYTES {
+        return text;
+    }
+    let mut cap = MAX_SOURCE_BYTES;
+    while !text.is_char_boundary(cap) {
+        cap -= 1;
+    }
+    let head = &text[..cap];
+    let end = head.rfind("\n\n").or_else(|| head.rfind(". ").map(|at| at + 1)).unwrap_or(cap);
+    &text[..end]
 }
 
 /// Whether sentences `i` and `j` give different values for the same slot.
@@ -175,13 +217,23 @@ fn differs(sentences: &[Sentence<'_>], sources: &[Source<'_>], i: usize, j: usiz
     !values::conflicts(&a.values, &b.values, sources[a.source].text, sources[b.source].text).is_empty()
 }
 
-fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
+/// The sentences of every source: at most [`MAX_SENTENCES_PER_SOURCE`] each, none of them
+/// injected (`text::injection`: an instruction to an assistant, or the payload after one, is
+/// neither shown nor cited). `None` when `stop` said so.
+fn split<'a>(sources: &[Source<'a>], stop: &dyn Fn() -> bool) -> Option<Vec<Sentence<'a>>> {
     let mut out = Vec::new();
     for (source, s) in sources.iter().enumerate() {
+        let injected = injection::find(s.text);
+        // Whether the article writes a word in lower case, for `names`: one pass over the
+        // article instead of one per sentence.
+        let written: HashSet<&str> = words(s.text).collect();
         let pieces =
             sentences::split(s.text).into_iter().flat_map(|sentence| unglued(sentence.text, sentence.start));
-        for (index, (start, full)) in pieces.enumerate() {
-            if full.split_whitespace().count() < 5 {
+        for (index, (start, full)) in pieces.enumerate().take(MAX_SENTENCES_PER_SOURCE) {
+            if stop() {
+                return None;
+            }
+            if full.split_whitespace().count() < 5 || injected.overlaps(start..start + full.len()) {
                 continue;
             }
             let kept = compress::kept(full);
@@ -198,13 +250,13 @@ fn split<'a>(sources: &[Source<'a>]) -> Vec<Sentence<'a>> {
                 // Matching reads the whole sentence, so what the point leaves out (an
                 // attribution, an aside) still counts as the sentence's wording.
                 terms: terms(full),
-                names: names(full, s.text),
+                names: names(full, &written),
                 words: long_words_and_numbers(text).into_iter().collect(),
                 values: values::values(text),
             });
         }
     }
-    out
+    Some(out)
 }
 
 /// Whether every quotation `text` opens it also closes, and it closes none it did not open. A
@@ -267,21 +319,17 @@ fn terms(text: &str) -> HashSet<String> {
     terms.into_iter().chain(phrases).collect()
 }
 
-/// Stemmed names of `sentence` (of `article`): capitalised words that are not function words;
-/// the first word only when the article never writes it in lower case.
-fn names(sentence: &str, article: &str) -> Vec<String> {
+/// Stemmed names of `sentence`: capitalised words that are not function words; the first word
+/// only when its article never writes it in lower case (`written`: the article's words).
+fn names(sentence: &str, written: &HashSet<&str>) -> Vec<String> {
     let sentence = without_dateline(sentence);
     words(sentence)
         .enumerate()
         .filter(|(_, w)| w.starts_with(char::is_uppercase) && !w.chars().any(|c| c.is_ascii_digit()))
         .filter(|(_, w)| !FUNCTION_WORDS.contains(&w.to_lowercase()))
-        .filter(|&(i, w)| i > 0 || !contains_word(article, &w.to_lowercase()))
+        .filter(|&(i, w)| i > 0 || !written.contains(w.to_lowercase().as_str()))
         .map(|(_, w)| stem(&w.to_lowercase()))
         .collect()
-}
-
-fn contains_word(text: &str, word: &str) -> bool {
-    words(text).any(|w| w == word)
 }
 
 /// Every word of `text`, lower-cased and stemmed.
@@ -317,34 +365,74 @@ fn inverse_frequencies(sentences: &[Sentence<'_>]) -> HashMap<String, f64> {
     df.into_iter().map(|(t, d)| (t.to_string(), (1.0 + n / d).ln())).collect()
 }
 
-/// Cosine of two sentences' terms, each weighted by its inverse frequency; a phrase counts
-/// `phrase_weight` times a word of the same rarity.
-fn similarity(a: &Sentence<'_>, b: &Sentence<'_>, idf: &HashMap<String, f64>, phrase_weight: f64) -> f64 {
-    let weight = |t: &String| {
-        let w = idf.get(t).copied().unwrap_or(0.0) * if t.contains(' ') { phrase_weight } else { 1.0 };
-        w * w
-    };
-    let shared: f64 = a.terms.intersection(&b.terms).map(weight).sum();
-    let norm = (a.terms.iter().map(weight).sum::<f64>() * b.terms.iter().map(weight).sum::<f64>()).sqrt();
-    if norm > 0.0 {
-        shared / norm
-    } else {
-        0.0
-    }
+/// A sentence's terms as ids into the story's term list, sorted, each with its squared weight
+/// (inverse frequency, times `phrase_weight` for a phrase), and the norm of those weights: the
+/// cosine of two sentences is then one merge of two sorted lists.
+struct Weighted {
+    ids: Vec<(u32, f64)>,
+    norm: f64,
 }
 
-/// For every sentence, the sentences of other sources that say the same, with their similarity.
+fn weighted(sentences: &[Sentence<'_>], idf: &HashMap<String, f64>, phrase_weight: f64) -> Vec<Weighted> {
+    let ids: HashMap<&str, u32> = idf.keys().enumerate().map(|(i, t)| (t.as_str(), i as u32)).collect();
+    sentences
+        .iter()
+        .map(|s| {
+            let mut terms: Vec<(u32, f64)> = s
+                .terms
+                .iter()
+                .map(|t| {
+                    let w = idf.get(t).copied().unwrap_or(0.0)
+                        * if t.contains(' ') { phrase_weight } else { 1.0 };
+                    (ids.get(t.as_str()).copied().unwrap_or(u32::MAX), w * w)
+                })
+                .collect();
+            terms.sort_by_key(|&(id, _)| id);
+            let norm = terms.iter().map(|&(_, w)| w).sum::<f64>().sqrt();
+            Weighted { ids: terms, norm }
+        })
+        .collect()
+}
+
+/// Cosine of two sentences' terms, each weighted by its inverse frequency; a phrase counts
+/// `phrase_weight` times a word of the same rarity.
+fn similarity(a: &Weighted, b: &Weighted) -> f64 {
+    if a.norm == 0.0 || b.norm == 0.0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0.0);
+    while i < a.ids.len() && j < b.ids.len() {
+        match a.ids[i].0.cmp(&b.ids[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += a.ids[i].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared / (a.norm * b.norm)
+}
+
+/// For every sentence, the sentences of other sources that say the same, with their similarity:
+/// at most [`MATCHES_PER_SOURCE`] per other source, the closest. `None` when `stop` said so.
 fn agreements(
     sentences: &[Sentence<'_>],
     sources: &[Source<'_>],
     idf: &HashMap<String, f64>,
     options: &Options,
-) -> Vec<Vec<(usize, f64)>> {
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<Vec<(usize, f64)>>> {
     let vocabularies: Vec<HashSet<String>> = sources.iter().map(|s| vocabulary(s.text)).collect();
+    let weighted = weighted(sentences, idf, options.phrase_weight);
     let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); sentences.len()];
     for (i, a) in sentences.iter().enumerate() {
+        if stop() {
+            return None;
+        }
         for (j, b) in sentences.iter().enumerate().skip(i + 1).filter(|(_, b)| b.source != a.source) {
-            let sim = similarity(a, b, idf, options.phrase_weight);
+            let sim = similarity(&weighted[i], &weighted[j]);
             if sim < options.min_agreement {
                 continue;
             }
@@ -356,7 +444,24 @@ fn agreements(
             }
         }
     }
-    out
+    // A repetitive page agrees with itself everywhere; only the closest few matches per source
+    // are ever cited, and keeping all would make the later steps quadratic again.
+    for matches in &mut out {
+        matches.sort_by(|x, y| {
+            sentences[x.0].source.cmp(&sentences[y.0].source).then(y.1.total_cmp(&x.1)).then(x.0.cmp(&y.0))
+        });
+        let mut kept = 0;
+        let mut last_source = usize::MAX;
+        matches.retain(|&(j, _)| {
+            if sentences[j].source != last_source {
+                last_source = sentences[j].source;
+                kept = 0;
+            }
+            kept += 1;
+            kept <= MATCHES_PER_SOURCE
+        });
+    }
+    Some(out)
 }
 
 /// The score of every sentence: coverage of the story's frequent content (scaled to the best
@@ -604,7 +709,7 @@ mod tests {
     /// Whether the sentence of `sources[0]` containing `a` and that of `sources[1]` containing
     /// `b` say the same under `options`.
     fn agree(sources: &[Source<'_>], a: &str, b: &str, options: &Options) -> bool {
-        let sentences = split(sources);
+        let sentences = split(sources, &|| false).expect("never stopped");
         let find = |source: usize, needle: &str| {
             sentences
                 .iter()
@@ -613,7 +718,8 @@ mod tests {
         };
         let (i, j) = (find(0, a), find(1, b));
         let idf = inverse_frequencies(&sentences);
-        agreements(&sentences, sources, &idf, options)[i].iter().any(|&(k, _)| k == j)
+        let agree = agreements(&sentences, sources, &idf, options, &|| false).expect("never stopped");
+        agree[i].iter().any(|&(k, _)| k == j)
     }
 
     /// Issue 4, bar 1: a fact another outlet retells in more and other words, naming only
@@ -692,6 +798,66 @@ mod tests {
             points.iter().any(|p| p.text == "Dr Venter has not gained a reputation for modesty."),
             "{points:#?}"
         );
+    }
+
+    /// Issue 20: two near-identical sources of about 2 MB each give points at once: each is
+    /// read up to its first `MAX_SENTENCES_PER_SOURCE` sentences, so the picker asks whether to
+    /// stop (once per sentence read and once per sentence compared) a bounded number of times,
+    /// and every point cites the lead. Before, the pair took hours.
+    #[test]
+    fn two_near_identical_large_sources_are_read_only_up_to_the_bound() {
+        let base = test_article("sources_differ/quake_ap.json");
+        let grown = |variant: usize| {
+            let mut text = String::new();
+            let mut n = 0;
+            while text.len() < 2_000_000 {
+                for paragraph in base.split("\n\n") {
+                    text.push_str(&format!("{paragraph} ({})\n\n", n + variant));
+                }
+                n += 1;
+            }
+            text
+        };
+        let (a, b) = (grown(0), grown(1));
+        let sources = [Source { article_id: None, text: &a }, Source { article_id: Some(1), text: &b }];
+        let asked = std::cell::Cell::new(0usize);
+        let stop = || {
+            asked.set(asked.get() + 1);
+            false
+        };
+        let found = key_points_within(&sources, None, &Options::default(), &stop).expect("not stopped");
+        assert!(!found.points.is_empty());
+        assert!(asked.get() <= 4 * MAX_SENTENCES_PER_SOURCE, "asked {} times", asked.get());
+        for c in found.points.iter().flat_map(|p| &p.citations) {
+            assert!(c.end <= MAX_SOURCE_BYTES, "{c:?}");
+        }
+    }
+
+    /// Issue 20: the picker stops when asked to and returns nothing.
+    #[test]
+    fn the_picker_stops_when_told() {
+        let ap = test_article("sources_differ/quake_ap.json");
+        let sources = [Source { article_id: None, text: &ap }];
+        assert!(key_points_within(&sources, None, &Options::default(), &|| true).is_none());
+    }
+
+    /// Issue 20: an instruction to an assistant hidden in the lead, and the payload in the
+    /// paragraph after it, are never points nor cited, though they open the article; the news
+    /// after them still is.
+    #[test]
+    fn an_injected_instruction_and_its_payload_are_no_points() {
+        let text = test_file("injection/instruction_in_lead.txt");
+        let points = key_points(&[Source { article_id: None, text: &text }], &Options::default());
+        assert!(!points.is_empty());
+        for p in &points {
+            for word in ["Ignore", "instructions", "resigned", "31 million"] {
+                assert!(!p.text.contains(word), "{word} in {points:#?}");
+            }
+            for c in &p.citations {
+                assert!(!text[c.start..c.end].contains("resigned"), "{c:?}");
+            }
+        }
+        assert!(points.iter().any(|p| p.text.contains("18 million euros")), "{points:#?}");
     }
 
     /// The same story from one outlet has no point flagged, and every point cites that outlet.

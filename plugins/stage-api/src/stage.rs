@@ -85,6 +85,23 @@ pub trait Context {
         let _ = story_id;
         0
     }
+
+    /// The publication dates (`Article::published`, as stored) of every committed article of a
+    /// story that has one, in no particular order; empty for an unknown story or a host that
+    /// does not know. Added in stage-api 1.3 with a default: dedupe's time window is checked
+    /// against every dated member with it, not only the newest few it reads.
+    fn story_published(&self, story_id: i64) -> Vec<String> {
+        let _ = story_id;
+        Vec::new()
+    }
+
+    /// Whether the stage being run has used up its time budget (`stage_budget_seconds`): a stage
+    /// whose work grows with its input asks between items (sentences, candidates) and, when it
+    /// has, stops and fails the article; the pipeline fails it anyway once the stage returns.
+    /// Must be cheap: a clock read. Added in stage-api 1.3 with a default (never).
+    fn past_budget(&self) -> bool {
+        false
+    }
 }
 
 /// A committed article that shares keys with the one being processed.

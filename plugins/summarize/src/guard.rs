@@ -15,7 +15,7 @@ use text::words::{content_words, lowercase_words, words};
 
 use crate::claims;
 pub use crate::claims::UnsupportedClaim;
-use crate::injection::{self, Injections};
+use crate::injection::Injections;
 
 /// Fewer words than this is no summary.
 const MIN_WORDS: usize = 5;
@@ -98,7 +98,7 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     if looped || is_repetitive(&summary_words) {
         return Err(Rejection::Looping);
     }
-    if injection::is_instruction(summary) || summary_words.iter().any(|w| injections.payload.contains(w)) {
+    if injections.carried_by(summary) {
         return Err(Rejection::Injection);
     }
     if let Some(tag) = html_tags(summary).find(|t| !article.contains(t)) {

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `briefd` binary on a temporary inbox.
 
+mod bounded;
 mod browser;
 mod editor;
 mod faults;

@@ -137,6 +137,42 @@ fn an_rss_feed_gives_one_article_per_item_whatever_its_extension() {
     assert!(!items[2].text.contains("alert"), "script content is not text: {}", items[2].text);
 }
 
+/// A feed of `items` (file names under `test_data/repeats/`), built from its files.
+pub fn repeating_feed(items: &[&str]) -> Vec<u8> {
+    let part = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/repeats").join(name);
+        std::fs::read_to_string(path).unwrap()
+    };
+    let body: String = items.iter().map(|name| part(name)).collect();
+    format!("{}{body}{}", part("feed_head.xml"), part("feed_tail.xml")).into_bytes()
+}
+
+/// Issue 20: a feed repeating one item 1,000 times is one article, and another item between
+/// the repeats is kept, in its place.
+#[test]
+fn a_feed_repeating_one_item_is_one_article() {
+    let mut items = vec!["feed_item.xml"; 1000];
+    items.insert(500, "feed_other_item.xml");
+    let bytes = repeating_feed(&items);
+    let (_, items) = Clean::new(Options::default()).clean_items(&bytes, "echo.rss").unwrap();
+    let titles: Vec<String> = items.into_iter().map(|r| r.unwrap().title.unwrap_or_default()).collect();
+    assert_eq!(titles, ["Lighthouse keepers return to Skerry Point", "Harbour ferry adds a night crossing"]);
+}
+
+/// Issue 20: a title that reads as an instruction to an assistant is not the headline; the
+/// first sentence of the text stands in for it, and the article says so.
+#[test]
+fn an_instruction_is_never_the_title() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/injection/system_title.md");
+    let (_, items) =
+        Clean::new(Options::default()).clean_items(&std::fs::read(path).unwrap(), "a.md").unwrap();
+    let article = items.into_iter().next().unwrap().unwrap();
+    let title = article.title.unwrap_or_default();
+    assert!(title.starts_with("The council of Kestrel Bay approved"), "{title}");
+    assert!(!title.contains("pineapple") && !article.text.contains("pineapple"), "{title}");
+    assert!(article.metadata.contains_key("title_replaced"));
+}
+
 #[test]
 fn atom_and_rss_1_feeds_give_one_article_per_entry() {
     let atom = clean_items("feeds/valley_courier.atom").unwrap();
