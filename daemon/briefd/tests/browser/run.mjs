@@ -108,7 +108,8 @@ try {
           text: a.querySelector('h2').textContent,
           href: a.querySelector('h2 a')?.getAttribute('href'),
         })),
-        foreign: document.querySelectorAll('script, img, iframe, svg, object, embed, form, base, meta[http-equiv]').length,
+        foreign: document.querySelectorAll('script, img, iframe, svg, object, embed, form:not(.search), base, meta[http-equiv]').length,
+        search_forms: [...document.querySelectorAll('form.search')].map((f) => `${f.method} ${f.getAttribute('action')}`),
         handler_attrs: attrs,
       };
     },
@@ -123,6 +124,10 @@ try {
   }
   check(day.hostile_headlines.length === 1, `the hostile headline shown once as text: ${JSON.stringify(day.hostile_headlines)}`);
   check(day.foreign === 0, `${day.foreign} script/img/iframe/svg/object/embed/form/base/meta-refresh elements on the day page`);
+  check(
+    day.search_forms.length === 1 && day.search_forms[0] === 'get search',
+    `one search form (GET to search) on the served day page: ${JSON.stringify(day.search_forms)}`,
+  );
   check(day.handler_attrs.length === 0, `handler or style attributes on the day page: ${day.handler_attrs}`);
   await page.screenshot({ path: join(options.out, 'day-desktop.png'), fullPage: true });
   await axe(page, 'day, desktop, light');
@@ -158,9 +163,47 @@ try {
     await axe(page, 'hostile story, desktop, light');
   }
 
-  // --- SEARCH (to add once `/search?q=` is merged): open `${base}/search?q=...` for a word of the
-  // seed story, check the seed story is among the results and links to its page, take a
-  // screenshot 'search-desktop.png' and run `await axe(page, 'search, desktop, light')`.
+  // --- Search, through the day page's own form: the seed story is found, links to its page and
+  // has its matched words marked; the hostile headline is found and stays text.
+  await page.goto(`${base}/`);
+  await page.fill('form.search input[name="q"]', options.seed);
+  await Promise.all([page.waitForURL('**/search?q=*'), page.click('form.search button[type="submit"]')]);
+  const found = await page.evaluate(() => ({
+    results: [...document.querySelectorAll('ol.results > li')].map((li) => ({
+      href: li.querySelector('h2 a')?.getAttribute('href'),
+      marks: [...li.querySelectorAll('mark')].map((m) => m.textContent),
+    })),
+    value: document.querySelector('form.search input[name="q"]')?.value,
+  }));
+  notes.push(`search for ${JSON.stringify(options.seed)}: ${found.results.length} result(s)`);
+  if (seed?.href) {
+    const hit = found.results.find((r) => r.href === seed.href);
+    check(hit !== undefined, `searching ${options.seed} finds the seed story (${seed.href}): ${JSON.stringify(found.results)}`);
+    check(hit?.marks.some((m) => m.trim() !== '') ?? false, `the seed result marks the matched words: ${JSON.stringify(hit)}`);
+  }
+  check(found.value === options.seed, `the search box keeps the query: ${JSON.stringify(found.value)}`);
+  await checkStyled(page, 'search');
+  await page.screenshot({ path: join(options.out, 'search-desktop.png'), fullPage: true });
+  await axe(page, 'search, desktop, light');
+  const hostileWord = options.hostile.split(/\s+/).pop();
+  await page.goto(`${base}/search?q=${encodeURIComponent(options.hostile)}`);
+  const hostileSearch = await page.evaluate((hostile) => ({
+    headlines: [...document.querySelectorAll('ol.results h2')].map((h) => h.textContent),
+    elements: document.querySelectorAll('script, img, iframe, svg, object, embed, base, meta[http-equiv]').length,
+    attrs: [...document.querySelectorAll('*')].flatMap((e) =>
+      [...e.attributes].map((a) => a.name).filter((n) => n.startsWith('on') || n === 'style' || n === 'srcdoc'),
+    ),
+    title: document.title,
+  }), options.hostile);
+  check(
+    hostileSearch.headlines.some((h) => h.includes(hostileWord)),
+    `searching the hostile headline finds it: ${JSON.stringify(hostileSearch.headlines)}`,
+  );
+  check(
+    hostileSearch.elements === 0 && hostileSearch.attrs.length === 0,
+    `hostile search page: ${JSON.stringify(hostileSearch)}`,
+  );
+  await axe(page, 'hostile search, desktop, light');
 
   // --- Phone size, light, then dark: no sideways scrolling, and axe again (contrast differs).
   for (const scheme of ['light', 'dark']) {

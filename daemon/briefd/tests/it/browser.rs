@@ -7,9 +7,8 @@
 //! The test needs node, the system's Chromium and `npm ci` in `tests/browser/` (`.ci/run` sees
 //! to all three). Without them it fails, saying what to install: it never passes unrun.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::{self, files_in, Env};
@@ -88,21 +87,7 @@ fn the_served_pages_work_in_headless_chromium_and_pass_axe() {
         Duration::from_secs(30),
     );
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
-        .arg("--config")
-        .arg(env.root().join("config.yaml"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BRIEFD_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
-        .expect("the address logged");
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut server, address) = support::start_serve(&env);
 
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser");
     let options = serde_json::json!({

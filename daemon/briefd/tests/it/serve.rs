@@ -2,9 +2,8 @@
 //! through: the day's page with its security headers, the feed, `/healthz`, `/metrics`, search,
 //! and no way out of the routes; and `briefd run` serving the same with `serve:` in its config.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::{self, Env};
@@ -28,27 +27,6 @@ fn encoded(s: &str) -> String {
         .collect()
 }
 
-/// `briefd serve` on a free loopback port over `env`'s store; the server and its address.
-fn start_serve(env: &Env) -> (std::process::Child, String) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
-        .arg("--config")
-        .arg(env.root().join("config.yaml"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BRIEFD_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
-        .expect("the address logged");
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (server, address)
-}
-
 /// Issue 18: search over the stored stories, through the real binary.
 #[test]
 fn search_finds_the_seed_story_marks_the_words_and_keeps_queries_inert() {
@@ -59,7 +37,7 @@ fn search_finds_the_seed_story_marks_the_words_and_keeps_queries_inert() {
         std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
     }
     env.briefd(&["ingest", seeds.to_str().unwrap()]);
-    let (mut server, address) = start_serve(&env);
+    let (mut server, address) = support::start_serve(&env);
 
     let (status, headers, day) = get(&address, "/");
     assert_eq!(status, 200);
@@ -148,11 +126,7 @@ fn run_with_serve_answers_while_running_and_stops_on_sigterm() {
     });
     let mut address = String::new();
     env.wait_until("the server's address in the log", Duration::from_secs(30), || {
-        address = env
-            .log()
-            .lines()
-            .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
-            .unwrap_or_default();
+        address = env.log().lines().find_map(support::served_address).unwrap_or_default();
         !address.is_empty()
     });
     assert_eq!(get(&address, "/healthz").0, 200);
@@ -177,20 +151,7 @@ fn serve_shows_the_day_feed_health_and_metrics_and_nothing_else() {
         std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
     }
     env.briefd(&["ingest", seeds.to_str().unwrap()]);
-    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
-        .arg("--config")
-        .arg(env.root().join("config.yaml"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BRIEFD_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
-        .expect("the address logged");
+    let (mut server, address) = support::start_serve(&env);
 
     let (status, headers, page) = get(&address, "/");
     assert_eq!(status, 200, "{headers}");
@@ -244,21 +205,7 @@ fn serve_seeds(env: &Env) -> (std::process::Child, String) {
         std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
     }
     env.briefd(&["ingest", seeds.to_str().unwrap()]);
-    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
-        .arg("--config")
-        .arg(env.root().join("config.yaml"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BRIEFD_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string()))
-        .expect("the address logged");
-    (server, address)
+    support::start_serve(env)
 }
 
 /// Issue 18: the day's headline leads to the story's page, which lists both seeds, marks the

@@ -251,3 +251,27 @@ pub fn sources_in(briefing: &str) -> usize {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+/// The address (`host:port`) a `briefd serve` or `briefd run` log line says it serves at.
+pub fn served_address(line: &str) -> Option<String> {
+    line.split("address=http://").nth(1).map(|a| a.trim_end_matches('/').to_string())
+}
+
+/// `briefd serve` on a free loopback port over `env`'s config: the child and its address, once
+/// it logs one. The rest of its log is read away in the background so it never blocks.
+pub fn start_serve(env: &Env) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut server = Command::new(env!("CARGO_BIN_EXE_briefd"))
+        .arg("--config")
+        .arg(env.root().join("config.yaml"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BRIEFD_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("briefd serve starts");
+    let mut lines = BufReader::new(server.stderr.take().expect("stderr is piped")).lines();
+    let address =
+        lines.by_ref().map_while(Result::ok).find_map(|l| served_address(&l)).expect("the address logged");
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, address)
+}
