@@ -158,3 +158,28 @@ fn a_feed_repeating_one_item_is_one_source() {
     let status = env.briefd(&["status"]);
     assert!(status.contains("articles: 1"), "{status}");
 }
+
+/// Issue 20: articles dated 1970 and 2099 ended in one story although `time_window_days: 7`
+/// says more than 7 days apart are never one story. The same text under both dates (an exact
+/// copy, which joined by its fingerprint whatever its date) and a third copy with no date: the
+/// dated two stay apart.
+#[test]
+fn articles_decades_apart_are_never_one_story() {
+    let env = Env::new();
+    let mut daemon = env.start();
+    let text = support::article_text(320);
+    for (name, outlet, published) in
+        [("old.json", "Old Gazette", "1970-01-02"), ("new.json", "New Wire", "2099-01-02")]
+    {
+        let item = serde_json::json!({"title": "Harbour wall repaired", "text": text, "source": outlet, "published": published});
+        env.drop_file(name, item.to_string().as_bytes());
+        env.wait_for_briefing(|md| md.contains(outlet), Duration::from_secs(30));
+    }
+    env.drop_file("undated.txt", text.as_bytes());
+    let md = env.wait_for_briefing(|md| md.contains("undated.txt"), Duration::from_secs(30));
+    assert!(daemon.stop_gracefully().success());
+    let stories: Vec<&str> = md.split("\n## ").skip(1).collect();
+    let holding = |outlet: &str| stories.iter().position(|s| s.contains(outlet));
+    assert!(holding("Old Gazette").is_some() && holding("New Wire").is_some(), "{md}");
+    assert_ne!(holding("Old Gazette"), holding("New Wire"), "1970 and 2099 in one story:\n{md}");
+}

@@ -461,3 +461,79 @@ fn a_file_that_cannot_be_finished_fails_after_bounded_retries() {
     assert_eq!(env.log().matches("will be retried").count(), 2, "{}", env.log());
     assert!(daemon.stop_gracefully().success());
 }
+
+/// Issue 20, finding 3, across file systems for real: `archive/` and `failed/` on a tmpfs
+/// (`/dev/shm`), and a dropped folder, a symlink, a fifo and a 254-byte name in the inbox. The
+/// folder moves with what it holds, the link moves as a link (its target untouched), the fifo as
+/// a fifo (never opened), the long name is archived under a shortened name, and the file after
+/// them all goes through: nothing wedges.
+#[test]
+fn moves_to_another_file_system_take_every_kind_of_entry() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let env = Env::new();
+    let other = tempfile::Builder::new()
+        .prefix("briefd-other-fs-")
+        .tempdir_in("/dev/shm")
+        .expect("this test puts archive/ and failed/ on /dev/shm, a tmpfs; the machine has none");
+    let device = |p: &Path| std::fs::metadata(p).unwrap().dev();
+    assert_ne!(device(other.path()), device(env.root()), "/dev/shm must be another file system here");
+    let config = env.root().join("config.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "archive: {}\nfailed: {}\n",
+        other.path().join("archive").display(),
+        other.path().join("failed").display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let outside = env.root().join("outside.txt");
+    std::fs::write(&outside, support::article_text(310)).unwrap();
+
+    let mut daemon = env.start();
+    let folder = env.root().join(".aside-folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("inner.txt"), support::article_text(311)).unwrap();
+    std::fs::rename(&folder, env.inbox().join("a folder")).unwrap();
+    std::os::unix::fs::symlink(&outside, env.inbox().join("link.txt")).unwrap();
+    let fifo = std::ffi::CString::new(env.inbox().join("pipe.txt").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    drop_long(&env, &format!("{}.txt", "l".repeat(250)), support::article_text(312).as_bytes());
+    env.drop_file("after.txt", support::article_text(313).as_bytes());
+
+    let failed_dir = other.path().join("failed");
+    let entries = |dir: &Path| -> Vec<(String, std::fs::FileType)> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().unwrap()))
+                    .filter(|(n, _)| !n.starts_with('.') && !n.ends_with(".error.txt"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    env.wait_until("three entries failed and two files archived", Duration::from_secs(60), || {
+        entries(&failed_dir).len() == 3 && files_in(&other.path().join("archive")).len() == 2
+    });
+    assert!(daemon.stop_gracefully().success());
+    let failed = entries(&failed_dir);
+    let kind = |name: &str| failed.iter().find(|(n, _)| n.starts_with(name)).map(|(_, t)| *t);
+    assert!(kind("a folder").is_some_and(|t| t.is_dir()), "{failed:?}");
+    assert!(failed_dir.join("a folder/inner.txt").is_file(), "the folder moved with what it holds");
+    assert!(kind("link").is_some_and(|t| t.is_symlink()), "{failed:?}");
+    assert!(kind("pipe").is_some_and(|t| t.is_fifo()), "{failed:?}");
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        support::article_text(310),
+        "link target untouched"
+    );
+    let reports = std::fs::read_dir(&failed_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".error.txt"))
+        .count();
+    assert_eq!(reports, 3, "one report per failed entry");
+    for path in files_in(&other.path().join("archive")) {
+        assert!(path.file_name().unwrap().len() <= 255);
+    }
+    assert!(files_in(&env.inbox()).is_empty() && waiting_in_processing(&env).is_empty());
+}
