@@ -31,13 +31,7 @@ fn encoded(s: &str) -> String {
 #[test]
 fn search_finds_the_seed_story_marks_the_words_and_keeps_queries_inert() {
     let env = Env::new();
-    let seeds = env.root().join("seeds");
-    std::fs::create_dir(&seeds).unwrap();
-    for name in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
-        std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
-    }
-    env.briefd(&["ingest", seeds.to_str().unwrap()]);
-    let (mut server, address) = support::start_serve(&env);
+    let (mut server, address) = serve_seeds(&env);
 
     let (status, headers, day) = get(&address, "/");
     assert_eq!(status, 200);
@@ -145,13 +139,7 @@ fn run_with_serve_answers_while_running_and_stops_on_sigterm() {
 #[test]
 fn serve_shows_the_day_feed_health_and_metrics_and_nothing_else() {
     let env = Env::new();
-    let seeds = env.root().join("seeds");
-    std::fs::create_dir(&seeds).unwrap();
-    for name in ["000_9df954c550cd2be9.txt", "004_74facf148fc9e229.txt"] {
-        std::fs::copy(support::shared_sample(name), seeds.join(name)).unwrap();
-    }
-    env.briefd(&["ingest", seeds.to_str().unwrap()]);
-    let (mut server, address) = support::start_serve(&env);
+    let (mut server, address) = serve_seeds(&env);
 
     let (status, headers, page) = get(&address, "/");
     assert_eq!(status, 200, "{headers}");
