@@ -64,7 +64,8 @@ fn injected_instructions_never_reach_the_summary() {
                 summary.draft
             );
         }
-        assert_eq!(summary.injections, 1, "{text}");
+        // The instruction, and the sentence after it (where a split payload would sit).
+        assert_eq!(summary.injections, 2, "{text}");
     }
 }
 
