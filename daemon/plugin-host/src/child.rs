@@ -19,7 +19,7 @@ use stage_api::abi::{Buf, HostV1, StageV1, Status};
 use stage_api::ABI_MAJOR;
 
 use crate::frame::Message;
-use crate::worker::take;
+use crate::worker::{answer, host_free_buf, take};
 use crate::Library;
 
 /// Why the host process stopped serving (printed on its stderr, which the daemon logs).
@@ -130,21 +130,8 @@ unsafe extern "C" fn host_query(ctx: *mut c_void, request: Buf, out: *mut Buf) -
             other => Err(format!("the host answered a query with {other:?}")),
         }
     }));
-    let (status, bytes) = match result {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
-        Err(_) => (Status::FAIL, b"the host failed to answer".to_vec()),
-    };
-    if !out.is_null() {
-        // SAFETY: checked non-null; the plugin passes a writable pointer.
-        unsafe { *out = Buf::from_vec(bytes) };
-    }
-    status
-}
-
-unsafe extern "C" fn host_free_buf(_ctx: *mut c_void, buf: Buf) {
-    // SAFETY: every buffer the host hands out comes from `Buf::from_vec` in `host_query`.
-    unsafe { buf.reclaim() }
+    // SAFETY: `out` is what the plugin passed to `query`.
+    unsafe { answer(result, out) }
 }
 
 /// Moves the pipe off fds 0 and 1: stdin becomes /dev/null and stdout a copy of stderr, so

@@ -184,8 +184,21 @@ unsafe extern "C" fn host_query(ctx: *mut c_void, request: Buf, out: *mut Buf) -
             .map_err(|_| "the host stopped waiting for this call".to_string())?;
         answer_rx.recv().map_err(|_| "the host stopped waiting for this call".to_string())?
     }));
+    // SAFETY: `out` is what the plugin passed to `query`.
+    unsafe { answer(result.map(|r| r.map(|bytes| (Status::CONTINUE, bytes))), out) }
+}
+
+/// Hands a context query's answer (or why there is none) to the plugin through `out`: the end
+/// of every `host_query`, in process or in the plugin's own process.
+///
+/// # Safety
+/// `out` is null or the writable pointer the plugin passed to `query`.
+pub(crate) unsafe fn answer(
+    result: std::thread::Result<Result<(Status, Vec<u8>), String>>,
+    out: *mut Buf,
+) -> Status {
     let (status, bytes) = match result {
-        Ok(Ok(bytes)) => (Status::CONTINUE, bytes),
+        Ok(Ok(answer)) => answer,
         Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
         Err(_) => (Status::FAIL, b"the host failed to answer".to_vec()),
     };
@@ -196,7 +209,8 @@ unsafe extern "C" fn host_query(ctx: *mut c_void, request: Buf, out: *mut Buf) -
     status
 }
 
-unsafe extern "C" fn host_free_buf(_ctx: *mut c_void, buf: Buf) {
+/// Frees a buffer `host_query` handed out, in process or in the plugin's own process.
+pub(crate) unsafe extern "C" fn host_free_buf(_ctx: *mut c_void, buf: Buf) {
     // SAFETY: every buffer the host hands out comes from `Buf::from_vec` in `host_query`.
     unsafe { buf.reclaim() }
 }

@@ -759,15 +759,8 @@ pub(crate) fn file_articles(
 ) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
     let mut stmt =
         conn.prepare("SELECT a.id, a.story_id, a.data FROM articles a WHERE a.file_id = ?1 ORDER BY a.id")?;
-    let mut rows = stmt.query(params![file_id])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let article_id: i64 = row.get(0)?;
-        let data: String = row.get(2)?;
-        let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
-        out.push(stage_api::StoredArticle { article_id, story_id: row.get(1)?, article });
-    }
-    Ok(out)
+    let articles = stored_articles(stmt.query(params![file_id])?);
+    articles
 }
 
 pub(crate) fn find_articles(
@@ -781,7 +774,12 @@ pub(crate) fn find_articles(
         "SELECT a.id, a.story_id, a.data FROM articles a JOIN files f ON f.id = a.file_id
          WHERE a.id = ?1 OR f.original_name = ?2 ORDER BY a.id",
     )?;
-    let mut rows = stmt.query(params![by_id.unwrap_or(-1), base.as_bytes()])?;
+    let articles = stored_articles(stmt.query(params![by_id.unwrap_or(-1), base.as_bytes()])?);
+    articles
+}
+
+/// Rows of `(id, story_id, data)` from `articles`, as stored articles.
+fn stored_articles(mut rows: rusqlite::Rows<'_>) -> Result<Vec<stage_api::StoredArticle>, ReadError> {
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let article_id: i64 = row.get(0)?;
