@@ -325,7 +325,9 @@ pub fn run(
     baseline_report(&mut out, &docs, &gold, &ours)?;
     ablation_report(&mut out, &docs, &gold, options, encoder.as_ref())?;
 
-    let embedding = match (&encoder, &model_dir) {
+    // The embedding lines (the signal alone, mixed in, as a veto) only when asked for with
+    // `--embeddings`: a config that merely uses the encoder is measured as configured.
+    let embedding = match (&encoder, embeddings) {
         (Some(encoder), Some(model_dir)) => {
             Some(EmbeddingRun { docs: &docs, gold: &gold, base: options, encoder, model_dir })
         }
@@ -335,7 +337,7 @@ pub fn run(
         embedding.report(&mut out)?;
     }
     if sweep {
-        let (grid, plain_cv) = sweep_report(&mut out, &docs, &gold, options)?;
+        let (grid, plain_cv) = sweep_report(&mut out, &docs, &gold, options, encoder.as_ref())?;
         if let Some(embedding) = &embedding {
             embedding.sweep(&mut out, grid, plain_cv)?;
         }
@@ -650,6 +652,7 @@ fn sweep_report(
     docs: &[Doc],
     gold: &[&str],
     base: &dedupe::Options,
+    encoder: Option<&Arc<Encoder>>,
 ) -> anyhow::Result<(Vec<GridPoint>, f64)> {
     // Lead weight 1 comes last, so it wins a tie: the simpler rule must be beaten, not matched.
     let points: Vec<(f64, f64, u32)> = [3, 1]
@@ -658,19 +661,20 @@ fn sweep_report(
             [0.2, 0.25, 0.3, 0.35].into_iter().flat_map(move |t| [0.5, 0.7, 0.8].map(|w| (t, w, lead)))
         })
         .collect();
-    // The plain grid: no embeddings, whatever the config says (they have their own).
+    // The configured encoder stays as it is (off, or a veto at weight 0): the grid is of the
+    // words-and-names settings around it.
     let options: Vec<_> = points
         .iter()
         .map(|&(t, w, lead)| dedupe::Options {
             same_story_threshold: t,
             entity_weight: w,
             lead_weight: lead,
-            embeddings: None,
             ..base.clone()
         })
         .collect();
     let mut grid = Vec::new();
-    for ((threshold, weight, lead), predicted) in points.into_iter().zip(cluster_many(docs, &options, None)?)
+    for ((threshold, weight, lead), predicted) in
+        points.into_iter().zip(cluster_many(docs, &options, encoder)?)
     {
         let whole = score(&predicted, gold, |_| true).bcubed;
         writeln!(
@@ -688,8 +692,8 @@ fn sweep_report(
     }
     let mean = cross_validate(out, "", docs, gold, &grid)?;
     writeln!(out, "cv mean held-out B-cubed F1 {mean:.3}")?;
-    merge_report(out, docs, gold, base)?;
-    core_report(out, docs, gold, base)?;
+    merge_report(out, docs, gold, base, encoder)?;
+    core_report(out, docs, gold, base, encoder)?;
     Ok((grid, mean))
 }
 
@@ -697,7 +701,13 @@ fn sweep_report(
 /// must reach the join threshold with one by one) crossed with `min_anchors` (lead anchors it
 /// must share with one of them), at the configured threshold and weights; each fold takes the
 /// best pair on the other three, the earlier (off, then the looser) winning ties.
-fn core_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<()> {
+fn core_report(
+    out: &mut String,
+    docs: &[Doc],
+    gold: &[&str],
+    base: &dedupe::Options,
+    encoder: Option<&Arc<Encoder>>,
+) -> anyhow::Result<()> {
     let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
     topics.sort();
     topics.dedup();
@@ -706,15 +716,10 @@ fn core_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Opt
         [0.0, 0.5, 1.0].into_iter().flat_map(|core| [0, 1, 2, 3].map(|anchors| (core, anchors))).collect();
     let options: Vec<_> = points
         .iter()
-        .map(|&(core_share, min_anchors)| dedupe::Options {
-            core_share,
-            min_anchors,
-            embeddings: None,
-            ..base.clone()
-        })
+        .map(|&(core_share, min_anchors)| dedupe::Options { core_share, min_anchors, ..base.clone() })
         .collect();
     let mut core_grid = Vec::new();
-    for ((core, anchors), predicted) in points.iter().zip(cluster_many(docs, &options, None)?) {
+    for ((core, anchors), predicted) in points.iter().zip(cluster_many(docs, &options, encoder)?) {
         let whole = score(&predicted, gold, |_| true);
         writeln!(
             out,
@@ -748,7 +753,13 @@ fn core_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Opt
 
 /// Bridging merges, by the same rule: each merge threshold (and "off") at the configured join
 /// threshold and entity weight; each fold takes the setting best on the other three.
-fn merge_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Options) -> anyhow::Result<()> {
+fn merge_report(
+    out: &mut String,
+    docs: &[Doc],
+    gold: &[&str],
+    base: &dedupe::Options,
+    encoder: Option<&Arc<Encoder>>,
+) -> anyhow::Result<()> {
     let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
     topics.sort();
     topics.dedup();
@@ -759,12 +770,11 @@ fn merge_report(out: &mut String, docs: &[Doc], gold: &[&str], base: &dedupe::Op
         .map(|merge| dedupe::Options {
             merge_stories: merge.is_some(),
             story_merge_threshold: merge.unwrap_or(base.story_merge_threshold),
-            embeddings: None,
             ..base.clone()
         })
         .collect();
     let mut merge_grid = Vec::new();
-    for (merge, predicted) in merges.iter().zip(cluster_many(docs, &options, None)?) {
+    for (merge, predicted) in merges.iter().zip(cluster_many(docs, &options, encoder)?) {
         let whole = score(&predicted, gold, |_| true);
         let label = merge.map_or("off".to_string(), |m| format!("{m:.2}"));
         writeln!(

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::json::host_of;
+use ::text::site::host_of;
 
 /// The naming metadata of an HTML page.
 #[derive(Debug, Clone, Default, PartialEq)]

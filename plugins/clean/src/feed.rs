@@ -15,7 +15,7 @@
 use feed_rs::model::{Entry, Feed, Text};
 
 use crate::detect::FeedKind;
-use crate::{html, json, normalize_paragraphs, strip_invisible, Extracted};
+use crate::{html, normalize_paragraphs, strip_invisible, Extracted};
 
 /// The articles of a feed document, in order: one result per item (an item with no text is an
 /// `Err` in its place). `Err` when the document is not a readable feed or has no items;
@@ -37,7 +37,7 @@ pub fn extract(
         .as_ref()
         .map(plain)
         .filter(|t| !t.is_empty())
-        .or_else(|| feed.links.iter().find_map(|l| json::host_of(&l.href)));
+        .or_else(|| feed.links.iter().find_map(|l| ::text::site::host_of(&l.href)));
     Ok(feed.entries.iter().map(|entry| item(entry, &feed, outlet.as_deref(), name)).collect())
 }
 

@@ -25,6 +25,7 @@
 //! Text that holds HTML tags (or comes as `content_html`) has its tags removed. An item's `id`
 //! is kept as `metadata["item_id"]`.
 
+use ::text::site::host_of;
 use serde_json::{Map, Value};
 
 use crate::{html, normalize_paragraphs, strip_invisible, Extracted};
@@ -178,15 +179,6 @@ fn string_of(value: Option<&Value>) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// "https://www.example.com/news" gives "example.com".
-pub fn host_of(url: &str) -> Option<String> {
-    let rest = url.trim().split_once("://")?.1;
-    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?.split(':').next()?;
-    let host = host.strip_prefix("www.").unwrap_or(host).to_ascii_lowercase();
-    (host.contains('.') && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-        .then_some(host)
-}
-
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -253,13 +245,5 @@ mod tests {
         assert_eq!(x.author.as_deref(), Some("Desk"));
         assert_eq!(x.published.as_deref(), Some("2025-07-13T10:00:00Z"));
         assert_eq!(x.metadata.get("item_id").map(String::as_str), Some("a1"));
-    }
-
-    #[test]
-    fn hosts_of_urls() {
-        assert_eq!(host_of("https://www.Reuters.com/world/x?y=1").as_deref(), Some("reuters.com"));
-        assert_eq!(host_of("http://user@news.example.co.uk:8080/a").as_deref(), Some("news.example.co.uk"));
-        assert_eq!(host_of("not a url"), None);
-        assert_eq!(host_of("file:///tmp/x"), None);
     }
 }

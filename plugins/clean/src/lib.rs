@@ -168,7 +168,7 @@ impl Clean {
         extracted.outlet = extracted
             .outlet
             .and_then(|o| attribution::outlet_name(&o, file_name))
-            .or_else(|| extracted.url.as_deref().and_then(json::host_of));
+            .or_else(|| extracted.url.as_deref().and_then(::text::site::host_of));
         let names: Vec<&str> = extracted.outlet.iter().chain(&extracted.url).map(String::as_str).collect();
         let strip = |title: String| attribution::strip_site_name(&repair::repair(&title), &names);
         extracted.title = extracted.title.map(strip);

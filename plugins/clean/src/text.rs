@@ -53,7 +53,7 @@ fn take_origin_and_sign_off(lines: &[&str], keep: &mut [bool], out: &mut Extract
     for (i, line) in lines.iter().enumerate() {
         if let Some((url, labelled)) = keep[i].then(|| origin_url(line)).flatten() {
             if origin_host.is_none() {
-                origin_host = crate::json::host_of(url);
+                origin_host = ::text::site::host_of(url);
                 out.url.get_or_insert_with(|| url.to_string());
             }
             // "Source: URL" is a note about the text; a bare URL may be part of it (the

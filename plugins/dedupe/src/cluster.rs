@@ -28,6 +28,8 @@ pub struct StoryScore {
     /// The most event anchors (runs of names and numbers in the leads) the new article shares
     /// with one of the compared articles.
     pub anchors: usize,
+    /// Whether one of the compared articles comes from the new article's own site.
+    pub same_outlet: bool,
     /// The weighted combination the same-story threshold applies to.
     pub combined: f64,
 }
@@ -63,6 +65,8 @@ pub struct Rule {
     /// Embedding cosine with a story below which the article may not join it (a veto); 0 when
     /// embeddings are off or no veto is asked for.
     pub min_embedding: f64,
+    /// Whether a story holding an article of the new one's own site is joined only by a copy.
+    pub distinct_outlets: bool,
 }
 
 impl Rule {
@@ -98,12 +102,16 @@ impl Rule {
     /// event in its lead as one of them (two developments of one company share its name, not
     /// the people, places and figures of the lead), and does not mean something else (the
     /// sentence encoder's veto: words and names of one company or city are shared by its
-    /// layoffs and its probe, while the meaning of the two texts differs).
+    /// layoffs and its probe, while the meaning of the two texts differs), and, with
+    /// `distinct_outlets`, is not a second piece in other words from a site the story already
+    /// has (a site's follow-up, review or column on its own earlier subject is another
+    /// development; its copies and reposts are near-copies, decided before this).
     pub fn joinable(&self, score: &StoryScore) -> bool {
         // The small slack keeps "all of them" (1.0) from failing on the rounding of a share.
         score.agreement + 1e-9 >= self.core_share
             && score.anchors >= self.min_anchors
             && score.embedding + 1e-9 >= self.min_embedding
+            && !(self.distinct_outlets && score.same_outlet)
     }
 }
 
@@ -112,7 +120,7 @@ impl StoryScore {
     pub fn describe(&self) -> String {
         format!(
             "story {}: tfidf {:.3}, entities {:.3}, embedding {:.3}, combined {:.3}, near-copy {:.2} \
-             over {} article(s), {:.2} of them agreeing alone, {} lead anchor(s) shared",
+             over {} article(s), {:.2} of them agreeing alone, {} lead anchor(s) shared{}",
             self.story_id,
             self.tfidf,
             self.entities,
@@ -121,7 +129,8 @@ impl StoryScore {
             self.near_copy,
             self.n_articles,
             self.agreement,
-            self.anchors
+            self.anchors,
+            if self.same_outlet { ", one from the same site" } else { "" }
         )
     }
 }
@@ -141,6 +150,7 @@ mod tests {
             near_copy_of: None,
             agreement: 1.0,
             anchors: 9,
+            same_outlet: false,
             combined,
         }
     }
@@ -153,6 +163,7 @@ mod tests {
         core_share: 0.0,
         min_anchors: 0,
         min_embedding: 0.0,
+        distinct_outlets: false,
     };
 
     #[test]
@@ -204,6 +215,20 @@ mod tests {
         // A near-copy is a copy, whatever the encoder says.
         let copy = StoryScore { embedding: 0.1, ..score(8, 0.2, 0.9) };
         assert!(matches!(veto.decide(&[copy]), Decision::NearCopy(_)));
+    }
+
+    #[test]
+    fn a_story_holding_the_same_sites_article_is_joined_only_by_a_copy() {
+        let own_site = StoryScore { same_outlet: true, ..score(3, 0.6, 0.0) };
+        let other_site = score(5, 0.4, 0.0);
+        let both = [own_site.clone(), other_site];
+        assert!(matches!(RULE.decide(&both), Decision::SameStory(s) if s.story_id == 3));
+        let rule = Rule { distinct_outlets: true, ..RULE };
+        assert!(matches!(rule.decide(&both), Decision::SameStory(s) if s.story_id == 5));
+        assert!(matches!(rule.decide(std::slice::from_ref(&own_site)), Decision::NewStory(Some(_))));
+        // The site's own repost is still a copy of its piece.
+        let repost = StoryScore { near_copy: 0.9, ..own_site };
+        assert!(matches!(rule.decide(&[repost]), Decision::NearCopy(_)));
     }
 
     #[test]

@@ -162,6 +162,10 @@ pub struct Options {
     /// Event anchors (runs of names and numbers in the first `lead_words` words) a new article
     /// must share with one of a story's articles to join (or bridge) it; 0 asks for none.
     pub min_anchors: usize,
+    /// Whether an article joins (or bridges) a story that already holds an article of its own
+    /// site (URL host, else outlet name) only as a near-copy: the independent sources of one
+    /// story are distinct outlets.
+    pub distinct_outlets: bool,
 }
 
 /// How a story's articles combine into one score against a new article.
@@ -199,7 +203,8 @@ impl Default for Options {
             max_candidate_stories: 6,
             max_story_articles: 12,
             story_link: StoryLink::Centroid,
-            // Off: on ECB+ it does not raise the cross-validated F1 (docs/benchmarks.md).
+            // Off without a model folder; `config.yaml` ships the encoder as a veto at 0.65
+            // (docs/benchmarks.md, "Precision on the reader's day").
             embeddings: None,
             // Chosen by the same leave-topics-out cross-validation (docs/benchmarks.md): every
             // fold preferred merging at 0.40 to not merging.
@@ -211,6 +216,9 @@ impl Default for Options {
             lead_weight: 3,
             core_share: 0.0,
             min_anchors: 0,
+            // Chosen with the encoder's veto by cross-validation on the reader's day
+            // (bench/day-cv, docs/benchmarks.md); ECB+ names no outlets, so it does not move there.
+            distinct_outlets: true,
         }
     }
 }
@@ -256,6 +264,7 @@ impl Options {
             core_share: self.core_share,
             min_anchors: self.min_anchors,
             min_embedding: self.embeddings.as_ref().map_or(0.0, |e| e.min_similarity),
+            distinct_outlets: self.distinct_outlets,
         }
     }
 }
@@ -279,18 +288,31 @@ struct Features {
     embedding: Option<Vec<f32>>,
     /// The event anchors of the lead ([`entities::lead_anchors`]).
     anchors: Vec<Vec<String>>,
+    /// The site the article came from ([`outlet_key`]).
+    outlet: Option<String>,
 }
 
 impl Features {
-    fn of(text: &str, with_signature: bool, options: &Options) -> Features {
+    fn of(article: &Article, with_signature: bool, options: &Options) -> Features {
+        let text = &article.text;
         Features {
             counts: tfidf::counts_with_lead(text, options.lead_words, options.lead_weight),
             entities: entities::entities(text),
             signature: with_signature.then(|| signature_of(text)),
             embedding: None,
             anchors: entities::lead_anchors(text, options.lead_words),
+            outlet: outlet_key(article),
         }
     }
+}
+
+/// The site an article came from, to tell a site's own second piece from another outlet's: the
+/// host of its URL, else its outlet's name, lower-cased; `None` when it names neither.
+fn outlet_key(article: &Article) -> Option<String> {
+    article.url.as_deref().and_then(text::site::host_of).or_else(|| {
+        let name = article.outlet.as_deref()?.trim();
+        (!name.is_empty()).then(|| name.to_lowercase())
+    })
 }
 
 fn signature_of(text: &str) -> minhash::Signature {
@@ -460,8 +482,7 @@ impl Dedupe {
         for (story_id, stored_articles) in fetched {
             for stored in stored_articles {
                 if within_window(article, &stored.article, window) {
-                    let mut member =
-                        Features::of(&stored.article.text, banded.contains(&story_id), &self.options);
+                    let mut member = Features::of(&stored.article, banded.contains(&story_id), &self.options);
                     if let Some(encoder) = self.encoder() {
                         // The vector stored with the article; embedded again only when it was
                         // made by another model (or before embeddings were switched on).
@@ -501,6 +522,7 @@ impl Dedupe {
             near_copy_of: None,
             agreement: 1.0,
             anchors: 0,
+            same_outlet: false,
             combined: 0.0,
         };
         let mut agreeing = 0usize;
@@ -518,6 +540,7 @@ impl Dedupe {
             }
             let shared = entities::shared_anchors(&features.anchors, &member.anchors);
             score.anchors = score.anchors.max(shared);
+            score.same_outlet |= features.outlet.is_some() && features.outlet == member.outlet;
             words.push(member_words);
             names.push(member_names);
             vectors.extend(member.embedding.as_deref());
@@ -661,7 +684,7 @@ impl Stage for Dedupe {
 
     fn process(&self, mut article: Article, context: &dyn Context) -> Outcome {
         let fingerprint = text_fingerprint(&article.text);
-        let mut features = Features::of(&article.text, true, &self.options);
+        let mut features = Features::of(&article, true, &self.options);
         match &self.encoder {
             Some(Ok(encoder)) => {
                 let text = embed::input_text(article.title.as_deref(), &article.text);
@@ -775,8 +798,8 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                 Some(s) if s.combined >= options.same_story_threshold => format!(
                     "new story: best candidate story {} scored {:.3} >= {:.3}, but the article reaches \
                      the threshold with {:.2} of its {} article(s) one by one (core_share {:.2}), \
-                     shares {} lead anchor(s) with one of them (min_anchors {}) and has embedding \
-                     cosine {:.3} with it (min_similarity {:.2})",
+                     shares {} lead anchor(s) with one of them (min_anchors {}), has embedding \
+                     cosine {:.3} with it (min_similarity {:.2}){}",
                     s.story_id,
                     s.combined,
                     options.same_story_threshold,
@@ -786,7 +809,12 @@ fn record(article: &mut Article, decision: &Decision, options: &Options) {
                     s.anchors,
                     options.min_anchors,
                     s.embedding,
-                    options.embeddings.as_ref().map_or(0.0, |e| e.min_similarity)
+                    options.embeddings.as_ref().map_or(0.0, |e| e.min_similarity),
+                    if options.distinct_outlets && s.same_outlet {
+                        " and holds an article of the same site (distinct_outlets)"
+                    } else {
+                        ""
+                    }
                 ),
                 Some(s) => format!(
                     "new story: best candidate story {} scored {:.3} < {:.3} (tfidf {:.3}, entities {:.3}, near-copy {:.2})",
@@ -935,6 +963,7 @@ mod tests {
             near_copy_of: None,
             agreement: 1.0,
             anchors: 3,
+            same_outlet: false,
             combined: 0.4,
         };
         let bridge = Bridge { score: other, tfidf: 0.5, entities: 0.5, combined: 0.5 };
@@ -1079,6 +1108,24 @@ mod tests {
         let Outcome::Continue(out) = Dedupe::default().process(copy, &memory) else { panic!("dropped") };
         assert_eq!(out.story.map(|s| s.story_id), Some(4));
         assert_eq!(out.metadata.get(REPRINT_OF).map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn the_site_is_the_url_host_else_the_outlet_name() {
+        let page = |url: Option<&str>, outlet: Option<&str>| Article {
+            url: url.map(String::from),
+            outlet: outlet.map(String::from),
+            ..Default::default()
+        };
+        let key = |url, outlet| outlet_key(&page(url, outlet));
+        assert_eq!(
+            key(Some("https://www.Example.com/a"), Some("Example News")).as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(key(None, Some(" Example News ")).as_deref(), Some("example news"));
+        assert_eq!(key(Some("not a url"), Some("Wire")).as_deref(), Some("wire"));
+        assert_eq!(key(None, Some("  ")), None);
+        assert_eq!(key(None, None), None);
     }
 
     #[test]

@@ -101,6 +101,7 @@ mod tests {
         core_share: 0.0,
         min_anchors: 0,
         min_embedding: 0.0,
+        distinct_outlets: false,
     };
 
     fn score(story_id: i64, combined: f64) -> StoryScore {
@@ -114,6 +115,7 @@ mod tests {
             near_copy_of: None,
             agreement: 1.0,
             anchors: 9,
+            same_outlet: false,
             combined,
         }
     }
