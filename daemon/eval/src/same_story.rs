@@ -566,6 +566,15 @@ struct GridPoint {
     stories: Vec<i64>,
 }
 
+/// Each document's fold: the distinct topics in sorted order dealt round-robin into 4 folds, so
+/// the two events of a topic are always held out together.
+fn topic_folds(docs: &[Doc]) -> Vec<usize> {
+    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
+    topics.sort();
+    topics.dedup();
+    docs.iter().map(|d| topics.binary_search(&d.topic.as_str()).unwrap_or(0) % 4).collect()
+}
+
 /// Leave-topics-out cross-validation over `grid`: topics go to 4 folds; for each, the grid point
 /// with the best B-cubed F1 on the other three (the later point on a tie) is scored on it.
 /// Prints each fold's choice and returns the mean held-out F1, the honest estimate of the rule
@@ -577,10 +586,8 @@ fn cross_validate(
     gold: &[&str],
     grid: &[GridPoint],
 ) -> anyhow::Result<f64> {
-    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
-    topics.sort();
-    topics.dedup();
-    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
+    let folds = topic_folds(docs);
+    let fold_of = |i: usize| folds[i];
     let mut held_out = Vec::new();
     for fold in 0..4 {
         let chosen = grid
@@ -613,10 +620,8 @@ fn cross_validate_labelled(
     gold: &[&str],
     grid: &[(String, Vec<i64>)],
 ) -> f64 {
-    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
-    topics.sort();
-    topics.dedup();
-    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
+    let folds = topic_folds(docs);
+    let fold_of = |i: usize| folds[i];
     let mut held_out = Vec::new();
     for fold in 0..4 {
         let train = |p: &Vec<i64>| score(p, gold, |i| fold_of(i) != fold).bcubed.f1;
@@ -708,10 +713,6 @@ fn core_report(
     base: &dedupe::Options,
     encoder: Option<&Arc<Encoder>>,
 ) -> anyhow::Result<()> {
-    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
-    topics.sort();
-    topics.dedup();
-    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let points: Vec<(f64, usize)> =
         [0.0, 0.5, 1.0].into_iter().flat_map(|core| [0, 1, 2, 3].map(|anchors| (core, anchors))).collect();
     let options: Vec<_> = points
@@ -727,26 +728,9 @@ fn core_report(
              B-cubed P {:.3} R {:.3} F1 {:.3} pairwise F1 {:.3}",
             whole.bcubed.precision, whole.bcubed.recall, whole.bcubed.f1, whole.pairwise.f1
         )?;
-        core_grid.push(((core, anchors), predicted));
+        core_grid.push((format!("core_share {core:.2} min_anchors {anchors}"), predicted));
     }
-    let mut held_out = Vec::new();
-    for fold in 0..4 {
-        let train = |p: &Vec<i64>| score(p, gold, |i| fold_of(i) != fold).bcubed.f1;
-        let mut best = &core_grid[0];
-        for candidate in &core_grid[1..] {
-            if train(&candidate.1) > train(&best.1) {
-                best = candidate;
-            }
-        }
-        let f1 = score(&best.1, gold, |i| fold_of(i) == fold).bcubed.f1;
-        let (core, anchors) = best.0;
-        writeln!(
-            out,
-            "core cv fold {fold} chose core_share {core:.2} min_anchors {anchors} held-out B-cubed F1 {f1:.3}"
-        )?;
-        held_out.push(f1);
-    }
-    let mean = held_out.iter().sum::<f64>() / held_out.len() as f64;
+    let mean = cross_validate_labelled(out, "core ", docs, gold, &core_grid);
     writeln!(out, "core cv mean held-out B-cubed F1 {mean:.3}")?;
     Ok(())
 }
@@ -760,10 +744,6 @@ fn merge_report(
     base: &dedupe::Options,
     encoder: Option<&Arc<Encoder>>,
 ) -> anyhow::Result<()> {
-    let mut topics: Vec<&str> = docs.iter().map(|d| d.topic.as_str()).collect();
-    topics.sort();
-    topics.dedup();
-    let fold_of = |i: usize| topics.iter().position(|t| *t == docs[i].topic).unwrap_or(0) % 4;
     let merges = [None, Some(0.2), Some(0.3), Some(0.35), Some(0.4), Some(0.45), Some(0.5), Some(0.6)];
     let options: Vec<_> = merges
         .iter()
@@ -784,26 +764,9 @@ fn merge_report(
         )?;
         merge_grid.push((label, predicted));
     }
-    let mut held_out = Vec::new();
-    for fold in 0..4 {
-        // Ties go to the earlier entry ("off" first), so merging must earn its place.
-        let mut best = &merge_grid[0];
-        for candidate in &merge_grid[1..] {
-            if score(&candidate.1, gold, |i| fold_of(i) != fold).bcubed.f1
-                > score(&best.1, gold, |i| fold_of(i) != fold).bcubed.f1
-            {
-                best = candidate;
-            }
-        }
-        let f1 = score(&best.1, gold, |i| fold_of(i) == fold).bcubed.f1;
-        writeln!(out, "merge cv fold {fold} chose {} held-out B-cubed F1 {f1:.3}", best.0)?;
-        held_out.push(f1);
-    }
-    writeln!(
-        out,
-        "merge cv mean held-out B-cubed F1 {:.3}",
-        held_out.iter().sum::<f64>() / held_out.len() as f64
-    )?;
+    // Ties go to the earlier entry ("off" first), so merging must earn its place.
+    let mean = cross_validate_labelled(out, "merge ", docs, gold, &merge_grid);
+    writeln!(out, "merge cv mean held-out B-cubed F1 {mean:.3}")?;
     Ok(())
 }
 
