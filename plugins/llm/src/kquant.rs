@@ -34,21 +34,22 @@ pub const Q4_K_BYTES: usize = 144;
 /// Bytes of one Q6_K block: 128 bytes of low nibbles, 64 of high bit pairs, 16 i8 scales, f16 d.
 pub const Q6_K_BYTES: usize = 210;
 
-/// 256 activations quantized to 8 bits, as llama.cpp's `block_q8_K`.
+/// 256 activations quantized to 8 bits, as llama.cpp's `block_q8_K` (the fields in another
+/// order: the quants first, on a cache line of their own, so no load of them straddles two).
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(32))]
+#[repr(C, align(64))]
 pub struct BlockQ8K {
-    /// The scale (f32, not rounded to f16).
-    pub d: f32,
     /// The quants.
     pub qs: [i8; QK_K],
+    /// The scale (f32, not rounded to f16).
+    pub d: f32,
     /// Sum of each 16 quants.
     pub bsums: [i16; QK_K / 16],
 }
 
 impl Default for BlockQ8K {
     fn default() -> BlockQ8K {
-        BlockQ8K { d: 0.0, qs: [0; QK_K], bsums: [0; QK_K / 16] }
+        BlockQ8K { qs: [0; QK_K], d: 0.0, bsums: [0; QK_K / 16] }
     }
 }
 
@@ -392,14 +393,38 @@ pub mod avx512 {
 
     use super::avx2::{half, scales_mins};
     use super::{BlockQ8K, Tile8, Q4_K_BYTES, Q6_K_BYTES};
-    use crate::quant::{hsum8, hsum_avx2};
+    use crate::quant::hsum8;
 
-    /// Sixteen i32 lanes of the i16 pairs `(s, 0)`: `vpdpwssd` with it multiplies a lane that
-    /// fits an i16 by `s`, whatever the lane's sign.
+    /// One weight block unpacked: `q[g]` the unsigned quants of 64 values (activations
+    /// `64g..64g + 64`), `sc[h]` the i16 scale pairs of groups `2h` and `2h + 1` (see
+    /// `block_sums`).
+    struct Unpacked {
+        q: [__m512i; 4],
+        sc: [__m512i; 2],
+    }
+
+    /// Two groups' sixteen i32 lanes (each fits an i16: at most 4 × 63 × 127) interleaved as
+    /// i16 pairs, low word from `a`, high word from `b`: one `vpdpwssd` then scales both.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn scale_pairs(lo: i32, hi: i32) -> __m512i {
-        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(lo)), _mm256_set1_epi32(hi), 1)
+    unsafe fn interleave(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_mask_blend_epi16(0xAAAA_AAAA, a, _mm512_bslli_epi128::<2>(b))
+    }
+
+    /// One token's sixteen-lane integer sums over a block (`y`: its 256 quants): lane `l` of
+    /// each 256-bit half is lane `l` of the AVX2 kernel's sum over half of the block's runs.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn block_sums(w: &Unpacked, y: *const i8) -> __m512i {
+        let mut sumi = _mm512_setzero_si512();
+        for h in 0..2 {
+            let ya = _mm512_loadu_si512(y.add(128 * h) as *const __m512i);
+            let yb = _mm512_loadu_si512(y.add(128 * h + 64) as *const __m512i);
+            let a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[2 * h], ya);
+            let b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[2 * h + 1], yb);
+            sumi = _mm512_dpwssd_epi32(sumi, interleave(a, b), w.sc[h]);
+        }
+        sumi
     }
 
     /// The two 256-bit halves of `v` added: the AVX2 kernel's eight lanes.
@@ -407,6 +432,91 @@ pub mod avx512 {
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn fold(v: __m512i) -> __m256i {
         _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v))
+    }
+
+    /// Tokens `a` and `b`'s folds side by side (`a` in the low half).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn fold_pair(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi32(_mm512_shuffle_i64x2::<0x44>(a, b), _mm512_shuffle_i64x2::<0xEE>(a, b))
+    }
+
+    /// A Q4_K block's quants and scales. Each group of 64 is one 32-byte run of nibbles in
+    /// both halves: the low half keeps the low nibbles (sub-block 2j, activations 64j..64j+32),
+    /// the high half the high ones (2j+1, the next 32), so the activations are one load.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn unpack_q4_k(b: *const u8, sm: &[u8; 16]) -> Unpacked {
+        let m4 = _mm512_set1_epi8(0xF);
+        let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+        let q = std::array::from_fn(|j| {
+            let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * j) as *const __m256i));
+            _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), m4)
+        });
+        // Pair lanes of groups 2h, 2h+1: (s[4h], s[4h+2]) in the low half, (s[4h+1], s[4h+3])
+        // in the high half.
+        let s = |k: usize| i32::from(sm[k]);
+        let sc = std::array::from_fn(|h| {
+            let lo = _mm256_set1_epi32(s(4 * h) | (s(4 * h + 2) << 16));
+            let hi = _mm256_set1_epi32(s(4 * h + 1) | (s(4 * h + 3) << 16));
+            _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+        });
+        Unpacked { q, sc }
+    }
+
+    /// A Q6_K block's quants and scales. The high bit pairs of values 32k.. sit at bits
+    /// 2k..2k+2 of the same 32 bytes: the halves of one 64-value group take pairs 0 and 1
+    /// (shifted up 4 and 2), or 2 and 3 (shifted down 0 and 2), into bits 4..6. Each 16 values
+    /// take one scale: group g's four, each over four i32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn unpack_q6_k(b: *const u8, scales: __m128i) -> Unpacked {
+        let m15 = _mm512_set1_epi8(15);
+        let m48 = _mm512_set1_epi8(48);
+        let up = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(4)), _mm256_set1_epi16(2), 1);
+        let down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+        let mut q = [_mm512_setzero_si512(); 4];
+        for j in 0..2 {
+            let ql = _mm512_loadu_si512(b.add(64 * j) as *const __m512i);
+            let hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * j) as *const __m256i));
+            let h01 = _mm512_and_si512(_mm512_sllv_epi16(hb, up), m48);
+            let h23 = _mm512_and_si512(_mm512_srlv_epi16(hb, down), m48);
+            q[2 * j] = _mm512_or_si512(_mm512_and_si512(ql, m15), h01);
+            q[2 * j + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16::<4>(ql), m15), h23);
+        }
+        let group = |g: i8| {
+            let s = 4 * g;
+            let spread = _mm_setr_epi8(
+                s,
+                s,
+                s,
+                s,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 3,
+                s + 3,
+                s + 3,
+                s + 3,
+            );
+            _mm512_cvtepu16_epi32(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, spread)))
+        };
+        let sc = std::array::from_fn(|h| {
+            let g = 2 * h as i8;
+            _mm512_or_si512(group(g), _mm512_slli_epi32::<16>(group(g + 1)))
+        });
+        Unpacked { q, sc }
+    }
+
+    /// Adds the minimum lanes as `avx2::dot_q4_k` does: `(m0 + m2) + (m1 + m3)`.
+    #[inline(always)]
+    fn min_sum(m: &[f32]) -> f32 {
+        (m[0] + m[2]) + (m[1] + m[3])
     }
 
     /// `N` activation rows against one Q4_K row: the bits of `avx2::dot_q4_k`.
@@ -419,11 +529,6 @@ pub mod avx512 {
     pub unsafe fn dot_q4_k<const N: usize>(w: &[u8], x: [&[BlockQ8K]; N]) -> [f32; N] {
         let blocks = x[0].len();
         debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q4_K_BYTES);
-        let m4 = _mm512_set1_epi8(0xF);
-        // One 32-byte run of nibbles in both halves: the low half keeps the low nibbles
-        // (sub-block 2j, activations 64j..64j+32), the high half the high ones (2j+1, the next
-        // 32), so the activations are one contiguous load.
-        let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
         let mut acc = [_mm256_setzero_ps(); N];
         let mut acc_min = [_mm_setzero_ps(); N];
         let p = w.as_ptr();
@@ -432,21 +537,10 @@ pub mod avx512 {
             let (dx, dminx) = (half(b), half(b.add(2)));
             let sm = scales_mins(b.add(4));
             let mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(sm.as_ptr().add(8) as *const __m128i));
-            let mut q = [_mm512_setzero_si512(); 4];
-            let mut sc = [_mm512_setzero_si512(); 4];
-            for j in 0..4 {
-                let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * j) as *const __m256i));
-                q[j] = _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), m4);
-                sc[j] = scale_pairs(i32::from(sm[2 * j]), i32::from(sm[2 * j + 1]));
-            }
+            let unpacked = unpack_q4_k(b, &sm);
             for t in 0..N {
                 let y = x[t].get_unchecked(i);
-                let mut sumi = _mm512_setzero_si512();
-                for j in 0..4 {
-                    let yv = _mm512_loadu_si512(y.qs.as_ptr().add(64 * j) as *const __m512i);
-                    let dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[j], yv);
-                    sumi = _mm512_dpwssd_epi32(sumi, dot, sc[j]);
-                }
+                let sumi = block_sums(&unpacked, y.qs.as_ptr());
                 let bs = _mm256_loadu_si256(y.bsums.as_ptr() as *const __m256i);
                 let pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
                 let prod = _mm_cvtepi32_ps(_mm_madd_epi16(mins, pairs));
@@ -454,13 +548,10 @@ pub mod avx512 {
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * dx), _mm256_cvtepi32_ps(fold(sumi)), acc[t]);
             }
         }
-        let mut out = [0f32; N];
-        for t in 0..N {
-            let m = _mm_add_ps(acc_min[t], _mm_movehl_ps(acc_min[t], acc_min[t]));
-            let m = _mm_add_ss(m, _mm_movehdup_ps(m));
-            out[t] = hsum_avx2(acc[t]) + _mm_cvtss_f32(m);
-        }
-        out
+        std::array::from_fn(|t| {
+            let m = std::mem::transmute::<__m128, [f32; 4]>(acc_min[t]);
+            hsum8(std::mem::transmute::<__m256, [f32; 8]>(acc[t])) + min_sum(&m)
+        })
     }
 
     /// `N` activation rows against one Q6_K row: the bits of `avx2::dot_q6_k`.
@@ -472,36 +563,6 @@ pub mod avx512 {
     pub unsafe fn dot_q6_k<const N: usize>(w: &[u8], x: [&[BlockQ8K]; N]) -> [f32; N] {
         let blocks = x[0].len();
         debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q6_K_BYTES);
-        let m15 = _mm512_set1_epi8(15);
-        let m48 = _mm512_set1_epi8(48);
-        // The high bit pairs of values 32k.. sit at bits 2k..2k+2 of the same 32 bytes: the
-        // halves of one 64-value group take pairs 0 and 1 (shifted up 4 and 2), or 2 and 3
-        // (shifted down 0 and 2), into bits 4..6.
-        let up = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(4)), _mm256_set1_epi16(2), 1);
-        let down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-        // Each 16 values take one scale: the four scales of 64-value group g, each repeated over
-        // four i32 lanes.
-        let spread: [__m128i; 4] = std::array::from_fn(|g| {
-            let s = 4 * g as i8;
-            _mm_setr_epi8(
-                s,
-                s,
-                s,
-                s,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 3,
-                s + 3,
-                s + 3,
-                s + 3,
-            )
-        });
         let mut acc = [_mm256_setzero_ps(); N];
         let p = w.as_ptr();
         for i in 0..blocks {
@@ -509,58 +570,17 @@ pub mod avx512 {
             let dx = half(b.add(208));
             let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
             let scales16 = _mm256_cvtepi8_epi16(scales);
-            let mut q = [_mm512_setzero_si512(); 4];
-            for j in 0..2 {
-                let ql = _mm512_loadu_si512(b.add(64 * j) as *const __m512i);
-                let hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * j) as *const __m256i));
-                let h01 = _mm512_and_si512(_mm512_sllv_epi16(hb, up), m48);
-                let h23 = _mm512_and_si512(_mm512_srlv_epi16(hb, down), m48);
-                q[2 * j] = _mm512_or_si512(_mm512_and_si512(ql, m15), h01);
-                q[2 * j + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16::<4>(ql), m15), h23);
-            }
-            let sc: [__m512i; 4] = std::array::from_fn(|g| {
-                _mm512_cvtepu16_epi32(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, spread[g])))
-            });
+            let unpacked = unpack_q6_k(b, scales);
             for t in 0..N {
                 let y = x[t].get_unchecked(i);
-                let mut sumi = _mm512_setzero_si512();
-                for g in 0..4 {
-                    let yv = _mm512_loadu_si512(y.qs.as_ptr().add(64 * g) as *const __m512i);
-                    let dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], yv);
-                    sumi = _mm512_dpwssd_epi32(sumi, dot, sc[g]);
-                }
+                let sumi = block_sums(&unpacked, y.qs.as_ptr());
                 let bs = _mm256_loadu_si256(y.bsums.as_ptr() as *const __m256i);
                 let offset = _mm256_slli_epi32(_mm256_madd_epi16(bs, scales16), 5);
                 let lanes = _mm256_cvtepi32_ps(_mm256_sub_epi32(fold(sumi), offset));
                 acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * dx), lanes, acc[t]);
             }
         }
-        let mut out = [0f32; N];
-        for t in 0..N {
-            out[t] = hsum_avx2(acc[t]);
-        }
-        out
-    }
-
-    /// One token's sixteen-lane integer sums over a block: `q[g]` the unsigned quants of 64
-    /// values, `sc[g]` their scale pairs, `y` the token's 256 quants.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn block_sums(q: &[__m512i; 4], sc: &[__m512i; 4], y: *const i8) -> __m512i {
-        let mut sumi = _mm512_setzero_si512();
-        for g in 0..4 {
-            let yv = _mm512_loadu_si512(y.add(64 * g) as *const __m512i);
-            let dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], yv);
-            sumi = _mm512_dpwssd_epi32(sumi, dot, sc[g]);
-        }
-        sumi
-    }
-
-    /// Tokens `2p` and `2p + 1`'s eight lanes each (their `fold`s), side by side.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn fold_pair(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_add_epi32(_mm512_shuffle_i64x2::<0x44>(a, b), _mm512_shuffle_i64x2::<0xEE>(a, b))
+        std::array::from_fn(|t| hsum8(std::mem::transmute::<__m256, [f32; 8]>(acc[t])))
     }
 
     /// Lane indices that spread value `2p` over eight lanes and `2p + 1` over the next eight.
@@ -570,7 +590,7 @@ pub mod avx512 {
         _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * p)), _mm256_set1_epi32(2 * p + 1), 1)
     }
 
-    /// Token `t`'s result from accumulators that hold two tokens each (eight lanes apiece).
+    /// Token `t`'s eight lanes from accumulators that hold two tokens each.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn lanes_of(acc: &[__m512; 4], t: usize) -> [f32; 8] {
@@ -590,30 +610,12 @@ pub mod avx512 {
         let blocks = x[0].len();
         debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q4_K_BYTES);
         debug_assert!(tile.len() == blocks);
-        let m4 = _mm512_set1_epi8(0xF);
-        let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
         let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
         // Each token of a quad over four lanes (its four minimum lanes).
         let quad_idx: [__m512i; 2] = std::array::from_fn(|h| {
             let t = 4 * h as i32;
-            _mm512_setr_epi32(
-                t,
-                t,
-                t,
-                t,
-                t + 1,
-                t + 1,
-                t + 1,
-                t + 1,
-                t + 2,
-                t + 2,
-                t + 2,
-                t + 2,
-                t + 3,
-                t + 3,
-                t + 3,
-                t + 3,
-            )
+            let (a, b, c, d) = (t, t + 1, t + 2, t + 3);
+            _mm512_setr_epi32(a, a, a, a, b, b, b, b, c, c, c, c, d, d, d, d)
         });
         let mut acc = [_mm512_setzero_ps(); 4];
         let mut acc_min = [_mm512_setzero_ps(); 2];
@@ -625,21 +627,15 @@ pub mod avx512 {
             let mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_loadl_epi64(
                 sm.as_ptr().add(8) as *const __m128i
             )));
-            let mut q = [_mm512_setzero_si512(); 4];
-            let mut sc = [_mm512_setzero_si512(); 4];
-            for j in 0..4 {
-                let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * j) as *const __m256i));
-                q[j] = _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), m4);
-                sc[j] = scale_pairs(i32::from(sm[2 * j]), i32::from(sm[2 * j + 1]));
-            }
+            let unpacked = unpack_q4_k(b, &sm);
             let tile = tile.get_unchecked(i);
             let d = _mm512_loadu_ps(tile.d.as_ptr());
             // `y.d × x.d` and `-y.d × x.dmin` of each token, as the one-token kernel rounds them.
             let dd = _mm512_mul_ps(d, _mm512_set1_ps(dx));
             let dm = _mm512_mul_ps(d, _mm512_set1_ps(-dminx));
             for pr in 0..4 {
-                let s0 = block_sums(&q, &sc, x[2 * pr].get_unchecked(i).qs.as_ptr());
-                let s1 = block_sums(&q, &sc, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
+                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
+                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
                 let lanes = _mm512_cvtepi32_ps(fold_pair(s0, s1));
                 acc[pr] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair_idx[pr], dd), lanes, acc[pr]);
             }
@@ -651,8 +647,7 @@ pub mod avx512 {
         }
         std::array::from_fn(|t| {
             let m = std::mem::transmute::<__m512, [f32; 16]>(acc_min[t / 4]);
-            let m = &m[4 * (t % 4)..];
-            hsum8(lanes_of(&acc, t)) + ((m[0] + m[2]) + (m[1] + m[3]))
+            hsum8(lanes_of(&acc, t)) + min_sum(&m[4 * (t % 4)..])
         })
     }
 
@@ -667,31 +662,6 @@ pub mod avx512 {
         let blocks = x[0].len();
         debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q6_K_BYTES);
         debug_assert!(tile.len() == blocks);
-        let m15 = _mm512_set1_epi8(15);
-        let m48 = _mm512_set1_epi8(48);
-        let up = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(4)), _mm256_set1_epi16(2), 1);
-        let down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-        let spread: [__m128i; 4] = std::array::from_fn(|g| {
-            let s = 4 * g as i8;
-            _mm_setr_epi8(
-                s,
-                s,
-                s,
-                s,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 1,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 2,
-                s + 3,
-                s + 3,
-                s + 3,
-                s + 3,
-            )
-        });
         let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
         let mut acc = [_mm512_setzero_ps(); 4];
         let p = w.as_ptr();
@@ -700,23 +670,12 @@ pub mod avx512 {
             let dx = half(b.add(208));
             let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
             let scales16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(scales));
-            let mut q = [_mm512_setzero_si512(); 4];
-            for j in 0..2 {
-                let ql = _mm512_loadu_si512(b.add(64 * j) as *const __m512i);
-                let hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * j) as *const __m256i));
-                let h01 = _mm512_and_si512(_mm512_sllv_epi16(hb, up), m48);
-                let h23 = _mm512_and_si512(_mm512_srlv_epi16(hb, down), m48);
-                q[2 * j] = _mm512_or_si512(_mm512_and_si512(ql, m15), h01);
-                q[2 * j + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16::<4>(ql), m15), h23);
-            }
-            let sc: [__m512i; 4] = std::array::from_fn(|g| {
-                _mm512_cvtepu16_epi32(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, spread[g])))
-            });
+            let unpacked = unpack_q6_k(b, scales);
             let tile = tile.get_unchecked(i);
             let dd = _mm512_mul_ps(_mm512_loadu_ps(tile.d.as_ptr()), _mm512_set1_ps(dx));
             for pr in 0..4 {
-                let s0 = block_sums(&q, &sc, x[2 * pr].get_unchecked(i).qs.as_ptr());
-                let s1 = block_sums(&q, &sc, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
+                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
+                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
                 let bs = _mm512_loadu_si512(tile.bsums.as_ptr().add(32 * pr) as *const __m512i);
                 let offset = _mm512_slli_epi32::<5>(_mm512_madd_epi16(bs, scales16));
                 let lanes = _mm512_cvtepi32_ps(_mm512_sub_epi32(fold_pair(s0, s1), offset));

@@ -157,6 +157,20 @@ pub fn quantize(x: &[f32], out: &mut [BlockQ8]) {
 /// a block's matrices that read the same input (q, k, v; gate, up) share one step, so there are
 /// fewer steps to wait for.
 pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: Acts<'_>, tokens: usize, outs: &mut [&mut [f32]]) {
+    matmul_kernel(team, Kernel::detect(), ws, x, tokens, outs);
+}
+
+/// `matmul` with the kernel given (one this CPU runs: `Kernel::detect()` or a slower one).
+pub fn matmul_kernel(
+    team: &mut Team,
+    kernel: Kernel,
+    ws: &[&QMatrix],
+    x: Acts<'_>,
+    tokens: usize,
+    outs: &mut [&mut [f32]],
+) {
+    let best = Kernel::best();
+    assert!([best, best.without_avx512(), Kernel::Portable].contains(&kernel), "a kernel this CPU runs");
     assert_eq!(ws.len(), outs.len(), "one output per matrix");
     for (w, out) in ws.iter().zip(outs.iter()) {
         let given = if w.kind.is_k() { x.q8k.len() } else { x.q8.len() };
@@ -173,13 +187,24 @@ pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: Acts<'_>, tokens: usize, outs
     }
     let ptrs: Vec<SharedOut> = outs.iter_mut().map(|o| SharedOut(o.as_mut_ptr())).collect();
     let chunks = Chunks::new(tasks.len());
-    let kernel = Kernel::detect();
+    // The eight-token tiles' per-block data, made once here rather than by every row chunk.
+    let tiles = match ws.iter().find(|w| w.kind.is_k()) {
+        Some(w) if kernel.k_tile() == 8 => {
+            let blocks = w.cols / QK_K;
+            (0..tokens / 8)
+                .flat_map(|g| {
+                    kquant::tiles(std::array::from_fn(|k| &x.q8k[(8 * g + k) * blocks..][..blocks]))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     team.run(&|_| {
         while let Some(c) = chunks.take() {
             let (m, rows) = &tasks[c];
             // SAFETY: tasks own disjoint row ranges of their matrix's output, whose size the
             // asserts above checked.
-            unsafe { rows_product(kernel, ws[*m], x, tokens, rows.clone(), &ptrs[*m]) };
+            unsafe { rows_product(kernel, ws[*m], x, &tiles, tokens, rows.clone(), &ptrs[*m]) };
         }
     });
 }
@@ -192,12 +217,13 @@ unsafe fn rows_product(
     kernel: Kernel,
     w: &QMatrix,
     x: Acts<'_>,
+    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
     if w.kind.is_k() {
-        return rows_product_k(kernel, w, x.q8k, tokens, rows, out);
+        return rows_product_k(kernel, w, x.q8k, tiles, tokens, rows, out);
     }
     let x = x.q8;
     let blocks = w.cols / QK;
@@ -231,6 +257,7 @@ unsafe fn rows_product_k(
     kernel: Kernel,
     w: &QMatrix,
     x: &[BlockQ8K],
+    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
@@ -240,9 +267,9 @@ unsafe fn rows_product_k(
     if kernel.k_tile() == 8 {
         while t + 8 <= tokens {
             let xt: [&[BlockQ8K]; 8] = std::array::from_fn(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
-            let tile = kquant::tiles(xt);
+            let tile = &tiles[t / 8 * blocks..][..blocks];
             for r in rows.clone() {
-                for (k, v) in kernel.dot8_k(w.kind, w.row(r), xt, &tile).into_iter().enumerate() {
+                for (k, v) in kernel.dot8_k(w.kind, w.row(r), xt, tile).into_iter().enumerate() {
                     *out.0.add((t + k) * w.rows + r) = v;
                 }
             }
