@@ -20,8 +20,8 @@
 //!   of sub-blocks `2l, 2l+1` times their scales), adds `d · lane` into eight f32 lanes with
 //!   fused multiply-adds, and sums the lanes as `hsum_float_8`.
 //!
-//! Every kernel has a portable form and an AVX2 form computing the same bits; the integer sums
-//! are exact, so only where the float steps happen matters.
+//! Every kernel has a portable form, an AVX2 form and an AVX-512 VNNI form computing the same
+//! bits; the integer sums are exact, so only where the float steps happen matters.
 
 use half::f16;
 

@@ -7,7 +7,8 @@
 //! lets greedy decoding agree with llama.cpp token for token, rather than only at first.
 //!
 //! Each kernel has an AVX2 form (chosen at run time) and a portable form that computes the same
-//! numbers more slowly.
+//! numbers more slowly; the K-quant products also have an AVX-512 VNNI form (`kquant::avx512`,
+//! chosen where the CPU has it), again with the same numbers.
 
 use half::f16;
 
