@@ -30,12 +30,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stop_tokens: Vec::new(),
     };
     let backend = model.weights.lock().expect("one thread").name();
+    let cpu_before = cpu_seconds();
     let generation = pool.install(|| {
         let mut weights = model.weights.lock().expect("one thread");
         generate::generate_unguarded(&mut weights, &prompt, &settings)
     })?;
+    let cpu = cpu_seconds() - cpu_before;
     println!(
-        "{{\"engine\":\"briefd\",\"backend\":\"{}\",\"load_s\":{load_seconds:.3},\"prompt_tokens\":{},\"prompt_tok_s\":{:.2},\"gen_tokens\":{},\"gen_tok_s\":{:.2},\"peak_rss_mb\":{:.1}}}",
+        "{{\"engine\":\"briefd\",\"backend\":\"{}\",\"load_s\":{load_seconds:.3},\"prompt_tokens\":{},\"prompt_tok_s\":{:.2},\"gen_tokens\":{},\"gen_tok_s\":{:.2},\"peak_rss_mb\":{:.1},\"cpu_s\":{cpu:.2}}}",
         backend,
         generation.prompt_tokens,
         generation.prompt_tokens as f64 / generation.prompt_seconds,
@@ -44,6 +46,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         peak_rss_mb()
     );
     Ok(())
+}
+
+/// CPU time this process's threads have run so far (from /proc/self/task/*/schedstat, in
+/// nanoseconds): what a prompt costs, whatever else shares the cores.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    let nanos: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
 }
 
 /// VmHWM of this process, from /proc (Linux).

@@ -31,8 +31,8 @@ pub fn scores(
     out.clear();
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2` is only chosen when the CPU has the features; the bounds are checked.
-        Kernel::Avx2 => unsafe { avx2::scores(keys, stride, positions, q, scale, out) },
+        // SAFETY: `Avx2` and `Avx512Vnni` are only chosen when the CPU has the features; the bounds are checked.
+        Kernel::Avx2 | Kernel::Avx512Vnni => unsafe { avx2::scores(keys, stride, positions, q, scale, out) },
         Kernel::Portable => {
             out.extend((0..positions).map(|pos| ops::dot8_f16(&keys[pos * stride..][..dim], q) * scale));
         }
@@ -45,8 +45,8 @@ pub fn softmax_f16(kernel: Kernel, x: &mut [f32]) {
     assert!(x.len().is_multiple_of(8), "softmax over a length that is not a multiple of 8");
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2` is only chosen when the CPU has the features.
-        Kernel::Avx2 => unsafe { avx2::softmax_f16(x) },
+        // SAFETY: `Avx2` and `Avx512Vnni` are only chosen when the CPU has the features.
+        Kernel::Avx2 | Kernel::Avx512Vnni => unsafe { avx2::softmax_f16(x) },
         Kernel::Portable => {
             ops::softmax(x);
             for p in x.iter_mut() {
@@ -64,8 +64,8 @@ pub fn weighted(kernel: Kernel, values: &[f16], stride: usize, p: &[f32], out: &
     assert!(out.is_empty() || (out.len() - 1) * stride + len <= values.len(), "values out of range");
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2` is only chosen when the CPU has the features; the bounds are checked.
-        Kernel::Avx2 => unsafe { avx2::weighted(values, stride, p, out) },
+        // SAFETY: `Avx2` and `Avx512Vnni` are only chosen when the CPU has the features; the bounds are checked.
+        Kernel::Avx2 | Kernel::Avx512Vnni => unsafe { avx2::weighted(values, stride, p, out) },
         Kernel::Portable => {
             for (i, o) in out.iter_mut().enumerate() {
                 *o = ops::dot8_f16(&values[i * stride..][..len], p);

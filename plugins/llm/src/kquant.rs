@@ -20,8 +20,8 @@
 //!   of sub-blocks `2l, 2l+1` times their scales), adds `d · lane` into eight f32 lanes with
 //!   fused multiply-adds, and sums the lanes as `hsum_float_8`.
 //!
-//! Every kernel has a portable form and an AVX2 form computing the same bits; the integer sums
-//! are exact, so only where the float steps happen matters.
+//! Every kernel has a portable form, an AVX2 form and an AVX-512 VNNI form computing the same
+//! bits; the integer sums are exact, so only where the float steps happen matters.
 
 use half::f16;
 
@@ -34,21 +34,22 @@ pub const Q4_K_BYTES: usize = 144;
 /// Bytes of one Q6_K block: 128 bytes of low nibbles, 64 of high bit pairs, 16 i8 scales, f16 d.
 pub const Q6_K_BYTES: usize = 210;
 
-/// 256 activations quantized to 8 bits, as llama.cpp's `block_q8_K`.
+/// 256 activations quantized to 8 bits, as llama.cpp's `block_q8_K` (the fields in another
+/// order: the quants first, on a cache line of their own, so no load of them straddles two).
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(32))]
+#[repr(C, align(64))]
 pub struct BlockQ8K {
-    /// The scale (f32, not rounded to f16).
-    pub d: f32,
     /// The quants.
     pub qs: [i8; QK_K],
+    /// The scale (f32, not rounded to f16).
+    pub d: f32,
     /// Sum of each 16 quants.
     pub bsums: [i16; QK_K / 16],
 }
 
 impl Default for BlockQ8K {
     fn default() -> BlockQ8K {
-        BlockQ8K { d: 0.0, qs: [0; QK_K], bsums: [0; QK_K / 16] }
+        BlockQ8K { qs: [0; QK_K], d: 0.0, bsums: [0; QK_K / 16] }
     }
 }
 
@@ -205,7 +206,7 @@ pub mod avx2 {
 
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn half(p: *const u8) -> f32 {
+    pub(super) unsafe fn half(p: *const u8) -> f32 {
         let bits = std::ptr::read_unaligned(p as *const u16);
         _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
     }
@@ -213,7 +214,7 @@ pub mod avx2 {
     /// The eight scales and eight mins of a Q4_K block as `[s0..s8, m0..m8]` bytes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn scales_mins(p: *const u8) -> [u8; 16] {
+    pub(super) unsafe fn scales_mins(p: *const u8) -> [u8; 16] {
         const K1: u32 = 0x3f3f_3f3f;
         const K2: u32 = 0x0f0f_0f0f;
         const K3: u32 = 0x0303_0303;
@@ -343,6 +344,345 @@ pub mod avx2 {
             out[t] = hsum_avx2(acc[t]);
         }
         out
+    }
+}
+
+/// What the eight-token VNNI kernels read of each activation block of a tile, per block
+/// (`tiles(x)[i]` for block `i` of eight tokens' rows), laid out for 512-bit loads: each
+/// token's scale, the sums of its `bsums` pairs (the Q4_K minimums' partners, as `hadd` makes
+/// them) and its `bsums` (the Q6_K offsets'). Made once per tile and row chunk, read by every
+/// row.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub struct Tile8 {
+    /// `d` of tokens 0..8 (and 8 unused lanes, so one 512-bit load takes them).
+    pub d: [f32; 16],
+    /// `bsums[2k] + bsums[2k + 1]`, eight per token.
+    pub pairs: [i16; 64],
+    /// `bsums`, sixteen per token.
+    pub bsums: [i16; 128],
+}
+
+/// The tile blocks of eight tokens' activation rows (all of the same length).
+pub fn tiles(x: [&[BlockQ8K]; 8]) -> Vec<Tile8> {
+    (0..x[0].len())
+        .map(|i| {
+            let mut tile = Tile8 { d: [0.0; 16], pairs: [0; 64], bsums: [0; 128] };
+            for (t, row) in x.iter().enumerate() {
+                let y = &row[i];
+                tile.d[t] = y.d;
+                for k in 0..8 {
+                    tile.pairs[8 * t + k] = y.bsums[2 * k].wrapping_add(y.bsums[2 * k + 1]);
+                }
+                tile.bsums[16 * t..16 * t + 16].copy_from_slice(&y.bsums);
+            }
+            tile
+        })
+        .collect()
+}
+
+/// AVX-512 VNNI kernels: the integer sums of the AVX2 kernels, made with `vpdpbusd` over 64
+/// bytes at a time (one instruction for what `maddubs` + `madd` do over 32), then scaled with
+/// `vpdpwssd`. Each 64-byte product holds two of the AVX2 kernel's 32-byte runs, one per 256-bit
+/// half; adding the halves gives its eight i32 lanes exactly (integer sums do not depend on their
+/// order, and no partial sum comes near overflow: at most 4 × 63 × 127 per four bytes, which
+/// also fits the i16 that `vpdpwssd` reads), and from there the float steps are the AVX2 ones.
+#[cfg(target_arch = "x86_64")]
+pub mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::avx2::{half, scales_mins};
+    use super::{BlockQ8K, Tile8, Q4_K_BYTES, Q6_K_BYTES};
+    use crate::quant::hsum8;
+
+    /// One weight block unpacked: `q[g]` the unsigned quants of 64 values (activations
+    /// `64g..64g + 64`), `sc[h]` the i16 scale pairs of groups `2h` and `2h + 1` (see
+    /// `block_sums`).
+    struct Unpacked {
+        q: [__m512i; 4],
+        sc: [__m512i; 2],
+    }
+
+    /// Two groups' sixteen i32 lanes (each fits an i16: at most 4 × 63 × 127) interleaved as
+    /// i16 pairs, low word from `a`, high word from `b`: one `vpdpwssd` then scales both.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn interleave(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_mask_blend_epi16(0xAAAA_AAAA, a, _mm512_bslli_epi128::<2>(b))
+    }
+
+    /// One token's sixteen-lane integer sums over a block (`y`: its 256 quants): lane `l` of
+    /// each 256-bit half is lane `l` of the AVX2 kernel's sum over half of the block's runs.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn block_sums(w: &Unpacked, y: *const i8) -> __m512i {
+        let mut sumi = _mm512_setzero_si512();
+        for h in 0..2 {
+            let ya = _mm512_loadu_si512(y.add(128 * h) as *const __m512i);
+            let yb = _mm512_loadu_si512(y.add(128 * h + 64) as *const __m512i);
+            let a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[2 * h], ya);
+            let b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[2 * h + 1], yb);
+            sumi = _mm512_dpwssd_epi32(sumi, interleave(a, b), w.sc[h]);
+        }
+        sumi
+    }
+
+    /// The two 256-bit halves of `v` added: the AVX2 kernel's eight lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn fold(v: __m512i) -> __m256i {
+        _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v))
+    }
+
+    /// Tokens `a` and `b`'s folds side by side (`a` in the low half).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn fold_pair(a: __m512i, b: __m512i) -> __m512i {
+        _mm512_add_epi32(_mm512_shuffle_i64x2::<0x44>(a, b), _mm512_shuffle_i64x2::<0xEE>(a, b))
+    }
+
+    /// A Q4_K block's quants and scales. Each group of 64 is one 32-byte run of nibbles in
+    /// both halves: the low half keeps the low nibbles (sub-block 2j, activations 64j..64j+32),
+    /// the high half the high ones (2j+1, the next 32), so the activations are one load.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn unpack_q4_k(b: *const u8, sm: &[u8; 16]) -> Unpacked {
+        let m4 = _mm512_set1_epi8(0xF);
+        let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+        let q = std::array::from_fn(|j| {
+            let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * j) as *const __m256i));
+            _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), m4)
+        });
+        // Pair lanes of groups 2h, 2h+1: (s[4h], s[4h+2]) in the low half, (s[4h+1], s[4h+3])
+        // in the high half.
+        let s = |k: usize| i32::from(sm[k]);
+        let sc = std::array::from_fn(|h| {
+            let lo = _mm256_set1_epi32(s(4 * h) | (s(4 * h + 2) << 16));
+            let hi = _mm256_set1_epi32(s(4 * h + 1) | (s(4 * h + 3) << 16));
+            _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)
+        });
+        Unpacked { q, sc }
+    }
+
+    /// A Q6_K block's quants and scales. The high bit pairs of values 32k.. sit at bits
+    /// 2k..2k+2 of the same 32 bytes: the halves of one 64-value group take pairs 0 and 1
+    /// (shifted up 4 and 2), or 2 and 3 (shifted down 0 and 2), into bits 4..6. Each 16 values
+    /// take one scale: group g's four, each over four i32 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn unpack_q6_k(b: *const u8, scales: __m128i) -> Unpacked {
+        let m15 = _mm512_set1_epi8(15);
+        let m48 = _mm512_set1_epi8(48);
+        let up = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(4)), _mm256_set1_epi16(2), 1);
+        let down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+        let mut q = [_mm512_setzero_si512(); 4];
+        for j in 0..2 {
+            let ql = _mm512_loadu_si512(b.add(64 * j) as *const __m512i);
+            let hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * j) as *const __m256i));
+            let h01 = _mm512_and_si512(_mm512_sllv_epi16(hb, up), m48);
+            let h23 = _mm512_and_si512(_mm512_srlv_epi16(hb, down), m48);
+            q[2 * j] = _mm512_or_si512(_mm512_and_si512(ql, m15), h01);
+            q[2 * j + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16::<4>(ql), m15), h23);
+        }
+        let group = |g: i8| {
+            let s = 4 * g;
+            let spread = _mm_setr_epi8(
+                s,
+                s,
+                s,
+                s,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 1,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 2,
+                s + 3,
+                s + 3,
+                s + 3,
+                s + 3,
+            );
+            _mm512_cvtepu16_epi32(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, spread)))
+        };
+        let sc = std::array::from_fn(|h| {
+            let g = 2 * h as i8;
+            _mm512_or_si512(group(g), _mm512_slli_epi32::<16>(group(g + 1)))
+        });
+        Unpacked { q, sc }
+    }
+
+    /// Adds the minimum lanes as `avx2::dot_q4_k` does: `(m0 + m2) + (m1 + m3)`.
+    #[inline(always)]
+    fn min_sum(m: &[f32]) -> f32 {
+        (m[0] + m[2]) + (m[1] + m[3])
+    }
+
+    /// `N` activation rows against one Q4_K row: the bits of `avx2::dot_q4_k`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F/BW/VL/VNNI; `w` holds as many Q4_K blocks
+    /// as each `x` row.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub unsafe fn dot_q4_k<const N: usize>(w: &[u8], x: [&[BlockQ8K]; N]) -> [f32; N] {
+        let blocks = x[0].len();
+        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q4_K_BYTES);
+        let mut acc = [_mm256_setzero_ps(); N];
+        let mut acc_min = [_mm_setzero_ps(); N];
+        let p = w.as_ptr();
+        for i in 0..blocks {
+            let b = p.add(i * Q4_K_BYTES);
+            let (dx, dminx) = (half(b), half(b.add(2)));
+            let sm = scales_mins(b.add(4));
+            let mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(sm.as_ptr().add(8) as *const __m128i));
+            let unpacked = unpack_q4_k(b, &sm);
+            for t in 0..N {
+                let y = x[t].get_unchecked(i);
+                let sumi = block_sums(&unpacked, y.qs.as_ptr());
+                let bs = _mm256_loadu_si256(y.bsums.as_ptr() as *const __m256i);
+                let pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+                let prod = _mm_cvtepi32_ps(_mm_madd_epi16(mins, pairs));
+                acc_min[t] = _mm_fmadd_ps(_mm_set1_ps(-y.d * dminx), prod, acc_min[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * dx), _mm256_cvtepi32_ps(fold(sumi)), acc[t]);
+            }
+        }
+        std::array::from_fn(|t| {
+            let m = std::mem::transmute::<__m128, [f32; 4]>(acc_min[t]);
+            hsum8(std::mem::transmute::<__m256, [f32; 8]>(acc[t])) + min_sum(&m)
+        })
+    }
+
+    /// `N` activation rows against one Q6_K row: the bits of `avx2::dot_q6_k`.
+    ///
+    /// # Safety
+    /// As `dot_q4_k`, with Q6_K blocks.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub unsafe fn dot_q6_k<const N: usize>(w: &[u8], x: [&[BlockQ8K]; N]) -> [f32; N] {
+        let blocks = x[0].len();
+        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q6_K_BYTES);
+        let mut acc = [_mm256_setzero_ps(); N];
+        let p = w.as_ptr();
+        for i in 0..blocks {
+            let b = p.add(i * Q6_K_BYTES);
+            let dx = half(b.add(208));
+            let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
+            let scales16 = _mm256_cvtepi8_epi16(scales);
+            let unpacked = unpack_q6_k(b, scales);
+            for t in 0..N {
+                let y = x[t].get_unchecked(i);
+                let sumi = block_sums(&unpacked, y.qs.as_ptr());
+                let bs = _mm256_loadu_si256(y.bsums.as_ptr() as *const __m256i);
+                let offset = _mm256_slli_epi32(_mm256_madd_epi16(bs, scales16), 5);
+                let lanes = _mm256_cvtepi32_ps(_mm256_sub_epi32(fold(sumi), offset));
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * dx), lanes, acc[t]);
+            }
+        }
+        std::array::from_fn(|t| hsum8(std::mem::transmute::<__m256, [f32; 8]>(acc[t])))
+    }
+
+    /// Lane indices that spread value `2p` over eight lanes and `2p + 1` over the next eight.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn pair_index(p: i32) -> __m512i {
+        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * p)), _mm256_set1_epi32(2 * p + 1), 1)
+    }
+
+    /// Token `t`'s eight lanes from accumulators that hold two tokens each.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn lanes_of(acc: &[__m512; 4], t: usize) -> [f32; 8] {
+        let all = std::mem::transmute::<__m512, [f32; 16]>(acc[t / 2]);
+        std::array::from_fn(|l| all[8 * (t % 2) + l])
+    }
+
+    /// Eight activation rows against one Q4_K row: the bits of `dot_q4_k` (and so of
+    /// `avx2::dot_q4_k`), with the float steps of two tokens (four for the minimums) in one
+    /// 512-bit instruction. `tile` is `tiles(x)`.
+    ///
+    /// # Safety
+    /// As `dot_q4_k`; `tile` has one entry per block.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub unsafe fn dot8_q4_k(w: &[u8], x: [&[BlockQ8K]; 8], tile: &[Tile8]) -> [f32; 8] {
+        let blocks = x[0].len();
+        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q4_K_BYTES);
+        debug_assert!(tile.len() == blocks);
+        let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
+        // Each token of a quad over four lanes (its four minimum lanes).
+        let quad_idx: [__m512i; 2] = std::array::from_fn(|h| {
+            let t = 4 * h as i32;
+            let (a, b, c, d) = (t, t + 1, t + 2, t + 3);
+            _mm512_setr_epi32(a, a, a, a, b, b, b, b, c, c, c, c, d, d, d, d)
+        });
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut acc_min = [_mm512_setzero_ps(); 2];
+        let p = w.as_ptr();
+        for i in 0..blocks {
+            let b = p.add(i * Q4_K_BYTES);
+            let (dx, dminx) = (half(b), half(b.add(2)));
+            let sm = scales_mins(b.add(4));
+            let mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_loadl_epi64(
+                sm.as_ptr().add(8) as *const __m128i
+            )));
+            let unpacked = unpack_q4_k(b, &sm);
+            let tile = tile.get_unchecked(i);
+            let d = _mm512_loadu_ps(tile.d.as_ptr());
+            // `y.d × x.d` and `-y.d × x.dmin` of each token, as the one-token kernel rounds them.
+            let dd = _mm512_mul_ps(d, _mm512_set1_ps(dx));
+            let dm = _mm512_mul_ps(d, _mm512_set1_ps(-dminx));
+            for pr in 0..4 {
+                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
+                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
+                let lanes = _mm512_cvtepi32_ps(fold_pair(s0, s1));
+                acc[pr] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair_idx[pr], dd), lanes, acc[pr]);
+            }
+            for h in 0..2 {
+                let pairs = _mm512_loadu_si512(tile.pairs.as_ptr().add(32 * h) as *const __m512i);
+                let prod = _mm512_cvtepi32_ps(_mm512_madd_epi16(mins, pairs));
+                acc_min[h] = _mm512_fmadd_ps(_mm512_permutexvar_ps(quad_idx[h], dm), prod, acc_min[h]);
+            }
+        }
+        std::array::from_fn(|t| {
+            let m = std::mem::transmute::<__m512, [f32; 16]>(acc_min[t / 4]);
+            hsum8(lanes_of(&acc, t)) + min_sum(&m[4 * (t % 4)..])
+        })
+    }
+
+    /// Eight activation rows against one Q6_K row: the bits of `dot_q6_k`, with the float
+    /// steps of two tokens in one 512-bit instruction. `tile` is `tiles(x)`.
+    ///
+    /// # Safety
+    /// As `dot_q6_k`; `tile` has one entry per block.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
+    pub unsafe fn dot8_q6_k(w: &[u8], x: [&[BlockQ8K]; 8], tile: &[Tile8]) -> [f32; 8] {
+        let blocks = x[0].len();
+        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q6_K_BYTES);
+        debug_assert!(tile.len() == blocks);
+        let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let p = w.as_ptr();
+        for i in 0..blocks {
+            let b = p.add(i * Q6_K_BYTES);
+            let dx = half(b.add(208));
+            let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
+            let scales16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(scales));
+            let unpacked = unpack_q6_k(b, scales);
+            let tile = tile.get_unchecked(i);
+            let dd = _mm512_mul_ps(_mm512_loadu_ps(tile.d.as_ptr()), _mm512_set1_ps(dx));
+            for pr in 0..4 {
+                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
+                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
+                let bs = _mm512_loadu_si512(tile.bsums.as_ptr().add(32 * pr) as *const __m512i);
+                let offset = _mm512_slli_epi32::<5>(_mm512_madd_epi16(bs, scales16));
+                let lanes = _mm512_cvtepi32_ps(_mm512_sub_epi32(fold_pair(s0, s1), offset));
+                acc[pr] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair_idx[pr], dd), lanes, acc[pr]);
+            }
+        }
+        std::array::from_fn(|t| hsum8(lanes_of(&acc, t)))
     }
 }
 
@@ -476,6 +816,126 @@ mod tests {
                     assert_eq!(four[t].to_bits(), portable.to_bits(), "{block_bytes}-byte blocks, token {t}");
                 }
                 assert_eq!(one[0].to_bits(), four[0].to_bits());
+            }
+        }
+    }
+
+    /// The VNNI kernels (one token, four, eight, and the eight-token tile kernels) give the AVX2
+    /// kernels' bits (which give the
+    /// portable ones, above), on rows with negative Q6_K scales and the largest quants. On a CPU
+    /// without AVX-512 VNNI the test prints "skipped: this CPU has no AVX-512 VNNI, the VNNI
+    /// kernels were not compared" and returns.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vnni_kernels_give_the_avx2_bits() {
+        if crate::quant::tests::simd_kernel_or_skip() != Some(crate::quant::Kernel::Avx512Vnni) {
+            eprintln!("skipped: this CPU has no AVX-512 VNNI, the VNNI kernels were not compared");
+            return;
+        }
+        let cols = 5 * QK_K;
+        let x: Vec<Vec<BlockQ8K>> = (0..8)
+            .map(|t| {
+                let mut values = random(cols, 40 + t);
+                // The extremes: quants of -127 and 127 next to each other.
+                values[7 * t as usize] = 2.0;
+                values[7 * t as usize + 1] = -2.0;
+                let mut q = vec![BlockQ8K::default(); cols / QK_K];
+                quantize(&values, &mut q);
+                q
+            })
+            .collect();
+        let xs: [&[BlockQ8K]; 8] = std::array::from_fn(|t| &x[t][..]);
+        let x4: [&[BlockQ8K]; 4] = std::array::from_fn(|t| xs[t]);
+        for block_bytes in [Q4_K_BYTES, Q6_K_BYTES] {
+            let mut w = random_blocks(block_bytes, 4, cols, 17);
+            // All-ones bytes: the largest nibbles and 6-bit quants.
+            w[16..144].fill(0xFF);
+            for row in w.chunks_exact(cols / QK_K * block_bytes) {
+                // SAFETY: the CPU has AVX2, FMA, F16C and AVX-512 F/BW/VL/VNNI (checked
+                // above); sizes match.
+                let (avx2, one, four, eight) = unsafe {
+                    if block_bytes == Q4_K_BYTES {
+                        (
+                            avx2::dot_q4_k(row, xs),
+                            avx512::dot_q4_k(row, [xs[0]]),
+                            avx512::dot_q4_k(row, x4),
+                            avx512::dot_q4_k(row, xs),
+                        )
+                    } else {
+                        (
+                            avx2::dot_q6_k(row, xs),
+                            avx512::dot_q6_k(row, [xs[0]]),
+                            avx512::dot_q6_k(row, x4),
+                            avx512::dot_q6_k(row, xs),
+                        )
+                    }
+                };
+                let tile = tiles(xs);
+                // SAFETY: as above; one tile entry per block.
+                let tiled = unsafe {
+                    if block_bytes == Q4_K_BYTES {
+                        avx512::dot8_q4_k(row, xs, &tile)
+                    } else {
+                        avx512::dot8_q6_k(row, xs, &tile)
+                    }
+                };
+                for t in 0..8 {
+                    assert_eq!(eight[t].to_bits(), avx2[t].to_bits(), "{block_bytes}-byte blocks, token {t}");
+                    assert_eq!(
+                        tiled[t].to_bits(),
+                        avx2[t].to_bits(),
+                        "{block_bytes}-byte blocks, tiled token {t}"
+                    );
+                }
+                for t in 0..4 {
+                    assert_eq!(
+                        four[t].to_bits(),
+                        avx2[t].to_bits(),
+                        "{block_bytes}-byte blocks, token {t} of 4"
+                    );
+                }
+                assert_eq!(one[0].to_bits(), avx2[0].to_bits(), "{block_bytes}-byte blocks, one token");
+            }
+        }
+    }
+
+    /// Through `matmul` as the engine calls it, whatever kernel this CPU runs: 1, 4, 8 and 13
+    /// tokens (tiles of eight and four, then single ones) give each token the bits of the
+    /// portable one-token product.
+    #[test]
+    fn matmul_tiles_give_each_token_the_portable_bits() {
+        use crate::quant::{matmul, Acts, Kernel, Kind, QMatrix};
+        let cols = 2 * QK_K;
+        let rows = 9;
+        let x: Vec<BlockQ8K> = (0..13)
+            .flat_map(|t| {
+                let mut q = vec![BlockQ8K::default(); cols / QK_K];
+                quantize(&random(cols, 60 + t), &mut q);
+                q
+            })
+            .collect();
+        let mut team = crate::team::Team::new(2);
+        for (kind, block_bytes) in [(Kind::Q4K, Q4_K_BYTES), (Kind::Q6K, Q6_K_BYTES)] {
+            let data = random_blocks(block_bytes, rows, cols, 23);
+            let row_bytes = cols / QK_K * block_bytes;
+            let w = QMatrix::new(kind, rows, cols, data.clone()).expect("sizes fit");
+            for tokens in [1, 4, 8, 13] {
+                let mut out = vec![0f32; tokens * rows];
+                let acts = Acts { q8: &[], q8k: &x[..tokens * cols / QK_K] };
+                matmul(&mut team, &[&w], acts, tokens, &mut [&mut out]);
+                for t in 0..tokens {
+                    let xt = &x[t * cols / QK_K..(t + 1) * cols / QK_K];
+                    for r in 0..rows {
+                        let portable =
+                            Kernel::Portable.dot_k(kind, &data[r * row_bytes..(r + 1) * row_bytes], xt);
+                        let got = out[t * rows + r];
+                        assert_eq!(
+                            got.to_bits(),
+                            portable.to_bits(),
+                            "{kind:?}, {tokens} tokens: token {t} row {r}"
+                        );
+                    }
+                }
             }
         }
     }

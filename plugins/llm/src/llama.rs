@@ -251,7 +251,7 @@ impl Llama {
         let team = &mut self.team;
         let rope = if self.rope_neox { ops::rope_neox } else { ops::rope };
         for layer in &mut self.layers {
-            norm_and_quantize(&x, d, &layer.attn_norm, &mut normed, &mut act);
+            norm_and_quantize(team, &x, d, &layer.attn_norm, &mut normed, &mut act);
             quant::matmul(
                 team,
                 &[&layer.wq, &layer.wk, &layer.wv],
@@ -270,16 +270,16 @@ impl Llama {
             }
             store_kv(&k, &v, kv, start, self.capacity, &mut layer.k, &mut layer.v);
             attention(team, &d, layer, self.capacity, &q, start, n, &mut attn);
-            act.quantize(&attn, d.embed);
+            act.quantize(team, &attn, d.embed);
             quant::matmul(team, &[&layer.wo], act.acts(), n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
             }
 
-            norm_and_quantize(&x, d, &layer.ffn_norm, &mut normed, &mut act);
+            norm_and_quantize(team, &x, d, &layer.ffn_norm, &mut normed, &mut act);
             quant::matmul(team, &[&layer.gate, &layer.up], act.acts(), n, &mut [&mut g, &mut u]);
-            ops::swiglu(&g, &u, &mut h);
-            act.quantize(&h, ffn);
+            swiglu_rows(team, &g, &u, &mut h, ffn);
+            act.quantize(team, &h, ffn);
             quant::matmul(team, &[&layer.down], act.acts(), n, &mut [&mut proj]);
             for (xi, p) in x.iter_mut().zip(&proj) {
                 *xi += p;
@@ -290,7 +290,7 @@ impl Llama {
         // Only the last position's logits are needed, as llama.cpp computes them.
         let mut last = x[(n - 1) * d.embed..].to_vec();
         ops::rms_norm(&mut last, d.embed, &self.output_norm, d.eps);
-        act.quantize(&last, d.embed);
+        act.quantize(&mut self.team, &last, d.embed);
         let mut logits = vec![0f32; vocab];
         quant::matmul(&mut self.team, &[&self.output], act.acts(), 1, &mut [&mut logits]);
         Ok(logits)
@@ -314,14 +314,31 @@ impl Input {
         Input { needs, q8, q8k, len: 0 }
     }
 
-    /// Quantizes the rows (`width` each) of `x`.
-    fn quantize(&mut self, x: &[f32], width: usize) {
+    /// Quantizes the rows (`width` each) of `x`, split over the team.
+    fn quantize(&mut self, team: &mut Team, x: &[f32], width: usize) {
         self.len = x.len();
         if self.needs.0 {
-            quantize_rows(x, width, &mut self.q8[..x.len() / QK]);
+            let out = Shared(self.q8[..x.len() / QK].as_mut_ptr());
+            let per_row = width / QK;
+            split_rows(team, x.len() / width, &|rows| {
+                // SAFETY: `out` holds `x.len() / QK` blocks (sliced above); each call writes only
+                // its own rows' blocks.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(out.at(rows.start * per_row), rows.len() * per_row)
+                };
+                quantize_rows(&x[rows.start * width..rows.end * width], width, dst);
+            });
         }
         if self.needs.1 {
-            quantize_rows_k(x, width, &mut self.q8k[..x.len() / QK_K]);
+            let out = Shared(self.q8k[..x.len() / QK_K].as_mut_ptr());
+            let per_row = width / QK_K;
+            split_rows(team, x.len() / width, &|rows| {
+                // SAFETY: as above.
+                let dst = unsafe {
+                    std::slice::from_raw_parts_mut(out.at(rows.start * per_row), rows.len() * per_row)
+                };
+                quantize_rows_k(&x[rows.start * width..rows.end * width], width, dst);
+            });
         }
     }
 
@@ -334,10 +351,58 @@ impl Input {
 
 /// The input of a block's matrices: `x` RMS-normed with `weight` (into `normed`, leaving the
 /// residual stream as it is), then quantized into `act`.
-fn norm_and_quantize(x: &[f32], d: Dims, weight: &[f32], normed: &mut [f32], act: &mut Input) {
+fn norm_and_quantize(
+    team: &mut Team,
+    x: &[f32],
+    d: Dims,
+    weight: &[f32],
+    normed: &mut [f32],
+    act: &mut Input,
+) {
     normed.copy_from_slice(x);
     ops::rms_norm(normed, d.embed, weight, d.eps);
-    act.quantize(normed, d.embed);
+    act.quantize(team, normed, d.embed);
+}
+
+/// A buffer that the calls of one `split_rows` write, each its own rows.
+struct Shared<T>(*mut T);
+// SAFETY: only used by `split_rows` calls, which write disjoint rows.
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The element at `offset` (a method, so closures capture the whole wrapper).
+    fn at(&self, offset: usize) -> *mut T {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// Runs `f` over the rows `0..n` in ranges split across the team (one call when there is
+/// one row: a token being generated is not worth a parallel step).
+fn split_rows(team: &mut Team, n: usize, f: &(dyn Fn(std::ops::Range<usize>) + Sync)) {
+    if n < 2 {
+        f(0..n);
+        return;
+    }
+    let per = n.div_ceil(team.threads() * 4);
+    let chunks = Chunks::new(n.div_ceil(per));
+    team.run(&|_| {
+        while let Some(c) = chunks.take() {
+            f(c * per..((c + 1) * per).min(n));
+        }
+    });
+}
+
+/// `ops::swiglu` over rows of `width`, split over the team.
+fn swiglu_rows(team: &mut Team, g: &[f32], u: &[f32], h: &mut [f32], width: usize) {
+    assert!(g.len() == h.len() && u.len() == h.len(), "swiglu sizes");
+    let out = Shared(h.as_mut_ptr());
+    split_rows(team, h.len() / width, &|rows| {
+        let span = rows.start * width..rows.end * width;
+        // SAFETY: `out` holds `h.len()` values (the size checked above); each call writes only
+        // its own rows.
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.at(span.start), span.len()) };
+        ops::swiglu(&g[span.clone()], &u[span], dst);
+    });
 }
 
 /// Adds `bias` to each row of `x` (ggml's `add` with a broadcast row: one f32 addition each).

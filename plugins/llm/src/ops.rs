@@ -18,7 +18,7 @@ macro_rules! simd_fn {
             {
                 #[target_feature(enable = "avx2,fma,f16c")]
                 unsafe fn simd($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                if $crate::quant::Kernel::detect() == $crate::quant::Kernel::Avx2 {
+                if $crate::quant::Kernel::detect() != $crate::quant::Kernel::Portable {
                     // SAFETY: the CPU has the features `simd` was compiled for.
                     return unsafe { simd($($arg),*) };
                 }

@@ -7,7 +7,8 @@
 //! lets greedy decoding agree with llama.cpp token for token, rather than only at first.
 //!
 //! Each kernel has an AVX2 form (chosen at run time) and a portable form that computes the same
-//! numbers more slowly.
+//! numbers more slowly; the K-quant products also have an AVX-512 VNNI form (`kquant::avx512`,
+//! chosen where the CPU has it), again with the same numbers.
 
 use half::f16;
 
@@ -157,6 +158,20 @@ pub fn quantize(x: &[f32], out: &mut [BlockQ8]) {
 /// a block's matrices that read the same input (q, k, v; gate, up) share one step, so there are
 /// fewer steps to wait for.
 pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: Acts<'_>, tokens: usize, outs: &mut [&mut [f32]]) {
+    matmul_kernel(team, Kernel::detect(), ws, x, tokens, outs);
+}
+
+/// `matmul` with the kernel given (one this CPU runs: `Kernel::detect()` or a slower one).
+pub fn matmul_kernel(
+    team: &mut Team,
+    kernel: Kernel,
+    ws: &[&QMatrix],
+    x: Acts<'_>,
+    tokens: usize,
+    outs: &mut [&mut [f32]],
+) {
+    let best = Kernel::best();
+    assert!([best, best.without_avx512(), Kernel::Portable].contains(&kernel), "a kernel this CPU runs");
     assert_eq!(ws.len(), outs.len(), "one output per matrix");
     for (w, out) in ws.iter().zip(outs.iter()) {
         let given = if w.kind.is_k() { x.q8k.len() } else { x.q8.len() };
@@ -173,13 +188,24 @@ pub fn matmul(team: &mut Team, ws: &[&QMatrix], x: Acts<'_>, tokens: usize, outs
     }
     let ptrs: Vec<SharedOut> = outs.iter_mut().map(|o| SharedOut(o.as_mut_ptr())).collect();
     let chunks = Chunks::new(tasks.len());
-    let kernel = Kernel::detect();
+    // The eight-token tiles' per-block data, made once here rather than by every row chunk.
+    let tiles = match ws.iter().find(|w| w.kind.is_k()) {
+        Some(w) if kernel.k_tile() == 8 => {
+            let blocks = w.cols / QK_K;
+            (0..tokens / 8)
+                .flat_map(|g| {
+                    kquant::tiles(std::array::from_fn(|k| &x.q8k[(8 * g + k) * blocks..][..blocks]))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     team.run(&|_| {
         while let Some(c) = chunks.take() {
             let (m, rows) = &tasks[c];
             // SAFETY: tasks own disjoint row ranges of their matrix's output, whose size the
             // asserts above checked.
-            unsafe { rows_product(kernel, ws[*m], x, tokens, rows.clone(), &ptrs[*m]) };
+            unsafe { rows_product(kernel, ws[*m], x, &tiles, tokens, rows.clone(), &ptrs[*m]) };
         }
     });
 }
@@ -192,12 +218,13 @@ unsafe fn rows_product(
     kernel: Kernel,
     w: &QMatrix,
     x: Acts<'_>,
+    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
     if w.kind.is_k() {
-        return rows_product_k(kernel, w, x.q8k, tokens, rows, out);
+        return rows_product_k(kernel, w, x.q8k, tiles, tokens, rows, out);
     }
     let x = x.q8;
     let blocks = w.cols / QK;
@@ -222,7 +249,7 @@ unsafe fn rows_product(
     }
 }
 
-/// `rows_product` for K-quant matrices: four tokens at a time share each unpacked weight block,
+/// `rows_product` for K-quant matrices: eight or four tokens at a time share each unpacked weight block,
 /// each keeping its own accumulators (the one-token numbers).
 ///
 /// # Safety
@@ -231,16 +258,29 @@ unsafe fn rows_product_k(
     kernel: Kernel,
     w: &QMatrix,
     x: &[BlockQ8K],
+    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
     let blocks = w.cols / QK_K;
     let mut t = 0;
+    if kernel.k_tile() == 8 {
+        while t + 8 <= tokens {
+            let xt: [&[BlockQ8K]; 8] = std::array::from_fn(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
+            let tile = &tiles[t / 8 * blocks..][..blocks];
+            for r in rows.clone() {
+                for (k, v) in kernel.dot8_k(w.kind, w.row(r), xt, tile).into_iter().enumerate() {
+                    *out.0.add((t + k) * w.rows + r) = v;
+                }
+            }
+            t += 8;
+        }
+    }
     while t + 4 <= tokens {
         let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
         for r in rows.clone() {
-            for (k, v) in kernel.dot4_k(w.kind, w.row(r), xt).into_iter().enumerate() {
+            for (k, v) in kernel.dotn_k(w.kind, w.row(r), xt).into_iter().enumerate() {
                 *out.0.add((t + k) * w.rows + r) = v;
             }
         }
@@ -273,21 +313,64 @@ pub enum Kernel {
     /// AVX2 with FMA and F16C.
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// The AVX2 kernels, but the K-quant products with AVX-512 VNNI (same results).
+    #[cfg(target_arch = "x86_64")]
+    Avx512Vnni,
     /// Plain Rust, same results.
     Portable,
 }
 
 impl Kernel {
-    /// The fastest kernel this CPU supports.
+    /// The fastest kernel this CPU supports, or a slower one named by `BRIEFD_LLM_KERNEL`
+    /// (`avx2`, `portable`: to measure what each step gains; a name the CPU cannot run, or
+    /// any other value, is ignored).
     pub fn detect() -> Kernel {
+        static CHOSEN: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let best = Kernel::best();
+            match std::env::var("BRIEFD_LLM_KERNEL").as_deref() {
+                Ok("portable") => Kernel::Portable,
+                Ok("avx2") => best.without_avx512(),
+                _ => best,
+            }
+        })
+    }
+
+    fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
             && std::is_x86_feature_detected!("f16c")
         {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512vnni")
+            {
+                return Kernel::Avx512Vnni;
+            }
             return Kernel::Avx2;
         }
         Kernel::Portable
+    }
+
+    /// The same kernel without its AVX-512 parts (for tests that compare the two).
+    pub fn without_avx512(self) -> Kernel {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512Vnni => Kernel::Avx2,
+            other => other,
+        }
+    }
+
+    /// Tokens that share each unpacked weight block in a prompt's K-quant products: the VNNI
+    /// kernels keep eight tokens' accumulators in registers, the AVX2 ones four.
+    fn k_tile(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512Vnni => 8,
+            _ => 4,
+        }
     }
 
     /// One row of weights dotted with one row of activations.
@@ -295,8 +378,8 @@ impl Kernel {
     pub fn dot(self, kind: Kind, w: &[u8], x: &[BlockQ8]) -> f32 {
         match self {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
-            Kernel::Avx2 => unsafe {
+            // SAFETY: `Avx2` and `Avx512Vnni` are only chosen when the CPU has AVX2, FMA and F16C.
+            Kernel::Avx2 | Kernel::Avx512Vnni => unsafe {
                 match kind {
                     Kind::Q4_1 => avx2::dot_q4_1(w, x),
                     Kind::Q8_0 => avx2::dot_q8_0(w, x),
@@ -315,26 +398,19 @@ impl Kernel {
     #[inline]
     pub fn dot_k(self, kind: Kind, w: &[u8], x: &[BlockQ8K]) -> f32 {
         match self {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
-            Kernel::Avx2 => unsafe {
-                match kind {
-                    Kind::Q4K => kquant::avx2::dot_q4_k(w, [x])[0],
-                    Kind::Q6K => kquant::avx2::dot_q6_k(w, [x])[0],
-                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
-                }
-            },
             Kernel::Portable => match kind {
                 Kind::Q4K => kquant::portable::dot_q4_k(w, x),
                 Kind::Q6K => kquant::portable::dot_q6_k(w, x),
                 Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
             },
+            #[cfg(target_arch = "x86_64")]
+            _ => self.dotn_k(kind, w, [x])[0],
         }
     }
 
-    /// One K-quant row dotted with four rows of Q8_K activations.
+    /// One K-quant row dotted with `N` rows of Q8_K activations.
     #[inline]
-    pub fn dot4_k(self, kind: Kind, w: &[u8], x: [&[BlockQ8K]; 4]) -> [f32; 4] {
+    pub fn dotn_k<const N: usize>(self, kind: Kind, w: &[u8], x: [&[BlockQ8K]; N]) -> [f32; N] {
         match self {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
@@ -345,7 +421,37 @@ impl Kernel {
                     Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
                 }
             },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx512Vnni` is only chosen when the CPU has AVX2, FMA, F16C and
+            // AVX-512 F/BW/VL/VNNI.
+            Kernel::Avx512Vnni => unsafe {
+                match kind {
+                    Kind::Q4K => kquant::avx512::dot_q4_k(w, x),
+                    Kind::Q6K => kquant::avx512::dot_q6_k(w, x),
+                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
+                }
+            },
             Kernel::Portable => x.map(|x| self.dot_k(kind, w, x)),
+        }
+    }
+
+    /// One K-quant row dotted with eight rows of Q8_K activations whose `kquant::tiles` are
+    /// `tile`.
+    #[inline]
+    pub fn dot8_k(self, kind: Kind, w: &[u8], x: [&[BlockQ8K]; 8], tile: &[kquant::Tile8]) -> [f32; 8] {
+        assert_eq!(tile.len(), x[0].len(), "one tile entry per block");
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx512Vnni` is only chosen when the CPU has AVX2, FMA, F16C and
+            // AVX-512 F/BW/VL/VNNI; the tile's size is checked above.
+            Kernel::Avx512Vnni => unsafe {
+                match kind {
+                    Kind::Q4K => kquant::avx512::dot8_q4_k(w, x, tile),
+                    Kind::Q6K => kquant::avx512::dot8_q6_k(w, x, tile),
+                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
+                }
+            },
+            _ => self.dotn_k(kind, w, x),
         }
     }
 }
@@ -357,7 +463,7 @@ impl Kernel {
         match self {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
-            Kernel::Avx2 => unsafe { avx2::dot4_q4_1(w, x) },
+            Kernel::Avx2 | Kernel::Avx512Vnni => unsafe { avx2::dot4_q4_1(w, x) },
             Kernel::Portable => x.map(|x| portable::dot_q4_1(w, x)),
         }
     }
