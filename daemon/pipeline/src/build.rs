@@ -35,8 +35,20 @@ impl Pipeline {
             let article_stage: Box<dyn Stage> = match stage {
                 StageConfig::Clean(o) => Box::new(clean::Clean::new(o.clone())),
                 StageConfig::Dedupe(o) => Box::new(dedupe::Dedupe::new(o.clone())),
-                StageConfig::Summarize(o) => Box::new(summarize::Summarize::new(o.clone())),
-                StageConfig::Keypoints(o) => Box::new(keypoints::Keypoints::new(o.clone())),
+                // Story stages: a summary and key points belong to the story, and are written
+                // once per change of it from its sources (reprints marked), after the commit.
+                StageConfig::Summarize(o) => {
+                    let stage = summarize::Summarize::new(o.clone());
+                    first_story.get_or_insert_with(|| (index, StoryStage::name(&stage).to_string()));
+                    story_stages.push(Box::new(stage));
+                    continue;
+                }
+                StageConfig::Keypoints(o) => {
+                    let stage = keypoints::Keypoints::new(o.clone());
+                    first_story.get_or_insert_with(|| (index, StoryStage::name(&stage).to_string()));
+                    story_stages.push(Box::new(stage));
+                    continue;
+                }
                 StageConfig::Plugin(plugin) => match start_plugin(index, plugin) {
                     Ok(Started::Article(stage)) => stage,
                     Ok(Started::Story(stage)) => {
