@@ -499,7 +499,9 @@ fn explain_article(store: &Store, stored: &stage_api::StoredArticle) -> anyhow::
     if let Some(record) = store.editor_record(stored.story_id)? {
         print!("{}", briefd::explain_editor(&record));
     }
-    for (stage, revision, outcome, detail) in store.story_stage_outcomes(stored.story_id)? {
+    for store::StoryStageOutcome { stage, revision, outcome, detail } in
+        store.story_stage_outcomes(stored.story_id)?
+    {
         let what = match (outcome, detail) {
             (store::StageOutcome::Continue, _) => "set its fields".to_string(),
             (store::StageOutcome::Drop, detail) => format!("set nothing: {}", detail.unwrap_or_default()),

@@ -861,7 +861,10 @@ mod tests {
         let tags = |store: &Store| store.story_fields(a).unwrap().and_then(|f| f.tags);
         assert_eq!(tags(&store), Some(vec!["independent:1".to_string()]));
         let outcomes = store.story_stage_outcomes(a).unwrap();
-        assert_eq!((outcomes[0].2, outcomes[0].3.as_deref()), (StageOutcome::Fail, Some("one source")));
+        assert_eq!(
+            (outcomes[0].outcome, outcomes[0].detail.as_deref()),
+            (StageOutcome::Fail, Some("one source"))
+        );
 
         // Killed after the commit, before the stages ran: the next start runs them once.
         commit(&store, "a2", Some(a), Some(1));
@@ -872,7 +875,10 @@ mod tests {
         assert_eq!(pipeline.run_story_stages(&store).unwrap(), 1);
         assert_eq!(tags(&store), Some(vec!["independent:2".to_string()]), "the reprint is not counted");
         let outcomes = store.story_stage_outcomes(a).unwrap();
-        assert!(outcomes[0].3.as_deref().is_some_and(|m| m.contains("panic: two sources")), "{outcomes:?}");
+        assert!(
+            outcomes[0].detail.as_deref().is_some_and(|m| m.contains("panic: two sources")),
+            "{outcomes:?}"
+        );
         // A pipeline without story stages empties the queue.
         commit(&store, "b1", None, None);
         assert_eq!(Pipeline::new(Vec::new()).run_story_stages(&store).unwrap(), 0);

@@ -23,7 +23,7 @@ pub use model::{
     StageResult, StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
 };
 pub use search::{Hit, Query, Span};
-pub use story_stages::{reprint_originals, StoryStageResult};
+pub use story_stages::{reprint_originals, StoryStageOutcome, StoryStageResult};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -556,11 +556,8 @@ impl Store {
         story_stages::fields(&self.conn(), story_id).map_err(|e| self.read_err(e))
     }
 
-    /// Each story stage's latest outcome for a story: stage, revision, outcome, detail.
-    pub fn story_stage_outcomes(
-        &self,
-        story_id: i64,
-    ) -> Result<Vec<(String, i64, StageOutcome, Option<String>)>> {
+    /// Each story stage's latest outcome for a story, in the stages' order.
+    pub fn story_stage_outcomes(&self, story_id: i64) -> Result<Vec<StoryStageOutcome>> {
         story_stages::outcomes(&self.conn(), story_id).map_err(|e| self.err(e))
     }
 

@@ -206,15 +206,26 @@ pub(crate) fn fields(conn: &Connection, story_id: i64) -> Result<Option<StoryFie
     Ok(out)
 }
 
-/// Each story stage's latest outcome for the story, in the stages' order (for `briefd explain`):
-/// stage, revision, outcome, detail.
-pub(crate) fn outcomes(
-    conn: &Connection,
-    story_id: i64,
-) -> rusqlite::Result<Vec<(String, i64, StageOutcome, Option<String>)>> {
+/// One story stage's latest outcome for a story (for `briefd explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryStageOutcome {
+    /// The stage's name.
+    pub stage: String,
+    /// The revision it ran over.
+    pub revision: i64,
+    /// `Continue` for fields set, `Drop` for nothing set on purpose, `Fail`.
+    pub outcome: StageOutcome,
+    /// The reason (skip) or message (fail).
+    pub detail: Option<String>,
+}
+
+/// Each story stage's latest outcome for the story, in the stages' order.
+pub(crate) fn outcomes(conn: &Connection, story_id: i64) -> rusqlite::Result<Vec<StoryStageOutcome>> {
     let mut stmt = conn.prepare_cached(
         "SELECT stage, revision, outcome, detail FROM story_fields WHERE story_id = ?1 ORDER BY stage_index, stage",
     )?;
-    let rows = stmt.query_map(params![story_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = stmt.query_map(params![story_id], |r| {
+        Ok(StoryStageOutcome { stage: r.get(0)?, revision: r.get(1)?, outcome: r.get(2)?, detail: r.get(3)? })
+    })?;
     rows.collect()
 }
