@@ -12,6 +12,10 @@
  * else. Within v1 fields are only appended at the end of each struct (struct_size tells how much
  * the other side knows); a v2 would export briefd_stage_v2.
  *
+ * Kinds: an article stage fills process (once per article); a story stage (since 1.4) also
+ * fills process_story, which the host calls once per change of a story, after the article that
+ * changed it was committed; its process is then never called.
+ *
  * Data: articles, options and context requests cross as UTF-8 JSON in BriefdBuf (pointer and
  * length, not NUL-terminated). Whoever allocates a buffer frees it: the host frees what the
  * plugin returns with the plugin's free_buf, the plugin frees what host->query returns with
@@ -75,6 +79,12 @@ typedef struct BriefdStageV1 {
     void (*destroy)(void *instance);
     /* Frees a buffer this plugin returned through out or err. */
     void (*free_buf)(BriefdBuf buf);
+    /* Since stage-api 1.4, optional: one story, which makes the plugin a story stage. NULL (or
+     * left out of an initializer) for an article stage. input is the story JSON (PLUGINS.md,
+     * "The story"); *out is plugin-owned and holds the story fields JSON (CONTINUE), the reason
+     * nothing is set (DROP) or the message (FAIL). The host reads this field only when
+     * struct_size covers it, so a plugin built against an older header stays an article stage. */
+    BriefdStatus (*process_story)(void *instance, const BriefdHostV1 *host, BriefdBuf input, BriefdBuf *out);
 } BriefdStageV1;
 
 /* The entry point every v1 plugin exports. */

@@ -499,6 +499,16 @@ fn explain_article(store: &Store, stored: &stage_api::StoredArticle) -> anyhow::
     if let Some(record) = store.editor_record(stored.story_id)? {
         print!("{}", briefd::explain_editor(&record));
     }
+    for store::StoryStageOutcome { stage, revision, outcome, detail } in
+        store.story_stage_outcomes(stored.story_id)?
+    {
+        let what = match (outcome, detail) {
+            (store::StageOutcome::Continue, _) => "set its fields".to_string(),
+            (store::StageOutcome::Drop, detail) => format!("set nothing: {}", detail.unwrap_or_default()),
+            (store::StageOutcome::Fail, detail) => format!("failed: {}", detail.unwrap_or_default()),
+        };
+        println!("  story stage {stage} (revision {revision}): {what}");
+    }
     Ok(())
 }
 

@@ -70,6 +70,16 @@ impl Worker {
         Worker { config, store, pipeline }
     }
 
+    /// Runs the story stages over the stories a kill left queued (changed by a commit whose story
+    /// stages had not all run). Call once at start, before the first file.
+    pub fn catch_up_story_stages(&self) -> anyhow::Result<()> {
+        let n_stories = self.pipeline.run_story_stages(&self.store)?;
+        if n_stories > 0 {
+            info!(n_stories, "story stages caught up after a restart");
+        }
+        Ok(())
+    }
+
     /// Runs `pipeline` from the next file on (a reloaded config's stages).
     pub fn replace_pipeline(&mut self, pipeline: Pipeline) {
         self.pipeline = pipeline;
@@ -236,6 +246,9 @@ impl Worker {
                     let day = crate::today(&self.config.briefing.timezone);
                     let story_id = self.store.commit_item(record.id, &article, &day)?;
                     info!(file_id = record.id, item_index, story_id, %stages, "article committed");
+                    // Before the next article, as dedupe's view of the story is: the story
+                    // stages over the story it changed (and any a kill left queued).
+                    self.pipeline.run_story_stages(&self.store)?;
                 }
                 Finished::Dropped { stage, reason } => {
                     info!(file_id = record.id, item_index, %stage, %reason, %stages, "article dropped");
@@ -469,6 +482,7 @@ impl Worker {
                 repaired += 1;
             }
         }
+        self.catch_up_story_stages()?;
         Ok(repaired)
     }
 }

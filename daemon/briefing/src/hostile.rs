@@ -75,6 +75,7 @@ pub fn stories() -> Vec<Story> {
                     source(2, None),
                 ],
                 n_sources: 2,
+                tags: vec![s.clone()],
             }
         })
         .collect()
@@ -138,7 +139,7 @@ pub fn story_view(s: &str, url: &str) -> (StoryView, Vec<MergeRecord>) {
         score: 0.5,
         at: "2025-07-13T08:02:00Z".into(),
     };
-    (StoryView { id: 1, sources, model_summary: Some(s.to_string()) }, vec![merge])
+    (StoryView { id: 1, sources, model_summary: Some(s.to_string()), fields: None }, vec![merge])
 }
 
 /// The elements a briefing page may hold.

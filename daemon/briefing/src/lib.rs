@@ -13,7 +13,8 @@
 //! `{ schema, date, timezone, stories: [{ id, headline, summary, summary_method,
 //! key_points: [{ text, n_sources, sources_differ, citations: [{ article_id, start, end, value? }] }],
 //! sources: [{ article_id, outlet, title, url, file, author, published, received_at, reprint_of? }],
-//! n_sources }] }`. `reprint_of` names the source a reprint copies ([`reprint`]); `n_sources`
+//! n_sources, tags? }] }`. `tags` (added with story stages, absent when empty) are the labels
+//! the story stages set for the story. `reprint_of` names the source a reprint copies ([`reprint`]); `n_sources`
 //! counts the independent sources, which is what "(N sources)" says. `summary_method` is
 //! `"model"` when a local model wrote the summary (the Markdown says so under it), else
 //! `"extractive"` (sentences of the sources themselves).
@@ -56,6 +57,9 @@ pub struct Story {
     pub sources: Vec<SourceLine>,
     /// How many of the sources are independent (not reprints of another source).
     pub n_sources: usize,
+    /// The story's tags, as its story stages set them; absent from the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// A key point and the article spans that support it.
@@ -139,17 +143,29 @@ pub fn stories(views: &[StoryView]) -> Vec<Story> {
             for line in &mut sources {
                 line.reprint_of = originals.get(&line.article_id).copied();
             }
+            let fields = v.fields.clone().unwrap_or_default();
+            // The editor's summary while current, else a story stage's, else the newest one an
+            // article stage wrote over the story, else the lead's own.
+            let (summary, summary_method) = match (&v.model_summary, &fields.summary) {
+                (Some(model), _) => (Some(model.clone()), Some(MODEL.to_string())),
+                (None, Some(set)) => (Some(set.clone()), fields.summary_method.clone()),
+                (None, None) => {
+                    (summarised.article.summary.clone(), summarised.article.summary_method.clone())
+                }
+            };
+            let key_points = match &fields.key_points {
+                Some(points) => story_key_points(points, &originals),
+                None => key_points(&v.sources, &originals),
+            };
             let story = Story {
                 id: v.id,
                 headline: lead.article.headline().to_string(),
-                summary: v.model_summary.clone().or_else(|| summarised.article.summary.clone()),
-                summary_method: match &v.model_summary {
-                    Some(_) => Some(MODEL.to_string()),
-                    None => summarised.article.summary_method.clone(),
-                },
-                key_points: key_points(&v.sources, &originals),
+                summary,
+                summary_method,
+                key_points,
                 n_sources: sources.len() - originals.len(),
                 sources,
+                tags: fields.tags.unwrap_or_default(),
             };
             (latest, story)
         })
@@ -180,6 +196,37 @@ fn key_points(sources: &[Source], originals: &std::collections::BTreeMap<i64, i6
                     start: c.start,
                     end: c.end,
                     value: c.value.clone(),
+                })
+                .collect();
+            let n_sources = citations
+                .iter()
+                .map(|c| reprint::independent(c.article_id, originals))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
+        })
+        .collect()
+}
+
+/// The key points a story stage set: every citation names its source (the pipeline refuses
+/// fields whose citations do not); one without is left out rather than guessed.
+fn story_key_points(
+    points: &[stage_api::KeyPoint],
+    originals: &std::collections::BTreeMap<i64, i64>,
+) -> Vec<KeyPoint> {
+    points
+        .iter()
+        .map(|k| {
+            let citations: Vec<Citation> = k
+                .citations
+                .iter()
+                .filter_map(|c| {
+                    Some(Citation {
+                        article_id: c.article_id?,
+                        start: c.start,
+                        end: c.end,
+                        value: c.value.clone(),
+                    })
                 })
                 .collect();
             let n_sources = citations
@@ -245,6 +292,10 @@ pub fn markdown(date: &str, tz: &jiff::tz::TimeZone, stories: &[Story]) -> Strin
         if story.summary.is_some() && story.summary_method.as_deref() == Some(MODEL) {
             // Model-written text can be fluent and wrong in ways extracted sentences cannot.
             out.push_str(&format!("\n{MODEL_MARKER}\n"));
+        }
+        if !story.tags.is_empty() {
+            let tags: Vec<String> = story.tags.iter().map(|t| escape::text(t)).collect();
+            out.push_str(&format!("\nTags: {}\n", tags.join(", ")));
         }
         if !story.key_points.is_empty() {
             out.push_str("\n**Key points**\n\n");
@@ -401,6 +452,7 @@ mod tests {
                 id: 1,
                 sources: vec![source(1, "2025-07-13T08:00:00Z", "Quake hits coast", None, "short")],
                 model_summary: None,
+                fields: None,
             },
             StoryView {
                 id: 2,
@@ -415,6 +467,7 @@ mod tests {
                     newest,
                 ],
                 model_summary: None,
+                fields: None,
             },
         ]
     }
@@ -474,6 +527,7 @@ mod tests {
             id: 7,
             sources: vec![lead, second, third, fourth],
             model_summary: Some("<b>model</b> [x](javascript:1) wrote *this*".into()),
+            fields: None,
         }];
         let md = markdown("2025-07-13", &jiff::tz::TimeZone::UTC, &stories(&views));
         let mut html = String::new();

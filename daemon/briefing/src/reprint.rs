@@ -19,23 +19,9 @@ pub const REPRINT_OF: &str = "dedupe.reprint_of";
 /// always repeats an article stored before it (a smaller id); any other link is ignored, which
 /// also rules out cycles.
 pub fn originals(sources: &[Source]) -> BTreeMap<i64, i64> {
-    let named: BTreeMap<i64, i64> = sources
-        .iter()
-        .filter_map(|s| {
-            let of = s.article.metadata.get(REPRINT_OF)?.trim().parse::<i64>().ok()?;
-            (of < s.article_id && sources.iter().any(|o| o.article_id == of)).then_some((s.article_id, of))
-        })
-        .collect();
-    let mut out = BTreeMap::new();
-    for (&copy, &first) in &named {
-        let mut root = first;
-        // Ids fall along a chain, so it ends.
-        while let Some(&next) = named.get(&root) {
-            root = next;
-        }
-        out.insert(copy, root);
-    }
-    out
+    // The store decides it, so story stages (which read their story from the store) and the
+    // briefing mark the same sources as reprints.
+    store::reprint_originals(sources)
 }
 
 /// The independent article a source stands for: the one it reprints, else itself.
@@ -75,6 +61,7 @@ mod tests {
             id: 5,
             sources: vec![source(1, None), source(2, None), copy],
             model_summary: None,
+            fields: None,
         }];
         let story = &crate::stories(&views)[0];
         assert_eq!(story.n_sources, 2);

@@ -191,6 +191,15 @@ impl Config {
         Config::from_yaml(path, &text)
     }
 
+    /// Where `key` (a key path as problems name it, `stages[3] (plugin)`) is written in the
+    /// config file: its line and column, for problems found after validation (a plugin's kind is
+    /// known only once `Pipeline::build` has started it). `None` when the file cannot be read
+    /// again or does not write the key.
+    pub fn locate(&self, key: &str) -> Option<(usize, usize)> {
+        let text = std::fs::read_to_string(&self.source).ok()?;
+        locate::locate(&text, &locate::steps(key))
+    }
+
     /// Parses and validates `text` as if read from `path` (paths resolve against its folder).
     pub fn from_yaml(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let checked = raw::parse(path, text).and_then(|raw| validate::validate(path, raw));

@@ -22,8 +22,11 @@ mod build;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use stage_api::{Article, Context, KeyHit, Outcome, Stage, StoredArticle};
-use store::{StageOutcome, StageResult, Store, StoreError};
+use stage_api::{
+    Article, Context, KeyHit, Outcome, Stage, StoredArticle, StoryFields, StoryOutcome, StoryStage,
+    MAX_STORY_SOURCES,
+};
+use store::{StageOutcome, StageResult, Store, StoreError, StoryStageResult};
 
 pub use build::{plugin_problems, BuildError};
 
@@ -35,6 +38,8 @@ pub const CRASHES_BEFORE_FAILING: u32 = 2;
 /// The stages, built once from the config.
 pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
+    /// The story stages, in config order: run over a story after each change to it.
+    story_stages: Vec<Box<dyn StoryStage>>,
     stage_budget: Duration,
 }
 
@@ -68,7 +73,12 @@ pub type Timings = Vec<(String, f64)>;
 impl Pipeline {
     /// A pipeline of the given stages (for tests and embedding).
     pub fn new(stages: Vec<Box<dyn Stage>>) -> Pipeline {
-        Pipeline { stages, stage_budget: DEFAULT_STAGE_BUDGET }
+        Pipeline { stages, story_stages: Vec::new(), stage_budget: DEFAULT_STAGE_BUDGET }
+    }
+
+    /// This pipeline with `story_stages` run over each story an article changed.
+    pub fn with_story_stages(self, story_stages: Vec<Box<dyn StoryStage>>) -> Pipeline {
+        Pipeline { story_stages, ..self }
     }
 
     /// This pipeline with each stage allowed `budget` per article.
@@ -76,9 +86,111 @@ impl Pipeline {
         Pipeline { stage_budget: budget, ..self }
     }
 
-    /// The stage names, in order.
+    /// The stage names, in order: the article stages, then the story stages.
     pub fn stage_names(&self) -> Vec<&str> {
-        self.stages.iter().map(|s| s.name()).collect()
+        self.stages.iter().map(|s| s.name()).chain(self.story_stages.iter().map(|s| s.name())).collect()
+    }
+
+    /// The story stages' names, in order.
+    pub fn story_stage_names(&self) -> Vec<&str> {
+        self.story_stages.iter().map(|s| s.name()).collect()
+    }
+
+    /// Runs the story stages over every story changed since they last ran (the store's queue:
+    /// the stories of the articles just committed, merges, and whatever a kill left queued), in
+    /// config order, and stores their fields; returns how many stories it ran over. A pipeline
+    /// without story stages empties the queue.
+    ///
+    /// Call it after each commit, and once at start (a kill between a commit and the stages'
+    /// results left the story queued). Each stage's result replaces its row for the story, and
+    /// the story leaves the queue only for the revision the stages read, so a repeat after a
+    /// crash neither loses nor doubles anything.
+    pub fn run_story_stages(&self, store: &Store) -> Result<usize, StoreError> {
+        if self.story_stages.is_empty() {
+            store.clear_story_stage_queue()?;
+            return Ok(0);
+        }
+        let mut n_stories = 0;
+        while let Some(story_id) = store.next_story_for_stages()? {
+            match store.story_input(story_id, MAX_STORY_SOURCES)? {
+                Some(story) => {
+                    let revision = story.revision;
+                    self.run_story(store, story)?;
+                    // A story that changed while its stages ran stays queued and runs again.
+                    store.finish_story_stages(story_id, revision)?;
+                }
+                None => {
+                    store.finish_story_stages(story_id, 0)?;
+                }
+            }
+            n_stories += 1;
+        }
+        Ok(n_stories)
+    }
+
+    /// Runs every story stage over one revision of a story, recording each result.
+    fn run_story(&self, store: &Store, mut story: stage_api::Story) -> Result<(), StoreError> {
+        let mut fields = StoryFields::default();
+        for (stage_index, stage) in self.story_stages.iter().enumerate() {
+            story.fields = fields.clone();
+            let began = Instant::now();
+            let context = Budgeted { store, deadline: began + self.stage_budget };
+            let mut outcome =
+                match catch_unwind(AssertUnwindSafe(|| stage.process_story(story.clone(), &context))) {
+                    Ok(outcome) => outcome,
+                    Err(panic) => StoryOutcome::Fail { message: panic_message(panic) },
+                };
+            let elapsed = began.elapsed();
+            if elapsed > self.stage_budget {
+                outcome = StoryOutcome::Fail {
+                    message: format!(
+                        "stage {} took longer than {} s (stage_budget_seconds) on this story",
+                        stage.name(),
+                        self.stage_budget.as_secs_f64()
+                    ),
+                };
+            }
+            // A built-in is held to what a plugin's host checks: citations inside the story.
+            if let StoryOutcome::Set(set) = &outcome {
+                if let Some(problem) = set.problem(&story) {
+                    outcome = StoryOutcome::Fail { message: format!("stage {}: {problem}", stage.name()) };
+                }
+            }
+            let millis = elapsed.as_secs_f64() * 1000.0;
+            let mut result = StoryStageResult {
+                story_id: story.story_id,
+                revision: story.revision,
+                stage_index,
+                stage: stage.name().to_string(),
+                outcome: StageOutcome::Continue,
+                detail: None,
+                fields: None,
+                millis,
+            };
+            match outcome {
+                StoryOutcome::Set(set) => {
+                    fields.apply(&set);
+                    result.fields = Some(set);
+                }
+                StoryOutcome::Skip { reason } => {
+                    result.outcome = StageOutcome::Drop;
+                    result.detail = Some(reason);
+                }
+                StoryOutcome::Fail { message } => {
+                    tracing::warn!(
+                        story_id = story.story_id,
+                        stage = stage.name(),
+                        reason = %message,
+                        "story stage failed; the story keeps the fields it had"
+                    );
+                    result.outcome = StageOutcome::Fail;
+                    result.detail = Some(message);
+                }
+            }
+            store.record_story_stage(&result)?;
+            tracing::debug!(story_id = story.story_id, stage = stage.name(), millis, "story stage done");
+        }
+        Ok(())
     }
 
     /// Runs one article (with its `raw` bytes) through the stages for file `file_id`, resuming
@@ -468,14 +580,16 @@ fn run_stage_items(stage: &dyn Stage, article: Article, context: &dyn Context) -
 }
 
 fn panic_outcome(panic: Box<dyn std::any::Any + Send>) -> Outcome {
+    Outcome::Fail { message: panic_message(panic) }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     let what = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    Outcome::Fail {
-        message: format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it"),
-    }
+    format!("the stage crashed (panic: {what}); this is a bug in the stage, please report it")
 }
 
 #[cfg(test)]
@@ -690,6 +804,85 @@ mod tests {
         let merges = store.story_merges(stories[0]).unwrap();
         assert_eq!(merges.len(), 1);
         assert_eq!((merges[0].from_story, merges[0].reason.as_str()), (stories[1], "bridged"));
+    }
+
+    /// Tags a story with how many independent sources it has; counts its calls.
+    struct CountsSources(AtomicUsize);
+
+    impl StoryStage for CountsSources {
+        fn name(&self) -> &str {
+            "counts"
+        }
+        fn process_story(&self, story: stage_api::Story, _: &dyn Context) -> StoryOutcome {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let tag = format!("independent:{}", story.independent().count());
+            StoryOutcome::Set(StoryFields { tags: Some(vec![tag]), ..StoryFields::default() })
+        }
+    }
+
+    /// Fails or panics, by the story's size.
+    struct Breaks;
+
+    impl StoryStage for Breaks {
+        fn name(&self) -> &str {
+            "breaks"
+        }
+        fn process_story(&self, story: stage_api::Story, _: &dyn Context) -> StoryOutcome {
+            if story.sources.len() > 1 {
+                panic!("two sources")
+            }
+            StoryOutcome::Fail { message: "one source".into() }
+        }
+    }
+
+    /// A commit queues its story; the story stages run over it in order and their fields are
+    /// stored; a story stage's failure or panic is recorded with the story and costs nothing
+    /// else; a kill before the stages ran (the queue survives reopening) runs them at the next
+    /// start, once.
+    #[test]
+    fn story_stages_run_after_each_commit_and_after_a_kill() {
+        let (dir, store) = store();
+        let counts = CountsSources(AtomicUsize::new(0));
+        let commit = |store: &Store, name: &str, story: Option<i64>, reprint_of: Option<i64>| {
+            let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
+            let mut article = Article { text: name.into(), ..Default::default() };
+            article.story =
+                story.map(|story_id| stage_api::StoryMatch { story_id, reason: "t".into(), score: 1.0 });
+            if let Some(of) = reprint_of {
+                article.metadata.insert("dedupe.reprint_of".into(), of.to_string());
+            }
+            store.commit_item(file.id, &article, "2025-07-13").unwrap()
+        };
+        let a = commit(&store, "a1", None, None);
+        let pipeline = Pipeline::new(Vec::new())
+            .with_story_stages(vec![Box::new(Breaks), Box::new(CountsSources(AtomicUsize::new(0)))]);
+        assert_eq!(pipeline.run_story_stages(&store).unwrap(), 1);
+        assert_eq!(pipeline.run_story_stages(&store).unwrap(), 0, "nothing left queued");
+        let tags = |store: &Store| store.story_fields(a).unwrap().and_then(|f| f.tags);
+        assert_eq!(tags(&store), Some(vec!["independent:1".to_string()]));
+        let outcomes = store.story_stage_outcomes(a).unwrap();
+        assert_eq!(
+            (outcomes[0].outcome, outcomes[0].detail.as_deref()),
+            (StageOutcome::Fail, Some("one source"))
+        );
+
+        // Killed after the commit, before the stages ran: the next start runs them once.
+        commit(&store, "a2", Some(a), Some(1));
+        commit(&store, "a3", Some(a), None);
+        drop(store);
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let pipeline = Pipeline::new(Vec::new()).with_story_stages(vec![Box::new(Breaks), Box::new(counts)]);
+        assert_eq!(pipeline.run_story_stages(&store).unwrap(), 1);
+        assert_eq!(tags(&store), Some(vec!["independent:2".to_string()]), "the reprint is not counted");
+        let outcomes = store.story_stage_outcomes(a).unwrap();
+        assert!(
+            outcomes[0].detail.as_deref().is_some_and(|m| m.contains("panic: two sources")),
+            "{outcomes:?}"
+        );
+        // A pipeline without story stages empties the queue.
+        commit(&store, "b1", None, None);
+        assert_eq!(Pipeline::new(Vec::new()).run_story_stages(&store).unwrap(), 0);
+        assert_eq!(store.next_story_for_stages().unwrap(), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use stage_api::abi::{Buf, HostV1, StageV1, Status};
 use stage_api::ABI_MAJOR;
 
 use crate::frame::Message;
-use crate::worker::{answer, host_free_buf, take};
+use crate::worker::{answer, call_entry, host_free_buf, take, Entry};
 use crate::Library;
 
 /// Why the host process stopped serving (printed on its stderr, which the daemon logs).
@@ -52,7 +52,11 @@ pub fn serve(library: &Path, memory_limit_bytes: Option<u64>) -> Result<(), Chil
             return Ok(());
         }
     };
-    let hello = Message::Hello { name: library.name().into(), version: library.plugin_version().into() };
+    let hello = Message::Hello {
+        name: library.name().into(),
+        version: library.plugin_version().into(),
+        story: library.is_story_stage(),
+    };
     hello.write(&mut output).map_err(pipe)?;
     let descriptor = library.descriptor();
 
@@ -80,12 +84,13 @@ pub fn serve(library: &Path, memory_limit_bytes: Option<u64>) -> Result<(), Chil
 
     let mut pipe_state = Pipe { input, output };
     loop {
-        let article = match Message::read(&mut pipe_state.input).map_err(pipe)? {
-            Some(Message::Process(article)) => article,
+        let (entry, input) = match Message::read(&mut pipe_state.input).map_err(pipe)? {
+            Some(Message::Process(article)) => (Entry::Article, article),
+            Some(Message::ProcessStory(story)) => (Entry::Story, story),
             None => break,
             Some(other) => return Err(ChildError::Pipe(format!("expected Process, got {other:?}"))),
         };
-        let (status, bytes) = process(descriptor, instance, &mut pipe_state, &article);
+        let (status, bytes) = process(descriptor, instance, &mut pipe_state, entry, &input);
         Message::Done(status, bytes).write(&mut pipe_state.output).map_err(pipe)?;
     }
     // SAFETY: made by `create`, destroyed once, no call in flight.
@@ -103,7 +108,8 @@ fn process(
     descriptor: &StageV1,
     instance: *mut c_void,
     pipe: &mut Pipe,
-    article: &[u8],
+    entry: Entry,
+    input: &[u8],
 ) -> (Status, Vec<u8>) {
     let host = HostV1 {
         abi_major: ABI_MAJOR,
@@ -112,11 +118,8 @@ fn process(
         query: host_query,
         free_buf: host_free_buf,
     };
-    let input = Buf { ptr: article.as_ptr(), len: article.len() };
-    let mut out = Buf::EMPTY;
-    // SAFETY: per the ABI; `host`, the pipe and `input` outlive the call.
-    let status = unsafe { (descriptor.process)(instance, &host, input, &mut out) };
-    (status, take(descriptor, out))
+    // `host` and the pipe it points at outlive the call.
+    call_entry(descriptor, entry, instance, &host, input)
 }
 
 /// A context query travels to the daemon, which answers it from the store.

@@ -22,8 +22,9 @@ pub(crate) const MAX_FRAME_BYTES: usize = 1 << 30;
 /// One message on the pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Message {
-    /// Host to daemon, first: the library is loaded; its name and version, tab-separated.
-    Hello { name: String, version: String },
+    /// Host to daemon, first: the library is loaded; its name, its version and, when it is a
+    /// story stage, `story`, tab-separated.
+    Hello { name: String, version: String, story: bool },
     /// Host to daemon, first: the library could not be loaded; the loader's message.
     LoadError(String),
     /// Daemon to host: create the instance with these options (JSON).
@@ -32,6 +33,8 @@ pub(crate) enum Message {
     Created(Status, Vec<u8>),
     /// Daemon to host: run `process` on this article (JSON).
     Process(Vec<u8>),
+    /// Daemon to host: run `process_story` on this story (JSON); answered like `Process`.
+    ProcessStory(Vec<u8>),
     /// Host to daemon, during `Process`: the plugin asks the context this (JSON).
     Query(Vec<u8>),
     /// Daemon to host: the answer to the last `Query`.
@@ -48,15 +51,17 @@ const PROCESS: u8 = 5;
 const QUERY: u8 = 6;
 const ANSWER: u8 = 7;
 const DONE: u8 = 8;
+const PROCESS_STORY: u8 = 9;
 
 impl Message {
     /// Writes the message as one frame and flushes.
     pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let mut body = Vec::new();
         let tag = match self {
-            Message::Hello { name, version } => {
+            Message::Hello { name, version, story } => {
                 body.extend_from_slice(MAGIC);
-                body.extend_from_slice(format!("{name}\t{version}").as_bytes());
+                let kind = if *story { "\tstory" } else { "" };
+                body.extend_from_slice(format!("{name}\t{version}{kind}").as_bytes());
                 HELLO
             }
             Message::LoadError(message) => {
@@ -66,6 +71,7 @@ impl Message {
             }
             Message::Create(bytes) => with(&mut body, bytes, CREATE),
             Message::Process(bytes) => with(&mut body, bytes, PROCESS),
+            Message::ProcessStory(bytes) => with(&mut body, bytes, PROCESS_STORY),
             Message::Query(bytes) => with(&mut body, bytes, QUERY),
             Message::Created(status, bytes) => with_status(&mut body, *status, bytes, CREATED),
             Message::Answer(status, bytes) => with_status(&mut body, *status, bytes, ANSWER),
@@ -118,12 +124,16 @@ impl Message {
         Ok(match tag {
             HELLO => {
                 let text = greeting(body)?;
-                let (name, version) = text.split_once('\t').unwrap_or((&text, ""));
-                Message::Hello { name: name.to_string(), version: version.to_string() }
+                let mut parts = text.split('\t');
+                let name = parts.next().unwrap_or_default().to_string();
+                let version = parts.next().unwrap_or_default().to_string();
+                let story = parts.next() == Some("story");
+                Message::Hello { name, version, story }
             }
             LOAD_ERROR => Message::LoadError(greeting(body)?),
             CREATE => Message::Create(body),
             PROCESS => Message::Process(body),
+            PROCESS_STORY => Message::ProcessStory(body),
             QUERY => Message::Query(body),
             CREATED => status(body).map(|(s, b)| Message::Created(s, b))?,
             ANSWER => status(body).map(|(s, b)| Message::Answer(s, b))?,
@@ -155,7 +165,9 @@ mod tests {
     #[test]
     fn every_message_survives_a_round_trip() {
         let messages = [
-            Message::Hello { name: "segv".into(), version: "0.1.0".into() },
+            Message::Hello { name: "segv".into(), version: "0.1.0".into(), story: false },
+            Message::Hello { name: "story-topics".into(), version: "0.1.0".into(), story: true },
+            Message::ProcessStory(b"{\"story_id\":3}".to_vec()),
             Message::LoadError("x.so: no such plugin file".into()),
             Message::Create(b"{\"mode\":\"noop\"}".to_vec()),
             Message::Created(Status::FAIL, b"options: unknown field".to_vec()),

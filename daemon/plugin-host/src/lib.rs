@@ -13,6 +13,10 @@
 //! load the library at all: [`ProcessStage`] runs it in a `briefd plugin-host` process of its
 //! own ([`child`]), speaking the same ABI's JSON over a pipe ([`frame`]), and turns a crash, an
 //! overrun or runaway memory there into the failure of one article.
+//!
+//! A plugin whose descriptor has a `process_story` entry (stage-api 1.4) is a story stage: both
+//! hosts then wrap it as a [`stage_api::StoryStage`] too ([`start`] says which kind it is), with
+//! the same time box, containment and `on_error`.
 
 pub mod child;
 mod frame;
@@ -27,7 +31,7 @@ pub use process_stage::ProcessStage;
 
 use std::path::{Path, PathBuf};
 
-use stage_api::Stage;
+use stage_api::{Stage, StoryStage};
 
 /// The environment variable naming the program to run as `PROGRAM plugin-host` (a briefd
 /// binary); by default the running executable, which is briefd itself. Tests and benchmarks
@@ -44,12 +48,35 @@ pub fn host_program() -> Result<PathBuf, PluginError> {
     })
 }
 
+/// A started plugin, as the kind of stage it declares itself.
+pub enum Started {
+    /// An article stage (`process`).
+    Article(Box<dyn Stage>),
+    /// A story stage (`process_story`, stage-api 1.4).
+    Story(Box<dyn StoryStage>),
+}
+
 /// Starts the plugin at `path` as its settings' isolation says: loaded into this process, or in
-/// a host process of its own.
-pub fn start(path: &Path, settings: PluginSettings) -> Result<Box<dyn Stage>, PluginError> {
+/// a host process of its own; as an article or a story stage, as its descriptor says.
+pub fn start(path: &Path, settings: PluginSettings) -> Result<Started, PluginError> {
     match settings.isolation {
-        Isolation::InProcess => Ok(Box::new(PluginStage::new(Library::load(path)?, settings)?)),
-        Isolation::Process(_) => Ok(Box::new(ProcessStage::start(&host_program()?, path, settings)?)),
+        Isolation::InProcess => {
+            let library = Library::load(path)?;
+            let stage = PluginStage::new(library, settings)?;
+            Ok(if library.is_story_stage() {
+                Started::Story(Box::new(stage))
+            } else {
+                Started::Article(Box::new(stage))
+            })
+        }
+        Isolation::Process(_) => {
+            let stage = ProcessStage::start(&host_program()?, path, settings)?;
+            Ok(if stage.is_story_stage() {
+                Started::Story(Box::new(stage))
+            } else {
+                Started::Article(Box::new(stage))
+            })
+        }
     }
 }
 

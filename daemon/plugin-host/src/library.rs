@@ -8,7 +8,7 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use stage_api::abi::{EntryV1, StageV1, ENTRY_SYMBOL_V1};
+use stage_api::abi::{EntryV1, ProcessFn, StageV1, ENTRY_SYMBOL_V1, STAGE_V1_0_SIZE};
 use stage_api::ABI_MAJOR;
 
 use crate::PluginError;
@@ -56,6 +56,12 @@ impl Library {
     /// The stage name the plugin declares.
     pub fn name(&self) -> &str {
         &self.loaded.name
+    }
+
+    /// Whether the plugin is a story stage: its descriptor (stage-api 1.4 or later) has a
+    /// `process_story` entry.
+    pub fn is_story_stage(&self) -> bool {
+        self.loaded.descriptor.process_story.is_some()
     }
 
     /// The plugin's own version string, for logs.
@@ -120,15 +126,37 @@ fn open(path: &Path) -> Result<Loaded, PluginError> {
     }
     // SAFETY: the second field of every v1 descriptor is its u32 size.
     let size = unsafe { (descriptor as *const u32).add(1).read() } as usize;
-    if size < std::mem::size_of::<StageV1>() {
+    if size < STAGE_V1_0_SIZE {
         return Err(bad(&format!(
-            "it declares {size} bytes, less than the {} of the v1 descriptor",
-            std::mem::size_of::<StageV1>()
+            "it declares {size} bytes, less than the {STAGE_V1_0_SIZE} of the v1 descriptor"
         )));
     }
-    // SAFETY: the major matches and the descriptor is at least as large as ours, so every field
-    // we know is there; it is static for the library's lifetime, which is the process's.
-    let descriptor: &'static StageV1 = unsafe { &*descriptor };
+    // A descriptor built against an older 1.x is shorter than ours: it is copied field by field,
+    // reading only the fields its size covers (no reference to the whole struct is ever made,
+    // which would claim bytes past its end), and a field it lacks reads as absent.
+    // SAFETY: the major matches and `size` covers every field up to `free_buf`; the fields are
+    // read through raw pointers, each inside the plugin's static descriptor.
+    let descriptor: &'static StageV1 = unsafe {
+        let covers = |offset: usize, field: usize| size >= offset + field;
+        let process_story =
+            if covers(std::mem::offset_of!(StageV1, process_story), std::mem::size_of::<Option<ProcessFn>>())
+            {
+                std::ptr::addr_of!((*descriptor).process_story).read()
+            } else {
+                None
+            };
+        Box::leak(Box::new(StageV1 {
+            abi_major: found,
+            struct_size: size as u32,
+            name: std::ptr::addr_of!((*descriptor).name).read(),
+            plugin_version: std::ptr::addr_of!((*descriptor).plugin_version).read(),
+            create: std::ptr::addr_of!((*descriptor).create).read(),
+            process: std::ptr::addr_of!((*descriptor).process).read(),
+            destroy: std::ptr::addr_of!((*descriptor).destroy).read(),
+            free_buf: std::ptr::addr_of!((*descriptor).free_buf).read(),
+            process_story,
+        }))
+    };
     let text = |p: *const std::ffi::c_char| {
         // SAFETY: the ABI promises NUL-terminated static strings (or null).
         (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use stage_api::abi::Status;
-use stage_api::{Article, Context, Outcome, Stage};
+use stage_api::{Article, Context, Outcome, Stage, Story, StoryFields, StoryOutcome, StoryStage};
 
-use crate::worker::{Answer, CallError, Worker};
+use crate::worker::{Answer, CallError, Entry, Worker};
 use crate::{Library, PluginError};
 
 /// What happens to an article when the plugin fails on it, overruns, or answers garbage.
@@ -104,6 +104,11 @@ impl PluginStage {
         })
     }
 
+    /// The stage's name (the same for both kinds: `Stage::name` and `StoryStage::name`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The library this stage runs.
     pub fn library(&self) -> &Library {
         &self.library
@@ -161,29 +166,17 @@ fn utf8(bytes: &[u8], what: &str) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| format!("returned a {what} that is not UTF-8"))
 }
 
-impl Stage for PluginStage {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
+impl PluginStage {
+    /// One call of `entry` on `input` (an article's or a story's JSON), within the time box; the
+    /// error is the reason, not yet through `on_error`.
+    fn call(&self, entry: Entry, input: Vec<u8>, context: &dyn Context) -> Result<Answer, String> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let worker = match &*state {
             State::Ready(worker) => worker,
-            State::Disabled(reason) => {
-                let message = format!("disabled: {reason}");
-                return self.on_error(article, message);
-            }
+            State::Disabled(reason) => return Err(format!("disabled: {reason}")),
         };
-        let input = match serde_json::to_vec(&article) {
-            Ok(input) => input,
-            Err(e) => return self.on_error(article, format!("cannot encode the article: {e}")),
-        };
-        match worker.call(input, context, self.timeout) {
-            Ok(answer) => match read_answer(&article, answer) {
-                Ok(outcome) => outcome,
-                Err(message) => self.on_error(article, message),
-            },
+        match worker.call(entry, input, context, self.timeout) {
+            Ok(answer) => Ok(answer),
             Err(error) => {
                 let reason = match error {
                     CallError::TimedOut => format!(
@@ -196,8 +189,78 @@ impl Stage for PluginStage {
                 // Dropping the worker handle lets a stuck helper thread end (and destroy the
                 // instance) if the call ever returns.
                 *state = State::Disabled(reason.clone());
-                self.on_error(article, reason)
+                Err(reason)
             }
+        }
+    }
+}
+
+impl Stage for PluginStage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
+        let input = match serde_json::to_vec(&article) {
+            Ok(input) => input,
+            Err(e) => return self.on_error(article, format!("cannot encode the article: {e}")),
+        };
+        match self.call(Entry::Article, input, context).and_then(|answer| read_answer(&article, answer)) {
+            Ok(outcome) => outcome,
+            Err(message) => self.on_error(article, message),
+        }
+    }
+}
+
+impl StoryStage for PluginStage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn process_story(&self, story: Story, context: &dyn Context) -> StoryOutcome {
+        let outcome = serde_json::to_vec(&story)
+            .map_err(|e| format!("cannot encode the story: {e}"))
+            .and_then(|input| self.call(Entry::Story, input, context))
+            .and_then(|answer| read_story_answer(&story, answer));
+        match outcome {
+            Ok(outcome) => outcome,
+            Err(message) => {
+                story_on_error(self.on_error, &self.name, format!("plugin `{}`: {message}", self.name))
+            }
+        }
+    }
+}
+
+/// Turns a story stage's raw answer into its outcome, refusing anything malformed (fields that
+/// are not story fields JSON, citations outside the story); shared by both isolations.
+pub(crate) fn read_story_answer(story: &Story, (status, bytes): Answer) -> Result<StoryOutcome, String> {
+    match status {
+        Status::CONTINUE => {
+            let fields: StoryFields = serde_json::from_slice(&bytes).map_err(|e| {
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(60)]).into_owned();
+                format!(
+                    "returned story fields that are not valid story fields JSON ({e}); they began {start:?}"
+                )
+            })?;
+            match fields.problem(story) {
+                Some(problem) => Err(format!("returned unusable story fields: {problem}")),
+                None => Ok(StoryOutcome::Set(fields)),
+            }
+        }
+        Status::DROP => Ok(StoryOutcome::Skip { reason: utf8(&bytes, "reason")? }),
+        Status::FAIL => Err(utf8(&bytes, "failure message")?),
+        Status(other) => Err(format!("returned the unknown status {other} (expected 0, 1 or 2)")),
+    }
+}
+
+/// `on_error` for a story: `fail` records the failure with the story; `pass` sets nothing and
+/// says why. Either way the story's article is already committed and stays in the briefing.
+pub(crate) fn story_on_error(on_error: OnError, name: &str, message: String) -> StoryOutcome {
+    match on_error {
+        OnError::Fail => StoryOutcome::Fail { message },
+        OnError::Pass => {
+            tracing::warn!(stage = %name, reason = %message, "plugin failed; the story's fields are left as they are (on_error: pass)");
+            StoryOutcome::Skip { reason: format!("{message} (on_error: pass)") }
         }
     }
 }

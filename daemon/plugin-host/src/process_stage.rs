@@ -24,10 +24,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use stage_api::abi::Status;
-use stage_api::{Article, Context, Outcome, Stage};
+use stage_api::{Article, Context, Outcome, Stage, Story, StoryOutcome, StoryStage};
 
 use crate::frame::Message;
-use crate::plugin_stage::read_answer;
+use crate::plugin_stage::{read_answer, read_story_answer, story_on_error};
 use crate::{OnError, PluginError, PluginSettings, ProcessLimits};
 
 /// The pause before the first restart; it doubles with each crash in a row.
@@ -49,6 +49,8 @@ pub struct ProcessStage {
     on_error: OnError,
     timeout: Duration,
     limits: ProcessLimits,
+    /// Whether the plugin is a story stage, as its process said when it started.
+    story: bool,
     state: Mutex<State>,
 }
 
@@ -98,9 +100,10 @@ impl ProcessStage {
             on_error: settings.on_error,
             timeout: settings.timeout,
             limits,
+            story: false,
             state: Mutex::new(State { host: None, crashes_in_a_row: 0, last_crash: None, disabled: None }),
         };
-        let (host, plugin_name) = stage.spawn().map_err(|e| match e {
+        let (host, plugin_name, story) = stage.spawn().map_err(|e| match e {
             Spawn::Load(message) => PluginError::Host { message },
             Spawn::Refused { plugin_name, message } => {
                 PluginError::Create { name: settings.name.clone().unwrap_or(plugin_name), message }
@@ -117,6 +120,7 @@ impl ProcessStage {
             // The plugin's own name is known only now, from its process.
             stage.name = plugin_name;
         }
+        stage.story = story;
         stage.state.get_mut().unwrap_or_else(|p| p.into_inner()).host = Some(host);
         tracing::debug!(stage = %stage.name, path = %stage.path.display(), "plugin started in its own process");
         Ok(stage)
@@ -133,7 +137,7 @@ impl ProcessStage {
     }
 
     /// Starts a host process and creates the instance: the process, the plugin's own name.
-    fn spawn(&self) -> Result<(Host, String), Spawn> {
+    fn spawn(&self) -> Result<(Host, String, bool), Spawn> {
         let mut command = Command::new(&self.program);
         command.arg("plugin-host").arg("--library").arg(&self.path);
         command.arg("--memory-limit-bytes").arg(self.limits.memory_limit_bytes.to_string());
@@ -184,12 +188,12 @@ impl ProcessStage {
             .map_err(|e| Spawn::Failed(Failure::Protocol(format!("cannot start a reader thread: {e}"))))?;
         let mut host = Host { process, stdin: BufWriter::new(stdin), frames, last_stderr, stderr_closed };
 
-        let hello = match host.receive(self.timeout + START_GRACE) {
-            Ok(Message::Hello { name, .. }) => {
+        let (hello, story) = match host.receive(self.timeout + START_GRACE) {
+            Ok(Message::Hello { name, story, .. }) => {
                 if self.name.is_empty() {
                     *label.lock().unwrap_or_else(|p| p.into_inner()) = name.clone();
                 }
-                name
+                (name, story)
             }
             Ok(Message::LoadError(message)) => {
                 host.end();
@@ -204,7 +208,7 @@ impl ProcessStage {
             return Err(Spawn::Failed(failure));
         }
         match host.receive(self.timeout) {
-            Ok(Message::Created(Status::CONTINUE, _)) => Ok((host, hello)),
+            Ok(Message::Created(Status::CONTINUE, _)) => Ok((host, hello, story)),
             Ok(Message::Created(Status::FAIL, message)) => {
                 host.end();
                 let message = String::from_utf8_lossy(&message).into_owned();
@@ -268,16 +272,28 @@ enum Spawn {
     Failed(Failure),
 }
 
-impl Stage for ProcessStage {
-    fn name(&self) -> &str {
+impl ProcessStage {
+    /// The stage's name (the same for both kinds: `Stage::name` and `StoryStage::name`).
+    pub fn name(&self) -> &str {
         &self.name
     }
 
-    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
+    /// Whether the plugin declared itself a story stage (its process said so in `Hello`).
+    pub fn is_story_stage(&self) -> bool {
+        self.story
+    }
+
+    /// One call (`message` made from `input`) in the plugin's process, restarting the process
+    /// first when it is gone; the error is the complete reason, not yet through `on_error`.
+    fn call(
+        &self,
+        message: fn(Vec<u8>) -> Message,
+        input: Vec<u8>,
+        context: &dyn Context,
+    ) -> Result<(Status, Vec<u8>), String> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(reason) = &state.disabled {
-            let message = format!("plugin `{}` ({}) is disabled: {reason}", self.name, self.path.display());
-            return self.on_error(article, message);
+            return Err(format!("plugin `{}` ({}) is disabled: {reason}", self.name, self.path.display()));
         }
         if state.host.is_none() {
             // A pause after each crash, doubling, so a plugin that dies at once is not restarted
@@ -289,7 +305,7 @@ impl Stage for ProcessStage {
                 std::thread::sleep(pause.saturating_sub(since));
             }
             match self.spawn() {
-                Ok((host, _)) => {
+                Ok((host, ..)) => {
                     tracing::info!(stage = %self.name, pid = host.process.id(), "plugin process restarted");
                     state.host = Some(host);
                 }
@@ -301,11 +317,27 @@ impl Stage for ProcessStage {
                         },
                         Spawn::Failed(failure) => failure,
                     };
-                    let reason = self.crashed(&mut state, &failure);
-                    return self.on_error(article, reason);
+                    return Err(self.crashed(&mut state, &failure));
                 }
             }
         }
+        let host = state.host.as_mut().expect("started above");
+        match host.call(message(input), context, self.timeout) {
+            Ok(answer) => {
+                state.crashes_in_a_row = 0;
+                Ok(answer)
+            }
+            Err(failure) => Err(self.crashed(&mut state, &failure)),
+        }
+    }
+}
+
+impl Stage for ProcessStage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn process(&self, article: Article, context: &dyn Context) -> Outcome {
         let input = match serde_json::to_vec(&article) {
             Ok(input) => input,
             Err(e) => {
@@ -313,19 +345,37 @@ impl Stage for ProcessStage {
                 return self.on_error(article, message);
             }
         };
-        let host = state.host.as_mut().expect("started above");
-        match host.call(input, context, self.timeout) {
-            Ok(answer) => {
-                state.crashes_in_a_row = 0;
-                match read_answer(&article, answer) {
-                    Ok(outcome) => outcome,
-                    Err(message) => self.on_error(article, format!("plugin `{}`: {message}", self.name)),
+        match self.call(Message::Process, input, context) {
+            Ok(answer) => match read_answer(&article, answer) {
+                Ok(outcome) => outcome,
+                Err(message) => self.on_error(article, format!("plugin `{}`: {message}", self.name)),
+            },
+            Err(reason) => self.on_error(article, reason),
+        }
+    }
+}
+
+impl StoryStage for ProcessStage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn process_story(&self, story: Story, context: &dyn Context) -> StoryOutcome {
+        let input = match serde_json::to_vec(&story) {
+            Ok(input) => input,
+            Err(e) => {
+                let message = format!("plugin `{}`: cannot encode the story: {e}", self.name);
+                return story_on_error(self.on_error, &self.name, message);
+            }
+        };
+        match self.call(Message::ProcessStory, input, context) {
+            Ok(answer) => match read_story_answer(&story, answer) {
+                Ok(outcome) => outcome,
+                Err(message) => {
+                    story_on_error(self.on_error, &self.name, format!("plugin `{}`: {message}", self.name))
                 }
-            }
-            Err(failure) => {
-                let reason = self.crashed(&mut state, &failure);
-                self.on_error(article, reason)
-            }
+            },
+            Err(reason) => story_on_error(self.on_error, &self.name, reason),
         }
     }
 }
@@ -359,15 +409,16 @@ impl Host {
         }
     }
 
-    /// One `process` call, answering the plugin's context queries, within `timeout`.
+    /// One `process` (or `process_story`) call, answering the plugin's context queries, within
+    /// `timeout`.
     fn call(
         &mut self,
-        input: Vec<u8>,
+        request: Message,
         context: &dyn Context,
         timeout: Duration,
     ) -> Result<(Status, Vec<u8>), Failure> {
         let deadline = Instant::now() + timeout;
-        self.send(&Message::Process(input))?;
+        self.send(&request)?;
         loop {
             match self.receive(deadline.saturating_duration_since(Instant::now()))? {
                 Message::Done(status, bytes) => return Ok((status, bytes)),
@@ -543,6 +594,7 @@ fn kind(message: &Message) -> &'static str {
         Message::Create(_) => "Create",
         Message::Created(..) => "Created",
         Message::Process(_) => "Process",
+        Message::ProcessStory(_) => "ProcessStory",
         Message::Query(_) => "Query",
         Message::Answer(..) => "Answer",
         Message::Done(..) => "Done",

@@ -32,8 +32,18 @@ pub(crate) struct Worker {
 }
 
 struct Job {
+    entry: Entry,
     input: Vec<u8>,
     replies: Sender<Reply>,
+}
+
+/// Which entry of the descriptor a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// `process`: one article.
+    Article,
+    /// `process_story`: one story (the plugin is a story stage).
+    Story,
 }
 
 enum Reply {
@@ -107,16 +117,17 @@ impl Worker {
         }
     }
 
-    /// Runs `process` on `input`, answering context queries from `context`, for at most `timeout`.
+    /// Runs `entry` on `input`, answering context queries from `context`, for at most `timeout`.
     pub(crate) fn call(
         &self,
+        entry: Entry,
         input: Vec<u8>,
         context: &dyn Context,
         timeout: Duration,
     ) -> Result<Answer, CallError> {
         let deadline = Instant::now() + timeout;
         let (replies, reply_rx) = channel();
-        self.jobs.send(Job { input, replies }).map_err(|_| CallError::Gone)?;
+        self.jobs.send(Job { entry, input, replies }).map_err(|_| CallError::Gone)?;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match reply_rx.recv_timeout(left) {
@@ -144,16 +155,35 @@ fn serve(descriptor: &'static StageV1, instance: Instance, jobs: Receiver<Job>) 
             query: host_query,
             free_buf: host_free_buf,
         };
-        let input = Buf { ptr: job.input.as_ptr(), len: job.input.len() };
-        let mut out = Buf::EMPTY;
-        // SAFETY: per the ABI; `host`, `queries` and `input` outlive the call.
-        let status = unsafe { (descriptor.process)(instance.0, &host, input, &mut out) };
-        let bytes = take(descriptor, out);
+        let (status, bytes) = call_entry(descriptor, job.entry, instance.0, &host, &job.input);
         // The caller may have stopped waiting; the answer is then simply dropped.
         let _ = job.replies.send(Reply::Done((status, bytes)));
     }
     // SAFETY: made by `create`, destroyed once, no call in flight.
     unsafe { (descriptor.destroy)(instance.0) };
+}
+
+/// Calls `entry` of the plugin on `input` and copies its answer: shared by the in-process helper
+/// thread and the plugin's own process.
+pub(crate) fn call_entry(
+    descriptor: &StageV1,
+    entry: Entry,
+    instance: *mut c_void,
+    host: &HostV1,
+    input: &[u8],
+) -> Answer {
+    let function = match entry {
+        Entry::Article => descriptor.process,
+        Entry::Story => match descriptor.process_story {
+            Some(function) => function,
+            None => return (Status::FAIL, b"internal: a story call to an article stage".to_vec()),
+        },
+    };
+    let input = Buf { ptr: input.as_ptr(), len: input.len() };
+    let mut out = Buf::EMPTY;
+    // SAFETY: per the ABI; `host` and `input` outlive the call.
+    let status = unsafe { function(instance, host, input, &mut out) };
+    (status, take(descriptor, out))
 }
 
 /// Copies a plugin-owned buffer and frees it with the plugin's `free_buf`.

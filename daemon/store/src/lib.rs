@@ -9,6 +9,7 @@
 mod migrations;
 mod model;
 pub mod search;
+mod story_stages;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +23,7 @@ pub use model::{
     StageResult, StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
 };
 pub use search::{Hit, Query, Span};
+pub use story_stages::{reprint_originals, StoryStageOutcome, StoryStageResult};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +80,16 @@ pub enum StoreError {
         found: i64,
         /// The newest this build knows.
         known: i64,
+    },
+    /// A story's stored story fields could not be read back.
+    #[error("database {}: the story fields stored for story {story_id} are not valid JSON: {source}", path.display())]
+    CorruptFields {
+        /// The database file.
+        path: PathBuf,
+        /// The story.
+        story_id: i64,
+        /// The decode error.
+        source: serde_json::Error,
     },
     /// A stored article could not be read back.
     #[error("database {}: stored article {id} is not valid JSON: {source}", path.display())]
@@ -419,6 +431,9 @@ impl Store {
                 model::enqueue(&tx, merge.into_story).map_err(|e| self.err(e))?;
             }
         }
+        for merge in &merged {
+            story_stages::enqueue(&tx, merge.into_story).map_err(|e| self.err(e))?;
+        }
         model::record_stage(&tx, result).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         if !merged.is_empty() {
@@ -491,9 +506,59 @@ impl Store {
         if self.queue_summaries.load(Ordering::SeqCst) {
             model::enqueue(&tx, story_id).map_err(|e| self.err(e))?;
         }
+        // Always, like the article itself: whether story stages are configured is the
+        // pipeline's business, and a pipeline without any empties the queue.
+        story_stages::enqueue(&tx, story_id).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         self.changed();
         Ok(story_id)
+    }
+
+    /// The queued story (changed by a commit or a merge) whose story stages have not run over its
+    /// current revision yet, oldest change first.
+    pub fn next_story_for_stages(&self) -> Result<Option<i64>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let next = story_stages::next_queued(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(next)
+    }
+
+    /// Empties the story stages' queue: for a pipeline that has none. Returns how many stories
+    /// were queued.
+    pub fn clear_story_stage_queue(&self) -> Result<usize> {
+        story_stages::clear_queue(&self.conn()).map_err(|e| self.err(e))
+    }
+
+    /// The live story as a story stage receives it (its revision and newest `max_sources`
+    /// sources, read together, reprints marked); `None` for a story merged away or unknown.
+    pub fn story_input(&self, story_id: i64, max_sources: usize) -> Result<Option<stage_api::Story>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let story = story_stages::story_input(&tx, story_id, max_sources).map_err(|e| self.read_err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(story)
+    }
+
+    /// Records one story stage's result, replacing its earlier one for the story.
+    pub fn record_story_stage(&self, result: &StoryStageResult) -> Result<()> {
+        story_stages::record(&self.conn(), result).map_err(|e| self.err(e))
+    }
+
+    /// Takes the story off the story stages' queue if `revision` is still its revision; `false`
+    /// (it stays queued) when it changed since.
+    pub fn finish_story_stages(&self, story_id: i64, revision: i64) -> Result<bool> {
+        story_stages::finish(&self.conn(), story_id, revision).map_err(|e| self.err(e))
+    }
+
+    /// The story's fields as the story stages set them (`None` when none did).
+    pub fn story_fields(&self, story_id: i64) -> Result<Option<stage_api::StoryFields>> {
+        story_stages::fields(&self.conn(), story_id).map_err(|e| self.read_err(e))
+    }
+
+    /// Each story stage's latest outcome for a story, in the stages' order.
+    pub fn story_stage_outcomes(&self, story_id: i64) -> Result<Vec<StoryStageOutcome>> {
+        story_stages::outcomes(&self.conn(), story_id).map_err(|e| self.err(e))
     }
 
     /// Records a final outcome other than done (dropped, failed, duplicate) and the destination.
@@ -521,6 +586,9 @@ impl Store {
         model::stories_for_day(&self.conn(), day).map_err(|e| match e {
             model::ReadError::Sqlite(e) => self.err(e),
             model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
+            model::ReadError::Fields(story_id, source) => {
+                StoreError::CorruptFields { path: self.path.clone(), story_id, source }
+            }
         })
     }
 
@@ -627,6 +695,9 @@ impl Store {
         match e {
             model::ReadError::Sqlite(e) => self.err(e),
             model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
+            model::ReadError::Fields(story_id, source) => {
+                StoreError::CorruptFields { path: self.path.clone(), story_id, source }
+            }
         }
     }
 
@@ -697,7 +768,7 @@ pub fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stage_api::StoryMatch;
+    use stage_api::{StoryFields, StoryMatch};
 
     fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -908,6 +979,78 @@ mod tests {
             article.metadata.insert("dedupe.reprint_of".into(), of.to_string());
         }
         store.commit_item(file.id, &article, "2025-07-13").unwrap()
+    }
+
+    /// Migration 8: a commit queues its story for the story stages; the story reads with its
+    /// reprints marked and last; a stage's fields replace its own earlier ones, a skip keeps
+    /// them; the story leaves the queue only for the revision the stages read, and a story merged
+    /// away leaves it by itself.
+    #[test]
+    fn story_stages_run_once_per_revision_and_their_fields_are_kept() {
+        let (dir, store) = open();
+        let a = commit(&store, "a1", None, None);
+        commit(&store, "a2", Some(a), Some(1));
+        commit(&store, "a3", Some(a), None);
+        assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
+        let story = store.story_input(a, 64).unwrap().expect("a live story");
+        let order: Vec<(i64, Option<i64>)> =
+            story.sources.iter().map(|s| (s.article_id, s.reprint_of)).collect();
+        assert_eq!(order, [(3, None), (1, None), (2, Some(1))], "independent first, newest first");
+        assert_eq!(store.story_input(a, 1).unwrap().expect("live").sources.len(), 1, "bounded");
+
+        let result = |stage_index: usize, stage: &str, fields: Option<StoryFields>| StoryStageResult {
+            story_id: a,
+            revision: story.revision,
+            stage_index,
+            stage: stage.into(),
+            outcome: if fields.is_some() { StageOutcome::Continue } else { StageOutcome::Drop },
+            detail: None,
+            fields,
+            millis: 1.0,
+        };
+        let tags = |t: &str| StoryFields { tags: Some(vec![t.into()]), ..StoryFields::default() };
+        let summary = StoryFields { summary: Some("s".into()), ..StoryFields::default() };
+        store.record_story_stage(&result(0, "topics", Some(tags("x")))).unwrap();
+        store.record_story_stage(&result(1, "sum", Some(summary))).unwrap();
+        store.record_story_stage(&result(0, "topics", Some(tags("y")))).unwrap();
+        store.record_story_stage(&result(1, "sum", None)).unwrap();
+        let fields = store.story_fields(a).unwrap().expect("set");
+        assert_eq!((fields.tags, fields.summary.as_deref()), (Some(vec!["y".to_string()]), Some("s")));
+
+        // A source joining meanwhile: the stages' run does not take the story off the queue.
+        commit(&store, "a4", Some(a), None);
+        assert!(!store.finish_story_stages(a, story.revision).unwrap());
+        assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
+        // Survives reopening (a kill), then the current revision finishes it.
+        drop(store);
+        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
+        let revision = store.story_revision(a).unwrap().expect("live");
+        assert!(store.finish_story_stages(a, revision).unwrap());
+        assert_eq!(store.next_story_for_stages().unwrap(), None);
+        let view = &store.stories_for_day("2025-07-13").unwrap()[0];
+        assert_eq!(view.fields.as_ref().and_then(|f| f.summary.as_deref()), Some("s"));
+
+        // A story queued and then merged away leaves the queue; the one it went into is queued.
+        let b = commit(&store, "b1", None, None);
+        let bridge_file = store.accept_file(b"c", b"c.txt", "c", 1).unwrap();
+        let mut bridge = Article { text: "c".into(), ..Default::default() };
+        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
+        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "t".into(), score: 0.6 }];
+        let stage = StageResult {
+            file_id: bridge_file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "dedupe".into(),
+            outcome: StageOutcome::Continue,
+            millis: 1.0,
+            detail: None,
+            article: Some(bridge.clone()),
+        };
+        store.record_stage_with_merges(&stage, &bridge).unwrap();
+        assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
+        assert!(store.story_input(b, 64).unwrap().is_none(), "merged away");
+        assert_eq!(store.clear_story_stage_queue().unwrap(), 1);
     }
 
     #[test]
@@ -1219,14 +1362,15 @@ mod tests {
             .commit_story_summary(a, 1, &Written::Summary("Sea defences restored.".into()), 1)
             .unwrap());
         drop(store);
-        // Back to schema 5, as a database an older briefd wrote (migration 7's table too).
+        // Back to schema 5, as a database an older briefd wrote (migrations 7 and 8 too).
         let path = dir.path().join("state/briefd.db");
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TRIGGER search_article_stored; DROP TRIGGER search_article_rewritten;
              DROP TRIGGER search_article_removed; DROP TRIGGER search_story_changed;
              DROP TRIGGER search_summary_written; DROP TRIGGER search_summary_rewritten;
-             DROP TABLE search; DROP TABLE stage_attempts; PRAGMA user_version = 5;",
+             DROP TABLE search; DROP TABLE stage_attempts; DROP TABLE story_stage_queue;
+             DROP TABLE story_fields; PRAGMA user_version = 5;",
         )
         .unwrap();
         drop(conn);

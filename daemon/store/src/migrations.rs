@@ -218,6 +218,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (file_id, item_index, stage_index)
     ) WITHOUT ROWID;
     "#,
+    // 8: story stages (stage-api 1.4). Every change to a story (an article committed into it, a
+    // merge into it) puts it in `story_stage_queue` in the same transaction; the pipeline runs
+    // the story stages over it and stores each stage's outcome and fields in `story_fields`
+    // (one row per story and stage, replaced on every run, with the revision it was computed
+    // from), then takes the story off the queue only if its revision is still the one it read.
+    // A kill between the commit and the last stage's result leaves the story queued, and the
+    // next start runs the stages again, replacing the rows: nothing lost, nothing twice.
+    r#"
+    CREATE TABLE story_stage_queue (
+        story_id   INTEGER PRIMARY KEY REFERENCES stories(id),
+        changed_at TEXT NOT NULL
+    );
+    CREATE TABLE story_fields (
+        story_id    INTEGER NOT NULL REFERENCES stories(id),
+        stage       TEXT NOT NULL,
+        stage_index INTEGER NOT NULL,
+        revision    INTEGER NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('continue', 'drop', 'fail')),
+        detail      TEXT,
+        fields      TEXT,
+        millis      REAL NOT NULL,
+        written_at  TEXT NOT NULL,
+        PRIMARY KEY (story_id, stage)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

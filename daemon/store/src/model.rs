@@ -188,6 +188,9 @@ pub struct StoryView {
     /// The model's summary of the story, when the editor wrote one for its current revision and
     /// the guard passed it.
     pub model_summary: Option<String>,
+    /// What the story stages set for the story (each stage's latest fields, in config order);
+    /// `None` when no story stage set any.
+    pub fields: Option<stage_api::StoryFields>,
 }
 
 /// A story whose model summary is stale, as the editor takes it from the queue.
@@ -347,6 +350,8 @@ pub struct RecentFile {
 pub(crate) enum ReadError {
     Sqlite(rusqlite::Error),
     Json(i64, serde_json::Error),
+    /// A story's stored story fields (`story_fields.fields`) of the story with this id.
+    Fields(i64, serde_json::Error),
 }
 
 impl From<rusqlite::Error> for ReadError {
@@ -851,7 +856,12 @@ fn story_views(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> Result<Vec<St
         let source = Source { article_id, finished_at: row.get(2)?, article };
         match stories.last_mut() {
             Some(s) if s.id == story_id => s.sources.push(source),
-            _ => stories.push(StoryView { id: story_id, sources: vec![source], model_summary: None }),
+            _ => stories.push(StoryView {
+                id: story_id,
+                sources: vec![source],
+                model_summary: None,
+                fields: None,
+            }),
         }
     }
     let mut current = conn.prepare_cached(
@@ -860,6 +870,7 @@ fn story_views(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> Result<Vec<St
     )?;
     for story in &mut stories {
         story.model_summary = current.query_row(params![story.id], |r| r.get(0)).optional()?;
+        story.fields = crate::story_stages::fields(conn, story.id)?;
     }
     Ok(stories)
 }

@@ -65,7 +65,9 @@ pub mod values;
 use std::collections::HashSet;
 
 use serde::Deserialize;
-use stage_api::{Article, Citation, Context, KeyPoint, Outcome, Stage};
+use stage_api::{
+    Article, Citation, Context, KeyPoint, Outcome, Stage, Story, StoryFields, StoryOutcome, StoryStage,
+};
 use text::words::long_words_and_numbers;
 
 /// Options of the `keypoints` stage.
@@ -173,6 +175,48 @@ impl Stage for Keypoints {
             }
         }
         Outcome::Continue(article)
+    }
+}
+
+/// As a story stage (how `Pipeline::build` runs the configured `keypoints`, stage-api 1.4): the
+/// points of the story, picked once per change of the story over its newest `max_sources`
+/// independent sources (a reprint is the same report again, so it is neither read nor counted
+/// as agreement), newest first, so ties go to the article that just joined as before. The
+/// summary a point must not repeat, and which is reconciled when the sources differ on a value
+/// it states, is the one the story stages before this one set (`summarize`); a reconciled
+/// summary is set by this stage (and the summary as it stands when there is nothing to
+/// reconcile). A story with no point leaves the points it had.
+impl StoryStage for Keypoints {
+    fn name(&self) -> &str {
+        "keypoints"
+    }
+
+    fn process_story(&self, story: Story, context: &dyn Context) -> StoryOutcome {
+        let sources: Vec<story::Source<'_>> = story
+            .independent()
+            .take(self.options.max_sources)
+            .map(|s| story::Source { article_id: Some(s.article_id), text: &s.article.text })
+            .collect();
+        let summary = story.fields.summary.as_deref();
+        let stop = || context.past_budget();
+        let Some(found) = story::key_points_within(&sources, summary, &self.options, &stop) else {
+            return StoryOutcome::Fail { message: "keypoints stopped: past its time budget".into() };
+        };
+        let mut fields = StoryFields::default();
+        if let Some(summary) = summary {
+            // Set even when unchanged: this stage's summary is applied after the summarize
+            // stage's, so one reconciled for an earlier revision must not outlive it.
+            let reconciled = reconcile::reconcile(summary, &found.differing);
+            fields.summary = Some(reconciled.unwrap_or_else(|| summary.to_string()));
+            fields.summary_method.clone_from(&story.fields.summary_method);
+        }
+        if !found.points.is_empty() {
+            fields.key_points = Some(found.points);
+        }
+        if fields.is_empty() {
+            return StoryOutcome::Skip { reason: "no sentence of the story makes a point".into() };
+        }
+        StoryOutcome::Set(fields)
     }
 }
 

@@ -128,7 +128,24 @@ pub struct StageV1 {
     pub destroy: unsafe extern "C" fn(instance: *mut c_void),
     /// Frees a buffer the plugin returned through `out` or `err`.
     pub free_buf: unsafe extern "C" fn(buf: Buf),
+    /// Since stage-api 1.4: processes one story, which makes the plugin a story stage
+    /// ([`crate::StoryStage`]). `input` is the story JSON ([`crate::Story`]); `out` receives a
+    /// plugin-owned buffer: the story fields JSON ([`crate::StoryFields`]) with
+    /// [`Status::CONTINUE`], a reason with [`Status::DROP`] (nothing set, on purpose), or a
+    /// message with [`Status::FAIL`]. Null for an article stage, whose `process` the host calls
+    /// instead. A host reads this field only when `struct_size` covers it
+    /// ([`STAGE_V1_0_SIZE`] does not), so descriptors built against stage-api 1.0 to 1.3 load
+    /// unchanged as article stages.
+    pub process_story: Option<ProcessFn>,
 }
+
+/// The signature of `process` and `process_story`.
+pub type ProcessFn =
+    unsafe extern "C" fn(instance: *mut c_void, host: *const HostV1, input: Buf, out: *mut Buf) -> Status;
+
+/// The size of the descriptor as stage-api 1.0 to 1.3 built it (everything up to `free_buf`):
+/// the smallest `struct_size` a host accepts.
+pub const STAGE_V1_0_SIZE: usize = std::mem::offset_of!(StageV1, process_story);
 
 #[cfg(test)]
 mod tests {

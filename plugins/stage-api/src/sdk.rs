@@ -1,5 +1,6 @@
 //! The plugin SDK: [`export_stage!`](crate::export_stage) turns a Rust [`Stage`] into a loadable
-//! library that speaks the v1 C ABI.
+//! library that speaks the v1 C ABI, and [`export_story_stage!`](crate::export_story_stage) a
+//! Rust [`StoryStage`] (stage-api 1.4).
 //!
 //! The generic `extern "C"` functions here are what the macro's descriptor points at. Each one
 //! catches every panic (a panic unwinding out of an `extern "C"` function would abort the whole
@@ -11,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi::{Buf, HostV1, Status};
 use crate::query::HostContext;
-use crate::{Article, Outcome, Stage};
+use crate::{Article, Outcome, Stage, Story, StoryOutcome, StoryStage};
 
 /// A stage that can be built from the `options` of its config entry (a JSON value; `{}` when the
 /// config gives none).
@@ -41,6 +42,42 @@ macro_rules! export_stage {
                 process: $crate::sdk::process::<$stage>,
                 destroy: $crate::sdk::destroy::<$stage>,
                 free_buf: $crate::sdk::free_buf,
+                process_story: None,
+            });
+
+        /// The v1 entry symbol the briefd loader looks up.
+        #[no_mangle]
+        pub extern "C" fn briefd_stage_v1() -> *const $crate::abi::StageV1 {
+            &__BRIEFD_STAGE_DESCRIPTOR.0
+        }
+    };
+}
+
+/// Exports `$stage` (a type implementing [`crate::StoryStage`] and [`FromOptions`]) as a story
+/// stage under the v1 entry symbol, with `$name` as its stage name (stage-api 1.4).
+///
+/// The descriptor's `process_story` is set, which is how briefd knows the plugin is a story
+/// stage; its article `process` fails every call, since briefd never makes it.
+///
+/// ```text
+/// stage_api::export_story_stage!(StoryTopics, "story-topics");
+/// ```
+#[macro_export]
+macro_rules! export_story_stage {
+    ($stage:ty, $name:expr) => {
+        #[doc(hidden)]
+        static __BRIEFD_STAGE_DESCRIPTOR: $crate::sdk::Descriptor =
+            $crate::sdk::Descriptor($crate::abi::StageV1 {
+                abi_major: $crate::ABI_MAJOR,
+                struct_size: ::std::mem::size_of::<$crate::abi::StageV1>() as u32,
+                name: ::std::concat!($name, "\0").as_ptr() as *const ::std::ffi::c_char,
+                plugin_version: ::std::concat!(::std::env!("CARGO_PKG_VERSION"), "\0").as_ptr()
+                    as *const ::std::ffi::c_char,
+                create: $crate::sdk::create::<$stage>,
+                process: $crate::sdk::not_an_article_stage,
+                destroy: $crate::sdk::destroy::<$stage>,
+                free_buf: $crate::sdk::free_buf,
+                process_story: Some($crate::sdk::process_story::<$stage>),
             });
 
         /// The v1 entry symbol the briefd loader looks up.
@@ -62,7 +99,7 @@ unsafe impl Sync for Descriptor {}
 ///
 /// # Safety
 /// Called by the host per the ABI: `options` readable, `instance` and `err` writable.
-pub unsafe extern "C" fn create<T: Stage + FromOptions + 'static>(
+pub unsafe extern "C" fn create<T: FromOptions + Send + Sync + 'static>(
     options: Buf,
     instance: *mut *mut c_void,
     err: *mut Buf,
@@ -122,6 +159,60 @@ pub unsafe extern "C" fn process<T: Stage + 'static>(
     // SAFETY: the host passes a writable pointer.
     unsafe { *out = Buf::from_vec(bytes) };
     status
+}
+
+/// `process_story` for `T`: story JSON in, the stage's story outcome out.
+///
+/// # Safety
+/// `instance` comes from `create::<T>`; `host` and `input` are valid for the call; `out` writable.
+pub unsafe extern "C" fn process_story<T: StoryStage + 'static>(
+    instance: *mut c_void,
+    host: *const HostV1,
+    input: Buf,
+    out: *mut Buf,
+) -> Status {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: per the contract above.
+        let (stage, bytes) = unsafe { (&*(instance as *const T), input.as_bytes()) };
+        let story: Story = serde_json::from_slice(bytes)
+            .map_err(|e| format!("the host sent a story this plugin cannot read: {e}"))?;
+        // SAFETY: non-null host tables are valid for the call.
+        match unsafe { host.as_ref() } {
+            Some(host) => Ok::<_, String>(stage.process_story(story, &HostContext::new(host))),
+            None => Ok(stage.process_story(story, &crate::EmptyContext)),
+        }
+    }));
+    let (status, bytes) = match result {
+        Ok(Ok(StoryOutcome::Set(fields))) => match serde_json::to_vec(&fields) {
+            Ok(json) => (Status::CONTINUE, json),
+            Err(e) => (Status::FAIL, format!("cannot encode the story fields: {e}").into_bytes()),
+        },
+        Ok(Ok(StoryOutcome::Skip { reason })) => (Status::DROP, reason.into_bytes()),
+        Ok(Ok(StoryOutcome::Fail { message })) | Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
+        Err(panic) => (Status::FAIL, panicked(panic).into_bytes()),
+    };
+    // SAFETY: the host passes a writable pointer.
+    unsafe { *out = Buf::from_vec(bytes) };
+    status
+}
+
+/// `process` of a story stage: briefd never calls it (the descriptor's `process_story` says the
+/// plugin is a story stage), so a call is answered with a failure rather than a guess.
+///
+/// # Safety
+/// `out` is writable (the ABI's contract).
+pub unsafe extern "C" fn not_an_article_stage(
+    _instance: *mut c_void,
+    _host: *const HostV1,
+    _input: Buf,
+    out: *mut Buf,
+) -> Status {
+    let message = b"this plugin is a story stage; it has no article `process`".to_vec();
+    if !out.is_null() {
+        // SAFETY: checked non-null; the host passes a writable pointer.
+        unsafe { *out = Buf::from_vec(message) };
+    }
+    Status::FAIL
 }
 
 /// `destroy` for `T`.

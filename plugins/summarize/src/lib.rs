@@ -68,7 +68,7 @@ use std::sync::Arc;
 
 use llm::generate;
 use serde::Deserialize;
-use stage_api::{Article, Context, Outcome, Stage};
+use stage_api::{Article, Context, Outcome, Stage, Story, StoryFields, StoryOutcome, StoryStage};
 use text::sentences;
 use text::words::content_words;
 
@@ -513,6 +513,43 @@ impl Stage for Summarize {
             article.summary_method = Some(Method::Extractive.as_str().into());
         }
         Outcome::Continue(article)
+    }
+}
+
+/// As a story stage (how `Pipeline::build` runs the configured `summarize`, stage-api 1.4): the
+/// extractive summary of the story, written once per change of the story from its independent
+/// sources (newest first, at most [`MAX_STORY_SOURCES`]; a reprint adds no evidence, so it is
+/// not read), under the headline of the newest of them, which is the article that just joined
+/// unless a merge or a reprint changed the story. The same text and headline the article stage
+/// reads when an article joins, minus the reprints. The model's summary stays the editor's.
+impl StoryStage for Summarize {
+    fn name(&self) -> &str {
+        "summarize"
+    }
+
+    fn process_story(&self, story: Story, _context: &dyn Context) -> StoryOutcome {
+        let sources: Vec<&Article> =
+            story.independent().map(|s| &s.article).take(MAX_STORY_SOURCES).collect();
+        let texts: Vec<&str> = sources.iter().map(|a| a.text.as_str()).collect();
+        let (text, _) = story_text_of(&texts);
+        let title = sources.first().and_then(|a| a.title.as_deref());
+        let (summary, injections) = self.extractive(&text, title);
+        if injections > 0 {
+            tracing::warn!(
+                stage = "summarize",
+                story_id = story.story_id,
+                sentences = injections,
+                "instruction-like sentences in the story left out of its summary"
+            );
+        }
+        if summary.is_empty() {
+            return StoryOutcome::Skip { reason: "no sentence to summarise the story with".into() };
+        }
+        StoryOutcome::Set(StoryFields {
+            summary: Some(summary),
+            summary_method: Some(Method::Extractive.as_str().into()),
+            ..StoryFields::default()
+        })
     }
 }
 

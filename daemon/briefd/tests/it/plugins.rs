@@ -24,6 +24,8 @@ fn env_with(config: &str) -> Env {
         &built.wrong_abi,
         &built.garbage,
         &built.crash,
+        &built.story_topics,
+        &built.v1_0,
     ] {
         std::fs::copy(library, folder.join(library.file_name().unwrap())).unwrap();
     }
@@ -285,4 +287,57 @@ fn an_article_that_crashes_the_daemon_twice_is_failed_at_the_next_start() {
     let status = env.briefd(&["status"]);
     assert!(status.contains("failed: 1"), "{status}");
     assert!(daemon.stop_gracefully().success());
+}
+
+/// Issue 17: a story-stage plugin, configured after the article stages, tags each story it has
+/// a topic for, and the briefing shows the tags (Markdown and JSON), whether the plugin runs in
+/// its own process or in the daemon; a story it skips gets none. Beside it, an article plugin
+/// built with stage-api 1.0's shorter descriptor loads and runs as before.
+#[test]
+fn a_story_stage_plugin_tags_the_story_in_the_briefing_in_both_isolations() {
+    for isolation in ["process", "in_process"] {
+        let env = env_with("story_stage.yaml");
+        let path = env.root().join("config.yaml");
+        let config = std::fs::read_to_string(&path).unwrap().replace("ISOLATION", isolation);
+        std::fs::write(&path, config).unwrap();
+        let out = env.briefd(&["check-config"]);
+        assert!(out.contains("ok; stages: clean -> v1-0 -> dedupe -> summarize -> story-topics"), "{out}");
+        let mut daemon = env.start();
+        for name in ["harbour.txt", "library.txt"] {
+            env.drop_file(name, &sample(name));
+        }
+        env.wait_until("both files archived", Duration::from_secs(20), || env.archived().len() == 2);
+        let briefing = env.wait_for_briefing(|md| md.matches("\n## ").count() == 2, Duration::from_secs(10));
+        let harbour = briefing.split("\n## ").find(|s| s.starts_with("Harbour wall")).expect("harbour story");
+        assert!(harbour.contains("\nTags: topic:harbour\n"), "{isolation}:\n{briefing}");
+        let library = briefing.split("\n## ").find(|s| s.starts_with("New public library")).expect("library");
+        assert!(!library.contains("Tags:"), "{isolation}: the library story was skipped:\n{briefing}");
+        let json_path = env.briefings().join(format!("{}.json", support::today_utc()));
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
+        let tags: Vec<&serde_json::Value> =
+            json["stories"].as_array().unwrap().iter().filter_map(|s| s.get("tags")).collect();
+        assert_eq!(tags, [&serde_json::json!(["topic:harbour"])], "{isolation}: {json}");
+        assert!(daemon.stop_gracefully().success());
+    }
+}
+
+/// Issue 17: a story stage runs after the article is committed, so an article stage after it
+/// is refused at start and by `check-config`, naming the entry, its line and the fix; the
+/// built-in `summarize` after it is a story stage too, and is not.
+#[test]
+fn an_article_stage_after_a_story_stage_is_refused_with_its_line() {
+    let env = env_with("story_stage_misplaced.yaml");
+    for command in ["check-config", "run"] {
+        let out = env.briefd_fails(&[command]);
+        assert!(out.contains("1 problem(s)"), "{command}: {out}");
+        let line = out.lines().find(|l| l.contains("stages[2] (dedupe)")).unwrap_or_else(|| panic!("{out}"));
+        assert!(line.trim_start().starts_with("11:"), "{command}: the line is named: {line}");
+        assert!(
+            line.contains(
+                "`dedupe` is an article stage, but it comes after the story stage `story-topics` (stages[1])"
+            ),
+            "{line}"
+        );
+        assert!(!out.contains("stages[3]"), "{out}");
+    }
 }

@@ -358,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_story_without_sources_has_no_page() {
-        let view = StoryView { id: 3, sources: Vec::new(), model_summary: None };
+        let view = StoryView { id: 3, sources: Vec::new(), model_summary: None, fields: None };
         assert_eq!(story_page(&view, &[], &[], &jiff::tz::TimeZone::UTC), None);
     }
 }

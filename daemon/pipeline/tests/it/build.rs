@@ -85,3 +85,36 @@ fn plugin_problems_start_the_entries_given() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].key, "stages[4] (plugin)");
 }
+
+/// Stage-api 1.4: a plugin that declares itself a story stage is started as one, after the
+/// article stages; an article stage after it is a problem naming the entry and its line.
+#[test]
+fn a_story_plugin_is_a_story_stage_and_no_article_stage_may_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = format!(
+        "  - kind: plugin\n    isolation: in_process\n    path: {}\n    options: {{ tag_outlets: true }}\n",
+        plugins().story_topics.display()
+    );
+    let pipeline = Pipeline::build(&config(dir.path(), &story)).expect("the story plugin starts");
+    assert_eq!(pipeline.story_stage_names(), ["story-topics"]);
+    assert_eq!(pipeline.stage_names(), ["clean", "story-topics"]);
+
+    let topics = format!(
+        "  - kind: plugin\n    isolation: in_process\n    path: {}\n    options: {{ topics: {{ a: [a] }} }}\n",
+        plugins().topics.display()
+    );
+    let text = format!("inbox: {{ path: inbox }}\nstages:\n  - kind: clean\n{story}{topics}");
+    let path = dir.path().join("config.yaml");
+    // Written, so the problem can name the line the entry is on.
+    std::fs::write(&path, &text).unwrap();
+    let Err(error) = Pipeline::build(&Config::load(&path).unwrap()) else { panic!("misplaced accepted") };
+    assert_eq!(error.problems.len(), 1, "{error}");
+    let problem = &error.problems[0];
+    assert_eq!((problem.key.as_str(), problem.location.map(|l| l.0)), ("stages[2] (plugin)", Some(8)));
+    assert!(
+        problem.message.starts_with(
+            "`topics` is an article stage, but it comes after the story stage `story-topics` (stages[1])"
+        ),
+        "{error}"
+    );
+}

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use plugin_host::{Isolation, Library, OnError, PluginError, PluginSettings, PluginStage};
 use serde_json::json;
-use stage_api::{Article, Context, EmptyContext, Outcome, Stage, StoredArticle};
+use stage_api::{
+    Article, Context, EmptyContext, Outcome, Stage, StoredArticle, Story, StoryOutcome, StorySource,
+    StoryStage,
+};
 
 use crate::support::plugins;
 
@@ -176,4 +179,49 @@ fn the_crash_fixture_refuses_an_unknown_mode() {
     let library = Library::load(&plugins().crash).unwrap();
     let error = PluginStage::new(library, settings(OnError::Fail, json!({"mode": "explode"}))).err().unwrap();
     assert!(error.to_string().contains("\"mode\" must be one of segv, abort, loop, oom"), "{error}");
+}
+
+/// Stage-api 1.4: a plugin built as a story stage is known as one by its descriptor, takes the
+/// story through `process_story` and sets story fields; its article entry refuses to guess.
+#[test]
+fn the_story_example_tags_a_story_through_the_c_abi() {
+    let library = Library::load(&plugins().story_topics).unwrap();
+    assert!(library.is_story_stage());
+    let stage = PluginStage::new(
+        library,
+        settings(OnError::Fail, json!({"topics": {"harbour": ["harbour"]}, "tag_outlets": true})),
+    )
+    .unwrap();
+    let source = |article_id: i64, outlet: &str, reprint_of: Option<i64>| StorySource {
+        article_id,
+        outlet: Some(outlet.into()),
+        reprint_of,
+        article: Article { outlet: Some(outlet.into()), ..article("The harbour wall fell.") },
+    };
+    let story = Story {
+        story_id: 4,
+        revision: 2,
+        sources: vec![source(1, "AP", None), source(2, "Reuters", None), source(3, "Mirror", Some(1))],
+        ..Story::default()
+    };
+    let outcome = StoryStage::process_story(&stage, story, &EmptyContext);
+    let StoryOutcome::Set(fields) = outcome else { panic!("{outcome:?}") };
+    assert_eq!(fields.tags, Some(vec!["topic:harbour".to_string(), "outlets:2".to_string()]));
+    let outcome = Stage::process(&stage, article("x"), &EmptyContext);
+    assert!(
+        matches!(&outcome, Outcome::Fail { message } if message.contains("is a story stage")),
+        "{outcome:?}"
+    );
+}
+
+/// Stage-api 1.4 grew the descriptor; a plugin built against 1.0 (a shorter descriptor, junk
+/// after it) still loads, as an article stage, and works.
+#[test]
+fn a_plugin_with_the_1_0_descriptor_still_loads_as_an_article_stage() {
+    let library = Library::load(&plugins().v1_0).unwrap();
+    assert_eq!(library.name(), "v1-0");
+    assert!(!library.is_story_stage(), "the junk after its descriptor was not read as process_story");
+    let stage = PluginStage::new(library, settings(OnError::Fail, json!({}))).unwrap();
+    let input = article("Unchanged.");
+    assert_eq!(stage.process(input.clone(), &EmptyContext), Outcome::Continue(input));
 }

@@ -22,6 +22,10 @@ pub struct Plugins {
     pub garbage: PathBuf,
     /// `plugins/misbehaving-stage/c/crash.c`: segfault, abort, endless loop or 2 GiB by options.
     pub crash: PathBuf,
+    /// `plugins/example-story`: the story tagger (a story stage).
+    pub story_topics: PathBuf,
+    /// `plugins/misbehaving-stage/c/v1_0.c`: an article stage with stage-api 1.0's descriptor.
+    pub v1_0: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -40,7 +44,16 @@ fn build() -> Plugins {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("the test binary sits in <profile>/deps");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.current_dir(repo()).args(["build", "--quiet", "-p", "example-stage", "-p", "misbehaving-stage"]);
+    cargo.current_dir(repo()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "example-stage",
+        "-p",
+        "example-story",
+        "-p",
+        "misbehaving-stage",
+    ]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         cargo.arg("--release");
     }
@@ -86,6 +99,8 @@ fn build() -> Plugins {
         garbage: c("plugins/misbehaving-stage/c/garbage.c", "garbage"),
         no_symbol: c("plugins/misbehaving-stage/c/no_symbol.c", "no_symbol"),
         crash: c("plugins/misbehaving-stage/c/crash.c", "crash"),
+        story_topics: library("example_story"),
+        v1_0: c("plugins/misbehaving-stage/c/v1_0.c", "v1_0"),
         _dir: dir,
     }
 }

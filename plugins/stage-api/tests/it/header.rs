@@ -43,6 +43,7 @@ int main(void) {
     SIZE(BriefdStageV1) FIELD(BriefdStageV1, abi_major) FIELD(BriefdStageV1, struct_size)
     FIELD(BriefdStageV1, name) FIELD(BriefdStageV1, plugin_version) FIELD(BriefdStageV1, create)
     FIELD(BriefdStageV1, process) FIELD(BriefdStageV1, destroy) FIELD(BriefdStageV1, free_buf)
+    FIELD(BriefdStageV1, process_story)
     printf("major %d\nsymbol %s\nstatus %d %d %d %zu\n", BRIEFD_ABI_MAJOR, BRIEFD_ENTRY_SYMBOL_V1,
            BRIEFD_CONTINUE, BRIEFD_DROP, BRIEFD_FAIL, sizeof(BriefdStatus));
     return 0;
@@ -58,7 +59,7 @@ fn the_c_header_matches_the_rust_abi() {
         rust,
         "BriefdStageV1",
         StageV1,
-        [abi_major, struct_size, name, plugin_version, create, process, destroy, free_buf]
+        [abi_major, struct_size, name, plugin_version, create, process, destroy, free_buf, process_story]
     );
     writeln!(rust, "major {}", stage_api::ABI_MAJOR).unwrap();
     writeln!(rust, "symbol {ENTRY_SYMBOL_V1}").unwrap();
