@@ -11,6 +11,10 @@ const SHIPPED: &str = include_str!("../../../config.yaml");
 /// The line of the shipped config that picks the model; `--no-model` turns it extractive.
 const MODEL_METHOD: &str = "    method: model\n";
 
+/// The start of the shipped config's sentence-encoder line; `--no-model` comments it out, so the
+/// config needs no model file at all.
+const ENCODER: &str = "    embeddings: ";
+
 /// Writes `DIR/config.yaml` (never over an existing one) and makes its folders; returns what to
 /// do next, for the terminal.
 pub fn init(dir: &Path, with_model: bool) -> anyhow::Result<String> {
@@ -19,7 +23,11 @@ pub fn init(dir: &Path, with_model: bool) -> anyhow::Result<String> {
     let text = if with_model {
         SHIPPED.to_string()
     } else {
-        SHIPPED.replacen(MODEL_METHOD, "    method: extractive\n", 1)
+        SHIPPED.replacen(MODEL_METHOD, "    method: extractive\n", 1).replacen(
+            ENCODER,
+            "    # embeddings: ",
+            1,
+        )
     };
     let mut file = std::fs::File::options()
         .write(true)
@@ -46,11 +54,12 @@ pub fn init(dir: &Path, with_model: bool) -> anyhow::Result<String> {
     }
     let mut out = format!("wrote {} and its folders\n", config_path.display());
     if let Err(e) = &config {
-        // With the model: its file is not there yet (the config's own check names it).
+        // With the models: their files are not there yet (the config's own check names them).
         out.push_str(&format!(
             "\nNot ready yet: {e}\n\
-             Fetch the model from a briefd checkout (models/fetch) and copy the .gguf file into {}/,\n\
-             or run `briefd init --no-model` in a new folder for extractive summaries only.\n",
+             Fetch the models from a briefd checkout (models/fetch, models/fetch-minilm) and copy the\n\
+             .gguf file and the all-MiniLM-L6-v2 folder into {}/,\n\
+             or run `briefd init --no-model` in a new folder, which needs no model file.\n",
             dir.join("models").display(),
         ));
     }

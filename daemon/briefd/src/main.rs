@@ -63,8 +63,9 @@ enum Command {
     /// Set up a folder to run briefd in: a commented config.yaml and the folders it names.
     ///
     /// The config is the one briefd ships (every option explained). Its summarize stage uses a
-    /// local model file; init says how to fetch it, or writes `method: extractive` with
-    /// --no-model. An existing config.yaml is never overwritten.
+    /// local model file and its dedupe stage a sentence encoder; init says how to fetch them, or
+    /// with --no-model writes `method: extractive` and leaves the encoder out. An existing
+    /// config.yaml is never overwritten.
     #[command(
         after_help = "Examples:\n  briefd init ~/news && briefd run -c ~/news/config.yaml\n  briefd init --no-model ."
     )]
@@ -72,7 +73,7 @@ enum Command {
         /// The folder (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Summarise without a model (extractive summaries only).
+        /// No model files: extractive summaries, and dedupe without the sentence encoder's veto.
         #[arg(long)]
         no_model: bool,
     },

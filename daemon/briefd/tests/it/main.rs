@@ -498,7 +498,9 @@ fn init_sets_up_a_folder_and_never_replaces_a_config() {
     let plain = env.root().join("plain");
     env.briefd(&["init", "--no-model", plain.to_str().unwrap()]);
     let config = plain.join("config.yaml");
-    assert!(std::fs::read_to_string(&config).unwrap().contains("    method: extractive\n"));
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.contains("    method: extractive\n"), "{written}");
+    assert!(written.contains("    # embeddings: { model_dir: models/all-MiniLM-L6-v2"), "{written}");
     let checked = env.briefd(&["check-config", "--config", config.to_str().unwrap()]);
     assert!(checked.contains("ok; stages: clean -> dedupe -> summarize -> keypoints"), "{checked}");
 }
