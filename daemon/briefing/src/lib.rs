@@ -183,29 +183,7 @@ fn key_points(sources: &[Source], originals: &std::collections::BTreeMap<i64, i6
     let Some(holder) = sources.iter().rev().find(|s| !s.article.key_points.is_empty()) else {
         return Vec::new();
     };
-    holder
-        .article
-        .key_points
-        .iter()
-        .map(|k| {
-            let citations: Vec<Citation> = k
-                .citations
-                .iter()
-                .map(|c| Citation {
-                    article_id: c.article_id.unwrap_or(holder.article_id),
-                    start: c.start,
-                    end: c.end,
-                    value: c.value.clone(),
-                })
-                .collect();
-            let n_sources = citations
-                .iter()
-                .map(|c| reprint::independent(c.article_id, originals))
-                .collect::<std::collections::BTreeSet<_>>()
-                .len();
-            KeyPoint { text: k.text.clone(), n_sources, sources_differ: k.sources_differ, citations }
-        })
-        .collect()
+    points_with_sources(&holder.article.key_points, originals, Some(holder.article_id))
 }
 
 /// The key points a story stage set: every citation names its source (the pipeline refuses
@@ -213,6 +191,16 @@ fn key_points(sources: &[Source], originals: &std::collections::BTreeMap<i64, i6
 fn story_key_points(
     points: &[stage_api::KeyPoint],
     originals: &std::collections::BTreeMap<i64, i64>,
+) -> Vec<KeyPoint> {
+    points_with_sources(points, originals, None)
+}
+
+/// `points` with each citation's article (`unnamed` for a citation that names none; left out
+/// when that is `None`) and their count of independent sources.
+fn points_with_sources(
+    points: &[stage_api::KeyPoint],
+    originals: &std::collections::BTreeMap<i64, i64>,
+    unnamed: Option<i64>,
 ) -> Vec<KeyPoint> {
     points
         .iter()
@@ -222,7 +210,7 @@ fn story_key_points(
                 .iter()
                 .filter_map(|c| {
                     Some(Citation {
-                        article_id: c.article_id?,
+                        article_id: c.article_id.or(unnamed)?,
                         start: c.start,
                         end: c.end,
                         value: c.value.clone(),
