@@ -135,30 +135,20 @@ pub unsafe extern "C" fn process<T: Stage + 'static>(
     input: Buf,
     out: *mut Buf,
 ) -> Status {
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: per the contract above.
-        let (stage, bytes) = unsafe { (&*(instance as *const T), input.as_bytes()) };
-        let article: Article = serde_json::from_slice(bytes)
-            .map_err(|e| format!("the host sent an article this plugin cannot read: {e}"))?;
-        // A host that offers no context (null) gets one with no earlier stories.
-        // SAFETY: non-null host tables are valid for the call.
-        match unsafe { host.as_ref() } {
-            Some(host) => Ok::<_, String>(stage.process(article, &HostContext::new(host))),
-            None => Ok(stage.process(article, &crate::EmptyContext)),
-        }
-    }));
-    let (status, bytes) = match result {
-        Ok(Ok(Outcome::Continue(article))) => match serde_json::to_vec(&article) {
-            Ok(json) => (Status::CONTINUE, json),
-            Err(e) => (Status::FAIL, format!("cannot encode the article: {e}").into_bytes()),
-        },
-        Ok(Ok(Outcome::Drop { reason })) => (Status::DROP, reason.into_bytes()),
-        Ok(Ok(Outcome::Fail { message })) | Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
-        Err(panic) => (Status::FAIL, panicked(panic).into_bytes()),
-    };
-    // SAFETY: the host passes a writable pointer.
-    unsafe { *out = Buf::from_vec(bytes) };
-    status
+    // SAFETY: per the contract above.
+    unsafe {
+        answer(host, input, out, "an article", |article: Article, context| {
+            let stage = &*(instance as *const T);
+            match stage.process(article, context) {
+                Outcome::Continue(article) => match serde_json::to_vec(&article) {
+                    Ok(json) => (Status::CONTINUE, json),
+                    Err(e) => (Status::FAIL, format!("cannot encode the article: {e}").into_bytes()),
+                },
+                Outcome::Drop { reason } => (Status::DROP, reason.into_bytes()),
+                Outcome::Fail { message } => (Status::FAIL, message.into_bytes()),
+            }
+        })
+    }
 }
 
 /// `process_story` for `T`: story JSON in, the stage's story outcome out.
@@ -171,26 +161,52 @@ pub unsafe extern "C" fn process_story<T: StoryStage + 'static>(
     input: Buf,
     out: *mut Buf,
 ) -> Status {
+    // SAFETY: per the contract above.
+    unsafe {
+        answer(host, input, out, "a story", |story: Story, context| {
+            let stage = &*(instance as *const T);
+            match stage.process_story(story, context) {
+                StoryOutcome::Set(fields) => match serde_json::to_vec(&fields) {
+                    Ok(json) => (Status::CONTINUE, json),
+                    Err(e) => (Status::FAIL, format!("cannot encode the story fields: {e}").into_bytes()),
+                },
+                StoryOutcome::Skip { reason } => (Status::DROP, reason.into_bytes()),
+                StoryOutcome::Fail { message } => (Status::FAIL, message.into_bytes()),
+            }
+        })
+    }
+}
+
+/// One call of an entry point: `input` decoded as `I` (what names it in the error), `run` given
+/// it and the host's context (a null host gets one with no earlier stories), a panic turned into
+/// a failure, and the answer written to `out`.
+///
+/// # Safety
+/// `host` and `input` are valid for the call; `out` writable.
+unsafe fn answer<I: serde::de::DeserializeOwned>(
+    host: *const HostV1,
+    input: Buf,
+    out: *mut Buf,
+    what: &str,
+    run: impl FnOnce(I, &dyn crate::Context) -> (Status, Vec<u8>),
+) -> Status {
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: per the contract above.
-        let (stage, bytes) = unsafe { (&*(instance as *const T), input.as_bytes()) };
-        let story: Story = serde_json::from_slice(bytes)
-            .map_err(|e| format!("the host sent a story this plugin cannot read: {e}"))?;
+        let bytes = unsafe { input.as_bytes() };
+        let value: I = match serde_json::from_slice(bytes) {
+            Ok(value) => value,
+            Err(e) => {
+                let message = format!("the host sent {what} this plugin cannot read: {e}");
+                return (Status::FAIL, message.into_bytes());
+            }
+        };
         // SAFETY: non-null host tables are valid for the call.
         match unsafe { host.as_ref() } {
-            Some(host) => Ok::<_, String>(stage.process_story(story, &HostContext::new(host))),
-            None => Ok(stage.process_story(story, &crate::EmptyContext)),
+            Some(host) => run(value, &HostContext::new(host)),
+            None => run(value, &crate::EmptyContext),
         }
     }));
-    let (status, bytes) = match result {
-        Ok(Ok(StoryOutcome::Set(fields))) => match serde_json::to_vec(&fields) {
-            Ok(json) => (Status::CONTINUE, json),
-            Err(e) => (Status::FAIL, format!("cannot encode the story fields: {e}").into_bytes()),
-        },
-        Ok(Ok(StoryOutcome::Skip { reason })) => (Status::DROP, reason.into_bytes()),
-        Ok(Ok(StoryOutcome::Fail { message })) | Ok(Err(message)) => (Status::FAIL, message.into_bytes()),
-        Err(panic) => (Status::FAIL, panicked(panic).into_bytes()),
-    };
+    let (status, bytes) = result.unwrap_or_else(|panic| (Status::FAIL, panicked(panic).into_bytes()));
     // SAFETY: the host passes a writable pointer.
     unsafe { *out = Buf::from_vec(bytes) };
     status
