@@ -39,6 +39,37 @@ pub fn long_words_and_numbers(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The numbers of `text` as a reader reads them: runs of digits joined by a `,` or `.` that
+/// stands between two digits ("200,000", "3.5"), with the thousands commas taken out. [`words`]
+/// splits at every comma, so "£200,000" would pass as the "200" and "000" of "200 items" and
+/// "£100,000"; a check of whole numbers needs them whole.
+pub fn numbers(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut number = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let joins = matches!(c, ',' | '.')
+                && number.ends_with(|d: char| d.is_ascii_digit())
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if c.is_ascii_digit() || (joins && c == '.') {
+                number.push(c);
+            } else if !joins {
+                break;
+            }
+            i += 1;
+        }
+        found.push(number);
+    }
+    found
+}
+
 /// Length is counted before lower-casing, which lengthens a few letters (`İ`).
 fn is_long(word: &str) -> bool {
     word.chars().count() >= MIN_CONTENT_CHARS
@@ -62,6 +93,13 @@ mod tests {
         );
         assert_eq!(words(" ,.- ").count(), 0);
         assert_eq!(lowercase_words("Één Twee")[0], "één");
+    }
+
+    #[test]
+    fn numbers_keep_their_thousands_and_decimals() {
+        let text = "It fetched £200,000 for 200 items, 3.5% more; 1,117,320,768 bytes. In 2019, 12.";
+        assert_eq!(numbers(text), ["200000", "200", "3.5", "1117320768", "2019", "12"]);
+        assert!(numbers("no digits, none.").is_empty());
     }
 
     #[test]
