@@ -6,7 +6,7 @@
 //! the story as HTML ([`crate::html::story_fragment`], escaped by the template), carried as
 //! Atom `type="html"` text, which the XML writer escapes once more.
 
-use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
+use atom_syndication::{Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
 
 use crate::{escape, html, Story};
 
@@ -63,6 +63,10 @@ fn entry(date: &str, s: &Story, tz: &jiff::tz::TimeZone) -> Entry {
         }),
     );
     entry.set_links(links);
+    // A story stage's labels, where feed readers look for them.
+    entry.set_categories(
+        s.tags.iter().map(|t| Category { term: t.clone(), ..Default::default() }).collect::<Vec<_>>(),
+    );
     let mut content = Content::default();
     content.set_content_type(Some("html".to_string()));
     content.set_value(Some(html::story_fragment(s, tz)));
@@ -104,6 +108,12 @@ mod tests {
             let content = entry.content.as_ref().and_then(|c| c.body.as_deref()).expect("content");
             hostile::assert_inert(content, 0);
             assert!(content.contains("Summary written by a local model"), "{content}");
+            let terms: Vec<&str> = entry.categories.iter().map(|c| c.term.as_str()).collect();
+            assert_eq!(
+                terms,
+                story.tags.iter().map(String::as_str).collect::<Vec<_>>(),
+                "tags are categories"
+            );
             for link in &entry.links {
                 assert!(
                     link.href.starts_with("https://")

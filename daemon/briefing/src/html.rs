@@ -53,6 +53,8 @@ struct StoryHtml {
     headline: String,
     summary: Option<String>,
     model_written: bool,
+    /// The labels its story stages gave it.
+    tags: Vec<String>,
     points: Vec<PointHtml>,
     sources_heading: String,
     sources: Vec<SourceHtml>,
@@ -148,6 +150,7 @@ fn story(s: &Story, tz: &jiff::tz::TimeZone) -> StoryHtml {
         headline: s.headline.clone(),
         summary: s.summary.clone(),
         model_written: s.summary.is_some() && s.summary_method.as_deref() == Some("model"),
+        tags: s.tags.clone(),
         points: s.key_points.iter().map(|p| point(p, &s.sources)).collect(),
         sources_heading: crate::plural(s.n_sources, "source", "sources"),
         sources,
@@ -239,6 +242,9 @@ mod tests {
         let (strings, _) = hostile::corpus();
         assert_eq!(headlines, strings, "each headline reads exactly as the article wrote it");
         assert_eq!(doc.select("p.note").length(), stories.len(), "every model summary is marked");
+        let tags: Vec<String> = doc.select("p.tags").iter().map(|p| p.text().to_string()).collect();
+        let expected: Vec<String> = stories.iter().map(|s| format!("Tags: {}", s.tags.join(", "))).collect();
+        assert_eq!(tags, expected, "a story stage's tags read as written");
     }
 
     #[test]
