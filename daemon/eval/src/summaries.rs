@@ -35,7 +35,18 @@ pub fn run(
     for (n, item) in items.iter().enumerate() {
         let summary = stage.summarize(&item.article, None);
         tally.add(item, &summary);
-        tracing::debug!(id = %item.id, n, method = %summary.method, rejection = ?summary.rejection.as_ref().map(|r| r.to_string()), "article summarised");
+        // Progress: a model run takes seconds to a minute per article, the set most of an hour.
+        let why =
+            summary.rejection.as_ref().map(|r| format!(" (draft refused: {})", r.kind())).unwrap_or_default();
+        eprintln!(
+            "[{}/{}] {} {}: {}{why}, {:.0} s so far",
+            n + 1,
+            items.len(),
+            item.dataset,
+            item.id,
+            summary.method,
+            started.elapsed().as_secs_f64()
+        );
     }
 
     writeln!(
