@@ -8,9 +8,17 @@
  *     path: plugins/libphrase_filter.so
  *     options: { phrase: "paid partnership" }
  *
+ * Built with -DPHRASE_STORY_STAGE the same file is a story stage (stage-api 1.4) instead: it
+ * tags each story one of whose sources mentions the phrase ("mentions:<phrase>", shown in the
+ * briefing) and leaves the others alone:
+ *
+ *   cc -std=c99 -O2 -shared -fPIC -DPHRASE_STORY_STAGE -I ../stage-api phrase_filter.c \
+ *      -o libphrase_tagger.so
+ *
  * The option parser is deliberately tiny: it finds "phrase":"..." in the options JSON and takes
- * the characters up to the next quote (no escapes). The article JSON is searched as is, so a
- * phrase with characters JSON escapes (quotes, backslashes, non-ASCII) will not match.
+ * the characters up to the next quote (no escapes). The article (or story) JSON is searched as
+ * is, so a phrase with characters JSON escapes (quotes, backslashes, non-ASCII) will not match,
+ * and a story stage also finds it in a source's outlet or title, not only its text.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -58,6 +66,10 @@ static BriefdStatus create(BriefdBuf options, void **instance, BriefdBuf *err) {
         *err = owned_copy("options.phrase is empty; write the phrase to drop articles by");
         return BRIEFD_FAIL;
     }
+    if (memchr(start, '\\', len) != NULL) {
+        *err = owned_copy("options.phrase holds a backslash; this example reads no JSON escapes");
+        return BRIEFD_FAIL;
+    }
     Filter *filter = malloc(sizeof *filter);
     char *phrase = malloc(len + 1);
     if (filter == NULL || phrase == NULL) {
@@ -86,6 +98,13 @@ static int contains(const uint8_t *hay, size_t hay_len, const Filter *filter) {
 static BriefdStatus process(void *instance, const BriefdHostV1 *host, BriefdBuf input, BriefdBuf *out) {
     const Filter *filter = instance;
     (void)host;
+#ifdef PHRASE_STORY_STAGE
+    /* A story stage is never given an article by briefd; answer a stray call, do not guess. */
+    (void)filter;
+    (void)input;
+    *out = owned_copy("this plugin is a story stage; it has no article `process`");
+    return BRIEFD_FAIL;
+#endif
     if (contains(input.ptr, input.len, filter)) {
         const char *prefix = "mentions \"";
         size_t n = strlen(prefix) + filter->len + 2;
@@ -113,6 +132,34 @@ static BriefdStatus process(void *instance, const BriefdHostV1 *host, BriefdBuf 
     return BRIEFD_CONTINUE;
 }
 
+#ifdef PHRASE_STORY_STAGE
+/* One story: its JSON holds every source's article, so one search covers them all. */
+static BriefdStatus process_story(void *instance, const BriefdHostV1 *host, BriefdBuf input, BriefdBuf *out) {
+    const Filter *filter = instance;
+    (void)host;
+    if (!contains(input.ptr, input.len, filter)) {
+        *out = owned_copy("no source mentions the phrase");
+        return BRIEFD_DROP;
+    }
+    /* The phrase holds no quote (the option parser stops at one) and no backslash (create
+     * refuses one), so it goes into a JSON string as is. */
+    const char *prefix = "{\"tags\":[\"mentions:";
+    const char *suffix = "\"]}";
+    size_t n = strlen(prefix) + filter->len + strlen(suffix) + 1;
+    char *fields = malloc(n);
+    if (fields == NULL) {
+        *out = owned_copy("out of memory");
+        return BRIEFD_FAIL;
+    }
+    strcpy(fields, prefix);
+    strcat(fields, filter->phrase);
+    strcat(fields, suffix);
+    *out = owned_copy(fields);
+    free(fields);
+    return BRIEFD_CONTINUE;
+}
+#endif
+
 static void destroy(void *instance) {
     Filter *filter = instance;
     if (filter == NULL) return;
@@ -122,8 +169,15 @@ static void destroy(void *instance) {
 
 static void free_buf(BriefdBuf buf) { free((void *)buf.ptr); }
 
+#ifdef PHRASE_STORY_STAGE
+static const BriefdStageV1 DESCRIPTOR = {
+    BRIEFD_ABI_MAJOR, sizeof(BriefdStageV1), "phrase-tagger", "0.1.0", create, process, destroy, free_buf,
+    process_story,
+};
+#else
 static const BriefdStageV1 DESCRIPTOR = {
     BRIEFD_ABI_MAJOR, sizeof(BriefdStageV1), "phrase-filter", "0.1.0", create, process, destroy, free_buf,
 };
+#endif
 
 const BriefdStageV1 *briefd_stage_v1(void) { return &DESCRIPTOR; }

@@ -214,6 +214,51 @@ fn the_story_example_tags_a_story_through_the_c_abi() {
     );
 }
 
+/// The C example built as a story stage: a story one of whose sources mentions the phrase gets
+/// a tag, any other is skipped with the reason, and its article entry refuses to guess.
+#[test]
+fn the_c_example_built_as_a_story_stage_tags_the_stories_that_mention_its_phrase() {
+    let library = Library::load(&plugins().phrase_tagger).unwrap();
+    assert!(library.is_story_stage());
+    assert_eq!(library.name(), "phrase-tagger");
+    let stage =
+        PluginStage::new(library, settings(OnError::Fail, json!({"phrase": "Harbour Wall"}))).unwrap();
+    let story = |texts: &[&str]| Story {
+        story_id: 4,
+        revision: 1,
+        sources: texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| StorySource {
+                article_id: i as i64 + 1,
+                outlet: None,
+                reprint_of: None,
+                article: article(text),
+            })
+            .collect(),
+        ..Story::default()
+    };
+    let outcome =
+        StoryStage::process_story(&stage, story(&["Rain fell.", "The harbour wall fell."]), &EmptyContext);
+    let StoryOutcome::Set(fields) = outcome else { panic!("{outcome:?}") };
+    assert_eq!(fields.tags, Some(vec!["mentions:harbour wall".to_string()]));
+    let outcome = StoryStage::process_story(&stage, story(&["Rain fell."]), &EmptyContext);
+    assert!(
+        matches!(&outcome, StoryOutcome::Skip { reason } if reason == "no source mentions the phrase"),
+        "{outcome:?}"
+    );
+    let outcome = Stage::process(&stage, article("The harbour wall fell."), &EmptyContext);
+    assert!(
+        matches!(&outcome, Outcome::Fail { message } if message.contains("is a story stage")),
+        "{outcome:?}"
+    );
+    let refused = PluginStage::new(
+        Library::load(&plugins().phrase_tagger).unwrap(),
+        settings(OnError::Fail, json!({"phrase": "a\\b"})),
+    );
+    assert!(refused.err().unwrap().to_string().contains("holds a backslash"));
+}
+
 /// Stage-api 1.4 grew the descriptor; a plugin built against 1.0 (a shorter descriptor, junk
 /// after it) still loads, as an article stage, and works.
 #[test]

@@ -14,6 +14,8 @@ pub struct Plugins {
     pub misbehaving: PathBuf,
     /// `plugins/example-c/phrase_filter.c`.
     pub phrase_filter: PathBuf,
+    /// The same file built with `-DPHRASE_STORY_STAGE`: a story stage in C.
+    pub phrase_tagger: PathBuf,
     /// `plugins/misbehaving-stage/c/wrong_abi.c`.
     pub wrong_abi: PathBuf,
     /// `plugins/misbehaving-stage/c/no_symbol.c`.
@@ -73,11 +75,13 @@ fn build() -> Plugins {
         path
     };
     let dir = tempfile::tempdir().unwrap();
-    let c = |source: &str, name: &str| {
+    let c_with = |source: &str, name: &str, defines: &[&str]| {
         let out = dir.path().join(format!("lib{name}.so"));
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
         let built = Command::new(&cc)
-            .args(["-std=c99", "-Wall", "-Werror", "-O2", "-shared", "-fPIC", "-I"])
+            .args(["-std=c99", "-Wall", "-Werror", "-O2", "-shared", "-fPIC"])
+            .args(defines)
+            .arg("-I")
             .arg(repo().join("plugins/stage-api"))
             .arg(repo().join(source))
             .arg("-o")
@@ -91,10 +95,16 @@ fn build() -> Plugins {
         );
         out
     };
+    let c = |source: &str, name: &str| c_with(source, name, &[]);
     Plugins {
         topics: library("example_stage"),
         misbehaving: library("misbehaving_stage"),
         phrase_filter: c("plugins/example-c/phrase_filter.c", "phrase_filter"),
+        phrase_tagger: c_with(
+            "plugins/example-c/phrase_filter.c",
+            "phrase_tagger",
+            &["-DPHRASE_STORY_STAGE"],
+        ),
         wrong_abi: c("plugins/misbehaving-stage/c/wrong_abi.c", "wrong_abi"),
         garbage: c("plugins/misbehaving-stage/c/garbage.c", "garbage"),
         no_symbol: c("plugins/misbehaving-stage/c/no_symbol.c", "no_symbol"),
