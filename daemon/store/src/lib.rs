@@ -343,9 +343,8 @@ impl Store {
     /// Connects to the PostgreSQL database at `url` (`postgres://…`) and migrates it to the
     /// current schema.
     pub fn connect(url: &str) -> Result<Store> {
-        let conn = pg::Connection::open(url)?;
-        let mut conn = conn;
-        conn.migrate()?;
+        let mut conn = pg::Connection::open(url)?;
+        pg::off_runtime(|| conn.migrate())?;
         Ok(Store::with(Location::Postgres(url.to_string()), Backend::Postgres(Mutex::new(conn))))
     }
 
@@ -356,7 +355,7 @@ impl Store {
             Location::File(path) => Store::open_read_only(path),
             Location::Postgres(url) => {
                 let mut conn = pg::Connection::open(url)?;
-                if !conn.check_version()? {
+                if !pg::off_runtime(|| conn.check_version())? {
                     return Ok(None);
                 }
                 let store =
@@ -413,7 +412,7 @@ impl Store {
     pub fn lock_for_daemon(&self) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(()),
-            Backend::Postgres(conn) => lock(conn).lock_for_daemon(),
+            Backend::Postgres(conn) => pg::off_runtime(|| lock(conn).lock_for_daemon()),
         }
     }
 
@@ -448,10 +447,10 @@ impl Store {
 
     /// Runs `f` on the database, in a transaction of its own when `tx` says so (committed when
     /// `f` succeeds, rolled back when it fails).
-    fn run<T, E: Into<ReadError>>(
+    fn run<T: Send, E: Into<ReadError>>(
         &self,
         tx: Tx,
-        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E>,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
     ) -> Result<T> {
         let db_err = |e: DbError| self.err(e);
         match &self.backend {
@@ -465,7 +464,7 @@ impl Store {
                 t.commit().map_err(|e| db_err(e.into()))?;
                 Ok(out)
             }
-            Backend::Postgres(conn) => {
+            Backend::Postgres(conn) => pg::off_runtime(|| {
                 let mut conn = lock(conn);
                 let (client, statements) = conn.parts().map_err(db_err)?;
                 if tx == Tx::No {
@@ -475,22 +474,22 @@ impl Store {
                 let out = f(&mut PgDb { client: &mut t, statements }).map_err(|e| self.read_err(e.into()))?;
                 t.commit().map_err(|e| db_err(e.into()))?;
                 Ok(out)
-            }
+            }),
         }
     }
 
     /// One read or one statement, outside a transaction.
-    fn one<T, E: Into<ReadError>>(
+    fn one<T: Send, E: Into<ReadError>>(
         &self,
-        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E>,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
     ) -> Result<T> {
         self.run(Tx::No, f)
     }
 
     /// Several statements that stand or fall together.
-    fn tx<T, E: Into<ReadError>>(
+    fn tx<T: Send, E: Into<ReadError>>(
         &self,
-        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E>,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
     ) -> Result<T> {
         self.run(Tx::Yes, f)
     }
@@ -882,7 +881,7 @@ impl Store {
     }
 
     /// A lookup for a stage, which degrades to `default` rather than failing the article.
-    fn lookup<T>(&self, default: T, f: impl FnOnce(&mut dyn Db) -> db::DbResult<T>) -> T {
+    fn lookup<T: Send>(&self, default: T, f: impl FnOnce(&mut dyn Db) -> db::DbResult<T> + Send) -> T {
         self.one(f).unwrap_or(default)
     }
 }

@@ -283,11 +283,31 @@ pub(crate) fn is_unavailable(e: &postgres::Error) -> bool {
     }
 }
 
+/// True on a thread that runs a tokio runtime (or a task's blocking thread): `postgres`'s sync
+/// client runs a runtime of its own, which tokio refuses to start (or drop) there.
+pub(crate) fn in_async_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Runs `work` where the sync client may block: here, or on a thread of its own when this
+/// thread belongs to a tokio runtime. The daemon calls the store from its own threads; this
+/// keeps a call from an async task (a start, a shutdown) from panicking.
+pub(crate) fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if !in_async_runtime() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 /// One connection to the database, its prepared statements, and what it needs to reconnect.
 pub(crate) struct Connection {
     url: String,
     config: postgres::Config,
-    client: Client,
+    /// Always `Some` but while dropped (see `Drop`).
+    client: Option<Client>,
     statements: HashMap<String, postgres::Statement>,
     /// Whether this connection holds the daemon lock (retaken after a reconnect).
     daemon_lock: bool,
@@ -306,31 +326,36 @@ impl Connection {
         if config.get_application_name().is_none() {
             config.application_name("briefd");
         }
-        let client = connect(url, &config)?;
+        let client = off_runtime(|| connect(url, &config))?;
         Ok(Connection {
             url: url.to_string(),
             config,
-            client,
+            client: Some(client),
             statements: HashMap::new(),
             daemon_lock: false,
         })
+    }
+
+    fn client(&mut self) -> &mut Client {
+        self.client.as_mut().expect("a connection has its client until dropped")
     }
 
     /// The client (reconnected if the connection was lost) and the statement cache.
     pub(crate) fn parts(
         &mut self,
     ) -> std::result::Result<(&mut Client, &mut HashMap<String, postgres::Statement>), DbError> {
-        if self.client.is_closed() {
+        if self.client().is_closed() {
             let client = connect(&self.url, &self.config).map_err(|e| DbError::Decode(e.to_string()))?;
-            self.client = client;
+            self.client = Some(client);
             self.statements.clear();
-            if self.daemon_lock && !try_daemon_lock(&mut self.client)? {
+            if self.daemon_lock && !try_daemon_lock(self.client())? {
                 return Err(DbError::Decode(
                     "the connection was lost and another briefd took the database meanwhile".into(),
                 ));
             }
         }
-        Ok((&mut self.client, &mut self.statements))
+        let client = self.client.as_mut().expect("a connection has its client until dropped");
+        Ok((client, &mut self.statements))
     }
 
     fn err(&self, source: postgres::Error) -> StoreError {
@@ -340,14 +365,14 @@ impl Connection {
     /// The schema version stored; 0 for a database briefd never wrote.
     fn version(&mut self) -> Result<i64> {
         let exists: bool = self
-            .client
+            .client()
             .query_one("SELECT to_regclass('briefd_schema') IS NOT NULL", &[])
             .and_then(|r| r.try_get(0))
             .map_err(|e| self.err(e))?;
         if !exists {
             return Ok(0);
         }
-        self.client
+        self.client()
             .query_one("SELECT version FROM briefd_schema", &[])
             .and_then(|r| r.try_get(0))
             .map_err(|e| self.err(e))
@@ -356,11 +381,13 @@ impl Connection {
     /// Brings the database to the newest schema, one transaction per step.
     pub(crate) fn migrate(&mut self) -> Result<()> {
         let known = MIGRATIONS.len() as i64;
+        let database = redact(&self.url);
         let mut tx = self
             .client
+            .as_mut()
+            .expect("a connection has its client until dropped")
             .transaction()
-            .map_err(|e| StoreError::Postgres { database: redact(&self.url), source: e })?;
-        let database = redact(&self.url);
+            .map_err(|source| StoreError::Postgres { database: database.clone(), source })?;
         let err = |source| StoreError::Postgres { database: database.clone(), source };
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
         tx.batch_execute("CREATE TABLE IF NOT EXISTS briefd_schema (version BIGINT NOT NULL)")
@@ -404,7 +431,7 @@ impl Connection {
             return Ok(());
         }
         let database = redact(&self.url);
-        match try_daemon_lock(&mut self.client) {
+        match try_daemon_lock(self.client()) {
             Ok(true) => {
                 self.daemon_lock = true;
                 Ok(())
@@ -412,6 +439,17 @@ impl Connection {
             Ok(false) => Err(StoreError::InUse { database }),
             Err(DbError::Postgres(source)) => Err(StoreError::Postgres { database, source }),
             Err(e) => Err(StoreError::Decode { database, problem: format!("{e:?}") }),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Closing runs the client's runtime, which tokio forbids on its own threads.
+        if let Some(client) = self.client.take() {
+            if in_async_runtime() {
+                std::thread::spawn(move || drop(client));
+            }
         }
     }
 }
@@ -572,6 +610,22 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the lock was never released");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The sync client runs a runtime of its own; opening, using and dropping a store from an
+    /// async task must not start (or drop) it on the task's thread, which tokio forbids.
+    #[test]
+    fn the_store_can_be_used_and_dropped_inside_an_async_runtime() {
+        let url = test_cluster::database();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().expect("runtime");
+        runtime.block_on(async move {
+            let store = Store::connect(&url).expect("connect");
+            store.lock_for_daemon().expect("lock");
+            let file = store.accept_file(b"p1", b"a.txt", "h1", 1).expect("accept");
+            assert_eq!(store.status(1).expect("status").files[0].n_files, 1);
+            assert_eq!(file.id, 1);
+            drop(store);
+        });
     }
 
     #[test]
