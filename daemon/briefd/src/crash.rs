@@ -44,7 +44,7 @@ pub fn note_path(database: &config::Database, processing: &Path) -> PathBuf {
 /// writes this run's, and arms the handler. Call with the state lock held, before any article
 /// is processed.
 pub fn begin(path: &Path, store: &Store) -> anyhow::Result<()> {
-    if let Ok(previous) = std::fs::read_to_string(&path) {
+    if let Ok(previous) = std::fs::read_to_string(path) {
         let began = previous.lines().next().unwrap_or("").trim();
         if previous.as_bytes().windows(CRASHED.len()).any(|w| w == CRASHED) {
             warn!(
@@ -65,10 +65,10 @@ pub fn begin(path: &Path, store: &Store) -> anyhow::Result<()> {
     let mut file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     writeln!(file, "{}", store::now())?;
     file.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     let note = std::fs::OpenOptions::new()
         .append(true)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
     let old = NOTE_FD.swap(note.into_raw_fd(), Ordering::SeqCst);
     if old >= 0 {

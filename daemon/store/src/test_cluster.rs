@@ -30,22 +30,29 @@ pub struct Cluster {
 const KEEPER: &str = r#"
 set -e
 dir="$1"; bin="$2"
-run() { "$@"; }
+# A prefix, not a function: the server must be the background job itself (setpriv execs it),
+# so that the signal below reaches it rather than a subshell waiting on it.
+as_user=""
 if [ "$(id -u)" = 0 ]; then
     if id postgres >/dev/null 2>&1; then user=postgres; else user=nobody; fi
     chown "$user" "$dir"
-    run() { setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups "$@"; }
+    as_user="setpriv --reuid=$user --regid=$(id -g "$user") --clear-groups"
 fi
-run "$bin/initdb" -D "$dir/data" -U briefd --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1
+$as_user "$bin/initdb" -D "$dir/data" -U briefd --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1
 # One role must give its password, for the tests of a refused one: its rule comes first.
 { echo "local all briefd_password scram-sha-256"; cat "$dir/data/pg_hba.conf"; } >"$dir/hba"
 cat "$dir/hba" >"$dir/data/pg_hba.conf"
-run "$bin/postgres" -D "$dir/data" -k "$dir" -c listen_addresses= -c fsync=off \
+$as_user "$bin/postgres" -D "$dir/data" -k "$dir" -c listen_addresses= -c fsync=off \
     -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 >"$dir/server.log" 2>&1 &
 pid=$!
 cat >/dev/null || true
+# Fast shutdown (the server sets its own handler, so the background job's ignored SIGINT does
+# not stop it); a server still there after 10 s is killed.
 kill -INT "$pid" 2>/dev/null || true
+( sleep 10; kill -KILL "$pid" 2>/dev/null ) &
+watchdog=$!
 wait "$pid" 2>/dev/null || true
+kill "$watchdog" 2>/dev/null || true
 rm -rf "$dir"
 "#;
 
