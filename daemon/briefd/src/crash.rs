@@ -27,18 +27,24 @@ static NOTE_FD: AtomicI32 = AtomicI32::new(-1);
 const FATAL_SIGNALS: [libc::c_int; 5] =
     [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT];
 
-fn note_path(database: &Path) -> PathBuf {
-    let mut name = database.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".run");
-    database.with_file_name(name)
+/// The note beside a SQLite database; with PostgreSQL, which has no file here, beside the
+/// inbox's lock in the processing folder (a hidden name, which no scan takes for a claimed file).
+pub fn note_path(database: &config::Database, processing: &Path) -> PathBuf {
+    match database.file() {
+        Some(file) => {
+            let mut name = file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".run");
+            file.with_file_name(name)
+        }
+        None => processing.join(".briefd.run"),
+    }
 }
 
 /// Reads the previous run's note (taking back its unfinished stage starts unless it crashed),
 /// writes this run's, and arms the handler. Call with the state lock held, before any article
 /// is processed.
-pub fn begin(database: &Path, store: &Store) -> anyhow::Result<()> {
-    let path = note_path(database);
-    if let Ok(previous) = std::fs::read_to_string(&path) {
+pub fn begin(path: &Path, store: &Store) -> anyhow::Result<()> {
+    if let Ok(previous) = std::fs::read_to_string(path) {
         let began = previous.lines().next().unwrap_or("").trim();
         if previous.as_bytes().windows(CRASHED.len()).any(|w| w == CRASHED) {
             warn!(
@@ -59,10 +65,10 @@ pub fn begin(database: &Path, store: &Store) -> anyhow::Result<()> {
     let mut file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     writeln!(file, "{}", store::now())?;
     file.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     let note = std::fs::OpenOptions::new()
         .append(true)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
     let old = NOTE_FD.swap(note.into_raw_fd(), Ordering::SeqCst);
     if old >= 0 {

@@ -134,7 +134,7 @@ fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(Locks, Arc<
     let repaired = worker.recover()?;
     info!(
         inbox = %paths.inbox.display(),
-        database = %paths.database.display(),
+        database = %crate::location(&paths.database).display(),
         ?stages,
         repaired,
         "briefd started"
@@ -142,9 +142,10 @@ fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(Locks, Arc<
     Ok((locks, store, worker))
 }
 
-/// The two locks a process working on a config holds: its database's and its inbox's.
+/// The two locks a process working on a config holds: its database's and its inbox's. A
+/// PostgreSQL database's lock is held by the store's connection instead (`Store::lock_for_daemon`).
 pub struct Locks {
-    _state: StateLock,
+    _state: Option<StateLock>,
     _inbox: StateLock,
 }
 
@@ -154,7 +155,7 @@ pub struct Locks {
 pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
     let paths = &config.paths;
     std::fs::create_dir_all(&paths.inbox).with_context(|| format!("creating {}", paths.inbox.display()))?;
-    let state_dir = paths.database.parent().filter(|d| !d.as_os_str().is_empty());
+    let state_dir = paths.database.file().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty());
     for dir in [Some(paths.processing()), Some(paths.archive.clone()), Some(paths.failed.clone())]
         .into_iter()
         .chain([Some(paths.briefings.clone()), state_dir.map(Path::to_path_buf)])
@@ -162,7 +163,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
     {
         inbox::durable::real_dir(&dir)?;
     }
-    let state = crate::lock::acquire(&paths.database)?;
+    let state = paths.database.file().map(crate::lock::acquire).transpose()?;
     let inbox_lock = crate::lock::acquire_inbox(&paths.inbox, &paths.processing())?;
     if !inbox::durable::syncing() {
         warn!(
@@ -176,8 +177,10 @@ pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
         remove_stale(dir, prefix);
     }
     remove_stale(&paths.processing(), ".copy-");
-    let store = Arc::new(Store::open(&paths.database)?);
-    crate::crash::begin(&paths.database, &store)?;
+    let store = Arc::new(Store::open_at(&crate::location(&paths.database))?);
+    // Before anything is written: a second daemon on one PostgreSQL database is refused here.
+    store.lock_for_daemon()?;
+    crate::crash::begin(&crate::crash::note_path(&paths.database, &paths.processing()), &store)?;
     Ok((Locks { _state: state, _inbox: inbox_lock }, store))
 }
 

@@ -248,7 +248,7 @@ pub fn run(
     files.sort();
     set_apart(&mut config, work.path(), options.no_model);
     let briefings = config.paths.briefings.clone();
-    let database = config.paths.database.clone();
+    let database = config.paths.database.file().map(Path::to_path_buf).expect("set apart as a SQLite file");
 
     let started = Instant::now();
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
@@ -299,7 +299,7 @@ fn set_apart(config: &mut Config, root: &Path, no_model: bool) {
         archive: root.join("archive"),
         failed: root.join("failed"),
         briefings: root.join("briefings"),
-        database: root.join("state").join("briefd.db"),
+        database: config::Database::File(root.join("state").join("briefd.db")),
     };
     if no_model {
         for stage in &mut config.stages {

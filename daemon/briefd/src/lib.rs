@@ -27,6 +27,14 @@ pub mod worker;
 
 pub use daemon::run;
 
+/// The store's name for where the config puts the state.
+pub fn location(database: &config::Database) -> store::Location {
+    match database {
+        config::Database::File(path) => store::Location::File(path.clone()),
+        config::Database::Postgres(url) => store::Location::Postgres(url.clone()),
+    }
+}
+
 /// The local date (YYYY-MM-DD) of now in `tz`: the day a briefing is named for.
 pub fn today(tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date().to_string()

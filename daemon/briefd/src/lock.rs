@@ -81,10 +81,15 @@ fn take(path: &Path) -> anyhow::Result<Result<StateLock, Option<u32>>> {
     }
 }
 
-/// The pid of the briefd that holds the lock for `database`, if one does; `Some(None)` when it is
-/// held but names no pid. Reads only: a shared lock is tried and dropped at once.
-pub fn holder(database: &Path) -> Option<Option<u32>> {
-    let mut file = File::open(lock_path(database)).ok()?;
+/// The pid of the briefd that holds the lock for `database` (with PostgreSQL, which has no lock
+/// file, the inbox's lock in `processing`), if one does; `Some(None)` when it is held but names
+/// no pid. Reads only: a shared lock is tried and dropped at once.
+pub fn holder(database: &config::Database, processing: &Path) -> Option<Option<u32>> {
+    let path = match database.file() {
+        Some(file) => lock_path(file),
+        None => processing.join(".lock"),
+    };
+    let mut file = File::open(path).ok()?;
     match file.try_lock_shared() {
         Ok(()) => None,
         Err(_) => {

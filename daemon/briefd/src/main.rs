@@ -384,9 +384,9 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 /// `briefd status`: counts per state and the latest failures and drops.
 fn status(config_path: &Path, recent: usize, json: bool) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
-    let database = &config.paths.database;
-    let daemon = briefd::lock::holder(database);
-    let report = match Store::open_read_only(database)? {
+    let location = briefd::location(&config.paths.database);
+    let daemon = briefd::lock::holder(&config.paths.database, &config.paths.processing());
+    let report = match Store::open_read_only_at(&location)? {
         Some(store) => Some(store.status(recent)?),
         None => None,
     };
@@ -398,8 +398,9 @@ fn status(config_path: &Path, recent: usize, json: bool) -> anyhow::Result<ExitC
         briefd::status::count_files(&config.paths.inbox),
         briefd::status::count_files(&config.paths.processing()),
     );
+    let database = location.display();
     let view = briefd::status::View {
-        database,
+        database: &database,
         daemon,
         report: report.as_ref(),
         inbox,
@@ -461,7 +462,7 @@ fn briefing(config_path: &Path, date: Option<&str>) -> anyhow::Result<ExitCode> 
         }
         None => briefd::today(&config.briefing.timezone),
     };
-    let store = Store::open(&config.paths.database)?;
+    let store = Store::open_at(&briefd::location(&config.paths.database))?;
     print!("{}", briefd::publish::write_day(&config, &store, &day)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -469,9 +470,9 @@ fn briefing(config_path: &Path, date: Option<&str>) -> anyhow::Result<ExitCode> 
 /// `briefd explain ARTICLE`: why each article of that id or file name is in its story.
 fn explain(config_path: &Path, query: &str) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
-    let store = Store::open_read_only(&config.paths.database)?.with_context(|| {
-        format!("no state yet at {}: nothing was processed", config.paths.database.display())
-    })?;
+    let location = briefd::location(&config.paths.database);
+    let store = Store::open_read_only_at(&location)?
+        .with_context(|| format!("no state yet at {}: nothing was processed", location.display()))?;
     let files = store.find_files(query)?;
     let articles = store.find_articles(query)?;
     anyhow::ensure!(

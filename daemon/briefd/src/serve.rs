@@ -59,9 +59,9 @@ pub async fn bind(config: Config, listen: SocketAddr, public: bool) -> anyhow::R
         listen.ip().is_loopback() || public,
         "{listen} is reachable from other machines; pass --public to serve there on purpose"
     );
-    let store = Store::open_read_only(&config.paths.database)?.with_context(|| {
-        format!("no state yet at {}: start `briefd run` first", config.paths.database.display())
-    })?;
+    let location = crate::location(&config.paths.database);
+    let store = Store::open_read_only_at(&location)?
+        .with_context(|| format!("no state yet at {}: start `briefd run` first", location.display()))?;
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(briefing::html::STYLE));
     let csp = format!(

@@ -12,8 +12,8 @@ pub const JSON_SCHEMA: &str = "briefd.status/1";
 
 /// Everything the command reports.
 pub struct View<'a> {
-    /// The state database.
-    pub database: &'a Path,
+    /// The state database: its file, or its URL without the password.
+    pub database: &'a str,
     /// `Some(pid)` when a briefd holds the state's lock (`Some(None)`: pid unknown).
     pub daemon: Option<Option<u32>>,
     /// The store's counts; `None` when there is no database yet.
@@ -55,8 +55,7 @@ pub fn text(view: &View<'_>) -> String {
         let _ = writeln!(
             out,
             "{:>10}: none yet at {} (nothing processed; `briefd run` creates it)",
-            "state",
-            view.database.display()
+            "state", view.database
         );
         return out;
     };
@@ -79,7 +78,7 @@ pub fn json(view: &View<'_>) -> String {
     };
     let mut out = serde_json::json!({
         "schema": JSON_SCHEMA,
-        "database": view.database.display().to_string(),
+        "database": view.database,
         "daemon": { "running": view.daemon.is_some(), "pid": view.daemon.flatten() },
         "state_exists": view.report.is_some(),
         "inbox": { "waiting": view.inbox.0, "processing": view.inbox.1 },

@@ -53,8 +53,28 @@ pub struct Paths {
     pub failed: PathBuf,
     /// Daily briefings are written here.
     pub briefings: PathBuf,
-    /// The SQLite database file.
-    pub database: PathBuf,
+    /// Where the state is: a SQLite file, or a PostgreSQL database.
+    pub database: Database,
+}
+
+/// Where the state is, as `database:` says: a path is a SQLite file (the default, nothing to
+/// install); a `postgres://` or `postgresql://` URL is a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite database file, resolved against the config's folder.
+    File(PathBuf),
+    /// A PostgreSQL database, by its URL (which may hold a password: show it redacted).
+    Postgres(String),
+}
+
+impl Database {
+    /// The SQLite file; `None` for PostgreSQL.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Database::File(path) => Some(path),
+            Database::Postgres(_) => None,
+        }
+    }
 }
 
 impl Paths {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::raw::{RawConfig, RawInbox, RawIsolation, RawPlugin, RawServe, RawStage};
 use crate::{
-    BriefingSettings, Config, ConfigError, InboxSettings, Paths, PluginConfig, ServeSettings, StageConfig,
+    BriefingSettings, Config, ConfigError, Database, InboxSettings, Paths, PluginConfig, ServeSettings,
+    StageConfig,
 };
 
 /// The smallest `memory_limit_mib` a plugin process may have.
@@ -125,7 +126,7 @@ fn check_paths(raw: &RawConfig, resolve: &dyn Fn(&Path) -> PathBuf, problems: &m
         archive: resolve(&raw.archive),
         failed: resolve(&raw.failed),
         briefings: resolve(&raw.briefing.path),
-        database: resolve(&raw.database),
+        database: database(&raw.database, resolve, problems),
     };
     for (key, dir) in [
         ("inbox.path", &paths.inbox),
@@ -143,13 +144,43 @@ fn check_paths(raw: &RawConfig, resolve: &dyn Fn(&Path) -> PathBuf, problems: &m
             "archive and failed must lie outside the inbox, or finished files would be taken again".into(),
         );
     }
-    if paths.database.is_dir() {
-        problems.add(
-            "database",
-            format!("{} is a folder; name a file such as state/briefd.db", paths.database.display()),
-        );
+    if let Database::File(file) = &paths.database {
+        if file.is_dir() {
+            problems.add(
+                "database",
+                format!("{} is a folder; name a file such as state/briefd.db", file.display()),
+            );
+        }
     }
     paths
+}
+
+/// `database:` as a SQLite file or a PostgreSQL URL. A URL of another scheme is refused rather
+/// than taken as a file name.
+fn database(raw: &Path, resolve: &dyn Fn(&Path) -> PathBuf, problems: &mut Problems) -> Database {
+    let Some(text) = raw.to_str() else { return Database::File(resolve(raw)) };
+    let Some((scheme, rest)) = text.split_once("://") else { return Database::File(resolve(raw)) };
+    if !matches!(scheme, "postgres" | "postgresql") {
+        problems.add(
+            "database",
+            format!("`{scheme}://` is not a database briefd can use: give a file path (SQLite) or a postgres:// URL"),
+        );
+        return Database::File(resolve(raw));
+    }
+    let shape = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
+    if rest.chars().any(char::is_whitespace) {
+        problems.add("database", format!("a PostgreSQL URL holds no spaces; expected {shape}"));
+    } else {
+        let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let name = tail.split('?').next().unwrap_or("");
+        if host.is_empty() && !tail.contains("host=") {
+            problems.add("database", format!("the PostgreSQL URL names no host; expected {shape}"));
+        } else if name.is_empty() {
+            problems.add("database", format!("the PostgreSQL URL names no database; expected {shape}"));
+        }
+    }
+    Database::Postgres(text.to_string())
 }
 
 /// The server's address: an IP address and port, reachable from other machines only when
@@ -330,7 +361,7 @@ fn plugin(raw: RawPlugin, resolve: &dyn Fn(&Path) -> PathBuf) -> Result<PluginCo
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, ConfigError, StageConfig};
+    use crate::{Config, ConfigError, Database, StageConfig};
 
     /// Loading is the pipeline's job: a plugin file that is not there is still valid data, its
     /// path resolved against the config's folder and its settings kept as written.
@@ -346,6 +377,36 @@ mod tests {
         assert_eq!(plugin.settings.on_error, plugin_host::OnError::Pass);
         assert_eq!(plugin.settings.options, serde_json::json!({ "any": ["thing"] }));
         assert_eq!(plugin.settings.isolation, plugin_host::Isolation::default(), "process by default");
+    }
+
+    /// Issue 21: `database:` is a SQLite file unless it is a postgres:// URL; a URL briefd
+    /// cannot use is refused by its key, never taken as a file name.
+    #[test]
+    fn a_postgres_url_selects_postgresql_and_a_path_stays_sqlite() {
+        let path = std::path::Path::new("/srv/briefd/c.yaml");
+        let database = |value: &str| {
+            Config::from_yaml(
+                path,
+                &format!("inbox: {{ path: inbox }}\ndatabase: \"{value}\"\nstages:\n  - kind: clean\n"),
+            )
+            .map(|c| c.paths.database)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(database("state/briefd.db"), Ok(Database::File("/srv/briefd/state/briefd.db".into())));
+        for url in
+            ["postgres://briefd:pw@db.example:5432/news", "postgresql://briefd@/news?host=/run/postgresql"]
+        {
+            assert_eq!(database(url), Ok(Database::Postgres(url.into())));
+        }
+        for (url, needle) in [
+            ("mysql://db/news", "`mysql://` is not a database briefd can use"),
+            ("postgres://db.example", "names no database"),
+            ("postgres:///news", "names no host"),
+            ("postgres://db example/news", "holds no spaces"),
+        ] {
+            let error = database(url).expect_err(url);
+            assert!(error.contains("database") && error.contains(needle), "{url}: {error}");
+        }
     }
 
     #[test]

@@ -1,23 +1,34 @@
 //! Durable state: every accepted file, each stage's result, the articles and the stories they
-//! form. One SQLite database in WAL mode; the schema is versioned by `PRAGMA user_version` and
-//! brought up to date by [`migrations`] when opened.
+//! form. Two backends behind one [`Store`]: one SQLite database file in WAL mode (the embedded
+//! default; the schema versioned by `PRAGMA user_version` and brought up to date by
+//! [`migrations`] when opened), or a PostgreSQL database (`postgres://…`, [`pg`], with its own
+//! migrations of the same schema). Every query the two share is written once, against
+//! [`db::Db`]; only the SQL a dialect spells its own way (JSON, full-text search, schema) is
+//! written per backend. What the store decides (a story's revision, the queues, reprints, the
+//! epoch) is decided here, whichever database holds it.
 //!
 //! The store records *what happened*; where a file physically is stays the file system's
 //! business. Each state change that goes with a file move is committed before the move and names
 //! the destination, so a restart can finish any move a crash interrupted.
 
+mod db;
 mod migrations;
 mod model;
+pub mod pg;
 pub mod search;
 mod story_stages;
+#[cfg(any(test, feature = "test-cluster"))]
+pub mod test_cluster;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use stage_api::{Article, Context};
 
+use db::{params, Db, DbError, PgDb, SqliteDb};
+use model::ReadError;
 pub use model::{
     EditorRecord, FileRecord, FileState, MergeRecord, ModelRun, RecentFile, Source, StageOutcome,
     StageResult, StaleStory, StateCount, StatusReport, StoryView, UnknownValue, Written,
@@ -35,6 +46,44 @@ pub enum StoreError {
         path: PathBuf,
         /// The SQLite error.
         source: rusqlite::Error,
+    },
+    /// PostgreSQL refused an operation.
+    #[error("database {database}: {source}")]
+    Postgres {
+        /// The database's URL, without its password.
+        database: String,
+        /// The error.
+        source: postgres::Error,
+    },
+    /// No connection to a PostgreSQL database could be made; `problem` says what to check.
+    #[error("cannot connect to PostgreSQL at {database}: {problem}")]
+    Connect {
+        /// The database's URL, without its password.
+        database: String,
+        /// What went wrong and what to check, in a user's words.
+        problem: String,
+    },
+    /// A `postgres://` URL that cannot be one.
+    #[error("database URL {database} is not usable: {problem}")]
+    BadUrl {
+        /// The URL, without its password.
+        database: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Another daemon already runs on this PostgreSQL database.
+    #[error("database {database} is in use by another briefd (it holds the database's daemon lock); stop it first")]
+    InUse {
+        /// The database's URL, without its password.
+        database: String,
+    },
+    /// A stored value of the wrong kind, or one this build does not know.
+    #[error("database {database}: {problem}")]
+    Decode {
+        /// The database (file or URL).
+        database: String,
+        /// The column and what is wrong with it.
+        problem: String,
     },
     /// The database folder could not be created.
     #[error("cannot create the database folder {}: {source}", path.display())]
@@ -62,40 +111,42 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// A read-only look at a database an older briefd wrote: only `run` or `ingest` upgrade it.
-    #[error("database {} has schema version {found}, older than this briefd's ({known}); `briefd run` or `briefd ingest` upgrades it", path.display())]
+    #[error("database {database} has schema version {found}, older than this briefd's ({known}); `briefd run` or `briefd ingest` upgrades it")]
     TooOld {
-        /// The database file.
-        path: PathBuf,
+        /// The database (file or URL).
+        database: String,
         /// Its version.
         found: i64,
         /// The newest this build knows.
         known: i64,
     },
     /// The database was written by a newer briefd.
-    #[error("database {} has schema version {found}, newer than this briefd knows ({known}); upgrade briefd", path.display())]
+    #[error("database {database} has schema version {found}, newer than this briefd knows ({known}); upgrade briefd")]
     TooNew {
-        /// The database file.
-        path: PathBuf,
+        /// The database (file or URL).
+        database: String,
         /// Its version.
         found: i64,
         /// The newest this build knows.
         known: i64,
     },
     /// A story's stored story fields could not be read back.
-    #[error("database {}: the story fields stored for story {story_id} are not valid JSON: {source}", path.display())]
+    #[error(
+        "database {database}: the story fields stored for story {story_id} are not valid JSON: {source}"
+    )]
     CorruptFields {
-        /// The database file.
-        path: PathBuf,
+        /// The database (file or URL).
+        database: String,
         /// The story.
         story_id: i64,
         /// The decode error.
         source: serde_json::Error,
     },
     /// A stored article could not be read back.
-    #[error("database {}: stored article {id} is not valid JSON: {source}", path.display())]
+    #[error("database {database}: stored article {id} is not valid JSON: {source}")]
     Corrupt {
-        /// The database file.
-        path: PathBuf,
+        /// The database (file or URL).
+        database: String,
         /// The row.
         id: i64,
         /// The decode error.
@@ -105,7 +156,8 @@ pub enum StoreError {
 
 impl StoreError {
     /// True when the database cannot be written for a reason of the machine's (a full, read-only
-    /// or failing disk, a busy database), which passes when that does, rather than a file's.
+    /// or failing disk, a busy database, a lost connection), which passes when that does, rather
+    /// than a file's.
     pub fn is_unavailable(&self) -> bool {
         use rusqlite::ErrorCode;
         match self {
@@ -119,8 +171,38 @@ impl StoreError {
                     | ErrorCode::CannotOpen
                     | ErrorCode::OutOfMemory
             ),
-            StoreError::CreateDir { .. } | StoreError::Unreadable { .. } => true,
+            StoreError::Postgres { source, .. } => pg::is_unavailable(source),
+            StoreError::CreateDir { .. } | StoreError::Unreadable { .. } | StoreError::Connect { .. } => true,
             _ => false,
+        }
+    }
+}
+
+/// Where the state is: a SQLite file or a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file.
+    File(PathBuf),
+    /// A PostgreSQL database, by its `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl Location {
+    /// A `postgres://` or `postgresql://` URL names a PostgreSQL database; anything else is a
+    /// path.
+    pub fn parse(text: &str) -> Location {
+        if pg::is_url(text) {
+            Location::Postgres(text.to_string())
+        } else {
+            Location::File(PathBuf::from(text))
+        }
+    }
+
+    /// For messages: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(path) => path.display().to_string(),
+            Location::Postgres(url) => pg::redact(url),
         }
     }
 }
@@ -195,10 +277,16 @@ fn check_existing(path: &Path) -> Result<()> {
 /// Short result alias.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The connection a store holds.
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Mutex<pg::Connection>),
+}
+
 /// The database, safe to share between threads.
 pub struct Store {
-    path: PathBuf,
-    conn: Mutex<Connection>,
+    location: Location,
+    backend: Backend,
     /// Whether a change to a story queues it for a model summary (`method: model`).
     queue_summaries: AtomicBool,
     /// Bumped after every committed change to a story, so the editor can tell, with one atomic
@@ -206,8 +294,22 @@ pub struct Store {
     epoch: AtomicU64,
 }
 
+/// Whether a statement runs inside a transaction of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tx {
+    Yes,
+    No,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the database half-written (transactions roll
+    // back when dropped), so a poisoned lock is still safe to use.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it to the current
+    /// schema.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -226,7 +328,41 @@ impl Store {
         conn.pragma_update(None, "synchronous", synchronous).map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
         migrations::migrate(&mut conn, path)?;
-        Ok(Store::with(path, conn))
+        Ok(Store::with(Location::File(path.to_path_buf()), Backend::Sqlite(Mutex::new(conn))))
+    }
+
+    /// Opens the state wherever it is: a SQLite file ([`Store::open`]) or a PostgreSQL
+    /// database ([`Store::connect`]).
+    pub fn open_at(location: &Location) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::open(path),
+            Location::Postgres(url) => Store::connect(url),
+        }
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`) and migrates it to the
+    /// current schema.
+    pub fn connect(url: &str) -> Result<Store> {
+        let mut conn = pg::Connection::open(url)?;
+        pg::off_runtime(|| conn.migrate())?;
+        Ok(Store::with(Location::Postgres(url.to_string()), Backend::Postgres(Mutex::new(conn))))
+    }
+
+    /// Opens existing state to read it only, wherever it is: nothing is created, migrated or
+    /// written. `Ok(None)` when there is none yet.
+    pub fn open_read_only_at(location: &Location) -> Result<Option<Store>> {
+        match location {
+            Location::File(path) => Store::open_read_only(path),
+            Location::Postgres(url) => {
+                let mut conn = pg::Connection::open(url)?;
+                if !pg::off_runtime(|| conn.check_version())? {
+                    return Ok(None);
+                }
+                let store =
+                    Store::with(Location::Postgres(url.to_string()), Backend::Postgres(Mutex::new(conn)));
+                Ok(Some(store))
+            }
+        }
     }
 
     /// Opens an existing database to read it only: nothing is created, migrated or written
@@ -256,21 +392,27 @@ impl Store {
             }
         };
         let known = migrations::version();
+        let database = path.display().to_string();
         if found < known {
-            return Err(StoreError::TooOld { path: path.to_path_buf(), found, known });
+            return Err(StoreError::TooOld { database, found, known });
         }
         if found > known {
-            return Err(StoreError::TooNew { path: path.to_path_buf(), found, known });
+            return Err(StoreError::TooNew { database, found, known });
         }
-        Ok(Some(Store::with(path, conn)))
+        Ok(Some(Store::with(Location::File(path.to_path_buf()), Backend::Sqlite(Mutex::new(conn)))))
     }
 
-    fn with(path: &Path, conn: Connection) -> Store {
-        Store {
-            path: path.to_path_buf(),
-            conn: Mutex::new(conn),
-            queue_summaries: AtomicBool::new(false),
-            epoch: AtomicU64::new(0),
+    fn with(location: Location, backend: Backend) -> Store {
+        Store { location, backend, queue_summaries: AtomicBool::new(false), epoch: AtomicU64::new(0) }
+    }
+
+    /// Takes the daemon lock of a PostgreSQL database for as long as this store is open: a
+    /// second daemon on the same database is refused with [`StoreError::InUse`]. (A SQLite
+    /// database is locked by the daemon's lock file beside it; this does nothing there.)
+    pub fn lock_for_daemon(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(conn) => pg::off_runtime(|| lock(conn).lock_for_daemon()),
         }
     }
 
@@ -290,19 +432,89 @@ impl Store {
         self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the state is.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
-        // back), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    /// The database file (`None` for PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.location {
+            Location::File(path) => Some(path),
+            Location::Postgres(_) => None,
+        }
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.path.clone(), source }
+    /// Runs `f` on the database, in a transaction of its own when `tx` says so (committed when
+    /// `f` succeeds, rolled back when it fails).
+    fn run<T: Send, E: Into<ReadError>>(
+        &self,
+        tx: Tx,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
+    ) -> Result<T> {
+        let db_err = |e: DbError| self.err(e);
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = lock(conn);
+                if tx == Tx::No {
+                    return f(&mut SqliteDb(&conn)).map_err(|e| self.read_err(e.into()));
+                }
+                let t = conn.transaction().map_err(|e| db_err(e.into()))?;
+                let out = f(&mut SqliteDb(&t)).map_err(|e| self.read_err(e.into()))?;
+                t.commit().map_err(|e| db_err(e.into()))?;
+                Ok(out)
+            }
+            Backend::Postgres(conn) => pg::off_runtime(|| {
+                let mut conn = lock(conn);
+                let (client, statements) = conn.parts().map_err(db_err)?;
+                if tx == Tx::No {
+                    return f(&mut PgDb { client, statements }).map_err(|e| self.read_err(e.into()));
+                }
+                let mut t = client.transaction().map_err(|e| db_err(e.into()))?;
+                let out = f(&mut PgDb { client: &mut t, statements }).map_err(|e| self.read_err(e.into()))?;
+                t.commit().map_err(|e| db_err(e.into()))?;
+                Ok(out)
+            }),
+        }
+    }
+
+    /// One read or one statement, outside a transaction.
+    fn one<T: Send, E: Into<ReadError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
+    ) -> Result<T> {
+        self.run(Tx::No, f)
+    }
+
+    /// Several statements that stand or fall together.
+    fn tx<T: Send, E: Into<ReadError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Db) -> std::result::Result<T, E> + Send,
+    ) -> Result<T> {
+        self.run(Tx::Yes, f)
+    }
+
+    fn err(&self, e: DbError) -> StoreError {
+        let database = self.location.display();
+        match (e, &self.location) {
+            (DbError::Sqlite(source), Location::File(path)) => {
+                StoreError::Sqlite { path: path.clone(), source }
+            }
+            (DbError::Sqlite(source), Location::Postgres(_)) => {
+                StoreError::Decode { database, problem: source.to_string() }
+            }
+            (DbError::Postgres(source), _) => StoreError::Postgres { database, source },
+            (DbError::Decode(problem), _) => StoreError::Decode { database, problem },
+        }
+    }
+
+    fn read_err(&self, e: ReadError) -> StoreError {
+        let database = self.location.display();
+        match e {
+            ReadError::Db(e) => self.err(e),
+            ReadError::Json(id, source) => StoreError::Corrupt { database, id, source },
+            ReadError::Fields(story_id, source) => StoreError::CorruptFields { database, story_id, source },
+        }
     }
 
     /// Records a file just moved into the processing folder. Returns its record; when another
@@ -314,33 +526,25 @@ impl Store {
         content_hash: &str,
         size: u64,
     ) -> Result<FileRecord> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        if let Some(existing) =
-            model::file_by_processing_name(&tx, processing_name).map_err(|e| self.err(e))?
-        {
-            return Ok(existing);
-        }
-        let original: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM files WHERE content_hash = ?1 AND state IN ('accepted','done','dropped') ORDER BY id LIMIT 1",
-                params![content_hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let state = if original.is_some() { FileState::Duplicate } else { FileState::Accepted };
-        tx.execute(
-            "INSERT INTO files (processing_name, original_name, content_hash, size, state, received_at, duplicate_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![processing_name, original_name, content_hash, size as i64, state.as_str(), now(), original],
-        )
-        .map_err(|e| self.err(e))?;
-        let record = model::file_by_processing_name(&tx, processing_name)
-            .map_err(|e| self.err(e))?
-            .expect("row inserted in this transaction");
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(record)
+        self.tx(|db| {
+            if let Some(existing) = model::file_by_processing_name(db, processing_name)? {
+                return Ok::<_, DbError>(existing);
+            }
+            let original: Option<i64> = db
+                .query_opt(
+                    "SELECT id FROM files WHERE content_hash = ?1 AND state IN ('accepted','done','dropped') ORDER BY id LIMIT 1",
+                    params![content_hash],
+                )?
+                .map(|r| r.get(0))
+                .transpose()?;
+            let state = if original.is_some() { FileState::Duplicate } else { FileState::Accepted };
+            db.execute(
+                "INSERT INTO files (processing_name, original_name, content_hash, size, state, received_at, duplicate_of)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![processing_name, original_name, content_hash, size, state.as_str(), now(), original],
+            )?;
+            Ok(model::file_by_processing_name(db, processing_name)?.expect("row inserted in this transaction"))
+        })
     }
 
     /// Records a file that was refused before its content could be read (a link, a folder, ...).
@@ -351,66 +555,58 @@ impl Store {
         stage: &str,
         reason: &str,
     ) -> Result<FileRecord> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT OR IGNORE INTO files (processing_name, original_name, content_hash, size, state, received_at, failed_stage, reason)
-             VALUES (?1, ?2, NULL, 0, 'failed', ?3, ?4, ?5)",
-            params![processing_name, original_name, now(), stage, reason],
-        )
-        .map_err(|e| self.err(e))?;
-        Ok(model::file_by_processing_name(&conn, processing_name)
-            .map_err(|e| self.err(e))?
-            .expect("row exists"))
+        self.tx(|db| {
+            db.execute(
+                "INSERT INTO files (processing_name, original_name, content_hash, size, state, received_at, failed_stage, reason)
+                 VALUES (?1, ?2, NULL, 0, 'failed', ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![processing_name, original_name, now(), stage, reason],
+            )?;
+            Ok::<_, DbError>(model::file_by_processing_name(db, processing_name)?.expect("row exists"))
+        })
     }
 
     /// The record of the file with this processing name, if any.
     pub fn file_by_processing_name(&self, processing_name: &[u8]) -> Result<Option<FileRecord>> {
-        model::file_by_processing_name(&self.conn(), processing_name).map_err(|e| self.err(e))
+        self.one(|db| model::file_by_processing_name(db, processing_name))
     }
 
     /// Files accepted but not yet finished, oldest first: the work a restart resumes.
     pub fn unfinished_files(&self) -> Result<Vec<FileRecord>> {
-        model::files_where(&self.conn(), "state = 'accepted' ORDER BY id").map_err(|e| self.err(e))
+        self.one(|db| model::files_where(db, "state = 'accepted' ORDER BY id"))
     }
 
     /// Files whose outcome is recorded but whose move out of processing may not have happened.
     pub fn files_awaiting_move(&self) -> Result<Vec<FileRecord>> {
-        model::files_where(&self.conn(), "state != 'accepted' AND moved = 0 ORDER BY id")
-            .map_err(|e| self.err(e))
+        self.one(|db| model::files_where(db, "state != 'accepted' AND moved = 0 ORDER BY id"))
     }
 
     /// The last recorded stage result of a file's article, for resuming after a restart.
     pub fn last_stage_result(&self, file_id: i64, item_index: u32) -> Result<Option<StageResult>> {
-        model::last_stage_result(&self.conn(), file_id, item_index).map_err(|e| self.err(e))
+        self.one(|db| model::last_stage_result(db, file_id, item_index))
     }
 
     /// Records that `stage`, at `stage_index`, starts on a file's article, before it runs (and so
     /// before it can take the daemon down); returns how many earlier starts of it on this article
     /// never recorded a result, i.e. how often it crashed the daemon on it.
     pub fn start_stage(&self, file_id: i64, item_index: u32, stage_index: usize, stage: &str) -> Result<u32> {
-        model::start_stage(&self.conn(), file_id, item_index, stage_index, stage).map_err(|e| self.err(e))
+        self.one(|db| model::start_stage(db, file_id, item_index, stage_index, stage))
     }
 
     /// Takes back the stage starts made at or after `since` (a [`now`] string) that have not
     /// ended: a daemon whose shutdown timed out left them, which is no crash.
     pub fn forgive_starts_since(&self, since: &str) -> Result<usize> {
-        model::forgive_starts_since(&self.conn(), since).map_err(|e| self.err(e))
+        self.one(|db| model::forgive_starts_since(db, since))
     }
 
     /// Records one stage's result (the article as it left the stage when it continued).
     pub fn record_stage(&self, result: &StageResult) -> Result<()> {
-        model::record_stage(&self.conn(), result).map_err(|e| self.err(e))
+        self.tx(|db| model::record_stage(db, result))
     }
 
     /// Records several stage results in one transaction: the articles a file was split into
     /// are all recorded or none are, so a restart never sees half a split.
     pub fn record_stages(&self, results: &[StageResult]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        for result in results {
-            model::record_stage(&tx, result).map_err(|e| self.err(e))?;
-        }
-        tx.commit().map_err(|e| self.err(e))
+        self.tx(|db| results.iter().try_for_each(|result| model::record_stage(db, result)))
     }
 
     /// Records one stage's result and applies the story merges `article` (as it left the stage) asks for
@@ -422,20 +618,30 @@ impl Store {
         result: &StageResult,
         article: &Article,
     ) -> Result<Vec<MergeRecord>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let merged = model_merge(&tx, result.file_id, result.item_index, article).map_err(|e| self.err(e))?;
-        if self.queue_summaries.load(Ordering::SeqCst) {
-            for merge in &merged {
-                model::dequeue(&tx, merge.from_story).map_err(|e| self.err(e))?;
-                model::enqueue(&tx, merge.into_story).map_err(|e| self.err(e))?;
+        let queue_summaries = self.queue_summaries.load(Ordering::SeqCst);
+        let merged = self.tx(|db| {
+            let merged = match &article.story {
+                Some(joined) if !article.story_merges.is_empty() => model::merge_stories(
+                    db,
+                    result.file_id,
+                    result.item_index,
+                    joined.story_id,
+                    &article.story_merges,
+                )?,
+                _ => Vec::new(),
+            };
+            if queue_summaries {
+                for merge in &merged {
+                    model::dequeue(db, merge.from_story)?;
+                    model::enqueue(db, merge.into_story)?;
+                }
             }
-        }
-        for merge in &merged {
-            story_stages::enqueue(&tx, merge.into_story).map_err(|e| self.err(e))?;
-        }
-        model::record_stage(&tx, result).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
+            for merge in &merged {
+                story_stages::enqueue(db, merge.into_story)?;
+            }
+            model::record_stage(db, result)?;
+            Ok::<_, DbError>(merged)
+        })?;
         if !merged.is_empty() {
             self.changed();
         }
@@ -444,121 +650,99 @@ impl Store {
 
     /// Every merge that made up `story_id`, oldest first (for `briefd explain`).
     pub fn story_merges(&self, story_id: i64) -> Result<Vec<MergeRecord>> {
-        model::merges_into(&self.conn(), story_id).map_err(|e| self.err(e))
+        self.one(|db| model::merges_into(db, story_id))
     }
 
     /// The articles (`item_index`) a file's stage results know, in order; `[0]` for a file not
     /// split (or not started).
     pub fn file_items(&self, file_id: i64) -> Result<Vec<u32>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
+        let items: Vec<u32> = self.one(|db| {
+            let found = db.query(
                 "SELECT DISTINCT item_index FROM stage_results WHERE file_id = ?1 ORDER BY item_index",
-            )
-            .map_err(|e| self.err(e))?;
-        let items: Vec<u32> = stmt
-            .query_map(params![file_id], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+                params![file_id],
+            )?;
+            model::rows(found, |r| r.get(0))
+        })?;
         Ok(if items.is_empty() { vec![0] } else { items })
     }
 
     /// The story of a file's article `item_index`, if that article is committed.
     pub fn committed_story(&self, file_id: i64, item_index: u32) -> Result<Option<i64>> {
-        self.conn()
-            .query_row(
-                "SELECT story_id FROM articles WHERE file_id = ?1 AND item_index = ?2",
-                params![file_id, item_index],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.one(|db| committed_story(db, file_id, item_index))
     }
 
     /// The stories of a file's committed articles, in the file's order.
     pub fn file_stories(&self, file_id: i64) -> Result<Vec<i64>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT story_id FROM articles WHERE file_id = ?1 ORDER BY item_index")
-            .map_err(|e| self.err(e))?;
-        let stories = stmt.query_map(params![file_id], |r| r.get(0)).and_then(|rows| rows.collect());
-        stories.map_err(|e| self.err(e))
+        self.one(|db| {
+            let found = db.query(
+                "SELECT story_id FROM articles WHERE file_id = ?1 ORDER BY item_index",
+                params![file_id],
+            )?;
+            model::rows(found, |r| r.get(0))
+        })
     }
 
     /// Commits one finished article of a file without finishing the file (a file holding several
     /// articles commits each before the next is processed, so dedupe sees the earlier ones).
     /// Committing the same `(file, item_index)` again returns the story it is already in.
     pub fn commit_item(&self, file_id: i64, article: &Article, day: &str) -> Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT story_id FROM articles WHERE file_id = ?1 AND item_index = ?2",
-                params![file_id, article.item_index],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        if let Some(story_id) = existing {
-            return Ok(story_id);
+        let queue_summaries = self.queue_summaries.load(Ordering::SeqCst);
+        let (story_id, new) = self.tx(|db| {
+            if let Some(story_id) = committed_story(db, file_id, article.item_index)? {
+                return Ok::<_, DbError>((story_id, false));
+            }
+            let story_id = model::insert_article(db, file_id, article, day)?;
+            if queue_summaries {
+                model::enqueue(db, story_id)?;
+            }
+            // Always, like the article itself: whether story stages are configured is the
+            // pipeline's business, and a pipeline without any empties the queue.
+            story_stages::enqueue(db, story_id)?;
+            Ok((story_id, true))
+        })?;
+        if new {
+            self.changed();
         }
-        let story_id = model::insert_article(&tx, file_id, article, day).map_err(|e| self.err(e))?;
-        if self.queue_summaries.load(Ordering::SeqCst) {
-            model::enqueue(&tx, story_id).map_err(|e| self.err(e))?;
-        }
-        // Always, like the article itself: whether story stages are configured is the
-        // pipeline's business, and a pipeline without any empties the queue.
-        story_stages::enqueue(&tx, story_id).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        self.changed();
         Ok(story_id)
     }
 
     /// The queued story (changed by a commit or a merge) whose story stages have not run over its
     /// current revision yet, oldest change first.
     pub fn next_story_for_stages(&self) -> Result<Option<i64>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let next = story_stages::next_queued(&tx).map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(next)
+        self.tx(story_stages::next_queued)
     }
 
     /// Empties the story stages' queue: for a pipeline that has none. Returns how many stories
     /// were queued.
     pub fn clear_story_stage_queue(&self) -> Result<usize> {
-        story_stages::clear_queue(&self.conn()).map_err(|e| self.err(e))
+        self.one(story_stages::clear_queue)
     }
 
     /// The live story as a story stage receives it (its revision and newest `max_sources`
     /// sources, read together, reprints marked); `None` for a story merged away or unknown.
     pub fn story_input(&self, story_id: i64, max_sources: usize) -> Result<Option<stage_api::Story>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let story = story_stages::story_input(&tx, story_id, max_sources).map_err(|e| self.read_err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(story)
+        self.tx(|db| story_stages::story_input(db, story_id, max_sources))
     }
 
     /// Records one story stage's result, replacing its earlier one for the story.
     pub fn record_story_stage(&self, result: &StoryStageResult) -> Result<()> {
-        story_stages::record(&self.conn(), result).map_err(|e| self.err(e))
+        self.tx(|db| story_stages::record(db, result))
     }
 
     /// Takes the story off the story stages' queue if `revision` is still its revision; `false`
     /// (it stays queued) when it changed since.
     pub fn finish_story_stages(&self, story_id: i64, revision: i64) -> Result<bool> {
-        story_stages::finish(&self.conn(), story_id, revision).map_err(|e| self.err(e))
+        self.tx(|db| story_stages::finish(db, story_id, revision))
     }
 
     /// The story's fields as the story stages set them (`None` when none did).
     pub fn story_fields(&self, story_id: i64) -> Result<Option<stage_api::StoryFields>> {
-        story_stages::fields(&self.conn(), story_id).map_err(|e| self.read_err(e))
+        self.one(|db| story_stages::fields(db, story_id))
     }
 
     /// Each story stage's latest outcome for a story, in the stages' order.
     pub fn story_stage_outcomes(&self, story_id: i64) -> Result<Vec<StoryStageOutcome>> {
-        story_stages::outcomes(&self.conn(), story_id).map_err(|e| self.err(e))
+        self.one(|db| story_stages::outcomes(db, story_id))
     }
 
     /// Records a final outcome other than done (dropped, failed, duplicate) and the destination.
@@ -570,56 +754,43 @@ impl Store {
         reason: Option<&str>,
         destination: &Path,
     ) -> Result<()> {
-        model::finish_file(&self.conn(), file_id, state, stage, reason, destination).map_err(|e| self.err(e))
+        self.one(|db| model::finish_file(db, file_id, state, stage, reason, destination))
     }
 
     /// Notes that a file reached its destination.
     pub fn mark_moved(&self, file_id: i64) -> Result<()> {
-        self.conn()
-            .execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id])
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.one(|db| db.execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id]).map(|_| ()))
     }
 
     /// The stories to show for `day` (YYYY-MM-DD), most-sourced first.
     pub fn stories_for_day(&self, day: &str) -> Result<Vec<StoryView>> {
-        model::stories_for_day(&self.conn(), day).map_err(|e| match e {
-            model::ReadError::Sqlite(e) => self.err(e),
-            model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
-            model::ReadError::Fields(story_id, source) => {
-                StoreError::CorruptFields { path: self.path.clone(), story_id, source }
-            }
-        })
+        // One transaction, so that a story and its model summary are read at one moment.
+        self.tx(|db| model::stories_for_day(db, day))
     }
 
     /// The story `story_id` is part of now (itself, or the story a merge moved it into) with
     /// every source; `None` for an unknown id or a story without articles.
     pub fn story(&self, story_id: i64) -> Result<Option<StoryView>> {
-        let conn = self.conn();
-        let Some(live) = model::live_story(&conn, story_id).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        model::story(&conn, live).map_err(|e| self.read_err(e))
+        self.tx(|db| match model::live_story(db, story_id)? {
+            Some(live) => model::story(db, live),
+            None => Ok(None),
+        })
     }
 
     /// The days (YYYY-MM-DD) that have articles, newest first, at most `limit`.
     pub fn days(&self, limit: usize) -> Result<Vec<String>> {
-        model::days(&self.conn(), limit).map_err(|e| self.err(e))
+        self.one(|db| model::days(db, limit))
     }
 
     /// The first story of the editor's queue (most independent sources, then the newest change)
     /// with its revision and newest `max_sources` articles (newest first), read together.
     pub fn next_stale_story(&self, max_sources: usize) -> Result<Option<StaleStory>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let next = model::next_stale_story(&tx, max_sources).map_err(|e| self.read_err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(next)
+        self.tx(|db| model::next_stale_story(db, max_sources))
     }
 
     /// The story's current revision; `None` when it was merged away (or is unknown).
     pub fn story_revision(&self, story_id: i64) -> Result<Option<i64>> {
-        model::story_revision(&self.conn(), story_id).map_err(|e| self.err(e))
+        self.one(|db| model::story_revision(db, story_id))
     }
 
     /// Records, in one transaction, what the editor made of `revision` of `story_id` and takes the
@@ -632,131 +803,126 @@ impl Store {
         written: &Written,
         n_sources: usize,
     ) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let done = model::commit_story_summary(&tx, story_id, revision, written, n_sources)
-            .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(done)
+        self.tx(|db| model::commit_story_summary(db, story_id, revision, written, n_sources))
     }
 
     /// The editor's record for a live story (`None` when merged away or unknown).
     pub fn editor_record(&self, story_id: i64) -> Result<Option<EditorRecord>> {
-        model::editor_record(&self.conn(), story_id).map_err(|e| self.err(e))
+        self.tx(|db| model::editor_record(db, story_id))
     }
 
     /// The days (YYYY-MM-DD) of a story's articles: the briefings that show it.
     pub fn story_days(&self, story_id: i64) -> Result<Vec<String>> {
-        model::story_days(&self.conn(), story_id).map_err(|e| self.err(e))
+        self.one(|db| model::story_days(db, story_id))
     }
 
     /// Counts per state and the latest failures and drops.
     pub fn status(&self, recent: usize) -> Result<StatusReport> {
-        model::status(&self.conn(), recent).map_err(|e| self.err(e))
+        self.tx(|db| model::status(db, recent))
     }
 
     /// Articles whose id is `query`, or whose inbox file name is `query`'s last component.
     pub fn find_articles(&self, query: &str) -> Result<Vec<stage_api::StoredArticle>> {
-        model::find_articles(&self.conn(), query).map_err(|e| self.read_err(e))
+        self.one(|db| model::find_articles(db, query))
     }
 
     /// Records one model run's tokens and times (the editor, after each generation).
     pub fn record_model_run(&self, run: &ModelRun) -> Result<()> {
-        model::record_model_run(&self.conn(), run).map_err(|e| self.err(e))
+        self.one(|db| model::record_model_run(db, run))
     }
 
     /// Token counts and times summed over the newest `last` model runs.
     pub fn model_speed(&self, last: usize) -> Result<ModelRun> {
-        model::model_speed(&self.conn(), last).map_err(|e| self.err(e))
+        self.one(|db| model::model_speed(db, last))
     }
 
     /// Every stage run's stage name and milliseconds, for latency histograms.
     pub fn stage_timings(&self) -> Result<Vec<(String, f64)>> {
-        let conn = self.conn();
-        let run = || -> rusqlite::Result<Vec<(String, f64)>> {
-            let mut stmt = conn.prepare("SELECT stage, millis FROM stage_results")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect()
-        };
-        run().map_err(|e| self.err(e))
+        self.one(|db| {
+            let found = db.query("SELECT stage, millis FROM stage_results", &[])?;
+            model::rows(found, |r| Ok((r.get(0)?, r.get(1)?)))
+        })
     }
 
     /// Files whose id is `query`, or whose inbox file name is `query`'s last component.
     pub fn find_files(&self, query: &str) -> Result<Vec<FileRecord>> {
-        model::find_files(&self.conn(), query).map_err(|e| self.err(e))
+        self.one(|db| model::find_files(db, query))
     }
 
     /// The articles file `file_id` gave (none for a duplicate, a failure or a drop).
     pub fn file_articles(&self, file_id: i64) -> Result<Vec<stage_api::StoredArticle>> {
-        model::file_articles(&self.conn(), file_id).map_err(|e| self.read_err(e))
-    }
-
-    fn read_err(&self, e: model::ReadError) -> StoreError {
-        match e {
-            model::ReadError::Sqlite(e) => self.err(e),
-            model::ReadError::Json(id, source) => StoreError::Corrupt { path: self.path.clone(), id, source },
-            model::ReadError::Fields(story_id, source) => {
-                StoreError::CorruptFields { path: self.path.clone(), story_id, source }
-            }
-        }
+        self.one(|db| model::file_articles(db, file_id))
     }
 
     /// The stories whose articles or current model summary hold every word of `query`, best
     /// first, one per story, at most `limit` (and [`search::MAX_RESULTS`]).
     pub fn search(&self, query: &Query, limit: usize) -> Result<Vec<Hit>> {
-        search::search(&self.conn(), query, limit).map_err(|e| self.read_err(e))
+        self.tx(|db| search::search(db, query, limit))
     }
 
-    /// SQLite's own integrity check; `Ok(true)` when it reports "ok".
+    /// The database's own consistency check: SQLite's `integrity_check` reporting "ok"; on
+    /// PostgreSQL, which checks as it writes, every article's story existing.
     pub fn integrity_ok(&self) -> Result<bool> {
-        let verdict: String =
-            self.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        Ok(verdict == "ok")
+        self.one(|db| match db.dialect() {
+            db::Dialect::Sqlite => {
+                let verdict: String = db.query_one("PRAGMA integrity_check", &[])?.get(0)?;
+                Ok::<_, DbError>(verdict == "ok")
+            }
+            db::Dialect::Postgres => {
+                let orphans: i64 = db
+                    .query_one(
+                        "SELECT COUNT(*) FROM articles a LEFT JOIN stories s ON s.id = a.story_id WHERE s.id IS NULL",
+                        &[],
+                    )?
+                    .get(0)?;
+                Ok(orphans == 0)
+            }
+        })
     }
+
+    /// A lookup for a stage, which degrades to `default` rather than failing the article.
+    fn lookup<T: Send>(&self, default: T, f: impl FnOnce(&mut dyn Db) -> db::DbResult<T> + Send) -> T {
+        self.one(f).unwrap_or(default)
+    }
+}
+
+fn committed_story(db: &mut dyn Db, file_id: i64, item_index: u32) -> db::DbResult<Option<i64>> {
+    db.query_opt(
+        "SELECT story_id FROM articles WHERE file_id = ?1 AND item_index = ?2",
+        params![file_id, item_index],
+    )?
+    .map(|r| r.get(0))
+    .transpose()
 }
 
 impl Context for Store {
     fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
         // A failed lookup degrades to "no match" (a new story) rather than failing the article.
-        model::stories_with_fingerprint(&self.conn(), kind, value).unwrap_or_default()
+        self.lookup(Vec::new(), |db| model::stories_with_fingerprint(db, kind, value))
     }
 
     fn article_count(&self) -> u64 {
-        model::article_count(&self.conn()).unwrap_or_default()
+        self.lookup(0, model::article_count)
     }
 
     fn key_counts(&self, kind: &str, values: Vec<String>) -> Vec<u64> {
-        model::key_counts(&self.conn(), kind, &values).unwrap_or_else(|_| vec![0; values.len()])
+        self.lookup(vec![0; values.len()], |db| model::key_counts(db, kind, &values))
     }
 
     fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<stage_api::KeyHit> {
-        model::articles_with_keys(&self.conn(), kind, &values, limit).unwrap_or_default()
+        self.lookup(Vec::new(), |db| model::articles_with_keys(db, kind, &values, limit))
     }
 
     fn story_articles(&self, story_id: i64, limit: usize) -> Vec<stage_api::StoredArticle> {
-        model::story_articles(&self.conn(), story_id, limit).unwrap_or_default()
+        self.one(|db| model::story_articles(db, story_id, limit)).unwrap_or_default()
     }
 
     fn story_size(&self, story_id: i64) -> u64 {
-        model::story_size(&self.conn(), story_id).unwrap_or_default()
+        self.lookup(0, |db| model::story_size(db, story_id))
     }
 
     fn story_published(&self, story_id: i64) -> Vec<String> {
-        model::story_published(&self.conn(), story_id).unwrap_or_default()
-    }
-}
-
-fn model_merge(
-    conn: &Connection,
-    file_id: i64,
-    item_index: u32,
-    article: &Article,
-) -> rusqlite::Result<Vec<MergeRecord>> {
-    match &article.story {
-        Some(joined) if !article.story_merges.is_empty() => {
-            model::merge_stories(conn, file_id, item_index, joined.story_id, &article.story_merges)
-        }
-        _ => Ok(Vec::new()),
+        self.lookup(Vec::new(), |db| model::story_published(db, story_id))
     }
 }
 
@@ -770,11 +936,81 @@ mod tests {
     use super::*;
     use stage_api::{StoryFields, StoryMatch};
 
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("state/briefd.db")).expect("open");
-        (dir, store)
+    /// Which backend a test runs on: every test not about SQLite's file runs on both.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        Sqlite,
+        Postgres,
     }
+
+    /// The database of one test: a SQLite file in a temporary folder, or a fresh database on
+    /// this test binary's PostgreSQL cluster.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        url: Option<String>,
+    }
+
+    impl Fixture {
+        fn dir(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// Opens the store again, as a restarted daemon would.
+        fn reopen(&self) -> Store {
+            match &self.url {
+                Some(url) => Store::connect(url).expect("connect"),
+                None => Store::open(&self.dir.path().join("state/briefd.db")).expect("open"),
+            }
+        }
+    }
+
+    fn open(kind: Kind) -> (Fixture, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = (kind == Kind::Postgres).then(test_cluster::database);
+        let fx = Fixture { dir, url };
+        let store = fx.reopen();
+        (fx, store)
+    }
+
+    /// Runs each named test on SQLite (`tests::sqlite::NAME`) and on PostgreSQL
+    /// (`tests::postgres::NAME`).
+    macro_rules! on_both_backends {
+        ($($name:ident),* $(,)?) => {
+            mod sqlite {
+                $(#[test]
+                fn $name() {
+                    super::$name(super::Kind::Sqlite)
+                })*
+            }
+            mod postgres {
+                $(#[test]
+                fn $name() {
+                    super::$name(super::Kind::Postgres)
+                })*
+            }
+        };
+    }
+
+    on_both_backends!(
+        same_bytes_twice_is_a_duplicate,
+        the_model_speed_sums_the_newest_runs,
+        days_are_listed_newest_first_once_each,
+        unfinished_stage_starts_are_counted_until_a_result_is_recorded,
+        a_failed_file_does_not_block_its_bytes,
+        fingerprints_find_the_story_and_migrations_are_idempotent,
+        a_merge_moves_every_article_is_recorded_and_survives_reopening,
+        story_stages_run_once_per_revision_and_their_fields_are_kept,
+        the_queue_puts_more_independent_sources_first_then_the_newest_change,
+        a_summary_commits_only_for_the_revision_it_read,
+        a_merge_requeues_the_story_it_made_and_drops_the_one_merged_away,
+        nothing_is_queued_unless_asked,
+        search_finds_an_article_once_committed_with_the_words_marked,
+        search_ranks_a_title_match_above_a_passing_mention,
+        fts_syntax_in_a_query_is_searched_as_words_not_run,
+        search_follows_a_merge_and_a_current_model_summary_only,
+        search_results_are_bounded,
+        key_lookups_count_only_the_newest_postings,
+    );
 
     /// Issue 20, finding 6: an empty or cut-short database is refused, never replaced.
     #[test]
@@ -807,9 +1043,8 @@ mod tests {
         assert!(err.contains("not a SQLite database"), "{err}");
     }
 
-    #[test]
-    fn same_bytes_twice_is_a_duplicate() {
-        let (_dir, store) = open();
+    fn same_bytes_twice_is_a_duplicate(kind: Kind) {
+        let (_fx, store) = open(kind);
         let a = store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap();
         let b = store.accept_file(b"p2.b.txt", b"b.txt", "h1", 3).unwrap();
         assert_eq!(a.state, FileState::Accepted);
@@ -818,9 +1053,8 @@ mod tests {
         assert_eq!(store.accept_file(b"p1.a.txt", b"a.txt", "h1", 3).unwrap().id, a.id);
     }
 
-    #[test]
-    fn the_model_speed_sums_the_newest_runs() {
-        let (_dir, store) = open();
+    fn the_model_speed_sums_the_newest_runs(kind: Kind) {
+        let (_fx, store) = open(kind);
         assert_eq!(store.model_speed(50).unwrap(), ModelRun::default(), "no run yet");
         for (p, g) in [(100, 10), (200, 20), (300, 30)] {
             let run = ModelRun {
@@ -836,9 +1070,8 @@ mod tests {
         assert_eq!((last_two.prompt_seconds, last_two.generate_seconds), (2.0, 4.0));
     }
 
-    #[test]
-    fn days_are_listed_newest_first_once_each() {
-        let (_dir, store) = open();
+    fn days_are_listed_newest_first_once_each(kind: Kind) {
+        let (_fx, store) = open(kind);
         for (name, day) in
             [("a", "2025-07-12"), ("b", "2025-07-14"), ("c", "2025-07-12"), ("d", "2025-07-13")]
         {
@@ -852,13 +1085,12 @@ mod tests {
     /// Issue 20: the starts of a stage that never recorded a result are counted across
     /// reopening (a crash), a recorded result clears them, another stage at that position starts
     /// afresh, and a stopping daemon can take its own start back.
-    #[test]
-    fn unfinished_stage_starts_are_counted_until_a_result_is_recorded() {
-        let (dir, store) = open();
+    fn unfinished_stage_starts_are_counted_until_a_result_is_recorded(kind: Kind) {
+        let (fx, store) = open(kind);
         let file = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
         assert_eq!(store.start_stage(file.id, 0, 1, "segv").unwrap(), 0);
         drop(store);
-        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let store = fx.reopen();
         assert_eq!(store.start_stage(file.id, 0, 1, "segv").unwrap(), 1, "the first start never ended");
         assert_eq!(store.start_stage(file.id, 1, 1, "segv").unwrap(), 0, "another article of the file");
         assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 0, "another stage at that place");
@@ -883,17 +1115,15 @@ mod tests {
         assert_eq!(store.start_stage(file.id, 0, 1, "topics").unwrap(), 1, "one of two starts taken back");
     }
 
-    #[test]
-    fn a_failed_file_does_not_block_its_bytes() {
-        let (_dir, store) = open();
+    fn a_failed_file_does_not_block_its_bytes(kind: Kind) {
+        let (_fx, store) = open(kind);
         let a = store.accept_file(b"p1", b"a", "h", 1).unwrap();
         store.finish_file(a.id, FileState::Failed, Some("clean"), Some("bad"), Path::new("/f/a")).unwrap();
         assert_eq!(store.accept_file(b"p2", b"a", "h", 1).unwrap().state, FileState::Accepted);
     }
 
-    #[test]
-    fn fingerprints_find_the_story_and_migrations_are_idempotent() {
-        let (dir, store) = open();
+    fn fingerprints_find_the_story_and_migrations_are_idempotent(kind: Kind) {
+        let (fx, store) = open(kind);
         let f1 = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
         let mut article = Article { text: "x".into(), ..Default::default() };
         article.fingerprints.insert("text_sha256".into(), "abc".into());
@@ -907,14 +1137,13 @@ mod tests {
         assert_eq!(stories.len(), 1);
         assert_eq!(stories[0].sources.len(), 2);
         drop(store);
-        let again = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let again = fx.reopen();
         assert!(again.integrity_ok().unwrap());
         assert_eq!(again.status(5).unwrap().articles, 2);
     }
 
-    #[test]
-    fn a_merge_moves_every_article_is_recorded_and_survives_reopening() {
-        let (dir, store) = open();
+    fn a_merge_moves_every_article_is_recorded_and_survives_reopening(kind: Kind) {
+        let (fx, store) = open(kind);
         let commit = |name: &str, story: Option<i64>| {
             let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
             let mut article = Article { text: name.into(), ..Default::default() };
@@ -953,7 +1182,7 @@ mod tests {
         let (_, late) = commit("b2", Some(b));
         assert_eq!(late, a);
         drop(store);
-        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let store = fx.reopen();
         let stories = store.stories_for_day("2025-07-13").unwrap();
         assert_eq!(stories.len(), 1);
         assert_eq!(stories[0].sources.len(), 4);
@@ -985,9 +1214,8 @@ mod tests {
     /// reprints marked and last; a stage's fields replace its own earlier ones, a skip keeps
     /// them; the story leaves the queue only for the revision the stages read, and a story merged
     /// away leaves it by itself.
-    #[test]
-    fn story_stages_run_once_per_revision_and_their_fields_are_kept() {
-        let (dir, store) = open();
+    fn story_stages_run_once_per_revision_and_their_fields_are_kept(kind: Kind) {
+        let (fx, store) = open(kind);
         let a = commit(&store, "a1", None, None);
         commit(&store, "a2", Some(a), Some(1));
         commit(&store, "a3", Some(a), None);
@@ -1023,7 +1251,7 @@ mod tests {
         assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
         // Survives reopening (a kill), then the current revision finishes it.
         drop(store);
-        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let store = fx.reopen();
         assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
         let revision = store.story_revision(a).unwrap().expect("live");
         assert!(store.finish_story_stages(a, revision).unwrap());
@@ -1053,9 +1281,8 @@ mod tests {
         assert_eq!(store.clear_story_stage_queue().unwrap(), 1);
     }
 
-    #[test]
-    fn the_queue_puts_more_independent_sources_first_then_the_newest_change() {
-        let (_dir, store) = open();
+    fn the_queue_puts_more_independent_sources_first_then_the_newest_change(kind: Kind) {
+        let (_fx, store) = open(kind);
         store.queue_model_summaries(true);
         let a = commit(&store, "a1", None, None);
         commit(&store, "a2", Some(a), None);
@@ -1085,9 +1312,8 @@ mod tests {
         assert_eq!(names, ["b2", "b1"]);
     }
 
-    #[test]
-    fn a_summary_commits_only_for_the_revision_it_read() {
-        let (dir, store) = open();
+    fn a_summary_commits_only_for_the_revision_it_read(kind: Kind) {
+        let (fx, store) = open(kind);
         store.queue_model_summaries(true);
         let a = commit(&store, "a1", None, None);
         let read = store.next_stale_story(9).unwrap().expect("queued");
@@ -1114,14 +1340,13 @@ mod tests {
         // A later change makes it stale: not shown, queued, and that survives reopening.
         commit(&store, "a3", Some(a), None);
         drop(store);
-        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let store = fx.reopen();
         assert_eq!(store.stories_for_day("2025-07-13").unwrap()[0].model_summary, None);
         assert_eq!(store.next_stale_story(9).unwrap().map(|s| (s.story_id, s.revision)), Some((a, 3)));
     }
 
-    #[test]
-    fn a_merge_requeues_the_story_it_made_and_drops_the_one_merged_away() {
-        let (_dir, store) = open();
+    fn a_merge_requeues_the_story_it_made_and_drops_the_one_merged_away(kind: Kind) {
+        let (_fx, store) = open(kind);
         store.queue_model_summaries(true);
         let a = commit(&store, "a1", None, None);
         let b = commit(&store, "b1", None, None);
@@ -1148,9 +1373,8 @@ mod tests {
         assert_eq!((next.story_id, next.sources.len()), (a, 2));
     }
 
-    #[test]
-    fn nothing_is_queued_unless_asked() {
-        let (_dir, store) = open();
+    fn nothing_is_queued_unless_asked(kind: Kind) {
+        let (_fx, store) = open(kind);
         commit(&store, "a1", None, None);
         assert_eq!(store.status(1).unwrap().queued_summaries, 0);
         assert!(store.next_stale_story(9).unwrap().is_none());
@@ -1170,20 +1394,21 @@ mod tests {
 
     #[test]
     fn an_unknown_stored_outcome_is_an_error_naming_column_and_value() {
-        let (dir, store) = open();
+        let (fx, store) = open(Kind::Sqlite);
+        let dir = fx.dir();
         let file = store.accept_file(b"p1", b"a", "h1", 1).unwrap();
         drop(store);
         // A damaged database: the schema's CHECK would refuse the value, so it is bypassed here.
-        let conn = Connection::open(dir.path().join("state/briefd.db")).unwrap();
+        let conn = Connection::open(dir.join("state/briefd.db")).unwrap();
         conn.pragma_update(None, "ignore_check_constraints", "ON").unwrap();
         conn.execute(
             "INSERT INTO stage_results (file_id, item_index, stage_index, stage, outcome, millis, at)
              VALUES (?1, 0, 0, 'clean', 'skip', 1.0, 'T')",
-            params![file.id],
+            rusqlite::params![file.id],
         )
         .unwrap();
         drop(conn);
-        let store = Store::open(&dir.path().join("state/briefd.db")).unwrap();
+        let store = Store::open(&dir.join("state/briefd.db")).unwrap();
         let error = store.last_stage_result(file.id, 0).expect_err("an unknown outcome is not read as one");
         let message = format!("{error}");
         assert!(message.contains("stage_results.outcome") && message.contains("\"skip\""), "{message}");
@@ -1214,9 +1439,8 @@ mod tests {
         store.search(&Query::parse(words), 50).unwrap().iter().map(|h| h.story_id).collect()
     }
 
-    #[test]
-    fn search_finds_an_article_once_committed_with_the_words_marked() {
-        let (_dir, store) = open();
+    fn search_finds_an_article_once_committed_with_the_words_marked(kind: Kind) {
+        let (_fx, store) = open(kind);
         assert!(found(&store, "harbour").is_empty());
         let a = commit_text(
             &store,
@@ -1240,9 +1464,8 @@ mod tests {
         assert!(found(&store, "harbour ferry").is_empty(), "every word must match");
     }
 
-    #[test]
-    fn search_ranks_a_title_match_above_a_passing_mention() {
-        let (_dir, store) = open();
+    fn search_ranks_a_title_match_above_a_passing_mention(kind: Kind) {
+        let (_fx, store) = open(kind);
         let mention = commit_text(&store, "m", None, "Council meets", "A", "The council met. Among other things, a drought was mentioned once in passing near the end of a long meeting about roads and budgets.");
         let titled = commit_text(
             &store,
@@ -1255,9 +1478,8 @@ mod tests {
         assert_eq!(found(&store, "drought"), [titled, mention]);
     }
 
-    #[test]
-    fn fts_syntax_in_a_query_is_searched_as_words_not_run() {
-        let (_dir, store) = open();
+    fn fts_syntax_in_a_query_is_searched_as_words_not_run(kind: Kind) {
+        let (_fx, store) = open(kind);
         let a =
             commit_text(&store, "a", None, "Near the bridge", "A", "A truck stopped near the old bridge.");
         for query in [
@@ -1292,9 +1514,8 @@ mod tests {
         assert_eq!(store.status(0).unwrap().articles, 1);
     }
 
-    #[test]
-    fn search_follows_a_merge_and_a_current_model_summary_only() {
-        let (_dir, store) = open();
+    fn search_follows_a_merge_and_a_current_model_summary_only(kind: Kind) {
+        let (_fx, store) = open(kind);
         let a =
             commit_text(&store, "a1", None, "Ferry strike begins", "A", "Ferry crews walked out at dawn.");
         let b = commit_text(&store, "b1", None, "Island cut off", "B", "No boats reached the island today.");
@@ -1356,14 +1577,15 @@ mod tests {
 
     #[test]
     fn the_migration_indexes_articles_stored_before_it() {
-        let (dir, store) = open();
+        let (fx, store) = open(Kind::Sqlite);
+        let dir = fx.dir();
         let a = commit_text(&store, "a", None, "Harbour wall repaired", "A", "Crews rebuilt the wall.");
         assert!(store
             .commit_story_summary(a, 1, &Written::Summary("Sea defences restored.".into()), 1)
             .unwrap());
         drop(store);
         // Back to schema 5, as a database an older briefd wrote (migrations 7 and 8 too).
-        let path = dir.path().join("state/briefd.db");
+        let path = dir.join("state/briefd.db");
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TRIGGER search_article_stored; DROP TRIGGER search_article_rewritten;
@@ -1380,9 +1602,8 @@ mod tests {
         assert!(store.integrity_ok().unwrap());
     }
 
-    #[test]
-    fn search_results_are_bounded() {
-        let (_dir, store) = open();
+    fn search_results_are_bounded(kind: Kind) {
+        let (_fx, store) = open(kind);
         for i in 0..(search::MAX_RESULTS + 5) {
             commit_text(&store, &format!("f{i}"), None, &format!("Flood {i}"), "A", "River flood.");
         }
@@ -1391,9 +1612,8 @@ mod tests {
         assert_eq!(store.search(&Query::parse("flood"), 3).unwrap().len(), 3);
     }
 
-    #[test]
-    fn key_lookups_count_only_the_newest_postings() {
-        let (_dir, store) = open();
+    fn key_lookups_count_only_the_newest_postings(kind: Kind) {
+        let (_fx, store) = open(kind);
         // The first article holds a rare key and a common one; every later article holds only
         // the common key, until the first is older than the newest POSTINGS_PER_KEY of it.
         let total = model::POSTINGS_PER_KEY as usize + 5;

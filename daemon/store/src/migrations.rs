@@ -256,7 +256,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql)?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, known });
+        return Err(StoreError::TooNew { database: path.display().to_string(), found: version, known });
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction().map_err(sql)?;

@@ -10,11 +10,16 @@
 //! The matched words come back as [`Span`]s, not as markup: FTS5 marks them with U+E000 and
 //! U+E001 (characters migration 6 takes out of the indexed text, so an article cannot forge
 //! them), and [`spans`] cuts the marked text apart. Whoever renders a span escapes its text.
+//!
+//! On PostgreSQL the same table is a `tsvector` over the same four columns (weights A to D in
+//! the same order), each term a `phraseto_tsquery` and all of them required, ranked by
+//! `ts_rank` and marked by `ts_headline` with the same two characters. What differs: the
+//! stemmer is Snowball's English (Porter's successor), diacritics are not folded, English stop
+//! words are not indexed, and a snippet has no `…` at its cut ends.
 
 use std::collections::BTreeSet;
 
-use rusqlite::{params, Connection};
-
+use crate::db::{params, Db, DbResult, Dialect, ToValue};
 use crate::model::ReadError;
 
 /// A query longer than this (in bytes) is cut, at a character boundary.
@@ -167,25 +172,18 @@ fn plain(text: String) -> Vec<Span> {
 }
 
 /// The stories matching `query`, best first, at most `limit` (and [`MAX_RESULTS`]).
-pub(crate) fn search(conn: &Connection, query: &Query, limit: usize) -> Result<Vec<Hit>, ReadError> {
+pub(crate) fn search(db: &mut dyn Db, query: &Query, limit: usize) -> Result<Vec<Hit>, ReadError> {
     if query.is_empty() {
         return Ok(Vec::new());
     }
-    let expression = query.expression();
     let limit = limit.min(MAX_RESULTS);
-    // Weights per column (title, outlet, summary, body): a word in the headline says more
-    // about what the article is about than the same word deep in its text.
-    let mut ranked = conn.prepare_cached(
-        "SELECT h.rowid, COALESCE(a.story_id, -h.rowid)
-         FROM (SELECT rowid, bm25(search, 10.0, 4.0, 3.0, 1.0) AS score FROM search
-               WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS h
-         LEFT JOIN articles AS a ON a.id = h.rowid
-         ORDER BY h.score, h.rowid",
-    )?;
-    let mut rows = ranked.query(params![expression, MAX_CANDIDATES])?;
+    let backend: &dyn Engine = match db.dialect() {
+        Dialect::Sqlite => &Fts5,
+        Dialect::Postgres => &TsVector,
+    };
     let mut best: Vec<(i64, i64)> = Vec::new();
     let mut seen = BTreeSet::new();
-    while let Some(row) = rows.next()? {
+    for row in backend.ranked(db, query)? {
         let (rowid, story_id): (i64, i64) = (row.get(0)?, row.get(1)?);
         if seen.insert(story_id) {
             best.push((rowid, story_id));
@@ -194,57 +192,143 @@ pub(crate) fn search(conn: &Connection, query: &Query, limit: usize) -> Result<V
             }
         }
     }
-    drop(rows);
-    let open = OPEN.to_string();
-    let close = CLOSE.to_string();
-    let mut marked = conn.prepare_cached(
-        "SELECT highlight(search, 0, ?2, ?3), snippet(search, 3, ?2, ?3, '…', 24),
-                snippet(search, 2, ?2, ?3, '…', 24)
-         FROM search WHERE search MATCH ?1 AND rowid = ?4",
-    )?;
     let mut hits = Vec::with_capacity(best.len());
     for (rowid, story_id) in best {
-        let (title, body, summary): (String, String, String) = marked
-            .query_row(params![expression, open, close, rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (title, body, summary) = backend.marked(db, query, rowid)?;
         let (body, summary) = (spans(&body), spans(&summary));
         let snippet =
             if has_match(&body) || (!has_match(&summary) && !body.is_empty()) { body } else { summary };
         let article_id = (rowid > 0).then_some(rowid);
         let headline = match article_id {
             Some(_) => spans(&title),
-            None => plain(lead_headline(conn, story_id)?),
+            None => plain(lead_headline(db, story_id)?),
         };
-        let (days, outlets, n_articles) = story_facts(conn, story_id)?;
+        let (days, outlets, n_articles) = story_facts(db, story_id)?;
         hits.push(Hit { story_id, article_id, headline, snippet, days, outlets, n_articles });
     }
     Ok(hits)
 }
 
+/// The two full-text engines: the hits ranked, and one hit's marked title, body and summary.
+trait Engine {
+    /// Rows of (search row id, story id), best first, at most [`MAX_CANDIDATES`].
+    fn ranked(&self, db: &mut dyn Db, query: &Query) -> DbResult<Vec<crate::db::Row>>;
+    /// The title with every match marked, and passages of the body and the summary.
+    fn marked(&self, db: &mut dyn Db, query: &Query, rowid: i64) -> DbResult<(String, String, String)>;
+}
+
+/// SQLite's FTS5 table.
+struct Fts5;
+
+impl Engine for Fts5 {
+    fn ranked(&self, db: &mut dyn Db, query: &Query) -> DbResult<Vec<crate::db::Row>> {
+        // Weights per column (title, outlet, summary, body): a word in the headline says more
+        // about what the article is about than the same word deep in its text.
+        db.query(
+            "SELECT h.rowid, COALESCE(a.story_id, -h.rowid)
+             FROM (SELECT rowid, bm25(search, 10.0, 4.0, 3.0, 1.0) AS score FROM search
+                   WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS h
+             LEFT JOIN articles AS a ON a.id = h.rowid
+             ORDER BY h.score, h.rowid",
+            params![query.expression(), MAX_CANDIDATES],
+        )
+    }
+
+    fn marked(&self, db: &mut dyn Db, query: &Query, rowid: i64) -> DbResult<(String, String, String)> {
+        let r = db.query_one(
+            "SELECT highlight(search, 0, ?2, ?3), snippet(search, 3, ?2, ?3, '…', 24),
+                    snippet(search, 2, ?2, ?3, '…', 24)
+             FROM search WHERE search MATCH ?1 AND rowid = ?4",
+            params![query.expression(), OPEN.to_string(), CLOSE.to_string(), rowid],
+        )?;
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    }
+}
+
+/// PostgreSQL's `tsvector` column over the same table.
+struct TsVector;
+
+impl TsVector {
+    /// Every term as a phrase, all required: `?1` to `?n`.
+    fn tsquery(query: &Query) -> String {
+        let phrases: Vec<String> =
+            (1..=query.terms.len()).map(|i| format!("phraseto_tsquery('english', ?{i})")).collect();
+        phrases.join(" && ")
+    }
+}
+
+impl Engine for TsVector {
+    fn ranked(&self, db: &mut dyn Db, query: &Query) -> DbResult<Vec<crate::db::Row>> {
+        let n = query.terms.len();
+        let sql = format!(
+            "SELECT h.id, COALESCE(a.story_id, -h.id)
+             FROM (SELECT s.id, ts_rank('{{0.1, 0.3, 0.4, 1.0}}', s.doc, q.q) AS score
+                   FROM search AS s, (SELECT {} AS q) AS q
+                   WHERE s.doc @@ q.q ORDER BY score DESC, s.id LIMIT ?{}) AS h
+             LEFT JOIN articles AS a ON a.id = h.id
+             ORDER BY h.score DESC, h.id",
+            Self::tsquery(query),
+            n + 1
+        );
+        let mut values: Vec<&dyn ToValue> = query.terms.iter().map(|t| t as &dyn ToValue).collect();
+        values.push(&MAX_CANDIDATES);
+        db.query(&sql, &values)
+    }
+
+    fn marked(&self, db: &mut dyn Db, query: &Query, rowid: i64) -> DbResult<(String, String, String)> {
+        let n = query.terms.len();
+        let sql = format!(
+            "SELECT ts_headline('english', s.title, q.q, ?{all}), ts_headline('english', s.body, q.q, ?{part}),
+                    ts_headline('english', s.summary, q.q, ?{part})
+             FROM search AS s, (SELECT {} AS q) AS q WHERE s.id = ?{id}",
+            Self::tsquery(query),
+            all = n + 1,
+            part = n + 2,
+            id = n + 3
+        );
+        let all = format!("StartSel=\"{OPEN}\", StopSel=\"{CLOSE}\", HighlightAll=true");
+        let part = format!("StartSel=\"{OPEN}\", StopSel=\"{CLOSE}\", MaxWords=24, MinWords=8");
+        let mut values: Vec<&dyn ToValue> = query.terms.iter().map(|t| t as &dyn ToValue).collect();
+        values.extend([&all as &dyn ToValue, &part, &rowid]);
+        let r = db.query_one(&sql, &values)?;
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    }
+}
+
 /// The headline of the story's lead (its fullest text, the earliest on ties), as the briefing
 /// picks it.
-fn lead_headline(conn: &Connection, story_id: i64) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(NULLIF(trim(json_extract(data, '$.title')), ''), json_extract(data, '$.file_name'), '')
-         FROM articles WHERE story_id = ?1
-         ORDER BY length(json_extract(data, '$.text')) DESC, id LIMIT 1",
+fn lead_headline(db: &mut dyn Db, story_id: i64) -> DbResult<String> {
+    let d = db.dialect();
+    let (title, file_name, text) = (
+        d.json_text("data", &["title"]),
+        d.json_text("data", &["file_name"]),
+        d.json_text("data", &["text"]),
+    );
+    let found = db.query_opt(
+        &format!(
+            "SELECT COALESCE(NULLIF(trim({title}), ''), {file_name}, '')
+             FROM articles WHERE story_id = ?1
+             ORDER BY length({text}) DESC, id LIMIT 1"
+        ),
+        params![story_id],
     )?;
-    let mut rows = stmt.query(params![story_id])?;
-    match rows.next()? {
+    match found {
         Some(row) => row.get(0),
         None => Ok(String::new()),
     }
 }
 
 /// The story's days, outlets and number of articles.
-fn story_facts(conn: &Connection, story_id: i64) -> rusqlite::Result<(Vec<String>, Vec<String>, usize)> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT day, COALESCE(trim(json_extract(data, '$.outlet')), '') FROM articles WHERE story_id = ?1 ORDER BY id",
+fn story_facts(db: &mut dyn Db, story_id: i64) -> DbResult<(Vec<String>, Vec<String>, usize)> {
+    let outlet = db.dialect().json_text("data", &["outlet"]);
+    let found = db.query(
+        &format!("SELECT day, COALESCE(trim({outlet}), '') FROM articles WHERE story_id = ?1 ORDER BY id"),
+        params![story_id],
     )?;
-    let mut rows = stmt.query(params![story_id])?;
     let (mut days, mut outlets, mut n) = (BTreeSet::new(), Vec::new(), 0);
-    while let Some(row) = rows.next()? {
+    for row in found {
         n += 1;
-        days.insert(row.get::<_, String>(0)?);
+        days.insert(row.get::<String>(0)?);
         let outlet: String = row.get(1)?;
         if !outlet.is_empty() && !outlets.contains(&outlet) {
             outlets.push(outlet);

@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, OptionalExtension};
 use stage_api::{Article, Story, StoryFields, StorySource};
 
-use crate::model::{live_story, story_revision, ReadError, Source, StageOutcome};
+use crate::db::{params, Db, DbResult};
+use crate::model::{live_story, rows, story_revision, ReadError, Source, StageOutcome};
 use crate::now;
 
 /// One story stage's result for one revision of a story.
@@ -67,52 +67,51 @@ pub fn reprint_originals(sources: &[Source]) -> BTreeMap<i64, i64> {
 }
 
 /// Puts `story_id` in the queue (or refreshes its place).
-pub(crate) fn enqueue(conn: &Connection, story_id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+pub(crate) fn enqueue(db: &mut dyn Db, story_id: i64) -> DbResult<()> {
+    db.execute(
         "INSERT INTO story_stage_queue (story_id, changed_at) VALUES (?1, ?2)
          ON CONFLICT (story_id) DO UPDATE SET changed_at = excluded.changed_at",
-    )?
-    .execute(params![story_id, now()])?;
+        params![story_id, now()],
+    )?;
     Ok(())
 }
 
 /// The queued story that changed longest ago; stories merged away since they were queued leave
 /// the queue here (the merge queued the story they went into).
-pub(crate) fn next_queued(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+pub(crate) fn next_queued(db: &mut dyn Db) -> DbResult<Option<i64>> {
     loop {
-        let next: Option<i64> = conn
-            .prepare_cached("SELECT story_id FROM story_stage_queue ORDER BY changed_at, story_id LIMIT 1")?
-            .query_row([], |r| r.get(0))
-            .optional()?;
+        let next: Option<i64> = db
+            .query_opt("SELECT story_id FROM story_stage_queue ORDER BY changed_at, story_id LIMIT 1", &[])?
+            .map(|r| r.get(0))
+            .transpose()?;
         let Some(story_id) = next else { return Ok(None) };
-        if live_story(conn, story_id)? == Some(story_id) {
+        if live_story(db, story_id)? == Some(story_id) {
             return Ok(Some(story_id));
         }
-        conn.prepare_cached("DELETE FROM story_stage_queue WHERE story_id = ?1")?
-            .execute(params![story_id])?;
+        db.execute("DELETE FROM story_stage_queue WHERE story_id = ?1", params![story_id])?;
     }
 }
 
 /// Empties the queue (a pipeline without story stages has nothing to run).
-pub(crate) fn clear_queue(conn: &Connection) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM story_stage_queue", [])
+pub(crate) fn clear_queue(db: &mut dyn Db) -> DbResult<usize> {
+    db.execute("DELETE FROM story_stage_queue", &[])
 }
 
 /// The live story `story_id` with its newest `max_sources` sources, independent ones first, then
 /// reprints, each group newest first; `None` for a story merged away or unknown. Read inside the
 /// caller's transaction, so the revision and the sources agree.
 pub(crate) fn story_input(
-    conn: &Connection,
+    db: &mut dyn Db,
     story_id: i64,
     max_sources: usize,
 ) -> Result<Option<Story>, ReadError> {
-    let Some(revision) = story_revision(conn, story_id)? else { return Ok(None) };
-    let mut stmt = conn.prepare_cached(
+    let Some(revision) = story_revision(db, story_id)? else { return Ok(None) };
+    let found = db.query(
         "SELECT id, finished_at, data FROM articles WHERE story_id = ?1 ORDER BY id DESC LIMIT ?2",
+        params![story_id, max_sources],
     )?;
-    let mut rows = stmt.query(params![story_id, i64::try_from(max_sources).unwrap_or(i64::MAX)])?;
-    let mut sources = Vec::new();
-    while let Some(row) = rows.next()? {
+    let mut sources = Vec::with_capacity(found.len());
+    for row in found {
         let article_id: i64 = row.get(0)?;
         let data: String = row.get(2)?;
         let article: Article = serde_json::from_str(&data).map_err(|e| ReadError::Json(article_id, e))?;
@@ -139,13 +138,16 @@ pub(crate) fn story_input(
 
 /// Replaces the stage's row for the story. The fields a stage sets are applied over what it set
 /// for earlier revisions ("not set" leaves a field as it was); a skip or a failure keeps them.
-pub(crate) fn record(conn: &Connection, result: &StoryStageResult) -> rusqlite::Result<()> {
+pub(crate) fn record(db: &mut dyn Db, result: &StoryStageResult) -> DbResult<()> {
     let fields = match &result.fields {
         Some(set) => {
-            let earlier: Option<String> = conn
-                .prepare_cached("SELECT fields FROM story_fields WHERE story_id = ?1 AND stage = ?2")?
-                .query_row(params![result.story_id, result.stage], |r| r.get(0))
-                .optional()?
+            let earlier: Option<String> = db
+                .query_opt(
+                    "SELECT fields FROM story_fields WHERE story_id = ?1 AND stage = ?2",
+                    params![result.story_id, result.stage],
+                )?
+                .map(|r| r.get::<Option<String>>(0))
+                .transpose()?
                 .flatten();
             // An unreadable earlier row is replaced rather than kept: it was this stage's own.
             let mut merged: StoryFields =
@@ -155,36 +157,35 @@ pub(crate) fn record(conn: &Connection, result: &StoryStageResult) -> rusqlite::
         }
         None => None,
     };
-    conn.prepare_cached(
+    db.execute(
         "INSERT INTO story_fields (story_id, stage, stage_index, revision, outcome, detail, fields, millis, written_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (story_id, stage) DO UPDATE SET stage_index = excluded.stage_index,
              revision = excluded.revision, outcome = excluded.outcome, detail = excluded.detail,
              fields = COALESCE(excluded.fields, story_fields.fields), millis = excluded.millis,
              written_at = excluded.written_at",
-    )?
-    .execute(params![
-        result.story_id,
-        result.stage,
-        result.stage_index as i64,
-        result.revision,
-        result.outcome,
-        result.detail,
-        fields,
-        result.millis,
-        now()
-    ])?;
+        params![
+            result.story_id,
+            result.stage,
+            result.stage_index,
+            result.revision,
+            result.outcome,
+            result.detail,
+            fields,
+            result.millis,
+            now()
+        ],
+    )?;
     Ok(())
 }
 
 /// Takes the story off the queue if `revision` is still its revision (or it was merged away);
 /// `false` when it changed meanwhile and stays queued.
-pub(crate) fn finish(conn: &Connection, story_id: i64, revision: i64) -> rusqlite::Result<bool> {
-    match story_revision(conn, story_id)? {
+pub(crate) fn finish(db: &mut dyn Db, story_id: i64, revision: i64) -> DbResult<bool> {
+    match story_revision(db, story_id)? {
         Some(current) if current != revision => Ok(false),
         _ => {
-            conn.prepare_cached("DELETE FROM story_stage_queue WHERE story_id = ?1")?
-                .execute(params![story_id])?;
+            db.execute("DELETE FROM story_stage_queue WHERE story_id = ?1", params![story_id])?;
             Ok(true)
         }
     }
@@ -192,13 +193,13 @@ pub(crate) fn finish(conn: &Connection, story_id: i64, revision: i64) -> rusqlit
 
 /// The story's fields: every stage's stored fields applied in the stages' order, `None` when no
 /// story stage set any.
-pub(crate) fn fields(conn: &Connection, story_id: i64) -> Result<Option<StoryFields>, ReadError> {
-    let mut stmt = conn.prepare_cached(
+pub(crate) fn fields(db: &mut dyn Db, story_id: i64) -> Result<Option<StoryFields>, ReadError> {
+    let found = db.query(
         "SELECT fields FROM story_fields WHERE story_id = ?1 AND fields IS NOT NULL ORDER BY stage_index, stage",
+        params![story_id],
     )?;
-    let mut rows = stmt.query(params![story_id])?;
     let mut out: Option<StoryFields> = None;
-    while let Some(row) = rows.next()? {
+    for row in found {
         let data: String = row.get(0)?;
         let set: StoryFields = serde_json::from_str(&data).map_err(|e| ReadError::Fields(story_id, e))?;
         out.get_or_insert_with(StoryFields::default).apply(&set);
@@ -220,12 +221,12 @@ pub struct StoryStageOutcome {
 }
 
 /// Each story stage's latest outcome for the story, in the stages' order.
-pub(crate) fn outcomes(conn: &Connection, story_id: i64) -> rusqlite::Result<Vec<StoryStageOutcome>> {
-    let mut stmt = conn.prepare_cached(
+pub(crate) fn outcomes(db: &mut dyn Db, story_id: i64) -> DbResult<Vec<StoryStageOutcome>> {
+    let found = db.query(
         "SELECT stage, revision, outcome, detail FROM story_fields WHERE story_id = ?1 ORDER BY stage_index, stage",
+        params![story_id],
     )?;
-    let rows = stmt.query_map(params![story_id], |r| {
+    rows(found, |r| {
         Ok(StoryStageOutcome { stage: r.get(0)?, revision: r.get(1)?, outcome: r.get(2)?, detail: r.get(3)? })
-    })?;
-    rows.collect()
+    })
 }

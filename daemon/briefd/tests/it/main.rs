@@ -12,6 +12,7 @@ mod merge;
 #[path = "../../../plugin-host/tests/it/support.rs"]
 mod plugin_build;
 mod plugins;
+mod postgres;
 mod reader;
 mod reload;
 mod reprint;
