@@ -160,7 +160,10 @@ impl std::fmt::Display for Method {
 }
 
 /// The default model file, as `models/fetch` leaves it (relative to the config's folder).
-pub const DEFAULT_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
+pub const DEFAULT_MODEL_PATH: &str = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+
+/// The small model (`models/fetch smollm2-135m`): for small machines, and the one the tests run.
+pub const SMALL_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
 
 /// Options of the `summarize` stage.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

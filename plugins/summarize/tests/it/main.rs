@@ -1,5 +1,5 @@
-//! The stage over the real SmolLM2-135M-Instruct GGUF (fetched by `models/fetch`, which `.ci/run`
-//! calls first): the guard against prompt injection, the fallback to the extractive summary, and
+//! The stage over the real SmolLM2-135M-Instruct GGUF (fetched by `models/fetch smollm2-135m`,
+//! which `.ci/run` calls first): the guard against prompt injection, the fallback to the extractive summary, and
 //! a missing model reported by the options check. The engine's own tests (tokenizer, greedy
 //! tokens against llama.cpp, damaged files) are in `plugins/llm/tests/it`.
 
@@ -11,7 +11,7 @@ use stage_api::{Article, Outcome, Stage};
 use summarize::{Cancelled, Method, Model, Options, Summarize};
 
 fn model_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../").join(summarize::DEFAULT_MODEL_PATH)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../").join(summarize::SMALL_MODEL_PATH)
 }
 
 /// The model, loaded once for every test of this binary.
@@ -22,7 +22,9 @@ fn model() -> Arc<Model> {
             let path = model_path();
             match Model::load(&path) {
                 Ok(m) => Arc::new(m),
-                Err(e) => panic!("{e}\n(the model tests need the default model: run models/fetch)"),
+                Err(e) => {
+                    panic!("{e}\n(the model tests need the small model: run models/fetch smollm2-135m)")
+                }
             }
         })
         .clone()
