@@ -26,7 +26,10 @@ fn two_source_story(env: &Env, folder: &str, names: [&str; 2]) -> String {
     env.drop_file(names[0], &std::fs::read(data.join(names[0])).unwrap());
     env.wait_until("the first article archived", Duration::from_secs(20), || env.archived().len() == 1);
     env.drop_file(names[1], &std::fs::read(data.join(names[1])).unwrap());
-    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    let briefing = env.wait_for_settled_briefing(
+        |md| env.archived().len() == 2 && md.contains("**2 sources**"),
+        Duration::from_secs(20),
+    );
     daemon.stop_gracefully();
     briefing
 }
@@ -48,7 +51,10 @@ fn seed_story_points_cover_the_meeting_and_the_alliance_and_cite_both_outlets() 
     env.drop_file(seeds[0], &std::fs::read(support::shared_sample(seeds[0])).unwrap());
     env.wait_until("the first seed archived", Duration::from_secs(20), || env.archived().len() == 1);
     env.drop_file(seeds[1], &std::fs::read(support::shared_sample(seeds[1])).unwrap());
-    let briefing = env.wait_for_briefing(|md| md.contains("**2 sources**"), Duration::from_secs(20));
+    let briefing = env.wait_for_settled_briefing(
+        |md| env.archived().len() == 2 && md.contains("**2 sources**"),
+        Duration::from_secs(20),
+    );
     daemon.stop_gracefully();
 
     let points = point_lines(&briefing);

@@ -231,13 +231,34 @@ impl Env {
         }
     }
 
+    /// Waits for a briefing `ready` accepts that has stood unchanged for 1.5 s (three debounce
+    /// windows): the briefing follows every committed change, so one written between an
+    /// article's commit and its story stages shows the new source with the old points for a
+    /// moment. For tests that judge the points once the daemon is idle.
+    pub fn wait_for_settled_briefing(&self, mut ready: impl FnMut(&str) -> bool, limit: Duration) -> String {
+        let path = self.briefings().join(format!("{}.md", today_utc()));
+        let settled = || {
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > Duration::from_millis(1500)))
+        };
+        self.wait_for_briefing(|md| ready(md) && settled(), limit)
+    }
+
+    /// Waits for a briefing `ready` accepts; on a timeout the panic shows the last one read.
     pub fn wait_for_briefing(&self, mut ready: impl FnMut(&str) -> bool, limit: Duration) -> String {
-        let mut last = String::new();
-        self.wait_until("the briefing", limit, || {
-            last = self.briefing_today();
-            ready(&last)
-        });
-        last
+        let deadline = Instant::now() + limit;
+        loop {
+            let last = self.briefing_today();
+            if ready(&last) {
+                return last;
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.root().join("daemon.log")).unwrap_or_default();
+                panic!("timed out after {limit:?} waiting for the briefing; the last one:\n{last}\ndaemon log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
