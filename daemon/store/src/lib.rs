@@ -1200,6 +1200,27 @@ mod tests {
 
     /// Commits an article named `name` into `story` (a new story when `None`), optionally a
     /// reprint of article `reprint_of`.
+    /// Records dedupe's result for a new file whose article joins `into` and merges `from` into
+    /// it (a bridge), as the pipeline does.
+    fn bridge(store: &Store, original_name: &[u8], text: &str, into: i64, from: i64) {
+        let file = store.accept_file(b"c", original_name, "c", 1).unwrap();
+        let mut article = Article { text: text.into(), ..Default::default() };
+        article.story = Some(StoryMatch { story_id: into, reason: "test".into(), score: 0.5 });
+        article.story_merges =
+            vec![stage_api::StoryMerge { story_id: from, reason: "test".into(), score: 0.6 }];
+        let result = StageResult {
+            file_id: file.id,
+            item_index: 0,
+            stage_index: 1,
+            stage: "dedupe".into(),
+            outcome: StageOutcome::Continue,
+            millis: 1.0,
+            detail: None,
+            article: Some(article.clone()),
+        };
+        store.record_stage_with_merges(&result, &article).unwrap();
+    }
+
     fn commit(store: &Store, name: &str, story: Option<i64>, reprint_of: Option<i64>) -> i64 {
         let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
         let mut article = Article { text: name.into(), ..Default::default() };
@@ -1261,21 +1282,7 @@ mod tests {
 
         // A story queued and then merged away leaves the queue; the one it went into is queued.
         let b = commit(&store, "b1", None, None);
-        let bridge_file = store.accept_file(b"c", b"c.txt", "c", 1).unwrap();
-        let mut bridge = Article { text: "c".into(), ..Default::default() };
-        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
-        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "t".into(), score: 0.6 }];
-        let stage = StageResult {
-            file_id: bridge_file.id,
-            item_index: 0,
-            stage_index: 1,
-            stage: "dedupe".into(),
-            outcome: StageOutcome::Continue,
-            millis: 1.0,
-            detail: None,
-            article: Some(bridge.clone()),
-        };
-        store.record_stage_with_merges(&stage, &bridge).unwrap();
+        bridge(&store, b"c.txt", "c", a, b);
         assert_eq!(store.next_story_for_stages().unwrap(), Some(a));
         assert!(store.story_input(b, 64).unwrap().is_none(), "merged away");
         assert_eq!(store.clear_story_stage_queue().unwrap(), 1);
@@ -1556,21 +1563,7 @@ mod tests {
             .unwrap());
         assert!(found(&store, "commuters").is_empty());
         // b merges into a: its article is found as part of a, once per story.
-        let bridge_file = store.accept_file(b"c", b"c", "c", 1).unwrap();
-        let mut bridge = Article { text: "island ferry".into(), ..Default::default() };
-        bridge.story = Some(StoryMatch { story_id: a, reason: "test".into(), score: 0.5 });
-        bridge.story_merges = vec![stage_api::StoryMerge { story_id: b, reason: "test".into(), score: 0.6 }];
-        let result = StageResult {
-            file_id: bridge_file.id,
-            item_index: 0,
-            stage_index: 1,
-            stage: "dedupe".into(),
-            outcome: StageOutcome::Continue,
-            millis: 1.0,
-            detail: None,
-            article: Some(bridge.clone()),
-        };
-        store.record_stage_with_merges(&result, &bridge).unwrap();
+        bridge(&store, b"c", "island ferry", a, b);
         assert_eq!(found(&store, "island"), [a]);
         assert_eq!(store.search(&Query::parse("island"), 50).unwrap()[0].n_articles, 4);
     }
