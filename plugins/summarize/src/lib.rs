@@ -112,9 +112,7 @@ pub fn story_text_of(texts: &[&str]) -> (String, usize) {
         [only] => return (only.to_string(), 1),
         _ => {}
     }
-    let mut texts = texts.to_vec();
-    // A stable sort: among texts of equal length the newer stays first.
-    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let texts = fullest_first(texts);
     let mut seen = Novelty::default();
     seen.add(texts[0]);
     let mut out = texts[0].trim().to_string();
@@ -129,39 +127,52 @@ pub fn story_text_of(texts: &[&str]) -> (String, usize) {
     (out, texts.len())
 }
 
-/// What the model reads of a story with several sources: the lead of each in turn (newest
-/// first), about an equal share of `words` each, so every outlet's top is in the prompt rather
-/// than the whole of the longest page; a sentence that adds nothing new is left out. For one
-/// source, its own text (the prompt keeps its top).
+/// What the model reads of a story with several sources: the lead of each in turn, in the
+/// order of [`story_text_of`], about an equal share of `words` each, so every outlet's top is in
+/// the prompt rather than the whole of the longest page; a sentence that adds nothing new is left
+/// out. Sources shorter than their share give what [`story_text_of`] gives. For one source, its
+/// own text (the prompt keeps its top).
 pub fn story_leads_of(texts: &[&str], words: usize) -> String {
     if let [only] = texts {
         return only.to_string();
     }
+    let texts = fullest_first(texts);
     let share = (words / texts.len().max(1)).max(MIN_LEAD_WORDS);
     let mut seen = Novelty::default();
     let mut leads = Vec::new();
     for (i, text) in texts.iter().enumerate() {
-        let mut lead = Vec::new();
         let mut taken = 0;
+        // The first lead is read as it is written, up to its share; the others for what they add.
+        let mut end = 0;
+        let mut added = Vec::new();
         for sentence in sentences::split(text) {
             if taken >= share {
                 break;
             }
-            let sentence = sentence.text.trim();
-            // The first lead is read as it is; the others for what they add.
             if i == 0 {
-                seen.add(sentence);
+                seen.add(sentence.text);
+                end = sentence.start + sentence.text.len();
+            } else if seen.adds(sentence.text) {
+                added.push(sentence.text.trim());
+            } else {
+                continue;
             }
-            if i == 0 || seen.adds(sentence) {
-                taken += sentence.split_whitespace().count();
-                lead.push(sentence);
-            }
+            taken += sentence.text.split_whitespace().count();
         }
+        let lead = if i == 0 { text[..end].trim().to_string() } else { added.join(" ") };
         if !lead.is_empty() {
-            leads.push(lead.join(" "));
+            leads.push(lead);
         }
     }
     leads.join("\n\n")
+}
+
+/// Sources' texts, given newest first, longest first: the fullest tells most of the story. A
+/// stable sort: among texts of equal length the newer stays first.
+fn fullest_first<'a>(texts: &[&'a str]) -> Vec<&'a str> {
+    let mut texts = texts.to_vec();
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    texts
 }
 
 /// A source's lead in [`story_leads_of`] is at least this many words, however many sources.
@@ -696,8 +707,13 @@ mod story_tests {
         assert!(first.ends_with("officials hoped."), "{first}");
         assert!(!second.contains("Wonsan") && second.ends_with("war in Ukraine."), "{second}");
         assert!(story_leads_of(&[long, wire], 1000).contains("Unrelated page furniture"));
-        // One source is read whole (the prompt keeps its top).
+        // One source is read whole (the prompt keeps its top); short ones as the story's text.
         assert_eq!(story_leads_of(&[long], 60), long);
+        let short = [
+            "Ferry back.\n\nThe ferry to Kessel runs again, the operator said.",
+            "Harbour reopened after the storm closed it for three days. The ferry to Kessel runs.",
+        ];
+        assert_eq!(story_leads_of(&short, 450), story_text_of(&short).0);
     }
 
     #[test]
