@@ -176,6 +176,8 @@ pub struct DayScores {
     pub summaries_model: usize,
     /// Summaries that open with the headline or a source's title.
     pub summaries_with_glued_title: Vec<String>,
+    /// Summaries whose first word is a personal pronoun ("He said …"): someone never named.
+    pub summaries_opening_pronoun: Vec<String>,
     /// Headlines, summaries and points holding HTML tags or entities.
     pub texts_with_markup: Vec<String>,
     /// Key points in the briefing.
@@ -419,6 +421,7 @@ pub fn render(s: &DayScores, details: bool) -> String {
     line("summaries", s.summaries.to_string());
     line("summaries_model", s.summaries_model.to_string());
     line("summaries_with_glued_title", s.summaries_with_glued_title.len().to_string());
+    line("summaries_opening_pronoun", s.summaries_opening_pronoun.len().to_string());
     line("texts_with_markup", s.texts_with_markup.len().to_string());
     line("points", s.points.to_string());
     line("points_with_dateline", s.points_with_dateline.len().to_string());
@@ -460,6 +463,7 @@ pub fn render(s: &DayScores, details: bool) -> String {
             ("headlines another story also has", &s.headlines_duplicated),
             ("outlets that are URLs", &s.sources_outlet_is_url),
             ("summaries with the title glued on (story headline)", &s.summaries_with_glued_title),
+            ("summaries opening with a pronoun", &s.summaries_opening_pronoun),
             ("headlines, summaries and points with markup", &s.texts_with_markup),
             ("points with a dateline", &s.points_with_dateline),
             ("points with the title glued on", &s.points_with_glued_title),
@@ -597,6 +601,9 @@ fn check_story(
         }
         if glued_title(summary, &titles).is_some() {
             scores.summaries_with_glued_title.push(story.headline.clone());
+        }
+        if opens_with_pronoun(summary) {
+            scores.summaries_opening_pronoun.push(summary.clone());
         }
     }
     for point in &story.key_points {
@@ -793,6 +800,16 @@ pub fn has_markup(text: &str) -> bool {
         .expect("valid pattern")
     });
     re.is_match(text)
+}
+
+/// Whether `text` opens (after any quote mark) with a personal pronoun: an English summary that
+/// does leaves its reader asking who. The checker's own short list, not the stage's.
+fn opens_with_pronoun(text: &str) -> bool {
+    let first =
+        text.trim_start_matches(|c: char| !c.is_alphanumeric()).split(|c: char| !c.is_alphanumeric()).next();
+    first.is_some_and(|w| {
+        ["he", "she", "they", "his", "her", "their", "him", "them"].contains(&w.to_lowercase().as_str())
+    })
 }
 
 /// A key point that opens with a dateline: a place in capitals, a place with an agency, a date,

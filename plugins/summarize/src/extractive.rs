@@ -24,6 +24,10 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
     if candidates.is_empty() {
         candidates = sentences.iter().take(CANDIDATES).collect();
     }
+    // The sentence before each candidate in the article, by its offset: a candidate that opens
+    // with "He" or "They" needs it.
+    let before =
+        |s: &sentences::Sentence<'_>| sentences.iter().rev().find(|p| p.start < s.start).map(|p| p.start);
     if candidates.is_empty() {
         return String::new();
     }
@@ -79,11 +83,31 @@ pub fn summarize(text: &str, title: Option<&str>, max_sentences: usize, max_word
         if !chosen.is_empty() && words + n > max_words {
             continue;
         }
+        // A pronoun whose antecedent is left out reads as someone unnamed: such a sentence is
+        // shown only after the sentence it follows in the article (chosen earlier, as position
+        // weighs most), or as the article's first sentence.
+        if opens_with_pronoun(lead::without_lead(candidates[i].text))
+            && before(candidates[i]).is_some_and(|p| !chosen.iter().any(|&c| candidates[c].start == p))
+        {
+            continue;
+        }
         chosen.push(i);
         words += n;
     }
     chosen.sort_unstable();
     chosen.iter().map(|&i| lead::without_lead(candidates[i].text)).collect::<Vec<_>>().join(" ")
+}
+
+/// Personal pronouns that point back to someone named before.
+const PRONOUNS: [&str; 8] = ["he", "she", "they", "his", "her", "their", "him", "them"];
+
+/// Whether `sentence` opens (after any opening quote) with a personal pronoun.
+fn opens_with_pronoun(sentence: &str) -> bool {
+    let first = sentence
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric())
+        .next();
+    first.is_some_and(|w| PRONOUNS.contains(&w.to_lowercase().as_str()))
 }
 
 #[cfg(test)]
@@ -117,6 +141,21 @@ mod tests {
             90,
         );
         assert_eq!(s, "North Korea fired a missile into the sea on Monday.");
+    }
+
+    #[test]
+    fn a_pronoun_keeps_its_antecedent() {
+        let text = "Scooter Braun is unhappy with his partner, a new report says. The label was sold in \
+                    June to a fund he controls. \"He doesn't run the label or control the company,\" a \
+                    source said of Braun. Talks resume next week.";
+        let s = summarize(text, Some("Braun unhappy with partner"), 2, 90);
+        assert!(!s.contains("\"He doesn't"), "{s}");
+        // After the sentence it follows, the pronoun has its antecedent.
+        let text = "Scooter Braun is unhappy with his partner, a new report says. He does not run the \
+                    label or control the company, a source said. The label was sold in June.";
+        let s = summarize(text, Some("Braun unhappy with partner"), 2, 90);
+        assert!(s.contains("He does not run"), "{s}");
+        assert!(opens_with_pronoun("\u{201C}They said so.") && !opens_with_pronoun("Theyre Inc. said so."));
     }
 
     #[test]
