@@ -95,6 +95,18 @@ impl QMatrix {
         &self.data[r * n..(r + 1) * n]
     }
 
+    /// Row `r`'s raw blocks.
+    #[cfg(test)]
+    pub(crate) fn block_row(&self, r: usize) -> &[u8] {
+        self.row(r)
+    }
+
+    /// Block `b` of row `r`.
+    pub(crate) fn block(&self, r: usize, b: usize) -> &[u8] {
+        let n = self.kind.block_bytes();
+        &self.row(r)[b * n..(b + 1) * n]
+    }
+
     /// Row `r` as floats (the embedding lookup).
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
         let row = self.row(r);
@@ -178,6 +190,11 @@ pub fn matmul_kernel(
         assert_eq!(given, tokens * w.cols / w.kind.block_values(), "activations do not match the matrix");
         assert_eq!(out.len(), tokens * w.rows, "output does not match the matrix");
     }
+    // A prompt's K-quant products on a VNNI CPU: llama.cpp's tiled path, and its numbers.
+    #[cfg(target_arch = "x86_64")]
+    if kernel == Kernel::Avx512Vnni && tokens >= crate::gemm::MIN_TOKENS && ws.iter().all(|w| w.kind.is_k()) {
+        return crate::gemm::matmul(team, ws, x.q8k, tokens, outs);
+    }
     // Row chunks small enough to share the work evenly, large enough that each amortises its
     // hand-out; each chunk's weights stay in L1 while every token streams past them.
     let threads = team.threads();
@@ -188,24 +205,12 @@ pub fn matmul_kernel(
     }
     let ptrs: Vec<SharedOut> = outs.iter_mut().map(|o| SharedOut(o.as_mut_ptr())).collect();
     let chunks = Chunks::new(tasks.len());
-    // The eight-token tiles' per-block data, made once here rather than by every row chunk.
-    let tiles = match ws.iter().find(|w| w.kind.is_k()) {
-        Some(w) if kernel.k_tile() == 8 => {
-            let blocks = w.cols / QK_K;
-            (0..tokens / 8)
-                .flat_map(|g| {
-                    kquant::tiles(std::array::from_fn(|k| &x.q8k[(8 * g + k) * blocks..][..blocks]))
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
     team.run(&|_| {
         while let Some(c) = chunks.take() {
             let (m, rows) = &tasks[c];
             // SAFETY: tasks own disjoint row ranges of their matrix's output, whose size the
             // asserts above checked.
-            unsafe { rows_product(kernel, ws[*m], x, &tiles, tokens, rows.clone(), &ptrs[*m]) };
+            unsafe { rows_product(kernel, ws[*m], x, tokens, rows.clone(), &ptrs[*m]) };
         }
     });
 }
@@ -218,13 +223,12 @@ unsafe fn rows_product(
     kernel: Kernel,
     w: &QMatrix,
     x: Acts<'_>,
-    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
     if w.kind.is_k() {
-        return rows_product_k(kernel, w, x.q8k, tiles, tokens, rows, out);
+        return rows_product_k(kernel, w, x.q8k, tokens, rows, out);
     }
     let x = x.q8;
     let blocks = w.cols / QK;
@@ -249,7 +253,7 @@ unsafe fn rows_product(
     }
 }
 
-/// `rows_product` for K-quant matrices: eight or four tokens at a time share each unpacked weight block,
+/// `rows_product` for K-quant matrices: four tokens at a time share each unpacked weight block,
 /// each keeping its own accumulators (the one-token numbers).
 ///
 /// # Safety
@@ -258,25 +262,12 @@ unsafe fn rows_product_k(
     kernel: Kernel,
     w: &QMatrix,
     x: &[BlockQ8K],
-    tiles: &[kquant::Tile8],
     tokens: usize,
     rows: std::ops::Range<usize>,
     out: &SharedOut,
 ) {
     let blocks = w.cols / QK_K;
     let mut t = 0;
-    if kernel.k_tile() == 8 {
-        while t + 8 <= tokens {
-            let xt: [&[BlockQ8K]; 8] = std::array::from_fn(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
-            let tile = &tiles[t / 8 * blocks..][..blocks];
-            for r in rows.clone() {
-                for (k, v) in kernel.dot8_k(w.kind, w.row(r), xt, tile).into_iter().enumerate() {
-                    *out.0.add((t + k) * w.rows + r) = v;
-                }
-            }
-            t += 8;
-        }
-    }
     while t + 4 <= tokens {
         let xt = [0, 1, 2, 3].map(|k| &x[(t + k) * blocks..(t + k + 1) * blocks]);
         for r in rows.clone() {
@@ -336,7 +327,8 @@ impl Kernel {
         })
     }
 
-    fn best() -> Kernel {
+    /// The fastest kernel this CPU supports, whatever `BRIEFD_LLM_KERNEL` says.
+    pub(crate) fn best() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
@@ -360,16 +352,6 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512Vnni => Kernel::Avx2,
             other => other,
-        }
-    }
-
-    /// Tokens that share each unpacked weight block in a prompt's K-quant products: the VNNI
-    /// kernels keep eight tokens' accumulators in registers, the AVX2 ones four.
-    fn k_tile(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512Vnni => 8,
-            _ => 4,
         }
     }
 
@@ -432,26 +414,6 @@ impl Kernel {
                 }
             },
             Kernel::Portable => x.map(|x| self.dot_k(kind, w, x)),
-        }
-    }
-
-    /// One K-quant row dotted with eight rows of Q8_K activations whose `kquant::tiles` are
-    /// `tile`.
-    #[inline]
-    pub fn dot8_k(self, kind: Kind, w: &[u8], x: [&[BlockQ8K]; 8], tile: &[kquant::Tile8]) -> [f32; 8] {
-        assert_eq!(tile.len(), x[0].len(), "one tile entry per block");
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx512Vnni` is only chosen when the CPU has AVX2, FMA, F16C and
-            // AVX-512 F/BW/VL/VNNI; the tile's size is checked above.
-            Kernel::Avx512Vnni => unsafe {
-                match kind {
-                    Kind::Q4K => kquant::avx512::dot8_q4_k(w, x, tile),
-                    Kind::Q6K => kquant::avx512::dot8_q6_k(w, x, tile),
-                    Kind::Q4_1 | Kind::Q8_0 => unreachable!("blocks of 32 take BlockQ8 activations (dot)"),
-                }
-            },
-            _ => self.dotn_k(kind, w, x),
         }
     }
 }
