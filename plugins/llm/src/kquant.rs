@@ -57,13 +57,10 @@ impl Default for BlockQ8K {
 #[inline(always)]
 pub fn quantize(x: &[f32], out: &mut [BlockQ8K]) {
     for (block, xs) in out.iter_mut().zip(x.chunks_exact(QK_K)) {
-        let (mut max, mut amax) = (0f32, 0f32);
-        for v in xs {
-            if v.abs() > amax {
-                amax = v.abs();
-                max = *v;
-            }
-        }
+        // The value of largest magnitude, the first one if several (llama.cpp's `if (ax >
+        // amax)` loop), found in two passes that vectorise.
+        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let max = xs.iter().copied().find(|v| v.abs() == amax).unwrap_or(0.0);
         if amax == 0.0 {
             *block = BlockQ8K::default();
             continue;
