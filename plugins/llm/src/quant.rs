@@ -490,11 +490,15 @@ mod avx2 {
 
     use super::BlockQ8;
 
+    /// The f16 values at `p` and `p + 2` as f32. Four bytes are loaded at once: a 16-bit
+    /// load is compiled as an insertion into whatever register is at hand, and in a loop that
+    /// register was the running sum, which chained each block's load to the previous block's
+    /// arithmetic (about a third of the time of a one-token Q4_1 product).
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn half(p: *const u8) -> f32 {
-        let bits = std::ptr::read_unaligned(p as *const u16);
-        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
+    unsafe fn halves(p: *const u8) -> (f32, f32) {
+        let both = _mm_cvtph_ps(_mm_cvtsi32_si128(std::ptr::read_unaligned(p as *const i32)));
+        (_mm_cvtss_f32(both), _mm_cvtss_f32(_mm_movehdup_ps(both)))
     }
 
     /// Adds the eight lanes in `hsum8`'s order.
@@ -530,8 +534,7 @@ mod avx2 {
         let p = w.as_ptr();
         for (i, y) in x.iter().enumerate() {
             let b = p.add(i * 20);
-            let d0 = half(b);
-            let m0 = half(b.add(2));
+            let (d0, m0) = halves(b);
             summs = m0.mul_add(y.s, summs);
             let d0d1 = _mm256_set1_ps(d0 * y.d);
             let raw = _mm_loadu_si128(b.add(4) as *const __m128i);
@@ -555,8 +558,7 @@ mod avx2 {
         let p = w.as_ptr();
         for i in 0..blocks {
             let b = p.add(i * 20);
-            let d0 = half(b);
-            let m0 = half(b.add(2));
+            let (d0, m0) = halves(b);
             let raw = _mm_loadu_si128(b.add(4) as *const __m128i);
             let qx = _mm256_and_si256(low, _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw));
             for k in 0..4 {
@@ -580,7 +582,10 @@ mod avx2 {
         let p = w.as_ptr();
         for (i, y) in x.iter().enumerate() {
             let b = p.add(i * 34);
-            let d = _mm256_set1_ps(half(b) * y.d);
+            // Converted in integer registers: with F16C the compiler inserts the 16 bits into
+            // the accumulator's register, chaining each block to the previous one (see `halves`).
+            let scale = half::f16::from_bits(std::ptr::read_unaligned(b as *const u16)).to_f32_const();
+            let d = _mm256_set1_ps(scale * y.d);
             let qx = _mm256_loadu_si256(b.add(2) as *const __m256i);
             let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
             let q = mul_sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
