@@ -201,11 +201,13 @@ pub mod avx2 {
     use super::{BlockQ8K, Q4_K_BYTES, Q6_K_BYTES};
     use crate::quant::hsum_avx2;
 
+    /// The f16 at `p` as f32, converted in integer registers: with F16C the compiler inserts
+    /// the 16 bits into whatever vector register is at hand, which in these loops was an
+    /// accumulator, chaining each block's scale to the previous block's arithmetic.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(crate) unsafe fn half(p: *const u8) -> f32 {
-        let bits = std::ptr::read_unaligned(p as *const u16);
-        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
+        half::f16::from_bits(std::ptr::read_unaligned(p as *const u16)).to_f32_const()
     }
 
     /// The eight scales and eight mins of a Q4_K block as `[s0..s8, m0..m8]` bytes.
