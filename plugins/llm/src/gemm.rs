@@ -337,9 +337,9 @@ mod avx512 {
             let mut raw = [_mm512_setzero_si512(); 8];
             for g in 8 * s..8 * s + 8 {
                 let y = _mm512_load_si512(a.q[g].as_ptr() as *const __m512i);
-                for t in 0..8 {
+                for (t, sums) in raw.iter_mut().enumerate() {
                     let word = std::ptr::read_unaligned(un.q[r0 + t].as_ptr().add(4 * g) as *const i32);
-                    raw[t] = _mm512_dpbusd_epi32(raw[t], _mm512_set1_epi32(word), y);
+                    *sums = _mm512_dpbusd_epi32(*sums, _mm512_set1_epi32(word), y);
                 }
             }
             for t in 0..8 {
@@ -353,9 +353,9 @@ mod avx512 {
                 _mm512_load_si512(a.bsums[2 * s].as_ptr() as *const __m512i),
                 _mm512_load_si512(a.bsums[2 * s + 1].as_ptr() as *const __m512i),
             );
-            for t in 0..8 {
+            for (t, sums) in s2.iter_mut().enumerate() {
                 let scaled = _mm512_mullo_epi32(bsum, _mm512_set1_epi32(un.mins[r0 + t][s]));
-                s2[t] = _mm512_add_epi32(s2[t], scaled);
+                *sums = _mm512_add_epi32(*sums, scaled);
             }
         }
         let d1 = _mm512_load_ps(a.d.as_ptr());
@@ -377,9 +377,9 @@ mod avx512 {
             let mut raw = [_mm512_setzero_si512(); 8];
             for g in 4 * s..4 * s + 4 {
                 let y = _mm512_load_si512(a.q[g].as_ptr() as *const __m512i);
-                for t in 0..8 {
+                for (t, sums) in raw.iter_mut().enumerate() {
                     let word = std::ptr::read_unaligned(un.q[r0 + t].as_ptr().add(4 * g) as *const i32);
-                    raw[t] = _mm512_dpbusd_epi32(raw[t], _mm512_set1_epi32(word), y);
+                    *sums = _mm512_dpbusd_epi32(*sums, _mm512_set1_epi32(word), y);
                 }
             }
             for t in 0..8 {
@@ -389,8 +389,8 @@ mod avx512 {
             }
         }
         let d1 = _mm512_load_ps(a.d.as_ptr());
-        for t in 0..8 {
-            let r = _mm512_mul_ps(_mm512_cvtepi32_ps(s1[t]), _mm512_set1_ps(un.d[r0 + t]));
+        for (t, sums) in s1.iter().enumerate() {
+            let r = _mm512_mul_ps(_mm512_cvtepi32_ps(*sums), _mm512_set1_ps(un.d[r0 + t]));
             let p = dst.add(t * stride);
             _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), _mm512_mul_ps(r, d1)));
         }

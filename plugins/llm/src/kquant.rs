@@ -14,7 +14,9 @@
 //!   four lanes of `min × bsum` pairs times `dmin = -y.d × x.dmin`; then `hsum_float_8(acc)` plus
 //!   the four minimum lanes added `(0+2)+(1+3)`. (llama.cpp repacks Q4_K matrices into
 //!   interleaved rows where its extra buffer types run, with other float steps; the one
-//!   machine kind measured here crashes in that path, so the plain product is the reference.)
+//!   machine kind measured here crashes in that path, so the plain product is the reference.
+//!   Products of 8 tokens or more go to llama.cpp's tiled path instead, whose numbers on an
+//!   AVX-512 VNNI CPU `gemm` computes.)
 //! - Q6_K: not repacked on x86; `ggml_vec_dot_q6_K_q8_K`'s AVX2 form keeps eight i32 lanes per
 //!   super-block (lane `l` takes bytes `4l..4l+4` of every 32-value chunk, minus `32 ×` the `bsums`
 //!   of sub-blocks `2l, 2l+1` times their scales), adds `d · lane` into eight f32 lanes with

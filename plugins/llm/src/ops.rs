@@ -212,7 +212,7 @@ mod avx2 {
     /// The CPU must have AVX2, FMA and F16C; the slices are of one length, a multiple of 8.
     #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn swiglu(gate: &[f32], up: &[f32], out: &mut [f32]) {
-        debug_assert!(gate.len() == out.len() && up.len() == out.len() && out.len() % 8 == 0);
+        debug_assert!(gate.len() == out.len() && up.len() == out.len() && out.len().is_multiple_of(8));
         let one = _mm256_set1_ps(1.0);
         for i in (0..out.len()).step_by(8) {
             let g = _mm256_loadu_ps(gate.as_ptr().add(i));
