@@ -96,16 +96,25 @@ mod avx512 {
 
     /// One super-block of a band's activations: `q[g]` holds values `4g..4g + 4` of each of
     /// the sixteen tokens, four bytes per token (the `vpdpbusd` layout); `bsums[s]` the sums
-    /// of sub-block `s` (of 16) per token; `d` the scales. Tokens past the end are zero.
+    /// of sub-block `s` (of 16) per token; `pairs[k]` the sums of the Q4_K sub-blocks (of 32)
+    /// `2k` and `2k + 1` as an i16 pair per token (each at most 32 × 127: the `vpdpwssd`
+    /// layout); `d` the scales. Tokens past the end are zero.
     #[derive(Clone, Copy)]
     #[repr(C, align(64))]
     struct BandBlock {
         q: [[i8; 64]; 64],
         bsums: [[i32; BAND]; 16],
+        pairs: [[i32; BAND]; 4],
         d: [f32; BAND],
     }
 
-    const EMPTY_BAND: BandBlock = BandBlock { q: [[0; 64]; 64], bsums: [[0; BAND]; 16], d: [0.0; BAND] };
+    const EMPTY_BAND: BandBlock =
+        BandBlock { q: [[0; 64]; 64], bsums: [[0; BAND]; 16], pairs: [[0; BAND]; 4], d: [0.0; BAND] };
+
+    /// Two i16 values as the halves of an i32 lane (`a` low), as `vpdpwssd` reads them.
+    fn pair(a: i32, b: i32) -> i32 {
+        (a & 0xFFFF) | (b << 16)
+    }
 
     /// Sixteen weight rows' super-block unpacked: one byte per quant, the sub-block scales
     /// (and Q4_K minimums) as i32, `d` and `dmin` as f32. Rows past the matrix are zero.
@@ -113,7 +122,8 @@ mod avx512 {
     struct Unpacked {
         q: [[u8; QK_K]; ROWS],
         scales: [[i32; 16]; ROWS],
-        mins: [[i32; 8]; ROWS],
+        /// The Q4_K minimums of sub-blocks `2k`, `2k + 1` as an i16 pair.
+        min_pairs: [[i32; 4]; ROWS],
         d: [f32; ROWS],
         dmin: [f32; ROWS],
     }
@@ -210,6 +220,10 @@ mod avx512 {
                 for (s, sums) in entry.bsums.iter_mut().enumerate() {
                     sums[t] = i32::from(y.bsums[s]);
                 }
+                let sum32 = |s: usize| i32::from(y.bsums[2 * s]) + i32::from(y.bsums[2 * s + 1]);
+                for (k, pairs) in entry.pairs.iter_mut().enumerate() {
+                    pairs[t] = pair(sum32(2 * k), sum32(2 * k + 1));
+                }
                 entry.d[t] = y.d;
             }
         }
@@ -244,7 +258,7 @@ mod avx512 {
                 } else {
                     un.q[r] = [0; QK_K];
                     un.scales[r] = [0; 16];
-                    un.mins[r] = [0; 8];
+                    un.min_pairs[r] = [0; 4];
                     un.d[r] = 0.0;
                     un.dmin[r] = 0.0;
                 }
@@ -281,7 +295,9 @@ mod avx512 {
                 let sm = scales_mins(b.add(4));
                 for j in 0..8 {
                     un.scales[r][j] = i32::from(sm[j]);
-                    un.mins[r][j] = i32::from(sm[8 + j]);
+                }
+                for k in 0..4 {
+                    un.min_pairs[r][k] = pair(i32::from(sm[8 + 2 * k]), i32::from(sm[9 + 2 * k]));
                 }
                 // Each 32 bytes hold values 64j..64j+32 (low nibbles) and the next 32 (high).
                 let m4 = _mm256_set1_epi8(0xF);
@@ -347,15 +363,13 @@ mod avx512 {
                 s1[t] = _mm512_add_epi32(s1[t], scaled);
             }
         }
+        // Σ min × bsum over the sub-blocks, two at a time (all fit i16: mins < 64, sums of 32
+        // quants at most 32 × 127 in magnitude).
         let mut s2 = [_mm512_setzero_si512(); 8];
-        for s in 0..8 {
-            let bsum = _mm512_add_epi32(
-                _mm512_load_si512(a.bsums[2 * s].as_ptr() as *const __m512i),
-                _mm512_load_si512(a.bsums[2 * s + 1].as_ptr() as *const __m512i),
-            );
+        for k in 0..4 {
+            let pairs = _mm512_load_si512(a.pairs[k].as_ptr() as *const __m512i);
             for (t, sums) in s2.iter_mut().enumerate() {
-                let scaled = _mm512_mullo_epi32(bsum, _mm512_set1_epi32(un.mins[r0 + t][s]));
-                *sums = _mm512_add_epi32(*sums, scaled);
+                *sums = _mm512_dpwssd_epi32(*sums, pairs, _mm512_set1_epi32(un.min_pairs[r0 + t][k]));
             }
         }
         let d1 = _mm512_load_ps(a.d.as_ptr());
