@@ -293,8 +293,8 @@ mod avx512 {
                 un.d[r] = half(b);
                 un.dmin[r] = half(b.add(2));
                 let sm = scales_mins(b.add(4));
-                for j in 0..8 {
-                    un.scales[r][j] = i32::from(sm[j]);
+                for (scale, s) in un.scales[r].iter_mut().zip(&sm[..8]) {
+                    *scale = i32::from(*s);
                 }
                 for k in 0..4 {
                     un.min_pairs[r][k] = pair(i32::from(sm[8 + 2 * k]), i32::from(sm[9 + 2 * k]));
