@@ -14,7 +14,9 @@
 //!   four lanes of `min × bsum` pairs times `dmin = -y.d × x.dmin`; then `hsum_float_8(acc)` plus
 //!   the four minimum lanes added `(0+2)+(1+3)`. (llama.cpp repacks Q4_K matrices into
 //!   interleaved rows where its extra buffer types run, with other float steps; the one
-//!   machine kind measured here crashes in that path, so the plain product is the reference.)
+//!   machine kind measured here crashes in that path, so the plain product is the reference.
+//!   Products of 8 tokens or more go to llama.cpp's tiled path instead, whose numbers on an
+//!   AVX-512 VNNI CPU `gemm` computes.)
 //! - Q6_K: not repacked on x86; `ggml_vec_dot_q6_K_q8_K`'s AVX2 form keeps eight i32 lanes per
 //!   super-block (lane `l` takes bytes `4l..4l+4` of every 32-value chunk, minus `32 ×` the `bsums`
 //!   of sub-blocks `2l, 2l+1` times their scales), adds `d · lane` into eight f32 lanes with
@@ -57,13 +59,10 @@ impl Default for BlockQ8K {
 #[inline(always)]
 pub fn quantize(x: &[f32], out: &mut [BlockQ8K]) {
     for (block, xs) in out.iter_mut().zip(x.chunks_exact(QK_K)) {
-        let (mut max, mut amax) = (0f32, 0f32);
-        for v in xs {
-            if v.abs() > amax {
-                amax = v.abs();
-                max = *v;
-            }
-        }
+        // The value of largest magnitude, the first one if several (llama.cpp's `if (ax >
+        // amax)` loop), found in two passes that vectorise.
+        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let max = xs.iter().copied().find(|v| v.abs() == amax).unwrap_or(0.0);
         if amax == 0.0 {
             *block = BlockQ8K::default();
             continue;
@@ -79,14 +78,14 @@ pub fn quantize(x: &[f32], out: &mut [BlockQ8K]) {
     }
 }
 
-fn half_at(bytes: &[u8], at: usize) -> f32 {
+pub(crate) fn half_at(bytes: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([bytes[at], bytes[at + 1]])).to_f32()
 }
 
 /// The 6-bit scale and min of sub-block `j` (0..8) of a Q4_K block's 12 scale bytes
 /// (`get_scale_min_k4`).
 #[inline(always)]
-fn scale_min(j: usize, q: &[u8]) -> (u8, u8) {
+pub(crate) fn scale_min(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
@@ -113,7 +112,7 @@ pub fn dequantize_q4_k(b: &[u8], out: &mut [f32]) {
 
 /// The unsigned 6-bit quant (0..64) of value `i` (0..256) of a Q6_K block.
 #[inline(always)]
-fn q6(b: &[u8], i: usize) -> u8 {
+pub(crate) fn q6(b: &[u8], i: usize) -> u8 {
     let (half, within) = (i / 128, i % 128);
     let (k, l) = (within / 32, within % 32);
     let ql = b[64 * half + 32 * (k & 1) + l];
@@ -204,17 +203,33 @@ pub mod avx2 {
     use super::{BlockQ8K, Q4_K_BYTES, Q6_K_BYTES};
     use crate::quant::hsum_avx2;
 
+    /// The f16 at `p` as f32, converted in integer registers: with F16C the compiler inserts
+    /// the 16 bits into whatever vector register is at hand, which in these loops was an
+    /// accumulator, chaining each block's scale to the previous block's arithmetic.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn half(p: *const u8) -> f32 {
-        let bits = std::ptr::read_unaligned(p as *const u16);
-        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(bits))))
+    pub(crate) unsafe fn half(p: *const u8) -> f32 {
+        half::f16::from_bits(std::ptr::read_unaligned(p as *const u16)).to_f32_const()
+    }
+
+    /// Asks for the cache lines of the block `AHEAD` bytes past the one at `b` (`bytes`
+    /// long): a one-token product streams its weights once, and the hardware prefetcher
+    /// stops at each 4 KiB page (measured: a third less CPU time per generated token). A hint
+    /// only: prefetches past the end of the row do not fault.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(crate) unsafe fn prefetch_ahead(b: *const u8, bytes: usize) {
+        const AHEAD: usize = 2048;
+        let ahead = b.wrapping_add(AHEAD);
+        for line in (0..bytes).step_by(64) {
+            _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line) as *const i8);
+        }
     }
 
     /// The eight scales and eight mins of a Q4_K block as `[s0..s8, m0..m8]` bytes.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn scales_mins(p: *const u8) -> [u8; 16] {
+    pub(crate) unsafe fn scales_mins(p: *const u8) -> [u8; 16] {
         const K1: u32 = 0x3f3f_3f3f;
         const K2: u32 = 0x0f0f_0f0f;
         const K3: u32 = 0x0303_0303;
@@ -243,6 +258,7 @@ pub mod avx2 {
         let p = w.as_ptr();
         for i in 0..blocks {
             let b = p.add(i * Q4_K_BYTES);
+            prefetch_ahead(b, Q4_K_BYTES);
             let (dx, dminx) = (half(b), half(b.add(2)));
             let sm = scales_mins(b.add(4));
             let mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(sm.as_ptr().add(8) as *const __m128i));
@@ -295,6 +311,7 @@ pub mod avx2 {
         let p = w.as_ptr();
         for i in 0..blocks {
             let b = p.add(i * Q6_K_BYTES);
+            prefetch_ahead(b, Q6_K_BYTES);
             let dx = half(b.add(208));
             let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
             let scales16 = _mm256_cvtepi8_epi16(scales);
@@ -347,40 +364,6 @@ pub mod avx2 {
     }
 }
 
-/// What the eight-token VNNI kernels read of each activation block of a tile, per block
-/// (`tiles(x)[i]` for block `i` of eight tokens' rows), laid out for 512-bit loads: each
-/// token's scale, the sums of its `bsums` pairs (the Q4_K minimums' partners, as `hadd` makes
-/// them) and its `bsums` (the Q6_K offsets'). Made once per tile and row chunk, read by every
-/// row.
-#[derive(Clone, Copy)]
-#[repr(C, align(64))]
-pub struct Tile8 {
-    /// `d` of tokens 0..8 (and 8 unused lanes, so one 512-bit load takes them).
-    pub d: [f32; 16],
-    /// `bsums[2k] + bsums[2k + 1]`, eight per token.
-    pub pairs: [i16; 64],
-    /// `bsums`, sixteen per token.
-    pub bsums: [i16; 128],
-}
-
-/// The tile blocks of eight tokens' activation rows (all of the same length).
-pub fn tiles(x: [&[BlockQ8K]; 8]) -> Vec<Tile8> {
-    (0..x[0].len())
-        .map(|i| {
-            let mut tile = Tile8 { d: [0.0; 16], pairs: [0; 64], bsums: [0; 128] };
-            for (t, row) in x.iter().enumerate() {
-                let y = &row[i];
-                tile.d[t] = y.d;
-                for k in 0..8 {
-                    tile.pairs[8 * t + k] = y.bsums[2 * k].wrapping_add(y.bsums[2 * k + 1]);
-                }
-                tile.bsums[16 * t..16 * t + 16].copy_from_slice(&y.bsums);
-            }
-            tile
-        })
-        .collect()
-}
-
 /// AVX-512 VNNI kernels: the integer sums of the AVX2 kernels, made with `vpdpbusd` over 64
 /// bytes at a time (one instruction for what `maddubs` + `madd` do over 32), then scaled with
 /// `vpdpwssd`. Each 64-byte product holds two of the AVX2 kernel's 32-byte runs, one per 256-bit
@@ -391,8 +374,8 @@ pub fn tiles(x: [&[BlockQ8K]; 8]) -> Vec<Tile8> {
 pub mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::avx2::{half, scales_mins};
-    use super::{BlockQ8K, Tile8, Q4_K_BYTES, Q6_K_BYTES};
+    use super::avx2::{half, prefetch_ahead, scales_mins};
+    use super::{BlockQ8K, Q4_K_BYTES, Q6_K_BYTES};
     use crate::quant::hsum8;
 
     /// One weight block unpacked: `q[g]` the unsigned quants of 64 values (activations
@@ -432,13 +415,6 @@ pub mod avx512 {
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
     unsafe fn fold(v: __m512i) -> __m256i {
         _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v))
-    }
-
-    /// Tokens `a` and `b`'s folds side by side (`a` in the low half).
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn fold_pair(a: __m512i, b: __m512i) -> __m512i {
-        _mm512_add_epi32(_mm512_shuffle_i64x2::<0x44>(a, b), _mm512_shuffle_i64x2::<0xEE>(a, b))
     }
 
     /// A Q4_K block's quants and scales. Each group of 64 is one 32-byte run of nibbles in
@@ -534,6 +510,7 @@ pub mod avx512 {
         let p = w.as_ptr();
         for i in 0..blocks {
             let b = p.add(i * Q4_K_BYTES);
+            prefetch_ahead(b, Q4_K_BYTES);
             let (dx, dminx) = (half(b), half(b.add(2)));
             let sm = scales_mins(b.add(4));
             let mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(sm.as_ptr().add(8) as *const __m128i));
@@ -567,6 +544,7 @@ pub mod avx512 {
         let p = w.as_ptr();
         for i in 0..blocks {
             let b = p.add(i * Q6_K_BYTES);
+            prefetch_ahead(b, Q6_K_BYTES);
             let dx = half(b.add(208));
             let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
             let scales16 = _mm256_cvtepi8_epi16(scales);
@@ -582,112 +560,10 @@ pub mod avx512 {
         }
         std::array::from_fn(|t| hsum8(std::mem::transmute::<__m256, [f32; 8]>(acc[t])))
     }
-
-    /// Lane indices that spread value `2p` over eight lanes and `2p + 1` over the next eight.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn pair_index(p: i32) -> __m512i {
-        _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * p)), _mm256_set1_epi32(2 * p + 1), 1)
-    }
-
-    /// Token `t`'s eight lanes from accumulators that hold two tokens each.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    unsafe fn lanes_of(acc: &[__m512; 4], t: usize) -> [f32; 8] {
-        let all = std::mem::transmute::<__m512, [f32; 16]>(acc[t / 2]);
-        std::array::from_fn(|l| all[8 * (t % 2) + l])
-    }
-
-    /// Eight activation rows against one Q4_K row: the bits of `dot_q4_k` (and so of
-    /// `avx2::dot_q4_k`), with the float steps of two tokens (four for the minimums) in one
-    /// 512-bit instruction. `tile` is `tiles(x)`.
-    ///
-    /// # Safety
-    /// As `dot_q4_k`; `tile` has one entry per block.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    pub unsafe fn dot8_q4_k(w: &[u8], x: [&[BlockQ8K]; 8], tile: &[Tile8]) -> [f32; 8] {
-        let blocks = x[0].len();
-        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q4_K_BYTES);
-        debug_assert!(tile.len() == blocks);
-        let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
-        // Each token of a quad over four lanes (its four minimum lanes).
-        let quad_idx: [__m512i; 2] = std::array::from_fn(|h| {
-            let t = 4 * h as i32;
-            let (a, b, c, d) = (t, t + 1, t + 2, t + 3);
-            _mm512_setr_epi32(a, a, a, a, b, b, b, b, c, c, c, c, d, d, d, d)
-        });
-        let mut acc = [_mm512_setzero_ps(); 4];
-        let mut acc_min = [_mm512_setzero_ps(); 2];
-        let p = w.as_ptr();
-        for i in 0..blocks {
-            let b = p.add(i * Q4_K_BYTES);
-            let (dx, dminx) = (half(b), half(b.add(2)));
-            let sm = scales_mins(b.add(4));
-            let mins = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(_mm_loadl_epi64(
-                sm.as_ptr().add(8) as *const __m128i
-            )));
-            let unpacked = unpack_q4_k(b, &sm);
-            let tile = tile.get_unchecked(i);
-            let d = _mm512_loadu_ps(tile.d.as_ptr());
-            // `y.d × x.d` and `-y.d × x.dmin` of each token, as the one-token kernel rounds them.
-            let dd = _mm512_mul_ps(d, _mm512_set1_ps(dx));
-            let dm = _mm512_mul_ps(d, _mm512_set1_ps(-dminx));
-            for pr in 0..4 {
-                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
-                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
-                let lanes = _mm512_cvtepi32_ps(fold_pair(s0, s1));
-                acc[pr] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair_idx[pr], dd), lanes, acc[pr]);
-            }
-            for h in 0..2 {
-                let pairs = _mm512_loadu_si512(tile.pairs.as_ptr().add(32 * h) as *const __m512i);
-                let prod = _mm512_cvtepi32_ps(_mm512_madd_epi16(mins, pairs));
-                acc_min[h] = _mm512_fmadd_ps(_mm512_permutexvar_ps(quad_idx[h], dm), prod, acc_min[h]);
-            }
-        }
-        std::array::from_fn(|t| {
-            let m = std::mem::transmute::<__m512, [f32; 16]>(acc_min[t / 4]);
-            hsum8(lanes_of(&acc, t)) + min_sum(&m[4 * (t % 4)..])
-        })
-    }
-
-    /// Eight activation rows against one Q6_K row: the bits of `dot_q6_k`, with the float
-    /// steps of two tokens in one 512-bit instruction. `tile` is `tiles(x)`.
-    ///
-    /// # Safety
-    /// As `dot_q6_k`; `tile` has one entry per block.
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")]
-    pub unsafe fn dot8_q6_k(w: &[u8], x: [&[BlockQ8K]; 8], tile: &[Tile8]) -> [f32; 8] {
-        let blocks = x[0].len();
-        debug_assert!(x.iter().all(|r| r.len() == blocks) && w.len() >= blocks * Q6_K_BYTES);
-        debug_assert!(tile.len() == blocks);
-        let pair_idx: [__m512i; 4] = std::array::from_fn(|p| pair_index(p as i32));
-        let mut acc = [_mm512_setzero_ps(); 4];
-        let p = w.as_ptr();
-        for i in 0..blocks {
-            let b = p.add(i * Q6_K_BYTES);
-            let dx = half(b.add(208));
-            let scales = _mm_loadu_si128(b.add(192) as *const __m128i);
-            let scales16 = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(scales));
-            let unpacked = unpack_q6_k(b, scales);
-            let tile = tile.get_unchecked(i);
-            let dd = _mm512_mul_ps(_mm512_loadu_ps(tile.d.as_ptr()), _mm512_set1_ps(dx));
-            for pr in 0..4 {
-                let s0 = block_sums(&unpacked, x[2 * pr].get_unchecked(i).qs.as_ptr());
-                let s1 = block_sums(&unpacked, x[2 * pr + 1].get_unchecked(i).qs.as_ptr());
-                let bs = _mm512_loadu_si512(tile.bsums.as_ptr().add(32 * pr) as *const __m512i);
-                let offset = _mm512_slli_epi32::<5>(_mm512_madd_epi16(bs, scales16));
-                let lanes = _mm512_cvtepi32_ps(_mm512_sub_epi32(fold_pair(s0, s1), offset));
-                acc[pr] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pair_idx[pr], dd), lanes, acc[pr]);
-            }
-        }
-        std::array::from_fn(|t| hsum8(lanes_of(&acc, t)))
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::quant::tests::random;
 
@@ -706,7 +582,7 @@ mod tests {
         data
     }
 
-    fn dequantize(block_bytes: usize, row: &[u8]) -> Vec<f32> {
+    pub(crate) fn dequantize(block_bytes: usize, row: &[u8]) -> Vec<f32> {
         let mut out = vec![0f32; row.len() / block_bytes * QK_K];
         for (b, o) in row.chunks_exact(block_bytes).zip(out.chunks_exact_mut(QK_K)) {
             if block_bytes == Q4_K_BYTES {
@@ -820,8 +696,7 @@ mod tests {
         }
     }
 
-    /// The VNNI kernels (one token, four, eight, and the eight-token tile kernels) give the AVX2
-    /// kernels' bits (which give the
+    /// The VNNI kernels (one token, four, eight) give the AVX2 kernels' bits (which give the
     /// portable ones, above), on rows with negative Q6_K scales and the largest quants. On a CPU
     /// without AVX-512 VNNI the test prints "skipped: this CPU has no AVX-512 VNNI, the VNNI
     /// kernels were not compared" and returns.
@@ -870,22 +745,8 @@ mod tests {
                         )
                     }
                 };
-                let tile = tiles(xs);
-                // SAFETY: as above; one tile entry per block.
-                let tiled = unsafe {
-                    if block_bytes == Q4_K_BYTES {
-                        avx512::dot8_q4_k(row, xs, &tile)
-                    } else {
-                        avx512::dot8_q6_k(row, xs, &tile)
-                    }
-                };
                 for t in 0..8 {
                     assert_eq!(eight[t].to_bits(), avx2[t].to_bits(), "{block_bytes}-byte blocks, token {t}");
-                    assert_eq!(
-                        tiled[t].to_bits(),
-                        avx2[t].to_bits(),
-                        "{block_bytes}-byte blocks, tiled token {t}"
-                    );
                 }
                 for t in 0..4 {
                     assert_eq!(
@@ -899,15 +760,16 @@ mod tests {
         }
     }
 
-    /// Through `matmul` as the engine calls it, whatever kernel this CPU runs: 1, 4, 8 and 13
-    /// tokens (tiles of eight and four, then single ones) give each token the bits of the
-    /// portable one-token product.
+    /// Through `matmul` as the engine calls it, whatever kernel this CPU runs: 1, 4, 7, 8 and
+    /// 21 tokens give each token the bits of the portable one-token product, except products
+    /// of 8 tokens or more on a VNNI CPU, which give the bits of llama.cpp's tiled path there
+    /// (`gemm::reference`).
     #[test]
-    fn matmul_tiles_give_each_token_the_portable_bits() {
+    fn matmul_gives_each_token_the_bits_llama_cpp_computes() {
         use crate::quant::{matmul, Acts, Kernel, Kind, QMatrix};
         let cols = 2 * QK_K;
         let rows = 9;
-        let x: Vec<BlockQ8K> = (0..13)
+        let x: Vec<BlockQ8K> = (0..21)
             .flat_map(|t| {
                 let mut q = vec![BlockQ8K::default(); cols / QK_K];
                 quantize(&random(cols, 60 + t), &mut q);
@@ -915,24 +777,32 @@ mod tests {
             })
             .collect();
         let mut team = crate::team::Team::new(2);
+        #[cfg(target_arch = "x86_64")]
+        let vnni = Kernel::detect() == Kernel::Avx512Vnni;
+        #[cfg(not(target_arch = "x86_64"))]
+        let vnni = false;
         for (kind, block_bytes) in [(Kind::Q4K, Q4_K_BYTES), (Kind::Q6K, Q6_K_BYTES)] {
             let data = random_blocks(block_bytes, rows, cols, 23);
             let row_bytes = cols / QK_K * block_bytes;
             let w = QMatrix::new(kind, rows, cols, data.clone()).expect("sizes fit");
-            for tokens in [1, 4, 8, 13] {
+            for tokens in [1, 4, 7, 8, 21] {
                 let mut out = vec![0f32; tokens * rows];
                 let acts = Acts { q8: &[], q8k: &x[..tokens * cols / QK_K] };
                 matmul(&mut team, &[&w], acts, tokens, &mut [&mut out]);
                 for t in 0..tokens {
                     let xt = &x[t * cols / QK_K..(t + 1) * cols / QK_K];
                     for r in 0..rows {
-                        let portable =
-                            Kernel::Portable.dot_k(kind, &data[r * row_bytes..(r + 1) * row_bytes], xt);
+                        let row = &data[r * row_bytes..(r + 1) * row_bytes];
+                        let tiled = tokens >= crate::gemm::MIN_TOKENS && vnni;
+                        let expected = match tiled {
+                            true => crate::gemm::reference(kind, row, xt),
+                            false => Kernel::Portable.dot_k(kind, row, xt),
+                        };
                         let got = out[t * rows + r];
                         assert_eq!(
                             got.to_bits(),
-                            portable.to_bits(),
-                            "{kind:?}, {tokens} tokens: token {t} row {r}"
+                            expected.to_bits(),
+                            "{kind:?}, {tokens} tokens (tiled: {tiled}): token {t} row {r}"
                         );
                     }
                 }

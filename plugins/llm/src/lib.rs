@@ -88,6 +88,7 @@
 
 pub mod attention;
 pub mod error;
+pub mod gemm;
 pub mod generate;
 pub mod kquant;
 pub mod llama;
