@@ -17,7 +17,8 @@ fn on_postgres(url: &str) -> Env {
 
 /// The two seed articles dropped into a daemon on PostgreSQL are one story with two sources in
 /// the briefing, as on SQLite; `status` and `explain` read the same database; no SQLite file
-/// is made; a second daemon on the same database is refused.
+/// is made; a second daemon on the same database (its own inbox here) runs beside the first,
+/// and a SQLite daemon on the first one's inbox is refused.
 #[test]
 fn seeds_reach_the_briefing_as_one_story_on_postgresql() {
     let url = store::test_cluster::database();
@@ -35,8 +36,21 @@ fn seeds_reach_the_briefing_as_one_story_on_postgresql() {
     assert!(!env.root().join("state").exists(), "no SQLite state beside a PostgreSQL config");
 
     let other = on_postgres(&url);
-    let refused = other.briefd_fails(&["run"]);
-    assert!(refused.contains("in use by another briefd"), "{refused}");
+    let mut second = other.start();
+    let watcher = store::Store::connect(&url).unwrap();
+    other.wait_until("two daemons on the database", Duration::from_secs(10), || {
+        watcher.live_daemons().unwrap().len() == 2
+    });
+    assert!(second.is_running(), "{}", other.log());
+    assert!(second.stop_gracefully().success(), "{}", other.log());
+
+    let on_sqlite = Env::new();
+    let config = on_sqlite.root().join("config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let inbox = env.inbox();
+    std::fs::write(&config, text.replace("path: inbox", &format!("path: {}", inbox.display()))).unwrap();
+    let refused = on_sqlite.briefd_fails(&["run"]);
+    assert!(refused.contains("already taking files from the inbox"), "{refused}");
 
     daemon.stop_gracefully();
     let explained = env.briefd(&["explain", "004_74facf148fc9e229.txt"]);
