@@ -41,6 +41,10 @@ fn seeds_reach_the_briefing_as_one_story_on_postgresql() {
     other.wait_until("two daemons on the database", Duration::from_secs(10), || {
         watcher.live_daemons().unwrap().len() == 2
     });
+    // Written once it runs (and handles SIGTERM): the briefing of today, at start.
+    other.wait_until("the second daemon's briefing", Duration::from_secs(20), || {
+        other.briefings().join(format!("{}.md", support::today_utc())).exists()
+    });
     assert!(second.is_running(), "{}", other.log());
     assert!(second.stop_gracefully().success(), "{}", other.log());
 
