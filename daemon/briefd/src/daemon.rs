@@ -17,7 +17,7 @@
 //! the next start once `shutdown_timeout` passes), and the briefing is flushed.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -267,6 +267,8 @@ impl Running {
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopping = Arc::new(AtomicBool::new(false));
         let (queue_tx, queue_rx) = mpsc::channel::<Claimed>(config.inbox.queue_capacity.get());
+        // Files claimed and not yet finished: the editor's model gives way while there are any.
+        let in_hand = Arc::new(AtomicUsize::new(0));
 
         let (done_tx, pipeline_done) = tokio::sync::oneshot::channel::<()>();
         let reloaded: Arc<Mutex<Option<Pipeline>>> = Arc::default();
@@ -274,10 +276,11 @@ impl Running {
             let dirty = dirty.clone();
             let stopping = stopping.clone();
             let reloaded = reloaded.clone();
+            let in_hand = in_hand.clone();
             std::thread::Builder::new()
                 .name("pipeline".into())
                 .spawn(move || {
-                    pipeline_loop(worker, queue_rx, &dirty, &stopping, &reloaded);
+                    pipeline_loop(worker, queue_rx, &dirty, &stopping, &reloaded, &in_hand);
                     let _ = done_tx.send(());
                 })
                 .context("starting the pipeline thread")?
@@ -286,6 +289,7 @@ impl Running {
         let editor_thread = match editor {
             None => None,
             Some(editor) => {
+                let editor = editor.yield_to(in_hand.clone());
                 let dirty = dirty.clone();
                 let stopping = stopping.clone();
                 let thread = std::thread::Builder::new()
@@ -304,7 +308,7 @@ impl Running {
 
         let publisher = publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone());
         let publisher = tokio::spawn(publisher);
-        let intake = tokio::spawn(intake(config.clone(), store.clone(), queue_tx, stop_rx));
+        let intake = tokio::spawn(intake(config.clone(), store.clone(), queue_tx, stop_rx, in_hand));
         Ok(Running {
             config,
             store,
@@ -399,50 +403,67 @@ fn pipeline_loop(
     dirty: &Dirty,
     stopping: &AtomicBool,
     reloaded: &Mutex<Option<Pipeline>>,
+    in_hand: &AtomicUsize,
 ) {
     while let Some(claimed) = queue.blocking_recv() {
-        // Between files: a reloaded config's stages start with this one.
-        if let Some(pipeline) = reloaded.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            worker.replace_pipeline(pipeline);
+        handle_until_done(&mut worker, &claimed, dirty, stopping, reloaded);
+        in_hand.fetch_sub(1, Ordering::SeqCst);
+        if stopping.load(Ordering::SeqCst) {
+            return;
         }
-        let mut retry = RETRY_FIRST;
-        let mut tries = 0;
-        loop {
-            if stopping.load(Ordering::SeqCst) {
-                // Left in the processing folder; the next start resumes it.
-                return;
+    }
+}
+
+/// One claimed file through the worker, tried again while the store or the disk fails; returns
+/// when it is finished or stopping was asked for (then it stays in the processing folder).
+fn handle_until_done(
+    worker: &mut Worker,
+    claimed: &Claimed,
+    dirty: &Dirty,
+    stopping: &AtomicBool,
+    reloaded: &Mutex<Option<Pipeline>>,
+) {
+    // Between files: a reloaded config's stages start with this one.
+    if let Some(pipeline) = reloaded.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        worker.replace_pipeline(pipeline);
+    }
+    let mut retry = RETRY_FIRST;
+    let mut tries = 0;
+    loop {
+        if stopping.load(Ordering::SeqCst) {
+            // Left in the processing folder; the next start resumes it.
+            return;
+        }
+        let result = worker.handle(claimed);
+        tries += 1;
+        // A file that keeps failing for a reason of its own (not a full or read-only disk)
+        // goes to failed/ with that reason rather than holding up every file behind it.
+        let result = match result {
+            Err(e) if tries >= crate::worker::MAX_TRIES && !crate::worker::is_resource_error(&e) => {
+                worker.give_up(claimed, &e)
             }
-            let result = worker.handle(&claimed);
-            tries += 1;
-            // A file that keeps failing for a reason of its own (not a full or read-only disk)
-            // goes to failed/ with that reason rather than holding up every file behind it.
-            let result = match result {
-                Err(e) if tries >= crate::worker::MAX_TRIES && !crate::worker::is_resource_error(&e) => {
-                    worker.give_up(&claimed, &e)
+            other => other,
+        };
+        match result {
+            Ok(report) => {
+                if let Some(day) = report.day {
+                    dirty.mark(&day);
                 }
-                other => other,
-            };
-            match result {
-                Ok(report) => {
-                    if let Some(day) = report.day {
-                        dirty.mark(&day);
-                    }
-                    break;
-                }
-                Err(e) => {
-                    // Only the store or the file system failing gets here (a full or read-only
-                    // disk, say). Every step is recorded and repeatable, so the same file is
-                    // tried again, later and later, until it goes through: the files behind it
-                    // wait in the inbox (the queue is bounded), none is lost or taken out of order.
-                    error!(
-                        file = %claimed.original_name.to_string_lossy(),
-                        error = format!("{e:#}"),
-                        retry_seconds = retry.as_secs_f64(),
-                        "could not finish the file; it stays in the processing folder and will be retried"
-                    );
-                    wait_unless_stopping(retry, stopping);
-                    retry = (retry * 2).min(RETRY_MAX);
-                }
+                break;
+            }
+            Err(e) => {
+                // Only the store or the file system failing gets here (a full or read-only
+                // disk, say). Every step is recorded and repeatable, so the same file is
+                // tried again, later and later, until it goes through: the files behind it
+                // wait in the inbox (the queue is bounded), none is lost or taken out of order.
+                error!(
+                    file = %claimed.original_name.to_string_lossy(),
+                    error = format!("{e:#}"),
+                    retry_seconds = retry.as_secs_f64(),
+                    "could not finish the file; it stays in the processing folder and will be retried"
+                );
+                wait_unless_stopping(retry, stopping);
+                retry = (retry * 2).min(RETRY_MAX);
             }
         }
     }
@@ -525,13 +546,14 @@ async fn intake(
     store: Arc<Store>,
     queue: mpsc::Sender<Claimed>,
     mut stop: watch::Receiver<bool>,
+    in_hand: Arc<AtomicUsize>,
 ) {
     let inbox_dir = config.paths.inbox.clone();
     let processing = config.paths.processing();
 
     // Work a previous run (or a dead daemon sharing the inbox) left in the processing folder
     // goes first, oldest first; the same at every rescan.
-    if !take_over(&processing, &store, &queue, &mut stop).await {
+    if !take_over(&processing, &store, &queue, &mut stop, &in_hand).await {
         return;
     }
 
@@ -553,7 +575,7 @@ async fn intake(
                 info!("watcher events were lost; rescanning the inbox");
             }
             scan(&inbox_dir, &mut tracker);
-            if !take_over(&processing, &store, &queue, &mut stop).await {
+            if !take_over(&processing, &store, &queue, &mut stop, &in_hand).await {
                 return;
             }
             rescan_due = Instant::now() + config.inbox.rescan_interval;
@@ -582,6 +604,7 @@ async fn intake(
                             continue;
                         }
                     };
+                    in_hand.fetch_add(1, Ordering::SeqCst);
                     tokio::select! {
                         sent = queue.send(claimed) => if sent.is_err() { return },
                         // Already claimed: it waits in the processing folder for the next start.
@@ -635,6 +658,7 @@ async fn take_over(
     store: &Arc<Store>,
     queue: &mpsc::Sender<Claimed>,
     stop: &mut watch::Receiver<bool>,
+    in_hand: &AtomicUsize,
 ) -> bool {
     let found = tokio::task::spawn_blocking({
         let (processing, store) = (processing.to_path_buf(), store.clone());
@@ -656,6 +680,7 @@ async fn take_over(
         info!(files = files.len(), "resuming files left in flight");
     }
     for claimed in files {
+        in_hand.fetch_add(1, Ordering::SeqCst);
         tokio::select! {
             sent = queue.send(claimed) => if sent.is_err() { return false },
             // Claimed: it waits in the processing folder for this daemon's next start or, once

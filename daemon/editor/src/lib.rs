@@ -26,9 +26,12 @@
 //!   stays shown; it is not retried until the story changes;
 //! - the queue lives in the store, so a kill loses none of it, and a summary is written in one
 //!   transaction or not at all; a restart resumes with the queue's first story;
-//! - stopping cancels the generation in hand at the next token.
+//! - stopping cancels the generation in hand at the next token;
+//! - the article path goes first: while it has files in hand ([`Editor::yield_to`]) the editor
+//!   starts no story and pauses the generation in hand between tokens (or prompt passes), so a
+//!   burst of files does not share the cores with the model.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +43,8 @@ use tracing::{info, warn};
 
 /// How often an idle editor looks at the store's change counter.
 const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often a paused editor looks whether the article path is done.
+const GIVE_WAY_POLL: Duration = Duration::from_millis(20);
 /// How long the editor waits after the store failed before trying again.
 const RETRY: Duration = Duration::from_secs(1);
 /// How often the editor looks for changes no counter of this process shows: other daemons'
@@ -69,7 +74,7 @@ impl Writer for Summarize {
         let summary = story.summary;
         let written = if summary.method == Method::Model {
             for claim in &summary.dropped {
-                tracing::info!(reason = %claim, "editor: a sentence of the model's summary left out");
+                tracing::info!(reason = %claim, "a sentence of the model's summary left out");
             }
             Written::Summary(summary.text)
         } else if let Some(rejection) = &summary.rejection {
@@ -126,6 +131,8 @@ pub type ModelEditor = Editor<Summarize>;
 pub struct Editor<W> {
     store: Arc<Store>,
     writer: W,
+    /// Files the article path has in hand; the editor waits while there are any.
+    articles_waiting: Option<Arc<AtomicUsize>>,
 }
 
 impl Editor<Summarize> {
@@ -144,7 +151,19 @@ impl<W: Writer> Editor<W> {
     /// An editor writing with `writer`; the store queues changed stories from now on.
     pub fn new(store: Arc<Store>, writer: W) -> Editor<W> {
         store.queue_model_summaries(true);
-        Editor { store, writer }
+        Editor { store, writer, articles_waiting: None }
+    }
+
+    /// Makes the editor give way to the article path: while `files_in_hand` (kept by the daemon:
+    /// files claimed and not yet finished) is above zero, no story is started and the
+    /// generation in hand pauses at its next token or prompt pass.
+    pub fn yield_to(mut self, files_in_hand: Arc<AtomicUsize>) -> Editor<W> {
+        self.articles_waiting = Some(files_in_hand);
+        self
+    }
+
+    fn articles_waiting(&self) -> bool {
+        articles_waiting(self.articles_waiting.as_deref())
     }
 
     /// Takes the queue's first story, writes its summary and commits it (see [`Step`]).
@@ -160,7 +179,13 @@ impl<W: Writer> Editor<W> {
         let changed = AtomicBool::new(false);
         let store: &Store = &self.store;
         let looked = std::sync::Mutex::new(Instant::now());
+        let paused = std::sync::Mutex::new(Duration::ZERO);
+        let files_in_hand = self.articles_waiting.as_deref();
         let cancel = || {
+            let waited = give_way(files_in_hand, stop);
+            if !waited.is_zero() {
+                *paused.lock().unwrap_or_else(|e| e.into_inner()) += waited;
+            }
             if stop.load(Ordering::SeqCst) {
                 return true;
             }
@@ -189,6 +214,10 @@ impl<W: Writer> Editor<W> {
                 return Ok(Step::Superseded { story_id, revision });
             }
         };
+        let paused = paused.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !paused.is_zero() {
+            info!(story_id, paused_seconds = paused.as_secs_f64(), "the model gave way to the article path");
+        }
         if let Some(run) = &draft.run {
             self.store.record_model_run(run)?;
         }
@@ -224,6 +253,10 @@ impl<W: Writer> Editor<W> {
         // is nothing to look for.
         let mut idle_at: Option<(u64, Instant)> = None;
         while !stop.load(Ordering::SeqCst) {
+            if self.articles_waiting() {
+                std::thread::sleep(GIVE_WAY_POLL);
+                continue;
+            }
             if let Some((epoch, since)) = idle_at {
                 if self.store.epoch() == epoch && since.elapsed() < OTHERS_CHANGES_POLL {
                     std::thread::sleep(IDLE_POLL);
@@ -264,6 +297,22 @@ impl<W: Writer> Editor<W> {
 }
 
 /// Sleeps for `wait` in short steps, returning early once `stop` is set.
+fn articles_waiting(files_in_hand: Option<&AtomicUsize>) -> bool {
+    files_in_hand.is_some_and(|n| n.load(Ordering::SeqCst) > 0)
+}
+
+/// Waits while the article path has files in hand (or until `stop`); the time waited.
+fn give_way(files_in_hand: Option<&AtomicUsize>, stop: &AtomicBool) -> Duration {
+    if !articles_waiting(files_in_hand) {
+        return Duration::ZERO;
+    }
+    let started = Instant::now();
+    while articles_waiting(files_in_hand) && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(GIVE_WAY_POLL);
+    }
+    started.elapsed()
+}
+
 fn sleep_unless(wait: Duration, stop: &AtomicBool) {
     let until = Instant::now() + wait;
     while !stop.load(Ordering::SeqCst) {
@@ -401,6 +450,45 @@ mod tests {
         commit(&store, "a1", None);
         assert_eq!(editor.step(&stop).unwrap(), Step::Stopped);
         assert_eq!(shown(&store), [None]);
+        assert_eq!(store.status(1).unwrap().queued_summaries, 1);
+    }
+
+    #[test]
+    fn the_model_gives_way_while_the_article_path_has_files() {
+        let (_dir, store) = open();
+        let files_in_hand = Arc::new(AtomicUsize::new(1));
+        // The article path finishes its file 300 ms after the generation has begun.
+        let during = {
+            let files_in_hand = files_in_hand.clone();
+            move || {
+                let files_in_hand = files_in_hand.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    files_in_hand.store(0, Ordering::SeqCst);
+                });
+            }
+        };
+        let editor = Editor::new(store.clone(), Joiner { during: Box::new(during), calls: Cell::new(0) })
+            .yield_to(files_in_hand.clone());
+        let a = commit(&store, "a1", None);
+        let stop = AtomicBool::new(false);
+        let started = Instant::now();
+        assert!(matches!(editor.step(&stop).unwrap(), Step::Wrote { story_id, .. } if story_id == a));
+        assert!(started.elapsed() >= Duration::from_millis(300), "the writer's cancel check waited");
+        assert_eq!(files_in_hand.load(Ordering::SeqCst), 0);
+
+        // With files in hand, `run` starts no story; stopping still works.
+        files_in_hand.store(1, Ordering::SeqCst);
+        commit(&store, "a2", Some(a));
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                stop.store(true, Ordering::SeqCst);
+            });
+            editor.run(&stop, |_| {});
+        });
+        assert_eq!(editor.writer.calls.get(), 1, "no story started while files were in hand");
         assert_eq!(store.status(1).unwrap().queued_summaries, 1);
     }
 

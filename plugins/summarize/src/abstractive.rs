@@ -3,6 +3,7 @@
 
 use llm::generate::{self, Generation, Settings, Stop};
 use llm::Model;
+use text::sentences::ends_in_abbreviation;
 
 use crate::error::Error;
 
@@ -93,10 +94,23 @@ pub fn tidy(raw: &str, stop: Stop) -> String {
             break;
         }
     }
-    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if stop != Stop::EndOfTurn && !text.ends_with(['.', '!', '?', '"', '\u{201D}']) {
-        if let Some(end) = text.rfind(['.', '!', '?']) {
-            text.truncate(end + 1);
+    // A list ("- one fact\n- another") reads as sentences once its markers are gone.
+    let mut text = text
+        .lines()
+        .map(|line| line.trim_start().trim_start_matches(['-', '*', '•']))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ");
+    // "… exercises led by the U.S." cut off by the token limit ends in a dot but not a sentence.
+    let finished = |t: &str| t.ends_with(['.', '!', '?', '"', '\u{201D}']) && !ends_in_abbreviation(t);
+    if stop != Stop::EndOfTurn && !finished(&text) {
+        let mut end = text.len();
+        while let Some(at) = text[..end].rfind(['.', '!', '?']) {
+            if finished(&text[..=at]) {
+                text.truncate(at + 1);
+                break;
+            }
+            end = at;
         }
     }
     text
@@ -110,5 +124,16 @@ mod tests {
     fn tidy_drops_openers_and_cut_sentences() {
         assert_eq!(tidy("Here is a summary:\nThe vote passed. It was", Stop::Length), "The vote passed.");
         assert_eq!(tidy("The vote passed.", Stop::EndOfTurn), "The vote passed.");
+        assert_eq!(tidy("The vote passed. Observers came from the U.S.", Stop::Length), "The vote passed.");
+        assert_eq!(
+            tidy("- The vote passed.\n- Turnout was low.", Stop::EndOfTurn),
+            "The vote passed. Turnout was low."
+        );
+        assert_eq!(
+            tidy("The ex-minister - a hawk - resigned.", Stop::EndOfTurn),
+            "The ex-minister - a hawk - resigned."
+        );
+        // Only one unfinished sentence: nothing better to keep.
+        assert_eq!(tidy("Observers came from the U.S.", Stop::Length), "Observers came from the U.S.");
     }
 }

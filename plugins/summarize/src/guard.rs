@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use text::stop_words::NEWS_FILLER;
-use text::words::{content_words, lowercase_words, numbers, words};
+use text::words::{content_words, lowercase_words, numbers, undot_initialisms, words};
 
 use crate::claims;
 pub use crate::claims::UnsupportedClaim;
@@ -104,6 +104,8 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
     if let Some(tag) = html_tags(summary).find(|t| !article.contains(t)) {
         return Err(Rejection::Markup(tag.to_string()));
     }
+    // Words are compared with initialisms undotted, so "US" is the article's "U.S.".
+    let (summary, article) = (&*undot_initialisms(summary), &*undot_initialisms(article));
     let article_words: HashSet<String> = lowercase_words(article).into_iter().collect();
     let article_stems: HashSet<&str> = article_words.iter().map(|w| stem(w)).collect();
     for token in words(summary) {
@@ -273,6 +275,18 @@ mod tests {
         assert!(matches!(
             ok("The 62-year-old actress was inspired by Hillary Clinton."),
             Err(Rejection::UnsupportedNumber(_))
+        ));
+    }
+
+    #[test]
+    fn an_initialism_is_the_same_name_with_or_without_dots() {
+        let article = "Lavrov warned the U.S. and Japan against an alliance. The talks ended on Saturday.";
+        let check = |s| check(s, article, &Injections::default(), false);
+        assert_eq!(check("Lavrov warned the US and Japan against an alliance."), Ok(()));
+        assert_eq!(check("Lavrov warned the U.S. and Japan against an alliance."), Ok(()));
+        assert!(matches!(
+            check("Lavrov warned the UK and Japan against an alliance."),
+            Err(Rejection::UnsupportedName(name)) if name == "UK"
         ));
     }
 

@@ -16,7 +16,10 @@
 //! A summary covers the story, not one article ([`story_text_of`]): the fullest source first (its
 //! lead survives the prompt's cut), then, from each other source, the sentences of four content
 //! words or more of which most are new. The stage marks its summary `summary_scope: story`; the
-//! briefing shows the story's newest such summary, or the editor's when it is current.
+//! briefing shows the story's newest such summary, or the editor's when it is current. The
+//! editor's model reads the lead of each source in turn instead ([`story_leads_of`]), so every
+//! outlet's top fits the prompt, not the whole of the longest page, and its draft is checked
+//! against every source whole.
 //!
 //! # The extractive summary
 //!
@@ -51,8 +54,10 @@
 //!   words) are in the article, as they are or sharing the first six letters of one;
 //! - `unsupported claim`: a sentence of the draft has no evidence in the article: no one sentence
 //!   of it, or two adjacent ones, holds all the sentence's names and numbers, half of its other
-//!   content words, each name and number beside some of those words, a negation before each
-//!   word the sentence negates, and its names in the same order ([`claims`]). Such sentences
+//!   content words (and three quarters of what the best-supporting window holds, so words said
+//!   of someone else are not pinned on its names), each name and number beside some of those
+//!   words, a negation before each word the sentence negates, and its names in the same order,
+//!   datelines aside and "U.S." read as "US" ([`claims`]). Such sentences
 //!   are dropped instead when the rest still stands (as many sentences kept as dropped, five
 //!   words or more: [`guard::accept`]).
 
@@ -107,28 +112,94 @@ pub fn story_text_of(texts: &[&str]) -> (String, usize) {
         [only] => return (only.to_string(), 1),
         _ => {}
     }
-    let mut texts = texts.to_vec();
-    // A stable sort: among texts of equal length the newer stays first.
-    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
-    let mut seen: std::collections::HashSet<String> = content_words(texts[0]).into_iter().collect();
+    let texts = fullest_first(texts);
+    let mut seen = Novelty::default();
+    seen.add(texts[0]);
     let mut out = texts[0].trim().to_string();
     for text in &texts[1..] {
-        let mut added = Vec::new();
-        for sentence in sentences::split(text) {
-            let words = content_words(sentence.text);
-            let new = words.iter().filter(|w| !seen.contains(*w)).count();
-            // A sentence mostly made of new content words says something the story lacks.
-            if words.len() >= 4 && new * 2 > words.len() {
-                seen.extend(words);
-                added.push(sentence.text.trim());
-            }
-        }
+        let added: Vec<&str> =
+            sentences::split(text).into_iter().map(|s| s.text.trim()).filter(|s| seen.adds(s)).collect();
         if !added.is_empty() {
             out.push_str("\n\n");
             out.push_str(&added.join(" "));
         }
     }
     (out, texts.len())
+}
+
+/// What the model reads of a story with several sources: the lead of each in turn, in the
+/// order of [`story_text_of`], about an equal share of `words` each, so every outlet's top is in
+/// the prompt rather than the whole of the longest page; a sentence that adds nothing new is left
+/// out. Sources shorter than their share give what [`story_text_of`] gives. For one source, its
+/// own text (the prompt keeps its top).
+pub fn story_leads_of(texts: &[&str], words: usize) -> String {
+    if let [only] = texts {
+        return only.to_string();
+    }
+    let texts = fullest_first(texts);
+    let share = (words / texts.len().max(1)).max(MIN_LEAD_WORDS);
+    let mut seen = Novelty::default();
+    let mut leads = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let mut taken = 0;
+        // The first lead is read as it is written, up to its share; the others for what they add.
+        let mut end = 0;
+        let mut added = Vec::new();
+        for sentence in sentences::split(text) {
+            if taken >= share {
+                break;
+            }
+            if i == 0 {
+                seen.add(sentence.text);
+                end = sentence.start + sentence.text.len();
+            } else if seen.adds(sentence.text) {
+                added.push(sentence.text.trim());
+            } else {
+                continue;
+            }
+            taken += sentence.text.split_whitespace().count();
+        }
+        let lead = if i == 0 { text[..end].trim().to_string() } else { added.join(" ") };
+        if !lead.is_empty() {
+            leads.push(lead);
+        }
+    }
+    leads.join("\n\n")
+}
+
+/// Sources' texts, given newest first, longest first: the fullest tells most of the story. A
+/// stable sort: among texts of equal length the newer stays first.
+fn fullest_first<'a>(texts: &[&'a str]) -> Vec<&'a str> {
+    let mut texts = texts.to_vec();
+    texts.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    texts
+}
+
+/// A source's lead in [`story_leads_of`] is at least this many words, however many sources.
+const MIN_LEAD_WORDS: usize = 40;
+
+/// The content words a story's text holds so far.
+#[derive(Default)]
+struct Novelty {
+    seen: std::collections::HashSet<String>,
+}
+
+impl Novelty {
+    fn add(&mut self, text: &str) {
+        self.seen.extend(content_words(text));
+    }
+
+    /// Whether `sentence` says something the text lacks (four content words or more, most of
+    /// them new); if so, its words are now seen.
+    fn adds(&mut self, sentence: &str) -> bool {
+        let words = content_words(sentence);
+        let new = words.iter().filter(|w| !self.seen.contains(*w)).count();
+        let adds = words.len() >= 4 && new * 2 > words.len();
+        if adds {
+            self.seen.extend(words);
+        }
+        adds
+    }
 }
 
 /// How summaries are made.
@@ -382,6 +453,15 @@ impl Summarize {
         title: Option<&str>,
         cancel: Option<Cancel<'_>>,
     ) -> Result<Summary, Cancelled> {
+        self.summarize_inputs(Inputs { read: text, evidence: text, text }, title, cancel)
+    }
+
+    fn summarize_inputs(
+        &self,
+        Inputs { read, evidence, text }: Inputs<'_>,
+        title: Option<&str>,
+        cancel: Option<Cancel<'_>>,
+    ) -> Result<Summary, Cancelled> {
         let injections = injection::find(text);
         let safe_text = injection::strip(text, &injections);
         let extractive =
@@ -405,12 +485,13 @@ impl Summarize {
             }
             Some(Ok(model)) => model,
         };
-        if safe_text.trim().is_empty() {
+        let safe_read = injection::strip(read, &injection::find(read));
+        if safe_read.trim().is_empty() {
             return Ok(summary);
         }
         let limits = abstractive::Limits { max_article_tokens: self.options.max_article_tokens };
         let settings = self.options.settings(model);
-        let run = || abstractive::summarize_until(model, &safe_text, &limits, &settings, cancel);
+        let run = || abstractive::summarize_until(model, &safe_read, &limits, &settings, cancel);
         let draft = match &self.pool {
             Some(pool) => pool.install(run),
             None => run(),
@@ -423,7 +504,8 @@ impl Summarize {
             }
             Ok(draft) => {
                 let looped = draft.generation.stop == generate::Stop::Loop;
-                summary.judge_draft(draft.text, text, &injections, looped);
+                let injections = if evidence == text { injections } else { injection::find(evidence) };
+                summary.judge_draft(draft.text, evidence, &injections, looped);
                 summary.generation = Some(draft.generation);
             }
         }
@@ -445,7 +527,12 @@ impl Summarize {
         // The headline of the fullest source, as the article path's extractive summary uses the
         // incoming article's.
         let title = sources.iter().rev().max_by_key(|a| a.text.len()).and_then(|a| a.title.as_deref());
-        let summary = self.summarize_until(&text, title, cancel)?;
+        // About three words in four tokens: the leads fill the prompt's room for the article.
+        let leads = story_leads_of(&texts, self.options.max_article_tokens * 3 / 4);
+        // The guard reads every source whole: a draft may state what any of them states.
+        let evidence = texts.join("\n\n");
+        let summary =
+            self.summarize_inputs(Inputs { read: &leads, evidence: &evidence, text: &text }, title, cancel)?;
         Ok(StorySummary { summary, n_sources })
     }
 
@@ -457,6 +544,14 @@ impl Summarize {
             extractive::summarize(&safe_text, title, self.options.max_sentences, self.options.max_words);
         (summary, injections.ranges.len())
     }
+}
+
+/// The texts of one summary: what the model reads, what the guard checks its draft against, and
+/// what the extractive summary is chosen from. For one article, all three are its text.
+struct Inputs<'a> {
+    read: &'a str,
+    evidence: &'a str,
+    text: &'a str,
 }
 
 /// Generation was stopped by its caller before a draft was finished.
@@ -594,6 +689,31 @@ mod story_tests {
             model_error: None,
             generation: None,
         }
+    }
+
+    #[test]
+    fn the_model_reads_the_lead_of_each_source() {
+        let long = "Foreign Minister Lavrov met his counterpart Choe in the coastal city of Wonsan on \
+            Saturday, state media said. Russia understands the nuclear program of North Korea, Lavrov \
+            told reporters after the talks there. Tourism to the new Kalma beach resort will grow, \
+            officials hoped. Unrelated page furniture follows here, with more words after it.";
+        let wire = "Lavrov warned Washington, Seoul and Tokyo against a security alliance aimed at \
+            Pyongyang during a visit on Saturday. Foreign Minister Lavrov met his counterpart Choe in \
+            Wonsan on Saturday. Kim reaffirmed support for Russia over its war in Ukraine.";
+        // About 40 words each (the least a lead gets): the first three sentences of the first
+        // source, then what the second adds (its repeat of the meeting left out).
+        let leads = story_leads_of(&[long, wire], 60);
+        let [first, second] = leads.split("\n\n").collect::<Vec<_>>()[..] else { panic!("{leads}") };
+        assert!(first.ends_with("officials hoped."), "{first}");
+        assert!(!second.contains("Wonsan") && second.ends_with("war in Ukraine."), "{second}");
+        assert!(story_leads_of(&[long, wire], 1000).contains("Unrelated page furniture"));
+        // One source is read whole (the prompt keeps its top); short ones as the story's text.
+        assert_eq!(story_leads_of(&[long], 60), long);
+        let short = [
+            "Ferry back.\n\nThe ferry to Kessel runs again, the operator said.",
+            "Harbour reopened after the storm closed it for three days. The ferry to Kessel runs.",
+        ];
+        assert_eq!(story_leads_of(&short, 450), story_text_of(&short).0);
     }
 
     #[test]

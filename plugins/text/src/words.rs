@@ -3,6 +3,11 @@
 //! is "O" and "Neill". Also the three kinds of content words the stages compare texts by, each
 //! lower-cased: [`long_words`], [`content_words`] and [`long_words_and_numbers`].
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::stop_words::NEWS_FILLER;
 
 /// Words shorter than this, in characters, are taken to carry no content.
@@ -70,6 +75,18 @@ pub fn numbers(text: &str) -> Vec<String> {
     found
 }
 
+/// Dotted initialisms ("U.S.", "U.K.", "U.S.A.").
+static DOTTED_INITIALISM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:\p{Lu}\.){2,}").expect("a valid pattern"));
+
+/// `text` with each dotted initialism written without its dots ("U.S." becomes "US"), for
+/// comparing words: [`words`] splits "U.S." into "U" and "S", so a text that writes "US" and one
+/// that writes "U.S." would not share the name. Not for splitting sentences: the dot that ends
+/// an initialism may also end its sentence.
+pub fn undot_initialisms(text: &str) -> Cow<'_, str> {
+    DOTTED_INITIALISM.replace_all(text, |caps: &regex::Captures<'_>| caps[0].replace('.', ""))
+}
+
 /// Length is counted before lower-casing, which lengthens a few letters (`İ`).
 fn is_long(word: &str) -> bool {
     word.chars().count() >= MIN_CONTENT_CHARS
@@ -100,6 +117,15 @@ mod tests {
         let text = "It fetched £200,000 for 200 items, 3.5% more; 1,117,320,768 bytes. In 2019, 12.";
         assert_eq!(numbers(text), ["200000", "200", "3.5", "1117320768", "2019", "12"]);
         assert!(numbers("no digits, none.").is_empty());
+    }
+
+    #[test]
+    fn initialisms_lose_their_dots() {
+        assert_eq!(
+            undot_initialisms("The U.S. and U.K.-led talks; U.S.A. Mr. Smith J. Doe"),
+            "The US and UK-led talks; USA Mr. Smith J. Doe"
+        );
+        assert!(matches!(undot_initialisms("No initialism here."), Cow::Borrowed(_)));
     }
 
     #[test]
