@@ -394,6 +394,13 @@ impl Running {
                 error!(day, error = format!("{e:#}"), "could not write the briefing");
             }
         }
+        // The serialised share of this daemon's work (`bench/cluster` reads it).
+        let (held, waited) = self.store.assignment_time();
+        info!(
+            held_seconds = held.as_secs_f64(),
+            waited_seconds = waited.as_secs_f64(),
+            "story assignment: time held and waited for in this run"
+        );
     }
 }
 

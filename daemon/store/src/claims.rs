@@ -27,7 +27,8 @@
 //! thread waiting in the server for another daemon would hold it, which can close a circle of
 //! waits between two daemons that the server cannot see. On SQLite they are no-ops.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::db::{params, Db, DbError, Dialect};
 use crate::{now, Backend, Result, Store};
@@ -93,10 +94,50 @@ pub struct Serialised<'a> {
     store: &'a Store,
     /// `None` on SQLite, where there is nothing to release.
     key: Option<i64>,
+    /// Whether this is the story assignment, whose time is counted.
+    assignment: bool,
+}
+
+/// The time this process spent in the story assignment and waiting to enter it: the serialised
+/// share of the work, for the scaling benchmark (`bench/cluster`) and the log at stop.
+#[derive(Debug, Default)]
+pub(crate) struct SectionClock(Mutex<SectionTimes>);
+
+#[derive(Debug, Default)]
+struct SectionTimes {
+    /// Nested entries held now (the pipeline's and the commit's).
+    depth: u32,
+    since: Option<Instant>,
+    held: Duration,
+    waited: Duration,
+}
+
+impl SectionClock {
+    fn enter(&self, waited: Duration) {
+        let mut times = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        times.waited += waited;
+        if times.depth == 0 {
+            times.since = Some(Instant::now());
+        }
+        times.depth += 1;
+    }
+
+    fn leave(&self) {
+        let mut times = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        times.depth = times.depth.saturating_sub(1);
+        if times.depth == 0 {
+            if let Some(since) = times.since.take() {
+                times.held += since.elapsed();
+            }
+        }
+    }
 }
 
 impl Drop for Serialised<'_> {
     fn drop(&mut self) {
+        if self.assignment {
+            self.store.assignment_clock.leave();
+        }
         if let Some(key) = self.key {
             // Unlocking fails only with the connection, whose session (and so the lock) is gone
             // then: nothing is left held.
@@ -346,7 +387,19 @@ impl Store {
     /// Enters the story assignment: from dedupe's first read of the stories to the commit of the
     /// article, one daemon at a time, so that two never both start a story for one event.
     pub fn lock_assignment(&self) -> Result<Serialised<'_>> {
-        self.serialise(ASSIGNMENT_LOCK)
+        let asked = Instant::now();
+        let mut entered = self.serialise(ASSIGNMENT_LOCK)?;
+        self.assignment_clock.enter(asked.elapsed());
+        entered.assignment = true;
+        Ok(entered)
+    }
+
+    /// The time this process has held the story assignment, and waited to enter it, since it
+    /// opened the store (on SQLite the section is the same, with nothing to wait for).
+    pub fn assignment_time(&self) -> (Duration, Duration) {
+        let times = self.assignment_clock.0.lock().unwrap_or_else(|e| e.into_inner());
+        let held_now = times.since.map(|since| since.elapsed()).unwrap_or_default();
+        (times.held + held_now, times.waited)
     }
 
     /// Enters the writing of `day`'s briefing: one writer at a time, so the last to write is the
@@ -357,7 +410,7 @@ impl Store {
 
     fn serialise(&self, key: i64) -> Result<Serialised<'_>> {
         if matches!(self.backend, Backend::Sqlite(_)) {
-            return Ok(Serialised { store: self, key: None });
+            return Ok(Serialised { store: self, key: None, assignment: false });
         }
         let mut pause = Duration::from_millis(1);
         loop {
@@ -366,7 +419,7 @@ impl Store {
                     .get(0)
             })?;
             if got == 1 {
-                return Ok(Serialised { store: self, key: Some(key) });
+                return Ok(Serialised { store: self, key: Some(key), assignment: false });
             }
             // Without the connection: this daemon's other threads go on meanwhile.
             std::thread::sleep(pause);
@@ -513,6 +566,22 @@ mod tests {
         assert_eq!(names(second.take_over(&listed(&["p1", "p2"])).expect("take over")), ["p1", "p2"]);
         assert!(second.claims().expect("claims").is_empty(), "no claim written");
         assert_eq!(second.next_stale_story(5).expect("next").expect("the dead run's").story_id, story);
+    }
+
+    /// The story assignment is timed from its outermost entry to its outermost exit (the
+    /// commit's entry nests in the pipeline's), and not after.
+    #[test]
+    fn the_assignment_is_timed_from_outermost_entry_to_exit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("briefd.db")).expect("open");
+        let outer = store.lock_assignment().expect("enter");
+        drop(store.lock_assignment().expect("enter again"));
+        let left_inner = store.assignment_time().0;
+        wait_until("the clock runs on after the inner exit", || store.assignment_time().0 > left_inner);
+        drop(outer);
+        let left = store.assignment_time().0;
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(store.assignment_time().0, left, "the clock stops at the outermost exit");
     }
 
     /// Two editors never take one story: each gets its own, and a dead daemon's story returns

@@ -292,6 +292,8 @@ pub struct Store {
     instance: String,
     /// How long this daemon's claims last without a renewal, in milliseconds.
     lease_millis: AtomicU64,
+    /// Time in (and waiting for) the story assignment.
+    assignment_clock: claims::SectionClock,
 }
 
 /// Whether a statement runs inside a transaction of its own.
@@ -410,6 +412,7 @@ impl Store {
             epoch: AtomicU64::new(0),
             instance: claims::instance_name(),
             lease_millis: AtomicU64::new(claims::DEFAULT_LEASE_MILLIS),
+            assignment_clock: claims::SectionClock::default(),
         }
     }
 
