@@ -27,49 +27,43 @@ static NOTE_FD: AtomicI32 = AtomicI32::new(-1);
 const FATAL_SIGNALS: [libc::c_int; 5] =
     [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT];
 
-/// The note beside a SQLite database; with PostgreSQL, which has no file here, beside the
-/// inbox's lock in the processing folder (a hidden name, which no scan takes for a claimed file).
-pub fn note_path(database: &config::Database, processing: &Path) -> PathBuf {
+/// Where a run's note is: beside a SQLite database; with PostgreSQL, which has no file here and
+/// several daemons, one per daemon (by its store's instance name) in the processing folder,
+/// hidden, so no scan takes it for a claimed file.
+pub fn note_path(database: &config::Database, processing: &Path, instance: &str) -> PathBuf {
     match database.file() {
         Some(file) => {
             let mut name = file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
             name.push(".run");
             file.with_file_name(name)
         }
-        None => processing.join(".briefd.run"),
+        None => processing.join(format!("{SHARED_NOTE_PREFIX}{instance}.run")),
     }
 }
 
+/// The name of each daemon's note with PostgreSQL, up to its instance name.
+const SHARED_NOTE_PREFIX: &str = ".briefd-";
+
 /// Reads the previous run's note (taking back its unfinished stage starts unless it crashed),
 /// writes this run's, and arms the handler. Call with the state lock held, before any article
-/// is processed.
-pub fn begin(path: &Path, store: &Store) -> anyhow::Result<()> {
-    if let Ok(previous) = std::fs::read_to_string(path) {
-        let began = previous.lines().next().unwrap_or("").trim();
-        if previous.as_bytes().windows(CRASHED.len()).any(|w| w == CRASHED) {
-            warn!(
-                run_began = began,
-                "the previous run died of a fatal signal; the stage it was in counts against its article"
-            );
-        } else if !began.is_empty() {
-            let forgiven = store.forgive_starts_since(began)?;
-            if forgiven > 0 {
-                info!(
-                    run_began = began,
-                    forgiven, "the previous run was stopped from outside mid-stage; those starts do not count as crashes"
-                );
-            }
-        }
+/// is processed. With several daemons (PostgreSQL), the notes of the others that are gone
+/// (their note is not locked by a live process) are read and removed instead: a daemon's
+/// note is locked (`flock`) for as long as it runs.
+pub fn begin(path: &Path, store: &Store, shared: bool) -> anyhow::Result<()> {
+    if shared {
+        read_dead_notes(path, store);
+    } else if let Ok(previous) = std::fs::read_to_string(path) {
+        read_previous(&previous, store)?;
     }
     let tmp = path.with_extension("run.tmp");
-    let mut file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    writeln!(file, "{}", store::now())?;
-    file.sync_all()?;
+    let mut note = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    // Locked before it has its name, and until the process ends however it ends: a live
+    // daemon's note is never another's to read (with several daemons; one alone holds it too).
+    note.try_lock().with_context(|| format!("locking {}", tmp.display()))?;
+    writeln!(note, "{}", store::now())?;
+    note.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    let note = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    // The handler's line goes after the first, where this descriptor's offset is.
     let old = NOTE_FD.swap(note.into_raw_fd(), Ordering::SeqCst);
     if old >= 0 {
         // SAFETY: `old` was ours, from `into_raw_fd`, and nothing else holds it.
@@ -77,6 +71,52 @@ pub fn begin(path: &Path, store: &Store) -> anyhow::Result<()> {
     }
     arm();
     Ok(())
+}
+
+/// Acts on a finished run's note: its unfinished stage starts are taken back unless it crashed.
+fn read_previous(previous: &str, store: &Store) -> anyhow::Result<()> {
+    let began = previous.lines().next().unwrap_or("").trim();
+    if previous.as_bytes().windows(CRASHED.len()).any(|w| w == CRASHED) {
+        warn!(
+            run_began = began,
+            "the previous run died of a fatal signal; the stage it was in counts against its article"
+        );
+    } else if !began.is_empty() {
+        let forgiven = store.forgive_starts_since(began)?;
+        if forgiven > 0 {
+            info!(
+                run_began = began,
+                forgiven,
+                "the previous run was stopped from outside mid-stage; those starts do not count as crashes"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads and removes the notes beside `own` of daemons that are gone (their note can be locked).
+fn read_dead_notes(own: &Path, store: &Store) {
+    let Some(dir) = own.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(SHARED_NOTE_PREFIX) || !name.ends_with(".run") || entry.path() == own {
+            continue;
+        }
+        let Ok(mut file) = std::fs::File::open(entry.path()) else { continue };
+        if file.try_lock().is_err() {
+            continue;
+        }
+        let mut previous = String::new();
+        if std::io::Read::read_to_string(&mut file, &mut previous).is_ok() {
+            if let Err(e) = read_previous(&previous, store) {
+                warn!(note = %entry.path().display(), error = format!("{e:#}"), "cannot act on a gone daemon's note");
+                continue;
+            }
+        }
+        let _ = std::fs::remove_file(entry.path());
+    }
 }
 
 extern "C" fn on_fatal_signal(signal: libc::c_int) {

@@ -128,7 +128,7 @@ pub async fn run_with_reloads(
 /// store and repairs what a previous run left half done.
 fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(Locks, Arc<Store>, Worker)> {
     let paths = &config.paths;
-    let (locks, store) = open_state(config)?;
+    let (locks, store) = open_state(config, Sharing::Inbox)?;
     let stages: Vec<String> = pipeline.stage_names().into_iter().map(str::to_string).collect();
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     let repaired = worker.recover()?;
@@ -142,17 +142,32 @@ fn open(config: &Arc<Config>, pipeline: Pipeline) -> anyhow::Result<(Locks, Arc<
     Ok((locks, store, worker))
 }
 
-/// The two locks a process working on a config holds: its database's and its inbox's. A
-/// PostgreSQL database's lock is held by the store's connection instead (`Store::lock_for_daemon`).
+/// Whether a process shares the inbox with other daemons (see [`open_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// With the other daemons on the same PostgreSQL database (none on SQLite).
+    Inbox,
+    /// With no one.
+    Nothing,
+}
+
+/// What a process working on a config holds: its lease in the store (first, so that it is
+/// given up first), its SQLite database's lock (a PostgreSQL database has several daemons,
+/// kept apart by their claims) and its inbox's (shared between daemons on one PostgreSQL
+/// database).
 pub struct Locks {
+    _lease: crate::lease::Lease,
     _state: Option<StateLock>,
     _inbox: StateLock,
 }
 
 /// What `run` and `ingest` both do first: make the folders (each must be a real folder, not a
 /// link), take the database's lock and then the inbox's, clear the temporary files a kill left
-/// behind, and open the store (an existing database that is empty or damaged is refused).
-pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
+/// behind, open the store (an existing database that is empty or damaged is refused) and join
+/// the daemons working on it. `Sharing::Inbox` (a daemon on PostgreSQL) shares the inbox with
+/// other daemons on the same database; `Sharing::Nothing` (`ingest`, whose copies into the
+/// processing folder are not claimed) has it to itself.
+pub fn open_state(config: &Config, sharing: Sharing) -> anyhow::Result<(Locks, Arc<Store>)> {
     let paths = &config.paths;
     std::fs::create_dir_all(&paths.inbox).with_context(|| format!("creating {}", paths.inbox.display()))?;
     let state_dir = paths.database.file().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty());
@@ -164,34 +179,51 @@ pub fn open_state(config: &Config) -> anyhow::Result<(Locks, Arc<Store>)> {
         inbox::durable::real_dir(&dir)?;
     }
     let state = paths.database.file().map(crate::lock::acquire).transpose()?;
-    let inbox_lock = crate::lock::acquire_inbox(&paths.inbox, &paths.processing())?;
+    // Several daemons on one PostgreSQL database share its inbox; one on SQLite has it alone.
+    let shared = sharing == Sharing::Inbox && paths.database.file().is_none();
+    let inbox_lock = if shared {
+        crate::lock::acquire_inbox_shared(&paths.inbox, &paths.processing())?
+    } else {
+        crate::lock::acquire_inbox(&paths.inbox, &paths.processing())?
+    };
     if !inbox::durable::syncing() {
         warn!(
             variable = inbox::durable::NO_SYNC_VAR,
             "file and database syncs are off (a benchmark's baseline): a power loss can lose finished work"
         );
     }
+    // Another daemon may be writing its own right now: only those older than a lease are a
+    // dead one's.
+    let older_than = shared.then_some(config.inbox.claim_lease);
     for (dir, prefix) in
         [(&paths.briefings, ".briefing-"), (&paths.failed, ".writing-"), (&paths.failed, ".moving-")]
     {
-        remove_stale(dir, prefix);
+        remove_stale(dir, prefix, older_than);
     }
-    remove_stale(&paths.processing(), ".copy-");
+    remove_stale(&paths.processing(), ".copy-", older_than);
     let store = Arc::new(Store::open_at(&crate::location(&paths.database))?);
-    // Before anything is written: a second daemon on one PostgreSQL database is refused here.
-    store.lock_for_daemon()?;
-    crate::crash::begin(&crate::crash::note_path(&paths.database, &paths.processing()), &store)?;
-    Ok((Locks { _state: state, _inbox: inbox_lock }, store))
+    let lease = crate::lease::Lease::start(store.clone(), config.inbox.claim_lease, config.inbox.heartbeat)?;
+    let note = crate::crash::note_path(&paths.database, &paths.processing(), store.instance());
+    crate::crash::begin(&note, &store, shared)?;
+    Ok((Locks { _lease: lease, _state: state, _inbox: inbox_lock }, store))
 }
 
-/// Removes the temporary files named `prefix...` in `dir`: written by a process a kill stopped
-/// mid-write (only the lock holder writes them, and it holds the lock now), never a user's file.
-fn remove_stale(dir: &Path, prefix: &str) {
+/// Removes the temporary files named `prefix...` in `dir` (those unchanged for `older_than`,
+/// when given): written by a process a kill stopped mid-write (only the lock holder writes
+/// them, and it holds the lock now; or, with several daemons, one silent for a lease), never a
+/// user's file.
+fn remove_stale(dir: &Path, prefix: &str, older_than: Option<Duration>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
         if !name.as_encoded_bytes().starts_with(prefix.as_bytes()) {
             continue;
+        }
+        if let Some(age) = older_than {
+            let modified = entry.metadata().and_then(|m| m.modified()).ok();
+            if modified.and_then(|m| m.elapsed().ok()).is_none_or(|elapsed| elapsed < age) {
+                continue;
+            }
         }
         let path = entry.path();
         let removed = match entry.file_type() {
@@ -276,7 +308,7 @@ impl Running {
 
         let publisher = publisher(config.clone(), store.clone(), dirty.clone(), stop_rx.clone());
         let publisher = tokio::spawn(publisher);
-        let intake = tokio::spawn(intake(config.clone(), queue_tx, stop_rx, in_hand));
+        let intake = tokio::spawn(intake(config.clone(), store.clone(), queue_tx, stop_rx, in_hand));
         Ok(Running {
             config,
             store,
@@ -362,6 +394,13 @@ impl Running {
                 error!(day, error = format!("{e:#}"), "could not write the briefing");
             }
         }
+        // The serialised share of this daemon's work (`bench/cluster` reads it).
+        let (held, waited) = self.store.assignment_time();
+        info!(
+            held_seconds = held.as_secs_f64(),
+            waited_seconds = waited.as_secs_f64(),
+            "story assignment: time held and waited for in this run"
+        );
     }
 }
 
@@ -511,6 +550,7 @@ async fn publisher(
 
 async fn intake(
     config: Arc<Config>,
+    store: Arc<Store>,
     queue: mpsc::Sender<Claimed>,
     mut stop: watch::Receiver<bool>,
     in_hand: Arc<AtomicUsize>,
@@ -518,27 +558,10 @@ async fn intake(
     let inbox_dir = config.paths.inbox.clone();
     let processing = config.paths.processing();
 
-    // Work a previous run left in the processing folder goes first, oldest first.
-    match tokio::task::spawn_blocking({
-        let processing = processing.clone();
-        move || inbox::claim::in_processing(&processing)
-    })
-    .await
-    {
-        Ok(Ok(left)) => {
-            if !left.is_empty() {
-                info!(files = left.len(), "resuming files left in flight");
-            }
-            for claimed in left {
-                in_hand.fetch_add(1, Ordering::SeqCst);
-                tokio::select! {
-                    sent = queue.send(claimed) => if sent.is_err() { return },
-                    _ = stop.changed() => return,
-                }
-            }
-        }
-        Ok(Err(e)) => error!(error = %e, path = %processing.display(), "cannot list the processing folder"),
-        Err(e) => error!(error = %e, "listing the processing folder crashed"),
+    // Work a previous run (or a dead daemon sharing the inbox) left in the processing folder
+    // goes first, oldest first; the same at every rescan.
+    if !take_over(&processing, &store, &queue, &mut stop, &in_hand).await {
+        return;
     }
 
     let mut watcher = match inbox::watch::watch(&inbox_dir, 4096) {
@@ -559,6 +582,9 @@ async fn intake(
                 info!("watcher events were lost; rescanning the inbox");
             }
             scan(&inbox_dir, &mut tracker);
+            if !take_over(&processing, &store, &queue, &mut stop, &in_hand).await {
+                return;
+            }
             rescan_due = Instant::now() + config.inbox.rescan_interval;
         }
         tokio::select! {
@@ -577,7 +603,7 @@ async fn intake(
             }
             _ = poll.tick() => {
                 for name in tracker.poll(&inbox_dir, Instant::now()) {
-                    let claimed = match inbox::claim::claim(&inbox_dir, &processing, &name) {
+                    let claimed = match claim(&store, &inbox_dir, &processing, &name) {
                         Ok(Some(c)) => c,
                         Ok(None) => continue,
                         Err(e) => {
@@ -595,6 +621,104 @@ async fn intake(
             }
         }
     }
+}
+
+/// Claims `name` in the store, then takes it from the inbox; `Ok(None)` when another daemon
+/// claims it or it is gone.
+fn claim(
+    store: &Store,
+    inbox_dir: &Path,
+    processing: &Path,
+    name: &std::ffi::OsStr,
+) -> anyhow::Result<Option<Claimed>> {
+    let claimed = inbox::claim::plan(name);
+    let processing_name = claimed.processing_name.as_encoded_bytes();
+    if !store.begin_claim(processing_name, claimed.original_name.as_encoded_bytes())? {
+        return Ok(None);
+    }
+    match inbox::claim::take(inbox_dir, processing, &claimed) {
+        Ok(true) => {
+            if let Err(e) = store.claim_renamed(processing_name) {
+                // The file is this daemon's all the same; only its inbox name stays claimed (a
+                // new file of that name waits) until the file is finished.
+                warn!(file = %name.to_string_lossy(), error = %e, "cannot record the file as taken");
+            }
+            Ok(Some(claimed))
+        }
+        Ok(false) => {
+            store.drop_claim(processing_name)?;
+            Ok(None)
+        }
+        Err(e) => {
+            // Whether or not it moved, it is not this daemon's: a file in the processing
+            // folder without a claim is the next rescan's to take.
+            let _ = store.drop_claim(processing_name);
+            Err(e.into())
+        }
+    }
+}
+
+/// Takes over the files in the processing folder that no live daemon holds (`Store::take_over`)
+/// and queues them, oldest first. `false` when the daemon is stopping.
+async fn take_over(
+    processing: &Path,
+    store: &Arc<Store>,
+    queue: &mpsc::Sender<Claimed>,
+    stop: &mut watch::Receiver<bool>,
+    in_hand: &AtomicUsize,
+) -> bool {
+    let found = tokio::task::spawn_blocking({
+        let (processing, store) = (processing.to_path_buf(), store.clone());
+        move || files_to_take_over(&processing, &store)
+    })
+    .await;
+    let files = match found {
+        Ok(Ok(files)) => files,
+        Ok(Err(e)) => {
+            error!(error = format!("{e:#}"), path = %processing.display(), "cannot take over the processing folder's files");
+            return true;
+        }
+        Err(e) => {
+            error!(error = %e, "taking over the processing folder's files crashed");
+            return true;
+        }
+    };
+    if !files.is_empty() {
+        info!(files = files.len(), "resuming files left in flight");
+    }
+    for claimed in files {
+        in_hand.fetch_add(1, Ordering::SeqCst);
+        tokio::select! {
+            sent = queue.send(claimed) => if sent.is_err() { return false },
+            // Claimed: it waits in the processing folder for this daemon's next start or, once
+            // its lease lapses, for another daemon.
+            _ = stop.changed() => return false,
+        }
+    }
+    true
+}
+
+fn files_to_take_over(processing: &Path, store: &Store) -> anyhow::Result<Vec<Claimed>> {
+    let listed = inbox::claim::in_processing(processing)?;
+    let names: Vec<(Vec<u8>, Vec<u8>)> = listed
+        .iter()
+        .map(|c| (c.processing_name.as_encoded_bytes().to_vec(), c.original_name.as_encoded_bytes().to_vec()))
+        .collect();
+    let taken = store.take_over(&names)?;
+    let mut files = Vec::with_capacity(taken.len());
+    for claimed in listed {
+        let name = claimed.processing_name.as_encoded_bytes();
+        if !taken.iter().any(|t| t.as_slice() == name) {
+            continue;
+        }
+        // Unclaimed because a daemon just moved it out (its claim goes after the move).
+        if std::fs::symlink_metadata(processing.join(&claimed.processing_name)).is_err() {
+            store.drop_claim(name)?;
+            continue;
+        }
+        files.push(claimed);
+    }
+    Ok(files)
 }
 
 /// Notes every takeable name in the inbox.

@@ -70,7 +70,7 @@ pub fn ingest(
     let pipeline = Pipeline::build(&config)?;
     let config = Arc::new(config);
     let processing = config.paths.processing();
-    let (_locks, store) = crate::daemon::open_state(&config)?;
+    let (_locks, store) = crate::daemon::open_state(&config, crate::daemon::Sharing::Nothing)?;
     let worker = Worker::new(config.clone(), store.clone(), pipeline);
     worker.recover()?;
     let editor = editor::Editor::for_config(&config, store.clone());

@@ -7,7 +7,8 @@
 //! - [`check::check_config`]: the config and the pipeline `run` would build, or every problem;
 //! - [`status::render`], [`explain`]: what `briefd status` and `briefd explain` print;
 //! - [`publish`]: writes a day's briefing atomically;
-//! - [`lock`]: one briefd per state database; [`crash`]: a crash told from a kill at the next start;
+//! - [`lock`]: one briefd per SQLite database and inbox; [`lease`]: a daemon's lease among
+//!   several on one PostgreSQL database; [`crash`]: a crash told from a kill at the next start;
 //! - [`day_eval`]: `briefd eval day`, which lives here rather than in `eval` because it runs the
 //!   daemon's own ingest path (`eval` cannot depend on this crate, which depends on it).
 
@@ -17,6 +18,7 @@ pub mod daemon;
 pub mod day_eval;
 pub mod ingest;
 pub mod init;
+pub mod lease;
 pub mod lock;
 pub mod notify;
 pub mod publish;

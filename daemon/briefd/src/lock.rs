@@ -1,7 +1,11 @@
-//! One briefd per state database and one per inbox: the daemon and `ingest` hold an exclusive
+//! One briefd per SQLite database and one per inbox: the daemon and `ingest` hold an exclusive
 //! lock on a file beside the database, and another in the inbox's processing folder, so two
 //! processes never process the same files twice, whether they share a config or only an inbox.
 //! The holder writes its pid into each file, so `briefd status` and the refusal can say who runs.
+//!
+//! Daemons on one PostgreSQL database share its inbox: each holds the inbox's lock shared
+//! ([`acquire_inbox_shared`]; the database's claims keep them apart), which still refuses a
+//! SQLite daemon or `ingest` on that inbox, and is refused while one runs there.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -45,23 +49,35 @@ pub fn acquire_inbox(inbox: &Path, processing: &Path) -> anyhow::Result<StateLoc
     }
 }
 
+/// Takes the inbox's lock shared, beside other daemons of the same PostgreSQL database, or
+/// explains who holds it alone.
+pub fn acquire_inbox_shared(inbox: &Path, processing: &Path) -> anyhow::Result<StateLock> {
+    let path = processing.join(".lock");
+    let file = open_lock_file(&path)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(StateLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut file = file;
+            let mut pid = String::new();
+            let pid = file.read_to_string(&mut pid).ok().and_then(|_| pid.trim().parse().ok());
+            bail!(
+                "another briefd{} has the inbox {} to itself (lock {}): a daemon on a SQLite database, or `briefd ingest`; stop it first",
+                pid_part(pid),
+                inbox.display(),
+                path.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}
+
 fn pid_part(pid: Option<u32>) -> String {
     pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
 }
 
 /// The lock at `path`, or `Err(pid)` of its holder when another process has it.
 fn take(path: &Path) -> anyhow::Result<Result<StateLock, Option<u32>>> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .with_context(|| format!("opening lock file {}", path.display()))?;
+    let file = open_lock_file(path)?;
     match file.try_lock() {
         Ok(()) => {
             let mut file = file;
@@ -79,6 +95,20 @@ fn take(path: &Path) -> anyhow::Result<Result<StateLock, Option<u32>>> {
         }
         Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
     }
+}
+
+fn open_lock_file(path: &Path) -> anyhow::Result<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("opening lock file {}", path.display()))
 }
 
 /// The pid of the briefd that holds the lock for `database` (with PostgreSQL, which has no lock

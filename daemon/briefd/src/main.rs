@@ -385,8 +385,16 @@ fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
 fn status(config_path: &Path, recent: usize, json: bool) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
     let location = briefd::location(&config.paths.database);
-    let daemon = briefd::lock::holder(&config.paths.database, &config.paths.processing());
-    let report = match Store::open_read_only_at(&location)? {
+    let store = Store::open_read_only_at(&location)?;
+    let daemon = match (&location, &store) {
+        // Daemons on PostgreSQL share the inbox's lock; the database knows which are alive.
+        (store::Location::Postgres(_), Some(store)) => (!store.live_daemons()?.is_empty()).then_some(None),
+        (store::Location::Postgres(_), None) => None,
+        (store::Location::File(_), _) => {
+            briefd::lock::holder(&config.paths.database, &config.paths.processing())
+        }
+    };
+    let report = match store {
         Some(store) => Some(store.status(recent)?),
         None => None,
     };

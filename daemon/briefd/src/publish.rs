@@ -20,8 +20,10 @@ pub const FEED_DAYS: usize = 7;
 const LINKED_DAYS: usize = 60;
 
 /// Renders `day` from the store and writes its files, the index and the feed; returns the
-/// Markdown.
+/// Markdown. With several daemons on one database, one writes a day at a time (read and
+/// write), so the last to write has read the newest stories.
 pub fn write_day(config: &Config, store: &Store, day: &str) -> anyhow::Result<String> {
+    let _writer = store.lock_day(day)?;
     let views = store.stories_for_day(day)?;
     let stories = briefing::stories(&views);
     let tz = &config.briefing.timezone;

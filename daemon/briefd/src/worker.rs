@@ -443,11 +443,15 @@ impl Worker {
     }
 
     /// Settles what a crash left behind: records whose move finished, and records whose file is
-    /// gone. Returns how many records were repaired.
+    /// gone. Returns how many records were repaired. A file another live daemon holds is that
+    /// daemon's business (with several on one PostgreSQL database).
     pub fn recover(&self) -> anyhow::Result<usize> {
         let processing = self.config.paths.processing();
         let mut repaired = 0;
         for record in self.store.files_awaiting_move()? {
+            if self.store.held_by_another(&record.processing_name)? {
+                continue;
+            }
             let here = processing.join(std::ffi::OsString::from_vec_lossy(&record.processing_name));
             if std::fs::symlink_metadata(&here).is_err() {
                 self.store.mark_moved(record.id)?;
@@ -455,8 +459,17 @@ impl Worker {
             }
         }
         for record in self.store.unfinished_files()? {
+            if self.store.held_by_another(&record.processing_name)? {
+                continue;
+            }
             let here = processing.join(std::ffi::OsString::from_vec_lossy(&record.processing_name));
             if std::fs::symlink_metadata(&here).is_err() {
+                // Another daemon may have finished it since it was listed: it records the outcome
+                // before it moves the file, so a record read after the file is gone is current.
+                let now = self.store.file_by_processing_name(&record.processing_name)?;
+                if now.is_none_or(|now| now.state != FileState::Accepted) {
+                    continue;
+                }
                 let reason =
                     "the file disappeared from the processing folder before it was finished; drop it again";
                 let destination = dispose::destination(

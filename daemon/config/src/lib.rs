@@ -96,6 +96,11 @@ pub struct InboxSettings {
     pub max_file_bytes: u64,
     /// How many accepted files may wait for the pipeline; the rest stay in the inbox.
     pub queue_capacity: NonZeroUsize,
+    /// How long a daemon's claims (files in flight, the editor's story) stay its own without a
+    /// renewal; a daemon killed mid-file has its files taken over once this passes.
+    pub claim_lease: Duration,
+    /// How often a running daemon renews its lease (well under `claim_lease`).
+    pub heartbeat: Duration,
 }
 
 /// Briefing behaviour.

@@ -52,6 +52,10 @@ pub(crate) struct RawInbox {
     pub max_file_bytes: u64,
     #[serde(default = "default_queue_capacity")]
     pub queue_capacity: usize,
+    #[serde(default = "default_claim_lease")]
+    pub claim_lease_seconds: u64,
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +172,12 @@ fn default_max_file_bytes() -> u64 {
 }
 fn default_queue_capacity() -> usize {
     32
+}
+fn default_claim_lease() -> u64 {
+    30
+}
+fn default_heartbeat() -> u64 {
+    5
 }
 fn default_debounce() -> u64 {
     500

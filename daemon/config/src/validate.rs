@@ -84,6 +84,8 @@ pub(crate) fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigErro
             rescan_interval: Duration::from_secs(raw.inbox.rescan_interval_seconds),
             max_file_bytes: raw.inbox.max_file_bytes,
             queue_capacity,
+            claim_lease: Duration::from_secs(raw.inbox.claim_lease_seconds),
+            heartbeat: Duration::from_secs(raw.inbox.heartbeat_seconds),
         },
         briefing: BriefingSettings {
             timezone,
@@ -212,6 +214,21 @@ fn check_inbox(inbox: &RawInbox, problems: &mut Problems) -> NonZeroUsize {
     }
     if inbox.max_file_bytes == 0 {
         problems.add("inbox.max_file_bytes", "must be at least 1".into());
+    }
+    if inbox.heartbeat_seconds == 0 {
+        problems.add("inbox.heartbeat_seconds", "must be at least 1".into());
+    }
+    // Three renewals per lease: one late or lost renewal must not let another daemon take over
+    // the files of one that is alive.
+    if inbox.claim_lease_seconds < 3 * inbox.heartbeat_seconds.max(1) {
+        problems.add(
+            "inbox.claim_lease_seconds",
+            format!(
+                "must be at least three heartbeats ({} s with heartbeat_seconds: {}), so that one late renewal does not hand a live daemon's files to another",
+                3 * inbox.heartbeat_seconds.max(1),
+                inbox.heartbeat_seconds.max(1)
+            ),
+        );
     }
     NonZeroUsize::new(inbox.queue_capacity).unwrap_or_else(|| {
         problems.add("inbox.queue_capacity", "must be at least 1".into());
@@ -472,6 +489,31 @@ stages:
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert_eq!(problems[0].key, "stage_budget_seconds");
             assert_eq!(problems[0].location, Some((1, 1)), "{bad}");
+        }
+    }
+
+    /// Issue 21: a daemon's lease is 30 s renewed every 5 s unless set; a heartbeat of zero, or
+    /// a lease shorter than three heartbeats, is refused by its key.
+    #[test]
+    fn the_claim_lease_outlasts_three_heartbeats() {
+        let path = std::path::Path::new("c.yaml");
+        let with = |inbox: &str| format!("inbox: {{ path: inbox{inbox} }}\nstages:\n  - kind: clean\n");
+        let config = Config::from_yaml(path, &with("")).expect("valid");
+        assert_eq!(config.inbox.claim_lease, std::time::Duration::from_secs(30));
+        assert_eq!(config.inbox.heartbeat, std::time::Duration::from_secs(5));
+        let config =
+            Config::from_yaml(path, &with(", claim_lease_seconds: 3, heartbeat_seconds: 1")).expect("valid");
+        assert_eq!(config.inbox.claim_lease, std::time::Duration::from_secs(3));
+        for (bad, key) in [
+            (", heartbeat_seconds: 0", "inbox.heartbeat_seconds"),
+            (", claim_lease_seconds: 14", "inbox.claim_lease_seconds"),
+            (", claim_lease_seconds: 5, heartbeat_seconds: 2", "inbox.claim_lease_seconds"),
+        ] {
+            let Err(ConfigError::Invalid { problems, .. }) = Config::from_yaml(path, &with(bad)) else {
+                panic!("accepted {bad}")
+            };
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].key, key, "{bad}");
         }
     }
 

@@ -16,7 +16,12 @@
 //!   never shows a summary of fewer sources than the story has;
 //! - a source joining during generation cancels it: between two tokens the editor compares the
 //!   store's change counter (`Store::epoch`, one atomic load) with the one it saw, and only when
-//!   it moved looks the story's revision up;
+//!   it moved looks the story's revision up (and, for the changes other daemons on one
+//!   PostgreSQL database make, which move no counter here, at least every
+//!   [`OTHERS_CHANGES_POLL`]);
+//! - with several daemons, each editor takes its story for itself under its daemon's lease
+//!   (`Store::next_stale_story`): two never write one story at once, and a dead daemon's story
+//!   returns to the queue when its lease lapses;
 //! - a rejected draft is recorded with its reason for that revision, and the extractive summary
 //!   stays shown; it is not retried until the story changes;
 //! - the queue lives in the store, so a kill loses none of it, and a summary is written in one
@@ -42,6 +47,9 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 const GIVE_WAY_POLL: Duration = Duration::from_millis(20);
 /// How long the editor waits after the store failed before trying again.
 const RETRY: Duration = Duration::from_secs(1);
+/// How often the editor looks for changes no counter of this process shows: other daemons'
+/// commits on a shared PostgreSQL database (queued stories, a source joining its story).
+pub const OTHERS_CHANGES_POLL: Duration = Duration::from_secs(1);
 
 /// Writes a story's summary from its sources (newest first).
 pub trait Writer {
@@ -170,6 +178,7 @@ impl<W: Writer> Editor<W> {
         let (story_id, revision) = (stale.story_id, stale.revision);
         let changed = AtomicBool::new(false);
         let store: &Store = &self.store;
+        let looked = std::sync::Mutex::new(Instant::now());
         let paused = std::sync::Mutex::new(Duration::ZERO);
         let files_in_hand = self.articles_waiting.as_deref();
         let cancel = || {
@@ -181,9 +190,11 @@ impl<W: Writer> Editor<W> {
                 return true;
             }
             let now = store.epoch();
-            if seen.swap(now, Ordering::SeqCst) == now {
+            let mut looked = looked.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.swap(now, Ordering::SeqCst) == now && looked.elapsed() < OTHERS_CHANGES_POLL {
                 return changed.load(Ordering::SeqCst);
             }
+            *looked = Instant::now();
             // Some story changed; a failed look-up lets the draft finish, and the commit checks
             // the revision again anyway.
             let moved = store.story_revision(story_id).is_ok_and(|r| r != Some(revision));
@@ -240,14 +251,14 @@ impl<W: Writer> Editor<W> {
     pub fn run(&self, stop: &AtomicBool, mut on_write: impl FnMut(&[String])) {
         // The store's change counter when the queue was last found empty: until it moves, there
         // is nothing to look for.
-        let mut idle_at: Option<u64> = None;
+        let mut idle_at: Option<(u64, Instant)> = None;
         while !stop.load(Ordering::SeqCst) {
             if self.articles_waiting() {
                 std::thread::sleep(GIVE_WAY_POLL);
                 continue;
             }
-            if let Some(epoch) = idle_at {
-                if self.store.epoch() == epoch {
+            if let Some((epoch, since)) = idle_at {
+                if self.store.epoch() == epoch && since.elapsed() < OTHERS_CHANGES_POLL {
                     std::thread::sleep(IDLE_POLL);
                     continue;
                 }
@@ -256,7 +267,7 @@ impl<W: Writer> Editor<W> {
             // Read before the queue is, so a change that lands in between is not missed.
             let epoch = self.store.epoch();
             match self.step(stop) {
-                Ok(Step::Idle) => idle_at = Some(epoch),
+                Ok(Step::Idle) => idle_at = Some((epoch, Instant::now())),
                 Ok(Step::Wrote { days, .. }) => on_write(&days),
                 Ok(Step::Superseded { .. }) => {}
                 Ok(Step::Stopped) => return,

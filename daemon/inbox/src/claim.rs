@@ -83,11 +83,22 @@ pub fn original_name(processing_name: &OsStr) -> OsString {
 /// Moves `name` from `inbox` into `processing`. `Ok(None)` when it is gone already (taken by
 /// another process, or deleted by its writer).
 pub fn claim(inbox: &Path, processing: &Path, name: &OsStr) -> io::Result<Option<Claimed>> {
-    let claimed = Claimed { processing_name: processing_name(name), original_name: name.to_os_string() };
-    let (from, to) = (inbox.join(name), processing.join(&claimed.processing_name));
+    let claimed = plan(name);
+    Ok(take(inbox, processing, &claimed)?.then_some(claimed))
+}
+
+/// The name `name` would have in the processing folder (unique, time-ordered), before it is
+/// taken: a daemon sharing the inbox with others records its claim under it first.
+pub fn plan(name: &OsStr) -> Claimed {
+    Claimed { processing_name: processing_name(name), original_name: name.to_os_string() }
+}
+
+/// Moves the planned file from `inbox` into `processing`; `Ok(false)` when it is gone already.
+pub fn take(inbox: &Path, processing: &Path, claimed: &Claimed) -> io::Result<bool> {
+    let (from, to) = (inbox.join(&claimed.original_name), processing.join(&claimed.processing_name));
     match std::fs::rename(&from, &to) {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     }
     // Taken means on disk: the writer may never have synced its bytes, and the rename is only
@@ -95,7 +106,7 @@ pub fn claim(inbox: &Path, processing: &Path, name: &OsStr) -> io::Result<Option
     // both in the inbox and in flight.
     durable::sync_file(&to)?;
     durable::sync_parents(&from, &to)?;
-    Ok(Some(claimed))
+    Ok(true)
 }
 
 /// Copies a file from anywhere into `processing` (for `briefd ingest`), leaving the original.

@@ -19,6 +19,7 @@
 
 mod build;
 
+use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,12 @@ use stage_api::{
     Article, Context, KeyHit, Outcome, Stage, StoredArticle, StoryFields, StoryOutcome, StoryStage,
     MAX_STORY_SOURCES,
 };
-use store::{StageOutcome, StageResult, Store, StoreError, StoryStageResult};
+use store::{Serialised, StageOutcome, StageResult, Store, StoreError, StoryStageResult};
+
+/// The story assignment of one article, once a stage has read the stored stories: held until
+/// the article is committed (or left out), so that no other daemon's dedupe reads the stories
+/// in between (`Store::lock_assignment`).
+type Assignment<'s> = RefCell<Option<Serialised<'s>>>;
 
 pub use build::{plugin_problems, BuildError};
 
@@ -131,10 +137,14 @@ impl Pipeline {
     /// Runs every story stage over one revision of a story, recording each result.
     fn run_story(&self, store: &Store, mut story: stage_api::Story) -> Result<(), StoreError> {
         let mut fields = StoryFields::default();
+        // A story stage that reads the stories does so inside the story assignment too (nested
+        // in the article's, after a commit).
+        let assignment = Assignment::default();
+        let assignment = &assignment;
         for (stage_index, stage) in self.story_stages.iter().enumerate() {
             story.fields = fields.clone();
             let began = Instant::now();
-            let context = Budgeted { store, deadline: began + self.stage_budget };
+            let context = Budgeted { store, deadline: began + self.stage_budget, assignment };
             let mut outcome =
                 match catch_unwind(AssertUnwindSafe(|| stage.process_story(story.clone(), &context))) {
                     Ok(outcome) => outcome,
@@ -202,7 +212,8 @@ impl Pipeline {
         file_id: i64,
         article: Article,
     ) -> Result<(Finished, Timings), StoreError> {
-        match self.run_item(store, file_id, article, false)? {
+        let assignment = Assignment::default();
+        match self.run_item(store, file_id, article, false, &assignment)? {
             Step::Finished(finished, timings) => Ok((finished, timings)),
             Step::Split(_) => unreachable!("run_item splits only when allowed"),
         }
@@ -212,6 +223,9 @@ impl Pipeline {
     /// articles in it (a JSON list or feed), each of them in turn. `finish` receives every
     /// article as it leaves the pipeline, in the file's order, and returns before the next one
     /// starts, so that a caller who commits it lets the later articles see it (dedupe does).
+    /// From a stage's first read of the stored stories until `finish` returns, the article holds
+    /// the story assignment (`Store::lock_assignment`): with several daemons on one database,
+    /// none reads the stories between another's dedupe and its commit.
     ///
     /// Resuming is per article: a split is recorded in one transaction (all the articles or
     /// none), each article resumes after its own last recorded stage, and articles already
@@ -231,7 +245,8 @@ impl Pipeline {
             if store.committed_story(file_id, 0)?.is_some() {
                 return Ok(());
             }
-            match self.run_item(store, file_id, Article { item_index: 0, ..article }, true)? {
+            let assignment = Assignment::default();
+            match self.run_item(store, file_id, Article { item_index: 0, ..article }, true, &assignment)? {
                 Step::Finished(finished, timings) => {
                     return finish(Item { item_index: 0, finished, timings })
                 }
@@ -252,7 +267,8 @@ impl Pipeline {
                 item_index,
                 ..Default::default()
             };
-            let (finished, mut timings) = match self.run_item(store, file_id, stub, false)? {
+            let assignment = Assignment::default();
+            let (finished, mut timings) = match self.run_item(store, file_id, stub, false, &assignment)? {
                 Step::Finished(finished, timings) => (finished, timings),
                 Step::Split(_) => unreachable!("run_item splits only when allowed"),
             };
@@ -264,12 +280,13 @@ impl Pipeline {
         Ok(())
     }
 
-    fn run_item(
+    fn run_item<'s>(
         &self,
-        store: &Store,
+        store: &'s Store,
         file_id: i64,
         article: Article,
         may_split: bool,
+        assignment: &Assignment<'s>,
     ) -> Result<Step, StoreError> {
         let item_index = article.item_index;
         let mut timings = Timings::new();
@@ -321,7 +338,7 @@ impl Pipeline {
             // The merges the article already asked for were applied after the stage that set them.
             let merges_before = article.story_merges.clone();
             let began = Instant::now();
-            let context = Budgeted { store, deadline: began + self.stage_budget };
+            let context = Budgeted { store, deadline: began + self.stage_budget, assignment };
             let mut outcomes = if may_split {
                 run_stage_items(stage.as_ref(), article, &context)
             } else {
@@ -532,33 +549,51 @@ fn stage_result(
     }
 }
 
-/// The store as a stage sees it, with the time the stage's budget runs out.
-struct Budgeted<'a> {
-    store: &'a Store,
+/// The store as a stage sees it, with the time the stage's budget runs out; its first read of
+/// the stories enters the story assignment.
+struct Budgeted<'a, 's> {
+    store: &'s Store,
     deadline: Instant,
+    assignment: &'a Assignment<'s>,
 }
 
-impl Context for Budgeted<'_> {
+impl<'s> Budgeted<'_, 's> {
+    /// The store, once this article holds the story assignment.
+    fn stories(&self) -> &'s Store {
+        let mut held = self.assignment.borrow_mut();
+        if held.is_none() {
+            match self.store.lock_assignment() {
+                Ok(guard) => *held = Some(guard),
+                // The lookups degrade as they do when the store fails (a new story, at worst);
+                // the commit takes the lock again itself.
+                Err(e) => tracing::warn!(error = %e, "cannot enter the story assignment"),
+            }
+        }
+        self.store
+    }
+}
+
+impl Context for Budgeted<'_, '_> {
     fn stories_with_fingerprint(&self, kind: &str, value: &str) -> Vec<i64> {
-        self.store.stories_with_fingerprint(kind, value)
+        self.stories().stories_with_fingerprint(kind, value)
     }
     fn article_count(&self) -> u64 {
-        self.store.article_count()
+        self.stories().article_count()
     }
     fn key_counts(&self, kind: &str, values: Vec<String>) -> Vec<u64> {
-        self.store.key_counts(kind, values)
+        self.stories().key_counts(kind, values)
     }
     fn articles_with_keys(&self, kind: &str, values: Vec<String>, limit: usize) -> Vec<KeyHit> {
-        self.store.articles_with_keys(kind, values, limit)
+        self.stories().articles_with_keys(kind, values, limit)
     }
     fn story_articles(&self, story_id: i64, limit: usize) -> Vec<StoredArticle> {
-        self.store.story_articles(story_id, limit)
+        self.stories().story_articles(story_id, limit)
     }
     fn story_size(&self, story_id: i64) -> u64 {
-        self.store.story_size(story_id)
+        self.stories().story_size(story_id)
     }
     fn story_published(&self, story_id: i64) -> Vec<String> {
-        self.store.story_published(story_id)
+        self.stories().story_published(story_id)
     }
     fn past_budget(&self) -> bool {
         Instant::now() > self.deadline

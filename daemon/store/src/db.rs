@@ -40,6 +40,24 @@ impl Dialect {
         }
     }
 
+    /// The database's clock, in whole milliseconds since the Unix epoch: leases are judged by
+    /// one clock (the server's), whatever the clocks of the machines the daemons run on.
+    pub(crate) fn now_millis(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            Dialect::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// The end of a `SELECT` that takes the rows it returns for this transaction, passing over
+    /// rows another transaction holds (PostgreSQL); SQLite, with one writer at a time, needs none.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// A table `(key, value)` of the elements of a JSON array of strings passed as parameter
     /// `param` (`?2`), `key` counting from 0, under the alias `alias`.
     pub(crate) fn string_list(self, param: &str, alias: &str) -> String {

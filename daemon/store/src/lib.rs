@@ -11,6 +11,7 @@
 //! business. Each state change that goes with a file move is committed before the move and names
 //! the destination, so a restart can finish any move a crash interrupted.
 
+mod claims;
 mod db;
 mod migrations;
 mod model;
@@ -27,6 +28,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 use stage_api::{Article, Context};
 
+pub use claims::Serialised;
 use db::{params, Db, DbError, PgDb, SqliteDb};
 use model::ReadError;
 pub use model::{
@@ -70,12 +72,6 @@ pub enum StoreError {
         database: String,
         /// What is wrong.
         problem: String,
-    },
-    /// Another daemon already runs on this PostgreSQL database.
-    #[error("database {database} is in use by another briefd (it holds the database's daemon lock); stop it first")]
-    InUse {
-        /// The database's URL, without its password.
-        database: String,
     },
     /// A stored value of the wrong kind, or one this build does not know.
     #[error("database {database}: {problem}")]
@@ -292,6 +288,12 @@ pub struct Store {
     /// Bumped after every committed change to a story, so the editor can tell, with one atomic
     /// load between two tokens, whether it needs to look its story's revision up.
     epoch: AtomicU64,
+    /// This process's name among the daemons sharing the database (`claims`).
+    instance: String,
+    /// How long this daemon's claims last without a renewal, in milliseconds.
+    lease_millis: AtomicU64,
+    /// Time in (and waiting for) the story assignment.
+    assignment_clock: claims::SectionClock,
 }
 
 /// Whether a statement runs inside a transaction of its own.
@@ -403,16 +405,14 @@ impl Store {
     }
 
     fn with(location: Location, backend: Backend) -> Store {
-        Store { location, backend, queue_summaries: AtomicBool::new(false), epoch: AtomicU64::new(0) }
-    }
-
-    /// Takes the daemon lock of a PostgreSQL database for as long as this store is open: a
-    /// second daemon on the same database is refused with [`StoreError::InUse`]. (A SQLite
-    /// database is locked by the daemon's lock file beside it; this does nothing there.)
-    pub fn lock_for_daemon(&self) -> Result<()> {
-        match &self.backend {
-            Backend::Sqlite(_) => Ok(()),
-            Backend::Postgres(conn) => pg::off_runtime(|| lock(conn).lock_for_daemon()),
+        Store {
+            location,
+            backend,
+            queue_summaries: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            instance: claims::instance_name(),
+            lease_millis: AtomicU64::new(claims::DEFAULT_LEASE_MILLIS),
+            assignment_clock: claims::SectionClock::default(),
         }
     }
 
@@ -527,6 +527,9 @@ impl Store {
         size: u64,
     ) -> Result<FileRecord> {
         self.tx(|db| {
+            // Two daemons accepting the same bytes at once: the second waits for the first's
+            // commit, then sees it, so one of them is the duplicate.
+            claims::lock_in_transaction(db, claims::hash_key(content_hash))?;
             if let Some(existing) = model::file_by_processing_name(db, processing_name)? {
                 return Ok::<_, DbError>(existing);
             }
@@ -619,6 +622,9 @@ impl Store {
         article: &Article,
     ) -> Result<Vec<MergeRecord>> {
         let queue_summaries = self.queue_summaries.load(Ordering::SeqCst);
+        // Held already when dedupe read the stories (the pipeline takes it); taken again here
+        // (it nests) for a resumed article whose dedupe ran before a restart.
+        let _assignment = self.lock_assignment()?;
         let merged = self.tx(|db| {
             let merged = match &article.story {
                 Some(joined) if !article.story_merges.is_empty() => model::merge_stories(
@@ -687,6 +693,8 @@ impl Store {
     /// Committing the same `(file, item_index)` again returns the story it is already in.
     pub fn commit_item(&self, file_id: i64, article: &Article, day: &str) -> Result<i64> {
         let queue_summaries = self.queue_summaries.load(Ordering::SeqCst);
+        // See `record_stage_with_merges`: the commit is inside the story assignment too.
+        let _assignment = self.lock_assignment()?;
         let (story_id, new) = self.tx(|db| {
             if let Some(story_id) = committed_story(db, file_id, article.item_index)? {
                 return Ok::<_, DbError>((story_id, false));
@@ -758,8 +766,16 @@ impl Store {
     }
 
     /// Notes that a file reached its destination.
+    /// Its claim goes with it: nothing of it is left in the processing folder to take over.
     pub fn mark_moved(&self, file_id: i64) -> Result<()> {
-        self.one(|db| db.execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id]).map(|_| ()))
+        self.tx(|db| {
+            db.execute("UPDATE files SET moved = 1 WHERE id = ?1", params![file_id])?;
+            db.execute(
+                "DELETE FROM claims WHERE processing_name IN (SELECT processing_name FROM files WHERE id = ?1)",
+                params![file_id],
+            )
+            .map(|_| ())
+        })
     }
 
     /// The stories to show for `day` (YYYY-MM-DD), most-sourced first.
@@ -784,8 +800,10 @@ impl Store {
 
     /// The first story of the editor's queue (most independent sources, then the newest change)
     /// with its revision and newest `max_sources` articles (newest first), read together.
+    /// The story is taken by this daemon (under its lease) until committed, released or its
+    /// daemon dies: another daemon's editor passes over it.
     pub fn next_stale_story(&self, max_sources: usize) -> Result<Option<StaleStory>> {
-        self.tx(|db| model::next_stale_story(db, max_sources))
+        self.tx(|db| model::next_stale_story(db, max_sources, &self.instance))
     }
 
     /// The story's current revision; `None` when it was merged away (or is unknown).
@@ -803,7 +821,14 @@ impl Store {
         written: &Written,
         n_sources: usize,
     ) -> Result<bool> {
-        self.tx(|db| model::commit_story_summary(db, story_id, revision, written, n_sources))
+        self.tx(|db| {
+            let committed = model::commit_story_summary(db, story_id, revision, written, n_sources)?;
+            if !committed {
+                // Changed meanwhile: queued still, and any editor's (this one's included) to take.
+                model::release_story(db, story_id, &self.instance)?;
+            }
+            Ok::<_, DbError>(committed)
+        })
     }
 
     /// The editor's record for a live story (`None` when merged away or unknown).
@@ -1577,7 +1602,7 @@ mod tests {
             .commit_story_summary(a, 1, &Written::Summary("Sea defences restored.".into()), 1)
             .unwrap());
         drop(store);
-        // Back to schema 5, as a database an older briefd wrote (migrations 7 and 8 too).
+        // Back to schema 5, as a database an older briefd wrote (migrations 7 to 9 too).
         let path = dir.join("state/briefd.db");
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
@@ -1585,7 +1610,8 @@ mod tests {
              DROP TRIGGER search_article_removed; DROP TRIGGER search_story_changed;
              DROP TRIGGER search_summary_written; DROP TRIGGER search_summary_rewritten;
              DROP TABLE search; DROP TABLE stage_attempts; DROP TABLE story_stage_queue;
-             DROP TABLE story_fields; PRAGMA user_version = 5;",
+             DROP TABLE story_fields; DROP TABLE daemons; DROP TABLE claims;
+             ALTER TABLE summary_queue DROP COLUMN taken_by; PRAGMA user_version = 5;",
         )
         .unwrap();
         drop(conn);

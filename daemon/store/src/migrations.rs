@@ -243,6 +243,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (story_id, stage)
     ) WITHOUT ROWID;
     "#,
+    // 9: several daemons on one store (issue 21; the same tables as PostgreSQL's migration 2,
+    // where they matter). Each running daemon has a row with a lease (milliseconds since the
+    // epoch, by the database's clock) that it renews; a file in flight is claimed by one daemon
+    // (`claims`: recorded before the rename into the processing folder, so no file is there
+    // without one, and unique by inbox name until renamed, so two daemons never both take one
+    // name); the editor's story in hand is marked by its daemon (`summary_queue.taken_by`). A
+    // claim or a taken story whose daemon's lease has lapsed is anyone's.
+    r#"
+    CREATE TABLE daemons (
+        id          TEXT PRIMARY KEY,
+        host        TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        lease_until INTEGER NOT NULL
+    );
+    CREATE TABLE claims (
+        processing_name BLOB PRIMARY KEY,
+        original_name   BLOB NOT NULL,
+        owner           TEXT NOT NULL,
+        renamed         INTEGER NOT NULL DEFAULT 0,
+        claimed_at      TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX claims_being_renamed ON claims(original_name) WHERE renamed = 0;
+    ALTER TABLE summary_queue ADD COLUMN taken_by TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

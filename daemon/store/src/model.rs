@@ -879,6 +879,15 @@ pub(crate) fn enqueue(db: &mut dyn Db, story_id: i64) -> DbResult<()> {
     Ok(())
 }
 
+/// Lets another editor take a queued story `instance` had taken.
+pub(crate) fn release_story(db: &mut dyn Db, story_id: i64, instance: &str) -> DbResult<()> {
+    db.execute(
+        "UPDATE summary_queue SET taken_by = NULL WHERE story_id = ?1 AND taken_by = ?2",
+        params![story_id, instance],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn dequeue(db: &mut dyn Db, story_id: i64) -> DbResult<()> {
     db.execute("DELETE FROM summary_queue WHERE story_id = ?1", params![story_id])?;
     Ok(())
@@ -891,17 +900,37 @@ pub(crate) fn story_revision(db: &mut dyn Db, story_id: i64) -> DbResult<Option<
         .transpose()
 }
 
-/// The first story of the queue: most independent sources, then the newest change.
-pub(crate) fn next_stale_story(db: &mut dyn Db, max_sources: usize) -> Result<Option<StaleStory>, ReadError> {
+/// The first story of the queue that no other live daemon's editor holds (most independent
+/// sources, then the newest change), taken for `instance`. On PostgreSQL the row is locked
+/// for the transaction and rows other transactions hold are passed over, so two editors
+/// choosing at once get two stories.
+pub(crate) fn next_stale_story(
+    db: &mut dyn Db,
+    max_sources: usize,
+    instance: &str,
+) -> Result<Option<StaleStory>, ReadError> {
+    let dialect = db.dialect();
+    let free = format!(
+        "taken_by IS NULL OR taken_by = ?1 OR NOT EXISTS (SELECT 1 FROM daemons d WHERE d.id = taken_by AND d.lease_until > {})",
+        dialect.now_millis()
+    );
     loop {
         let head: Option<i64> = db
             .query_opt(
-                "SELECT story_id FROM summary_queue ORDER BY n_independent DESC, changed_at DESC, story_id DESC LIMIT 1",
-                &[],
+                &format!(
+                    "SELECT story_id FROM summary_queue WHERE {free}
+                     ORDER BY n_independent DESC, changed_at DESC, story_id DESC LIMIT 1 {}",
+                    dialect.skip_locked()
+                ),
+                params![instance],
             )?
             .map(|r| r.get(0))
             .transpose()?;
         let Some(story_id) = head else { return Ok(None) };
+        db.execute(
+            "UPDATE summary_queue SET taken_by = ?1 WHERE story_id = ?2",
+            params![instance, story_id],
+        )?;
         match story_revision(db, story_id)? {
             Some(revision) => {
                 let sources = story_articles(db, story_id, max_sources)?;

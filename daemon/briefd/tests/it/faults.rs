@@ -19,21 +19,21 @@ fn full() -> bool {
 }
 
 /// One scenario's figures.
-struct Tally {
+pub(crate) struct Tally {
     scenario: String,
     files_in: usize,
     archived: usize,
-    failed: BTreeMap<String, usize>,
+    pub(crate) failed: BTreeMap<String, usize>,
     lost: Vec<String>,
     duplicated: usize,
-    restarts: usize,
-    seconds: f64,
+    pub(crate) restarts: usize,
+    pub(crate) seconds: f64,
     peak_rss_kib: Option<u64>,
 }
 
 impl Tally {
     /// Where each of `names` ended: counted in `archive/` and `failed/` (by reason), and the rest.
-    fn account(env: &Env, scenario: &str, names: &[OsString]) -> Tally {
+    pub(crate) fn account(env: &Env, scenario: &str, names: &[OsString]) -> Tally {
         let mut seen: BTreeMap<OsString, usize> = names.iter().map(|n| (n.clone(), 0)).collect();
         let mut extra = 0;
         let archived = env.archived();
@@ -72,7 +72,7 @@ impl Tally {
     }
 
     /// Prints the row (seen with `--nocapture`, as `bench/faults` runs it).
-    fn print(&self) {
+    pub(crate) fn print(&self) {
         let failed: usize = self.failed.values().sum();
         let rss =
             self.peak_rss_kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "-".into());
@@ -96,7 +96,7 @@ impl Tally {
     }
 
     /// The bar: every file accounted for exactly once.
-    fn assert_nothing_lost_or_doubled(&self) {
+    pub(crate) fn assert_nothing_lost_or_doubled(&self) {
         assert!(self.lost.is_empty(), "{}: lost {:?}", self.scenario, self.lost);
         assert_eq!(self.duplicated, 0, "{}: duplicated files", self.scenario);
     }
@@ -117,7 +117,7 @@ fn store_check(env: &Env) -> (i64, i64, bool) {
 }
 
 /// Files still waiting (inbox or processing folder), by their inbox names.
-fn waiting(env: &Env) -> Vec<OsString> {
+pub(crate) fn waiting(env: &Env) -> Vec<OsString> {
     let mut out: Vec<OsString> =
         files_in(&env.inbox()).iter().map(|p| p.file_name().unwrap().to_os_string()).collect();
     if let Ok(left) = inbox::claim::in_processing(&env.inbox().join(".processing")) {
@@ -126,7 +126,7 @@ fn waiting(env: &Env) -> Vec<OsString> {
     out
 }
 
-fn accounted(env: &Env) -> usize {
+pub(crate) fn accounted(env: &Env) -> usize {
     env.archived().len() + files_in(&env.failed()).len()
 }
 

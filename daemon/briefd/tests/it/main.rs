@@ -2,6 +2,7 @@
 
 mod bounded;
 mod browser;
+mod cluster;
 mod editor;
 mod faults;
 mod harden;

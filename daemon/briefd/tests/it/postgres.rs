@@ -15,9 +15,17 @@ fn on_postgres(url: &str) -> Env {
     env
 }
 
+/// `env`'s config with its inbox replaced by `inbox` (the other folders stay its own).
+fn with_inbox(env: &Env, inbox: &std::path::Path) {
+    let config = env.root().join("config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("path: inbox", &format!("path: {}", inbox.display()))).unwrap();
+}
+
 /// The two seed articles dropped into a daemon on PostgreSQL are one story with two sources in
 /// the briefing, as on SQLite; `status` and `explain` read the same database; no SQLite file
-/// is made; a second daemon on the same database is refused.
+/// is made; a second daemon on the same database and inbox runs beside the first, and a SQLite
+/// daemon on that inbox is refused.
 #[test]
 fn seeds_reach_the_briefing_as_one_story_on_postgresql() {
     let url = store::test_cluster::database();
@@ -35,8 +43,23 @@ fn seeds_reach_the_briefing_as_one_story_on_postgresql() {
     assert!(!env.root().join("state").exists(), "no SQLite state beside a PostgreSQL config");
 
     let other = on_postgres(&url);
-    let refused = other.briefd_fails(&["run"]);
-    assert!(refused.contains("in use by another briefd"), "{refused}");
+    with_inbox(&other, &env.inbox());
+    let mut second = other.start();
+    let watcher = store::Store::connect(&url).unwrap();
+    other.wait_until("two daemons on the database", Duration::from_secs(10), || {
+        watcher.live_daemons().unwrap().len() == 2
+    });
+    // Written once it runs (and handles SIGTERM): the briefing of today, at start.
+    other.wait_until("the second daemon's briefing", Duration::from_secs(20), || {
+        other.briefings().join(format!("{}.md", support::today_utc())).exists()
+    });
+    assert!(second.is_running(), "{}", other.log());
+    assert!(second.stop_gracefully().success(), "{}", other.log());
+
+    let on_sqlite = Env::new();
+    with_inbox(&on_sqlite, &env.inbox());
+    let refused = on_sqlite.briefd_fails(&["run"]);
+    assert!(refused.contains("already taking files from the inbox"), "{refused}");
 
     daemon.stop_gracefully();
     let explained = env.briefd(&["explain", "004_74facf148fc9e229.txt"]);
