@@ -312,11 +312,22 @@ fn a_story_stage_plugin_tags_the_story_in_the_briefing_in_both_isolations() {
         assert!(harbour.contains("\nTags: topic:harbour\n"), "{isolation}:\n{briefing}");
         let library = briefing.split("\n## ").find(|s| s.starts_with("New public library")).expect("library");
         assert!(!library.contains("Tags:"), "{isolation}: the library story was skipped:\n{briefing}");
+        // The formats are written one after another: the JSON may still be the previous version
+        // when the Markdown is read.
         let json_path = env.briefings().join(format!("{}.json", support::today_utc()));
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
-        let tags: Vec<&serde_json::Value> =
-            json["stories"].as_array().unwrap().iter().filter_map(|s| s.get("tags")).collect();
-        assert_eq!(tags, [&serde_json::json!(["topic:harbour"])], "{isolation}: {json}");
+        let tags_in_json = || -> (Vec<serde_json::Value>, String) {
+            let text = std::fs::read_to_string(&json_path).unwrap_or_default();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let stories = json["stories"].as_array().cloned().unwrap_or_default();
+            (stories.iter().filter_map(|s| s.get("tags").cloned()).collect(), text)
+        };
+        let expected = [serde_json::json!(["topic:harbour"])];
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tags_in_json().0 != expected && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (tags, json) = tags_in_json();
+        assert_eq!(tags, expected, "{isolation}: {json}");
         assert!(daemon.stop_gracefully().success());
     }
 }
