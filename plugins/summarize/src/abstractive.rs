@@ -85,7 +85,9 @@ pub fn summarize_until(
 /// Drops a "Here is a summary:" opener and, when generation was cut off, the unfinished last
 /// sentence (if a finished one precedes it).
 pub fn tidy(raw: &str, stop: Stop) -> String {
-    let mut text = raw.trim();
+    // A small model echoes the prompt's own fence: not page markup, and not part of a summary.
+    let unfenced = raw.replace("<article>", " ").replace("</article>", " ").replace("</ article>", " ");
+    let mut text = unfenced.trim();
     for opener in ["here is a summary", "here's a summary", "summary:", "here is the summary", "sure"] {
         if text.to_lowercase().starts_with(opener) {
             if let Some(at) = text.find([':', '\n']) {
@@ -124,6 +126,7 @@ mod tests {
     fn tidy_drops_openers_and_cut_sentences() {
         assert_eq!(tidy("Here is a summary:\nThe vote passed. It was", Stop::Length), "The vote passed.");
         assert_eq!(tidy("The vote passed.", Stop::EndOfTurn), "The vote passed.");
+        assert_eq!(tidy("<article>\nThe vote passed.\n</article>", Stop::EndOfTurn), "The vote passed.");
         assert_eq!(tidy("The vote passed. Observers came from the U.S.", Stop::Length), "The vote passed.");
         assert_eq!(
             tidy("- The vote passed.\n- Turnout was low.", Stop::EndOfTurn),
