@@ -1223,8 +1223,6 @@ mod tests {
         assert_eq!(store.story(a + b + 100).unwrap(), None);
     }
 
-    /// Commits an article named `name` into `story` (a new story when `None`), optionally a
-    /// reprint of article `reprint_of`.
     /// Records dedupe's result for a new file whose article joins `into` and merges `from` into
     /// it (a bridge), as the pipeline does.
     fn bridge(store: &Store, original_name: &[u8], text: &str, into: i64, from: i64) {
@@ -1246,6 +1244,8 @@ mod tests {
         store.record_stage_with_merges(&result, &article).unwrap();
     }
 
+    /// Commits an article named `name` into `story` (a new story when `None`), optionally a
+    /// reprint of article `reprint_of`.
     fn commit(store: &Store, name: &str, story: Option<i64>, reprint_of: Option<i64>) -> i64 {
         let file = store.accept_file(name.as_bytes(), name.as_bytes(), name, 1).unwrap();
         let mut article = Article { text: name.into(), ..Default::default() };
