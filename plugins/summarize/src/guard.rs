@@ -128,6 +128,11 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
             return Err(Rejection::UnsupportedName(name.to_string()));
         }
     }
+    // "A&E" is one name whose letters alone are too short to check ("E&A" has the same ones), so
+    // it must occur whole in the article.
+    if let Some(name) = ampersand_names(summary).find(|n| !article.contains(n)) {
+        return Err(Rejection::UnsupportedName(name.to_string()));
+    }
     let content = content_words(summary);
     if !content.is_empty() {
         let supported =
@@ -212,6 +217,13 @@ pub(crate) fn names(text: &str) -> Vec<&str> {
     out
 }
 
+/// Capitalised names joined by an ampersand ("A&E", "AT&T", "Procter&Gamble"), whole.
+fn ampersand_names(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+        .map(|raw| raw.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|t| t.contains('&') && t.starts_with(char::is_uppercase))
+}
+
 /// A word 3-gram three times, or few distinct words in a long text.
 fn is_repetitive(words: &[String]) -> bool {
     let mut seen = std::collections::HashMap::new();
@@ -288,6 +300,18 @@ mod tests {
             check("Lavrov warned the UK and Japan against an alliance."),
             Err(Rejection::UnsupportedName(name)) if name == "UK"
         ));
+    }
+
+    #[test]
+    fn a_name_joined_by_an_ampersand_must_be_in_the_article_whole() {
+        // A shown Qwen summary of the dev set turned the article's "A&E consultant" into "E&A".
+        let article = "A&E consultant Dr Ram Manohar, 38, is alleged to have touched the nurses.";
+        let check = |s| check(s, article, &Injections::default(), false);
+        assert_eq!(check("The A&E consultant, 38, is alleged to have touched the nurses."), Ok(()));
+        assert_eq!(
+            check("The E&A consultant, 38, is alleged to have touched the nurses."),
+            Err(Rejection::UnsupportedName("E&A".into()))
+        );
     }
 
     #[test]

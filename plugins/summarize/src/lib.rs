@@ -230,11 +230,12 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// The default model file, as `models/fetch` leaves it (relative to the config's folder).
-pub const DEFAULT_MODEL_PATH: &str = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+/// The default model file, as `models/fetch` leaves it (relative to the config's folder): the
+/// small model, which the tests run too.
+pub const DEFAULT_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
 
-/// The small model (`models/fetch smollm2-135m`): for small machines, and the one the tests run.
-pub const SMALL_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct-Q4_1.gguf";
+/// The small model (`models/fetch smollm2-135m`), the one the tests run.
+pub const SMALL_MODEL_PATH: &str = DEFAULT_MODEL_PATH;
 
 /// Options of the `summarize` stage.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -492,10 +492,7 @@ fn init_sets_up_a_folder_and_never_replaces_a_config() {
     }
     let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config.yaml")).unwrap();
     assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), shipped);
-    assert!(
-        out.contains("Not ready yet") && out.contains("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
-        "{out}"
-    );
+    assert!(out.contains("Not ready yet") && out.contains("SmolLM2-135M-Instruct-Q4_1.gguf"), "{out}");
     let again = env.briefd_fails(&["init", dir.to_str().unwrap()]);
     assert!(again.contains("never replaces a config"), "{again}");
     assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), shipped);
