@@ -103,6 +103,12 @@ pub fn tidy(raw: &str, stop: Stop) -> String {
         .flat_map(str::split_whitespace)
         .collect::<Vec<_>>()
         .join(" ");
+    // A dateline ("VIENNA —") opens a page, not a summary; a model copying one may also get the
+    // place wrong, which the name check, skipping a sentence's first word, would not see.
+    let start = text::lead::body_start(&text);
+    if start > 0 {
+        text.replace_range(..start, "");
+    }
     // "… exercises led by the U.S." cut off by the token limit ends in a dot but not a sentence.
     let finished = |t: &str| t.ends_with(['.', '!', '?', '"', '\u{201D}']) && !ends_in_abbreviation(t);
     if stop != Stop::EndOfTurn && !finished(&text) {
@@ -135,6 +141,10 @@ mod tests {
         assert_eq!(
             tidy("The ex-minister - a hawk - resigned.", Stop::EndOfTurn),
             "The ex-minister - a hawk - resigned."
+        );
+        assert_eq!(
+            tidy("VIENNA — The house will become a police station.", Stop::EndOfTurn),
+            "The house will become a police station."
         );
         // Only one unfinished sentence: nothing better to keep.
         assert_eq!(tidy("Observers came from the U.S.", Stop::Length), "Observers came from the U.S.");

@@ -19,13 +19,16 @@ use crate::injection::Injections;
 
 /// Fewer words than this is no summary.
 const MIN_WORDS: usize = 5;
+/// Fewer content words than this and there is nothing to check the summary by ("You shouldn't
+/// just believe them."; a script without long words, where the checks see little).
+const MIN_CONTENT_WORDS: usize = 4;
 /// Share of content words that must occur in the article.
 const MIN_SUPPORT: f64 = 0.8;
 
 /// Why a summary was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
-    /// Nothing, or a few words.
+    /// Nothing, a few words, or too little to check.
     Empty,
     /// The model repeated itself.
     Looping,
@@ -62,7 +65,9 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::Empty => write!(f, "empty: fewer than {MIN_WORDS} words"),
+            Rejection::Empty => {
+                write!(f, "empty: fewer than {MIN_WORDS} words, or {MIN_CONTENT_WORDS} content words")
+            }
             Rejection::Looping => write!(f, "looping: the model repeated itself"),
             Rejection::UnsupportedNumber(n) => write!(f, "unsupported number: {n:?} is not in the article"),
             Rejection::UnsupportedName(n) => write!(f, "unsupported name: {n:?} is not in the article"),
@@ -134,13 +139,14 @@ pub fn check(summary: &str, article: &str, injections: &Injections, looped: bool
         return Err(Rejection::UnsupportedName(name.to_string()));
     }
     let content = content_words(summary);
-    if !content.is_empty() {
-        let supported =
-            content.iter().filter(|w| article_words.contains(*w) || article_stems.contains(stem(w))).count();
-        let share = supported as f64 / content.len() as f64;
-        if share < MIN_SUPPORT {
-            return Err(Rejection::Unsupported((share * 100.0).round() as u32));
-        }
+    if content.len() < MIN_CONTENT_WORDS {
+        return Err(Rejection::Empty);
+    }
+    let supported =
+        content.iter().filter(|w| article_words.contains(*w) || article_stems.contains(stem(w))).count();
+    let share = supported as f64 / content.len() as f64;
+    if share < MIN_SUPPORT {
+        return Err(Rejection::Unsupported((share * 100.0).round() as u32));
     }
     claims::Source::new(article).check(summary).map_err(Rejection::UnsupportedClaim)
 }
@@ -300,6 +306,13 @@ mod tests {
             check("Lavrov warned the UK and Japan against an alliance."),
             Err(Rejection::UnsupportedName(name)) if name == "UK"
         ));
+    }
+
+    #[test]
+    fn a_summary_with_too_little_to_check_is_refused() {
+        let article = "You shouldn't just believe them, the columnist wrote of the White House doctors.";
+        let check = |s| check(s, article, &Injections::default(), false);
+        assert_eq!(check("You shouldn't just believe them."), Err(Rejection::Empty));
     }
 
     #[test]
