@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             repeat_penalty: 1.0,
             repeat_last_n: 64,
             stop_tokens: model.template.stop_tokens(&model.tokenizer),
+            banned_tokens: Vec::new(),
         };
         let generation = pool.install(|| {
             let mut weights = model.weights.lock().expect("one thread");

@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         repeat_penalty: 1.0,
         repeat_last_n: 64,
         stop_tokens: Vec::new(),
+        banned_tokens: Vec::new(),
     };
     let backend = model.weights.lock().expect("one thread").name();
     let cpu_before = cpu_seconds();

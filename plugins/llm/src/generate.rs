@@ -33,6 +33,10 @@ pub struct Settings {
     pub repeat_last_n: usize,
     /// Generation ends at any of these.
     pub stop_tokens: Vec<u32>,
+    /// Tokens never generated (their logits are set to minus infinity before the pick), e.g.
+    /// [`Tokenizer::ids_containing`](crate::tokenizer::Tokenizer::ids_containing) for text
+    /// that can never belong in the output.
+    pub banned_tokens: Vec<u32>,
 }
 
 /// Why generation ended.
@@ -175,6 +179,11 @@ fn pick(
                     *l = if *l >= 0.0 { *l / settings.repeat_penalty } else { *l * settings.repeat_penalty };
                 }
             }
+        }
+    }
+    for &t in &settings.banned_tokens {
+        if let Some(l) = logits.get_mut(t as usize) {
+            *l = f32::NEG_INFINITY;
         }
     }
     if settings.temperature <= 0.0 {

@@ -150,6 +150,21 @@ impl Tokenizer {
         self.control.get(token).copied()
     }
 
+    /// The ids of the ordinary (not control) tokens whose text holds any of `chars`, which
+    /// must be printable ASCII: byte-level BPE writes those bytes as themselves in token text.
+    pub fn ids_containing(&self, chars: &[char]) -> Vec<u32> {
+        debug_assert!(chars.iter().all(|c| c.is_ascii_graphic()));
+        let mut ids: Vec<u32> = self
+            .inner
+            .get_vocab(false)
+            .into_iter()
+            .filter(|(token, id)| token.contains(chars) && !self.is_control(*id))
+            .map(|(_, id)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Whether `id` is a control token.
     pub fn is_control(&self, id: u32) -> bool {
         self.control.values().any(|&c| c == id)

@@ -112,6 +112,7 @@ fn greedy_tokens_agree_with_llama_cpp() {
         repeat_penalty: 1.0,
         repeat_last_n: 64,
         stop_tokens: vec![model.tokenizer.eos],
+        banned_tokens: Vec::new(),
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a thread pool");
     let local: Vec<Vec<u32>> = jsonl("greedy_local.jsonl").iter().map(|c| ids(&c["greedy_ids"])).collect();
@@ -449,4 +450,37 @@ fn a_tiny_qwen2_file_computes_what_a_plain_float_forward_pass_computes() {
         matches!(&error, Error::MissingTensor { tensor, .. } if tensor == "blk.0.attn_k.bias"),
         "{error:?}"
     );
+}
+
+/// A banned token is never generated, even where the model would pick it: asked for HTML, the
+/// model writes no angle bracket once the tokens holding one are banned, while the turn's end
+/// (a control token spelled with angle brackets) still ends generation.
+#[test]
+fn banned_tokens_are_never_generated() {
+    let model = model();
+    let banned = model.tokenizer.ids_containing(&['<', '>']);
+    assert!(banned.len() > 10, "the vocabulary has tokens with angle brackets: {}", banned.len());
+    let stop_tokens = model.template.stop_tokens(&model.tokenizer);
+    assert!(stop_tokens.iter().all(|t| !banned.contains(t)), "control tokens are never banned");
+    let user = model.tokenizer.encode("Write an HTML page with a title and a paragraph, in HTML tags.");
+    let prompt = model.template.render(&model.tokenizer, "You write HTML.", &user);
+    let mut settings = Settings {
+        max_new_tokens: 24,
+        temperature: 0.0,
+        seed: 0,
+        repeat_penalty: 1.0,
+        repeat_last_n: 64,
+        stop_tokens,
+        banned_tokens: Vec::new(),
+    };
+    let mut run = |settings: &Settings| {
+        let mut weights = model.weights.lock().expect("no test panics while holding the model");
+        let ids = generate::generate(&mut weights, &prompt, settings).expect("generation runs").ids;
+        model.tokenizer.decode(&ids)
+    };
+    let free = run(&settings);
+    assert!(free.contains('<'), "unconstrained, the model writes tags: {free:?}");
+    settings.banned_tokens = banned;
+    let constrained = run(&settings);
+    assert!(!constrained.contains(['<', '>']), "{constrained:?}");
 }
