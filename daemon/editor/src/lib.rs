@@ -85,13 +85,12 @@ impl Writer for Summarize {
             // No draft at all: the sources hold no text once instructions are left out.
             Written::Rejected("nothing to summarise".into())
         };
-        // Every draft's work, refused ones too: the cost of the summary shown.
-        let run = (!summary.generations.is_empty()).then(|| store::ModelRun {
-            prompt_tokens: summary.generations.iter().map(|g| g.prompt_tokens as u64).sum(),
-            prompt_seconds: summary.generations.iter().map(|g| g.prompt_seconds).sum(),
+        let run = summary.generation.as_ref().map(|g| store::ModelRun {
+            prompt_tokens: g.prompt_tokens as u64,
+            prompt_seconds: g.prompt_seconds,
             // The generation time starts after the first token.
-            generated_tokens: summary.generations.iter().map(|g| g.ids.len().saturating_sub(1) as u64).sum(),
-            generate_seconds: summary.generations.iter().map(|g| g.generate_seconds).sum(),
+            generated_tokens: g.ids.len().saturating_sub(1) as u64,
+            generate_seconds: g.generate_seconds,
         });
         Ok(Draft { written, n_sources: story.n_sources, run })
     }

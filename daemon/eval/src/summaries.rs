@@ -71,9 +71,7 @@ struct Tally {
     scores: BTreeMap<&'static str, BTreeMap<String, Vec<Rouge>>>,
     reasons: BTreeMap<String, usize>,
     rejected: usize,
-    /// Articles with a model draft, and drafts written over all of them (refused ones too).
     drafts: usize,
-    written: usize,
     /// Summaries carrying a name or number the article lacks: shown, and model drafts.
     invented_shown: usize,
     invented_drafts: usize,
@@ -104,7 +102,6 @@ impl Tally {
             // Named in the log so each case can be looked at, not only counted.
             tracing::info!(id = %item.id, method = %summary.method, ?missing, text = %summary.text, "shown summary has names or numbers the article lacks");
         }
-        self.written += summary.generations.len();
         if let Some(draft) = &summary.draft {
             self.drafts += 1;
             if !unsupported(draft, &item.article).is_empty() {
@@ -118,7 +115,7 @@ impl Tally {
         if let Some(e) = &summary.model_error {
             *self.reasons.entry(format!("model error: {e}")).or_default() += 1;
         }
-        for g in &summary.generations {
+        if let Some(g) = &summary.generation {
             self.prompt_tokens += g.prompt_tokens;
             self.prompt_seconds += g.prompt_seconds;
             // The first new token comes out of the prompt pass; the rest are timed as generation.
@@ -160,10 +157,8 @@ impl Tally {
         let rate = 100.0 * rejected as f64 / drafts.max(1) as f64;
         writeln!(
             out,
-            "guard: {rejected} of {drafts} articles with every model draft refused ({rate:.1}%), shown from the model: {}; {} drafts written, {:.2} per article",
-            drafts - rejected,
-            self.written,
-            self.written as f64 / drafts.max(1) as f64
+            "guard: {rejected} of {drafts} model drafts rejected ({rate:.1}%), shown from the model: {}",
+            drafts - rejected
         )?;
         for (reason, count) in &self.reasons {
             writeln!(out, "  {reason}: {count}")?;

@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    for g in &summary.generations {
+    if let Some(g) = &summary.generation {
         println!(
             "prompt {} tokens in {:.1} s; {} new tokens",
             g.prompt_tokens,

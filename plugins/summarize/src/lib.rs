@@ -35,9 +35,7 @@
 //! to what the model's context leaves, keeping the lead. The chat template inserts control tokens
 //! by id and encodes the article as text, so the article cannot end its turn. Generation is greedy
 //! by default, with a repeat penalty and a loop detector, and no token holding `<` or `>` is ever
-//! generated: a summary is prose, and a small model otherwise drifts into page markup. When the
-//! guard refuses a draft, the model writes another, sampled at [`RETRY_TEMPERATURE`] with the
-//! next seed, up to `drafts` in all; the first that passes is shown.
+//! generated: a summary is prose, and a small model otherwise drifts into page markup.
 //!
 //! # The guard
 //!
@@ -264,14 +262,7 @@ pub struct Options {
     pub seed: u64,
     /// 1.0 = off. Penalises tokens of the last 64, which keeps a small model from looping.
     pub repeat_penalty: f32,
-    /// At most this many drafts per summary: after a refused one the model writes another,
-    /// sampled at [`RETRY_TEMPERATURE`] with the next seed, until one passes the guard.
-    pub drafts: usize,
 }
-
-/// The temperature of every draft after the first: llama.cpp's default, not tuned here. A
-/// draft refused at greedy decoding would be the same again; a sampled one words it otherwise.
-pub const RETRY_TEMPERATURE: f64 = 0.8;
 
 impl Default for Options {
     fn default() -> Self {
@@ -286,7 +277,6 @@ impl Default for Options {
             temperature: 0.0,
             seed: 299_792_458,
             repeat_penalty: 1.1,
-            drafts: 1,
         }
     }
 }
@@ -314,9 +304,6 @@ impl Options {
             }
             if !(0.0..=2.0).contains(&self.temperature) {
                 problems.push("temperature must be between 0 (greedy) and 2".into());
-            }
-            if !(1..=8).contains(&self.drafts) {
-                problems.push("drafts must be between 1 and 8".into());
             }
             if !(1.0..=2.0).contains(&self.repeat_penalty) {
                 problems.push("repeat_penalty must be between 1.0 (off) and 2.0".into());
@@ -362,8 +349,8 @@ pub struct Summary {
     pub injections: usize,
     /// The model could not be used at all.
     pub model_error: Option<String>,
-    /// Token counts and timings of each draft the model wrote, in order.
-    pub generations: Vec<generate::Generation>,
+    /// Token counts and timings of the model's run.
+    pub generation: Option<generate::Generation>,
 }
 
 /// A story's summary as the editor writes it: the summary and how many sources it read.
@@ -493,7 +480,7 @@ impl Summarize {
             extractive,
             injections: injections.ranges.len(),
             model_error: None,
-            generations: Vec::new(),
+            generation: None,
         };
         let model = match &self.model {
             None => return Ok(summary),
@@ -508,36 +495,23 @@ impl Summarize {
             return Ok(summary);
         }
         let limits = abstractive::Limits { max_article_tokens: self.options.max_article_tokens };
-        let evidence_injections = if evidence == text { injections } else { injection::find(evidence) };
-        for attempt in 0..self.options.drafts.max(1) {
-            let mut settings = self.options.settings(model);
-            if attempt > 0 {
-                settings.temperature = settings.temperature.max(RETRY_TEMPERATURE);
-                settings.seed = settings.seed.wrapping_add(attempt as u64);
+        let settings = self.options.settings(model);
+        let run = || abstractive::summarize_until(model, &safe_read, &limits, &settings, cancel);
+        let draft = match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        };
+        match draft {
+            Err(Error::Cancelled) => return Err(Cancelled),
+            Err(e) => {
+                tracing::warn!(error = %e, "model failed on an article; extractive summary used");
+                summary.model_error = Some(e.to_string());
             }
-            let run = || abstractive::summarize_until(model, &safe_read, &limits, &settings, cancel);
-            let draft = match &self.pool {
-                Some(pool) => pool.install(run),
-                None => run(),
-            };
-            match draft {
-                Err(Error::Cancelled) => return Err(Cancelled),
-                Err(e) => {
-                    tracing::warn!(error = %e, "model failed on an article; extractive summary used");
-                    summary.model_error = Some(e.to_string());
-                    break;
-                }
-                Ok(draft) => {
-                    let looped = draft.generation.stop == generate::Stop::Loop;
-                    summary.judge_draft(draft.text, evidence, &evidence_injections, looped);
-                    summary.generations.push(draft.generation);
-                }
-            }
-            if let (Some(rejection), Some(draft)) = (&summary.rejection, &summary.draft) {
-                tracing::debug!(draft = attempt + 1, reason = %rejection, text = %draft, "draft refused");
-            }
-            if summary.method == Method::Model {
-                break;
+            Ok(draft) => {
+                let looped = draft.generation.stop == generate::Stop::Loop;
+                let injections = if evidence == text { injections } else { injection::find(evidence) };
+                summary.judge_draft(draft.text, evidence, &injections, looped);
+                summary.generation = Some(draft.generation);
             }
         }
         Ok(summary)
@@ -603,7 +577,6 @@ impl Summary {
     ) {
         match guard::accept(&draft, article, injections, looped) {
             Ok(accepted) => {
-                self.rejection = None;
                 self.text = accepted.text;
                 self.dropped = accepted.dropped;
                 self.method = Method::Model;
@@ -719,7 +692,7 @@ mod story_tests {
             extractive: extractive.into(),
             injections: 0,
             model_error: None,
-            generations: Vec::new(),
+            generation: None,
         }
     }
 
