@@ -473,7 +473,7 @@ fn banned_tokens_are_never_generated() {
         stop_tokens,
         banned_tokens: Vec::new(),
     };
-    let mut run = |settings: &Settings| {
+    let run = |settings: &Settings| {
         let mut weights = model.weights.lock().expect("no test panics while holding the model");
         let ids = generate::generate(&mut weights, &prompt, settings).expect("generation runs").ids;
         model.tokenizer.decode(&ids)
